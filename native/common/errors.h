@@ -1,0 +1,38 @@
+// Turning C++ and libtorch failures into JavaScript Errors at the N-API boundary.
+#pragma once
+
+#include <napi.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <c10/util/Exception.h>
+
+namespace pn {
+
+// A user-facing error (bad input, bad file); its message is shown as is.
+class UserError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The message of any exception, without libtorch's C++ backtrace.
+inline std::string DescribeException(const std::exception& e) {
+  if (const auto* c10e = dynamic_cast<const c10::Error*>(&e)) return c10e->what_without_backtrace();
+  return e.what();
+}
+
+// Runs `fn` on the JS thread; any C++ exception becomes a thrown JS Error.
+template <typename Fn>
+auto GuardJs(const Napi::Env& env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, DescribeException(e));
+  }
+}
+
+}  // namespace pn

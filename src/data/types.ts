@@ -1,0 +1,35 @@
+// Shapes shared by the data pipeline (src/data) and the training loop (src/train).
+
+/** One tokenized training example: prompt + target + EOS, labels -100 where no loss is taken. */
+export interface TrainingExample {
+  inputIds: Int32Array;
+  /** Aligned with inputIds (HF convention, shifted inside the model); -100 = masked. */
+  labels: Int32Array;
+  task: string;
+  id: string;
+}
+
+/** A padded batch ready for the native side, plus what the loop needs to know about it. */
+export interface TrainingBatch {
+  inputIds: Int32Array;
+  labels: Int32Array;
+  attentionMask: Int32Array;
+  batchSize: number;
+  seqLen: number;
+  /** Label positions that count in the loss after the one-token shift. */
+  targetTokens: number;
+  /** Real (non-padding) tokens in the batch. */
+  realTokens: number;
+}
+
+/** What loading a data source did: counts shown to the user, nothing dropped silently. */
+export interface DataSummary {
+  source: string;
+  tasks: number;
+  examples: number;
+  tokens: number;
+  truncated: number;
+  dropped: number;
+  /** Human-readable reasons for every skip/drop, with counts. */
+  notes: string[];
+}

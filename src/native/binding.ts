@@ -1,0 +1,216 @@
+// The typed native boundary: the only module that touches the addon. Everything tensor-shaped lives in C++;
+// JS holds opaque Model/Trainer handles and plain numbers, and passes token batches as Int32Arrays (no copy).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInfo {
+  /** libtorch version the addon was built against, e.g. "2.13.0". */
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  cudaDevices: string[];
+  /** Intra-op threads libtorch uses now. */
+  threads: number;
+}
+
+/** Architecture of a Llama-family decoder, as validated by src/models/config.ts from an HF config.json. */
+export interface NativeModelConfig {
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numHiddenLayers: number;
+  numAttentionHeads: number;
+  numKeyValueHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  /** 'default' | 'linear' | 'llama3'; the factors are used by the scaled kinds. */
+  ropeScaling: {
+    type: 'default' | 'linear' | 'llama3';
+    factor: number;
+    lowFreqFactor: number;
+    highFreqFactor: number;
+    originalMaxPositionEmbeddings: number;
+  };
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  /** Bias on q/k/v projections (Qwen2, Llama attention_bias). */
+  qkvBias: boolean;
+  /** Bias on o_proj (Llama attention_bias). */
+  oBias: boolean;
+  /** Bias on gate/up/down (Llama mlp_bias). */
+  mlpBias: boolean;
+  /** RMSNorm on per-head q and k before RoPE (Qwen3). */
+  qkNorm: boolean;
+  /** Sliding-window attention span, or 0 for full causal attention. */
+  slidingWindow: number;
+  /** Std of the normal init used by Model.create (HF initializer_range). */
+  initializerRange: number;
+}
+
+/** A token batch: row-major [batchSize, seqLen]. Its buffers belong to the call until its Promise settles. */
+export interface NativeBatch {
+  inputIds: Int32Array;
+  /** HF convention: aligned with inputIds, -100 = no loss; shifted by one inside the model. */
+  labels?: Int32Array;
+  /** 1 = real token, 0 = padding. Omitted = all real. */
+  attentionMask?: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface NativeForwardResult {
+  /** Sum of token cross-entropies over target tokens (0 without labels). */
+  lossSum: number;
+  /** Number of target tokens (labels != -100 after the shift). */
+  targetTokens: number;
+  /** [batchSize, seqLen, vocabSize] when returnLogits was set. */
+  logits?: Float32Array;
+}
+
+export interface NativeLoraOptions {
+  r: number;
+  alpha: number;
+  dropout: number;
+  /** Module names as HF PEFT matches them: exact name or suffix after a dot. */
+  targetModules?: string[];
+  /** Alternatively a regex that must match the whole module name (HF PEFT's string form). */
+  targetRegex?: string;
+  useRslora: boolean;
+  init: 'kaiming' | 'gaussian';
+  seed: number;
+}
+
+export interface NativeLoraResult {
+  /** Module names that received LoRA, e.g. model.layers.0.self_attn.q_proj. */
+  targetedModules: string[];
+}
+
+export interface NativeParameterCount {
+  total: number;
+  trainable: number;
+}
+
+export interface NativeModel {
+  config(): NativeModelConfig;
+  /** Copies weights from safetensors files, name for name; errors name missing/unexpected/mis-shaped tensors. */
+  loadWeights(files: string[]): Promise<void>;
+  forward(batch: NativeBatch, options?: { returnLogits?: boolean }): Promise<NativeForwardResult>;
+  /** Zeroes gradients, runs forward + backward of the mean target-token loss; gradients stay for gradient(). */
+  backward(batch: NativeBatch): Promise<NativeForwardResult>;
+  applyLora(options: NativeLoraOptions): NativeLoraResult;
+  /** Makes every weight trainable (full finetuning). */
+  enableFullFinetuning(): void;
+  parameterCount(): NativeParameterCount;
+  parameterNames(options?: { trainableOnly?: boolean }): string[];
+  parameterShape(name: string): number[];
+  getParameter(name: string): Float32Array;
+  setParameter(name: string, values: Float32Array): void;
+  /** The gradient of a trainable parameter after backward(), or null when it has none. */
+  gradient(name: string): Float32Array | null;
+  /** Writes parameters to one safetensors file atomically: entries are [key in file, parameter name]. */
+  saveParameters(file: string, entries: Array<[string, string]>, metadata?: Record<string, string>): Promise<void>;
+}
+
+export interface NativeModelConstructor {
+  /** A model with the HF init (normal(0, initializerRange), norms 1, biases 0), seeded. */
+  create(config: NativeModelConfig, options: { seed: number; dtype?: 'float32' }): NativeModel;
+}
+
+export interface NativeTrainerOptions {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Clip the global gradient norm to this; <= 0 disables clipping (the norm is still reported). */
+  maxGradNorm: number;
+  /** Parameter names that get no weight decay (biases, norm weights). */
+  noDecay?: string[];
+}
+
+export interface NativeStepResult {
+  /** Mean loss over the target tokens of the batches accumulated for this update. */
+  loss: number;
+  targetTokens: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+export interface NativeTrainer {
+  /** Forward + backward of (sum of token losses) / normalizer, adding into the gradients. */
+  accumulate(batch: NativeBatch, normalizer: number): Promise<NativeForwardResult>;
+  /** Clips, applies AdamW at this learning rate, zeroes gradients. */
+  update(lr: number): Promise<NativeStepResult>;
+  /** accumulate(batch, its own target tokens) + update(lr). */
+  step(batch: NativeBatch, lr: number): Promise<NativeStepResult>;
+}
+
+export interface NativeTrainerConstructor {
+  new (model: NativeModel, options: NativeTrainerOptions): NativeTrainer;
+}
+
+export interface NativeTensorInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+export interface NativeSafetensors {
+  /** Validated header of a safetensors file. */
+  inspect(file: string): Promise<{ tensors: NativeTensorInfo[]; metadata: Record<string, string> }>;
+  /** One tensor converted to float32. */
+  readTensor(file: string, name: string): Promise<{ shape: number[]; data: Float32Array }>;
+  /** Writes float32 tensors atomically (temporary file, then rename). */
+  writeTensors(
+    file: string,
+    tensors: Array<{ name: string; shape: number[]; data: Float32Array }>,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
+}
+
+export interface NativeAddon {
+  info(): NativeInfo;
+  setNumThreads(threads: number): void;
+  manualSeed(seed: number): void;
+  Model: NativeModelConstructor;
+  Trainer: NativeTrainerConstructor;
+  safetensors: NativeSafetensors;
+  /** Test hooks for the tensor bridge: prove batches cross without a copy. */
+  bridge: {
+    /** Address of the tensor made from the array (as a decimal string) and of the array's own memory. */
+    viewAddresses(array: Int32Array): { tensorAddress: string; arrayAddress: string };
+    /** Adds `delta` in place through the tensor view; the JS array sees the change iff no copy was made. */
+    addInPlace(array: Int32Array, delta: number): Promise<void>;
+  };
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const addonCandidates = [
+  process.env.PEFT_NATIVE_ADDON,
+  path.resolve(here, '../../build/Release/peft_native.node'),
+  path.resolve(here, '../../build/Debug/peft_native.node'),
+].filter((p): p is string => typeof p === 'string' && p.length > 0);
+
+let cached: NativeAddon | undefined;
+
+/** Loads the addon once; a missing build is a clear error telling the user what to run. */
+export function native(): NativeAddon {
+  if (cached) return cached;
+  const file = addonCandidates.find((p) => existsSync(p));
+  if (!file) {
+    throw new Error(
+      `peft-native: the native addon is not built (looked for ${addonCandidates.join(', ')}). Run \`npm run setup\` in the package folder.`,
+    );
+  }
+  const require = createRequire(import.meta.url);
+  try {
+    cached = require(file) as NativeAddon;
+  } catch (err) {
+    throw new Error(`peft-native: could not load the native addon ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return cached;
+}

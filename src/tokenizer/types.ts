@@ -1,0 +1,13 @@
+// The tokenizer surface the rest of the product uses (implemented over HF tokenizer.json).
+export interface TextTokenizer {
+  /** Token ids of `text`, without special tokens added. */
+  encode(text: string): number[];
+  decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string;
+  vocabSize: number;
+  bosId: number | null;
+  eosId: number;
+  /** Padding id used in input_ids (falls back to EOS when the tokenizer has no pad token). */
+  padId: number;
+  /** Folder or description it came from, for messages. */
+  source: string;
+}
