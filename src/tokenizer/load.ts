@@ -1,0 +1,96 @@
+// Loading a TextTokenizer from a Hugging Face model folder:
+//   tokenizer.json                                  the tokenizer itself (required)
+//   tokenizer_config.json, special_tokens_map.json  bos/eos/pad tokens, add_bos_token (optional)
+//   config.json                                     eos_token_id, as a last resort for EOS (optional)
+// Special-token values may be strings or {"content": ...} objects (AddedToken serialization). As in
+// transformers' from_pretrained, a value in special_tokens_map.json overrides tokenizer_config.json.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { HfTokenizer, type HfTextTokenizer, type SpecialTokens } from './hf-tokenizer.js';
+
+export type { HfTextTokenizer } from './hf-tokenizer.js';
+
+type JsonObject = Record<string, unknown>;
+
+async function readJsonObject(file: string): Promise<JsonObject | null> {
+  if (!existsSync(file)) return null;
+  const text = await readFile(file, 'utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file} must contain a JSON object`);
+  return value as JsonObject;
+}
+
+/** A special-token entry: a string, an {content} object, null/absent (none), anything else an error. */
+function tokenContent(value: unknown, file: string, key: string): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
+    return (value as { content: string }).content;
+  }
+  throw new Error(`${file}: "${key}" must be a token string or an object with a "content" string, got ${JSON.stringify(value)}`);
+}
+
+/** The special tokens of a model folder, from its config files (see the file comment for precedence). */
+export async function readSpecialTokens(dir: string): Promise<SpecialTokens> {
+  const configFile = path.join(dir, 'tokenizer_config.json');
+  const mapFile = path.join(dir, 'special_tokens_map.json');
+  const modelConfigFile = path.join(dir, 'config.json');
+  const config = (await readJsonObject(configFile)) ?? {};
+  const map = (await readJsonObject(mapFile)) ?? {};
+  const pick = (key: string): string | null => {
+    const fromMap = tokenContent(map[key], mapFile, key);
+    if (fromMap !== undefined && fromMap !== null) return fromMap;
+    return tokenContent(config[key], configFile, key) ?? null;
+  };
+  const addBos = config['add_bos_token'];
+  if (addBos !== undefined && typeof addBos !== 'boolean') {
+    throw new Error(`${configFile}: "add_bos_token" must be true or false, got ${JSON.stringify(addBos)}`);
+  }
+  const eos = pick('eos_token') ?? (await eosFromModelConfig(modelConfigFile, dir));
+  if (eos === null) {
+    throw new Error(
+      `${dir}: no EOS token: set "eos_token" in tokenizer_config.json or special_tokens_map.json (or eos_token_id in config.json)`,
+    );
+  }
+  return { bos: pick('bos_token'), eos, pad: pick('pad_token'), addBos: addBos ?? null };
+}
+
+/** EOS named by id in config.json, turned back into its token text through tokenizer.json's vocabulary. */
+async function eosFromModelConfig(file: string, dir: string): Promise<string | null> {
+  const config = await readJsonObject(file);
+  const raw = config?.['eos_token_id'];
+  const id = Array.isArray(raw) ? raw[0] : raw;
+  if (typeof id !== 'number') return null;
+  const tokenizerJson = JSON.parse(await readFile(path.join(dir, 'tokenizer.json'), 'utf8')) as {
+    added_tokens?: Array<{ id: number; content: string }>;
+    model?: { vocab?: Record<string, number> };
+  };
+  const added = tokenizerJson.added_tokens?.find((t) => t.id === id);
+  if (added) return added.content;
+  for (const [token, tokenId] of Object.entries(tokenizerJson.model?.vocab ?? {})) if (tokenId === id) return token;
+  throw new Error(`${file}: eos_token_id ${id} is not in the vocabulary of ${path.join(dir, 'tokenizer.json')}`);
+}
+
+/** A tokenizer from an HF model folder (tokenizer.json + config files). */
+export async function loadTokenizer(dir: string): Promise<HfTextTokenizer> {
+  const file = path.join(dir, 'tokenizer.json');
+  if (!existsSync(dir)) throw new Error(`Tokenizer folder ${dir} does not exist`);
+  if (!existsSync(file)) {
+    throw new Error(`${dir} has no tokenizer.json (only fast tokenizers are supported; save one with tokenizer.save_pretrained in transformers)`);
+  }
+  const special = await readSpecialTokens(dir);
+  return fromTokenizerJson(file, special, dir);
+}
+
+/** A tokenizer from one tokenizer.json file and already-resolved special tokens. */
+export async function fromTokenizerJson(file: string, special: SpecialTokens, source = file): Promise<HfTextTokenizer> {
+  const text = await readFile(file, 'utf8');
+  return new HfTokenizer(text, file, special, source);
+}

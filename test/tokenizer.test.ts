@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, copyFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTokenizer, fromTokenizerJson } from '../src/tokenizer/load.js';
+import { HfTokenizer } from '../src/tokenizer/hf-tokenizer.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const shared = path.resolve(repoRoot, '../shared');
+const gpt2Dir = path.join(shared, 'fixtures/hf/fake_gpt2');
+const tasksDir = path.join(shared, 'data/superni/tasks');
+
+/** Every string in the shared SuperNI files (definitions, examples, inputs, outputs). */
+function sharedTexts(): string[] {
+  const texts: string[] = [];
+  for (const file of readdirSync(tasksDir).sort()) {
+    const task = JSON.parse(readFileSync(path.join(tasksDir, file), 'utf8').replace(/\bNaN\b/g, 'null'));
+    texts.push(task.Definition[0]);
+    for (const ex of [...task['Positive Examples'], ...task['Negative Examples']]) texts.push(ex.input, ex.output, ex.explanation ?? '');
+    for (const inst of task.Instances.slice(0, 60)) texts.push(inst.input, ...inst.output);
+  }
+  return texts;
+}
+
+const tricky = [
+  '',
+  ' ',
+  '   leading and trailing   ',
+  "It's 12:30 -- don't you think? I'll go; we've been, they're here.",
+  'Tabs\tand\nnewlines\r\n\n\nand    runs   of spaces',
+  'Unicode: héllo wörld, 日本語のテキスト, emoji 🤗🎉, Ελληνικά, русский',
+  'numbers 1234567890 3.14159 -42 1e10',
+  'Definition: Add the numbers.\n\nNow complete the following example -\nInput: 3 + 4.\nOutput: ',
+  'special<|endoftext|>inside and at the end<|endoftext|>',
+  '<|endoftext|><|endoftext|> double',
+  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+  'x'.repeat(3000),
+];
+
+describe('loadTokenizer on a real GPT-2 tokenizer.json', () => {
+  it('encodes "Hello world" to GPT-2\'s ids and decodes back', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    expect(tok.encode('Hello world')).toEqual([15496, 995]);
+    expect(tok.decode([15496, 995])).toBe('Hello world');
+    expect(tok.encode(' the')).toEqual([262]);
+  });
+
+  it('reads vocab size and special tokens from the config files', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    expect(tok.vocabSize).toBe(50257);
+    expect(tok.eosId).toBe(50256);
+    expect(tok.bosId).toBe(50256);
+    expect(tok.padId).toBe(50256); // no pad token: falls back to EOS
+    expect(tok.addBos).toBe(false); // GPT-2's post-processor adds nothing
+    expect(tok.source).toBe(gpt2Dir);
+  });
+
+  it('matches the tokenizers package on every shared SuperNI text and tricky strings', async () => {
+    const tok = (await loadTokenizer(gpt2Dir)) as HfTokenizer;
+    const texts = [...sharedTexts(), ...tricky];
+    expect(texts.length).toBeGreaterThan(800);
+    for (const text of texts) {
+      const ids = tok.encode(text);
+      expect(ids, JSON.stringify(text)).toEqual(await tok.encodeWithPackage(text));
+      expect(tok.decode(ids)).toBe(text); // byte-level BPE round-trips exactly
+    }
+  });
+
+  it('recognizes the special token inside text and skips it on request', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const ids = tok.encode('Hello<|endoftext|> world');
+    expect(ids).toEqual([15496, 50256, 995]);
+    expect(tok.decode(ids)).toBe('Hello<|endoftext|> world');
+    expect(tok.decode(ids, { skipSpecialTokens: true })).toBe('Hello world');
+  });
+
+  it('decodes like the package, including invalid UTF-8 prefixes and unknown ids', async () => {
+    const tok = (await loadTokenizer(gpt2Dir)) as HfTokenizer;
+    const cases = [[71, 2634], [15496, 50256, 995, 50256, 220], [99999, 15496], [10545, 245], []];
+    for (const ids of cases) {
+      expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
+      expect(tok.decode(ids, { skipSpecialTokens: true })).toBe(await tok.decodeWithPackage(ids, true));
+    }
+  });
+});
+
+describe('special tokens from config files', () => {
+  function folderWith(files: Record<string, unknown>): string {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tok-'));
+    copyFileSync(path.join(gpt2Dir, 'tokenizer.json'), path.join(dir, 'tokenizer.json'));
+    for (const [name, value] of Object.entries(files)) writeFileSync(path.join(dir, name), typeof value === 'string' ? value : JSON.stringify(value));
+    return dir;
+  }
+
+  it('accepts {content} objects and lets special_tokens_map.json override tokenizer_config.json', async () => {
+    const dir = folderWith({
+      'tokenizer_config.json': { eos_token: 'Hello', bos_token: { content: '<|endoftext|>', lstrip: false }, add_bos_token: true },
+      'special_tokens_map.json': { eos_token: { content: '<|endoftext|>' }, pad_token: '!' },
+    });
+    const tok = await loadTokenizer(dir);
+    expect(tok.eosId).toBe(50256);
+    expect(tok.bosId).toBe(50256);
+    expect(tok.padId).toBe(0); // "!" is GPT-2 id 0
+    expect(tok.addBos).toBe(true);
+  });
+
+  it('falls back to config.json eos_token_id', async () => {
+    const dir = folderWith({ 'config.json': { eos_token_id: 995 } });
+    const tok = await loadTokenizer(dir);
+    expect(tok.eosId).toBe(995);
+    expect(tok.bosId).toBeNull();
+  });
+
+  it('errors name the folder or file', async () => {
+    await expect(loadTokenizer(folderWith({}))).rejects.toThrow(/no EOS token/);
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'tok-'));
+    await expect(loadTokenizer(empty)).rejects.toThrow(new RegExp(`${empty} has no tokenizer.json`));
+    await expect(loadTokenizer(path.join(empty, 'nope'))).rejects.toThrow(/does not exist/);
+    const badEos = folderWith({ 'tokenizer_config.json': { eos_token: '<never-seen>' } });
+    await expect(loadTokenizer(badEos)).rejects.toThrow(/EOS token "<never-seen>" is not in the vocabulary/);
+    const badJson = folderWith({ 'tokenizer_config.json': '{"eos_token": ' });
+    await expect(loadTokenizer(badJson)).rejects.toThrow(/tokenizer_config.json is not valid JSON/);
+    const badType = folderWith({ 'tokenizer_config.json': { eos_token: 42 } });
+    await expect(loadTokenizer(badType)).rejects.toThrow(/"eos_token" must be a token string/);
+  });
+});
+
+describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized specials)', () => {
+  // A small hand-made tokenizer.json in the layout of Llama/Mistral ones, so the byte-fallback and
+  // unknown-character paths are checked against the package too.
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  const pieces = ['▁', 'a', 'b', 'c', 'd', 'e', 'h', 'l', 'o', 'w', 'r', 'n', 't', '▁h', 'el', 'll', 'lo', 'llo', 'ello', '▁hello', '▁w', 'or', '▁wor', 'ld', '▁world', 'an', '▁an', 'd▁', 'nd'];
+  for (const p of pieces) vocab[p] = Object.keys(vocab).length;
+  const merges = ['▁ h', 'e l', 'l l', 'l o', 'll o', 'e llo', '▁h ello', '▁ w', 'o r', '▁w or', 'l d', '▁wor ld', 'a n', '▁ an', 'n d'];
+  const llamaJson = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      { id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 1, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 2, content: '</s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+    ],
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'first', split: false },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: {
+      type: 'Sequence',
+      decoders: [
+        { type: 'Replace', pattern: { String: '▁' }, content: ' ' },
+        { type: 'ByteFallback' },
+        { type: 'Fuse' },
+        { type: 'Strip', content: ' ', start: 1, stop: 0 },
+      ],
+    },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
+  };
+
+  it('matches the package with byte fallback, and infers add-BOS from the post-processor', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
+    const file = path.join(dir, 'tokenizer.json');
+    writeFileSync(file, JSON.stringify(llamaJson));
+    const tok = (await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: null })) as HfTokenizer;
+    expect(tok.addBos).toBe(true);
+    expect(tok.bosId).toBe(1);
+    expect(tok.padId).toBe(2);
+    for (const text of ['hello world', 'hello  world and', 'hello</s>world', 'x</s> y', 'héllo wörld 🤗', 'andand', '']) {
+      const ids = tok.encode(text);
+      expect(ids, text).toEqual(await tok.encodeWithPackage(text));
+      expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
+    }
+    expect(tok.decode(tok.encode('héllo wörld 🤗'))).toBe('héllo wörld 🤗');
+  });
+
+  it('falls back to <unk> (fused) when byte fallback is off', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
+    const file = path.join(dir, 'tokenizer.json');
+    writeFileSync(file, JSON.stringify({ ...llamaJson, model: { ...llamaJson.model, byte_fallback: false } }));
+    const tok = (await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: false })) as HfTokenizer;
+    expect(tok.addBos).toBe(false);
+    for (const text of ['hello zzz world', 'qq hello', 'hello qq']) {
+      expect(tok.encode(text), text).toEqual(await tok.encodeWithPackage(text));
+    }
+    expect(tok.encode('hello zzz')).toContain(0);
+  });
+
+  it('rejects unsupported models and broken merges with the file name', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
+    const file = path.join(dir, 'tokenizer.json');
+    writeFileSync(file, JSON.stringify({ ...llamaJson, model: { type: 'Unigram', vocab: [['a', 0]] } }));
+    await expect(fromTokenizerJson(file, { bos: null, eos: '</s>', pad: null, addBos: null })).rejects.toThrow(/Unigram" is not supported/);
+    writeFileSync(file, JSON.stringify({ ...llamaJson, model: { ...llamaJson.model, merges: ['▁ zz'] } }));
+    await expect(fromTokenizerJson(file, { bos: null, eos: '</s>', pad: null, addBos: null })).rejects.toThrow(
+      new RegExp(`${file}: model.merges\\[0\\]`),
+    );
+  });
+});
