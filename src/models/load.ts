@@ -1,0 +1,104 @@
+// Loads a model by spec: a built-in preset (`builtin:tiny`, `tiny`, `builtin`) or a Hugging Face folder
+// (config.json + safetensors + tokenizer.json). Spec resolution is separate and needs no addon, so the CLI
+// can reject a bad --model before anything heavy starts.
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { native, type NativeModel, type NativeModelConfig } from '../native/binding.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import { loadTokenizer } from '../tokenizer/load.js';
+import { builtinTokenizer } from '../builtin/index.js';
+import { DEFAULT_BUILTIN_MODEL, builtinModelConfig, builtinModelNames, isBuiltinModelName } from './builtin.js';
+import { resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint.js';
+import { readModelConfig, toHfConfig } from './config.js';
+
+export type ModelSpec = { kind: 'builtin'; name: string } | { kind: 'hf'; dir: string };
+
+export type ModelSource =
+  | { kind: 'builtin'; name: string; spec: string }
+  | {
+      kind: 'hf';
+      spec: string;
+      /** Absolute folder path. */
+      dir: string;
+      checkpoint: ResolvedCheckpoint;
+      /** The config.json object as read (written back unchanged by saveCheckpoint). */
+      hfConfig: Record<string, unknown>;
+    };
+
+export interface LoadedModel {
+  model: NativeModel;
+  tokenizer: TextTokenizer;
+  config: NativeModelConfig;
+  source: ModelSource;
+  /** The HF config.json object describing this model (the original for HF folders, generated for built-ins). */
+  hfConfig: Record<string, unknown>;
+}
+
+export interface LoadModelOptions {
+  /** Seed of the native init (built-in models; HF models are initialized, then overwritten by their weights). */
+  seed: number;
+}
+
+/** The user-facing name of a model, for base_model_name_or_path and messages. */
+export function modelDisplayName(source: ModelSource | ModelSpec): string {
+  return source.kind === 'builtin' ? `builtin:${source.name}` : source.dir;
+}
+
+/** Parses a --model value without loading anything. Throws a one-line error for unknown names and missing folders. */
+export function resolveModelSpec(spec: string): ModelSpec {
+  const trimmed = spec.trim();
+  const listing = `built-in models: ${builtinModelNames().join(', ')}`;
+  if (trimmed === '' ) throw new Error(`--model is empty; give an HF model folder or a built-in model (${listing})`);
+  if (trimmed === 'builtin') return { kind: 'builtin', name: DEFAULT_BUILTIN_MODEL };
+  if (trimmed.startsWith('builtin:')) {
+    const name = trimmed.slice('builtin:'.length);
+    if (!isBuiltinModelName(name)) throw new Error(`unknown built-in model "${name}"; ${listing}`);
+    return { kind: 'builtin', name };
+  }
+  if (existsSync(trimmed)) {
+    if (!statSync(trimmed).isDirectory()) {
+      throw new Error(`model ${trimmed} is a file; give the HF model folder that holds config.json and the safetensors weights`);
+    }
+    return { kind: 'hf', dir: path.resolve(trimmed) };
+  }
+  if (isBuiltinModelName(trimmed)) return { kind: 'builtin', name: trimmed };
+  throw new Error(`model "${trimmed}" is neither a built-in model nor an existing folder (${listing}; or an HF folder with config.json + model.safetensors + tokenizer.json)`);
+}
+
+/** Builds the native model (seeded init; HF weights loaded from safetensors) and its tokenizer. */
+export async function loadModel(spec: string, options: LoadModelOptions): Promise<LoadedModel> {
+  const resolved = resolveModelSpec(spec);
+  const addon = native();
+  if (resolved.kind === 'builtin') {
+    const tokenizer = await builtinTokenizer();
+    const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
+    const model = addon.Model.create(config, { seed: options.seed });
+    const hfConfig = toHfConfig(config, { bosTokenId: tokenizer.bosId, eosTokenId: tokenizer.eosId, padTokenId: tokenizer.padId });
+    return { model, tokenizer, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };
+  }
+
+  const checkpoint = await resolveCheckpoint(resolved.dir);
+  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  if (!existsSync(path.join(checkpoint.dir, 'tokenizer.json'))) {
+    throw new Error(
+      `model folder ${checkpoint.dir} has no tokenizer.json (the fast-tokenizer file); save it with ` +
+        '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers)',
+    );
+  }
+  const tokenizer = await loadTokenizer(checkpoint.dir);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new Error(
+      `${checkpoint.dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}; ` +
+        'token ids past the embedding table cannot be used',
+    );
+  }
+  const model = addon.Model.create(config, { seed: options.seed });
+  await model.loadWeights(checkpoint.weightFiles);
+  return {
+    model,
+    tokenizer,
+    config,
+    source: { kind: 'hf', spec, dir: checkpoint.dir, checkpoint, hfConfig: raw },
+    hfConfig: raw,
+  };
+}

@@ -1,0 +1,176 @@
+// LoRA options, their validation, and saving adapters in the Hugging Face PEFT layout
+// (adapter_config.json + adapter_model.safetensors with keys base_model.model.<module>.lora_{A,B}.weight),
+// so `PeftModel.from_pretrained(base, dir)` loads them.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { NativeLoraOptions, NativeModel } from '../native/binding.js';
+import { writeFolderAtomically } from '../models/save.js';
+
+export type LoraInit = 'kaiming' | 'gaussian';
+
+/** Either module names (PEFT list form: exact name or dotted suffix) or a full-match regex (PEFT string form). */
+export type LoraTargets = { modules: string[] } | { regex: string };
+
+export interface LoraOptions {
+  r: number;
+  alpha: number;
+  dropout: number;
+  targets: LoraTargets;
+  /** rsLoRA: scale alpha / sqrt(r) instead of alpha / r. */
+  useRslora: boolean;
+  /** kaiming: A kaiming-uniform(a=sqrt 5), B zeros (PEFT's default, init_lora_weights=true); gaussian: A normal(0, 1/r). */
+  init: LoraInit;
+}
+
+/** The study's LoRA setting (q_proj and v_proj, alpha = r, dropout 0.1) at PEFT's default rank. */
+export const DEFAULT_LORA_OPTIONS: LoraOptions = {
+  r: 8,
+  alpha: 8,
+  dropout: 0.1,
+  targets: { modules: ['q_proj', 'v_proj'] },
+  useRslora: false,
+  init: 'kaiming',
+};
+
+/** The linear modules of a Llama-family block, by PEFT name. */
+export const LLAMA_LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+
+export class LoraOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LoraOptionsError';
+  }
+}
+
+/** Parses the CLI form: `q_proj,v_proj` or `re:<regex>` (also `all-linear` for every linear module of a block). */
+export function parseTargetModules(text: string): LoraTargets {
+  const t = text.trim();
+  if (t.startsWith('re:')) return { regex: t.slice(3) };
+  if (t === 'all-linear') return { modules: [...LLAMA_LINEAR_MODULES] };
+  return { modules: t.split(',').map((s) => s.trim()).filter((s) => s.length > 0) };
+}
+
+/** A short human form of the targets, for logs. */
+export function describeTargets(targets: LoraTargets): string {
+  return 'regex' in targets ? `re:${targets.regex}` : targets.modules.join(',');
+}
+
+/** Throws LoraOptionsError (one line naming the option) when an option is out of range. */
+export function validateLoraOptions(o: LoraOptions): void {
+  if (!Number.isInteger(o.r) || o.r <= 0) throw new LoraOptionsError(`LoRA rank must be a positive integer, got ${o.r}`);
+  if (typeof o.alpha !== 'number' || !Number.isFinite(o.alpha) || o.alpha <= 0) {
+    throw new LoraOptionsError(`LoRA alpha must be a positive number, got ${o.alpha}`);
+  }
+  if (typeof o.dropout !== 'number' || !Number.isFinite(o.dropout) || o.dropout < 0 || o.dropout >= 1) {
+    throw new LoraOptionsError(`LoRA dropout must be in [0, 1), got ${o.dropout}`);
+  }
+  if (o.init !== 'kaiming' && o.init !== 'gaussian') {
+    throw new LoraOptionsError(`LoRA init must be "kaiming" or "gaussian", got ${JSON.stringify(o.init)}`);
+  }
+  if (typeof o.useRslora !== 'boolean') throw new LoraOptionsError(`useRslora must be true or false, got ${JSON.stringify(o.useRslora)}`);
+  if ('regex' in o.targets) {
+    if (o.targets.regex.length === 0) throw new LoraOptionsError('LoRA target regex is empty (use re:<regex>, e.g. re:.*\\.(q_proj|v_proj))');
+    try {
+      new RegExp(o.targets.regex);
+    } catch (err) {
+      throw new LoraOptionsError(`LoRA target regex ${JSON.stringify(o.targets.regex)} is invalid: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  } else {
+    if (o.targets.modules.length === 0) throw new LoraOptionsError('LoRA target modules are empty (e.g. q_proj,v_proj)');
+    for (const m of o.targets.modules) {
+      if (!/^[A-Za-z0-9_.]+$/.test(m) || m.startsWith('.') || m.endsWith('.')) {
+        throw new LoraOptionsError(`LoRA target module ${JSON.stringify(m)} is not a module name (letters, digits, _ and dots; for a regex write re:<regex>)`);
+      }
+    }
+  }
+}
+
+/** Which module names in `moduleNames` the targets select, with PEFT's matching rule. */
+export function matchesTarget(targets: LoraTargets, moduleName: string): boolean {
+  if ('regex' in targets) return new RegExp(`^(?:${targets.regex})$`).test(moduleName);
+  return targets.modules.some((t) => moduleName === t || moduleName.endsWith(`.${t}`));
+}
+
+/** List targets that select nothing among the model's targeted modules (for a warning). */
+export function unmatchedTargets(targets: LoraTargets, targetedModules: string[]): string[] {
+  if ('regex' in targets) return targetedModules.length === 0 ? [`re:${targets.regex}`] : [];
+  return targets.modules.filter((t) => !targetedModules.some((m) => m === t || m.endsWith(`.${t}`)));
+}
+
+/** The addon's LoRA options. */
+export function toNativeLoraOptions(o: LoraOptions, seed: number): NativeLoraOptions {
+  validateLoraOptions(o);
+  const base = { r: o.r, alpha: o.alpha, dropout: o.dropout, useRslora: o.useRslora, init: o.init, seed };
+  return 'regex' in o.targets ? { ...base, targetRegex: o.targets.regex } : { ...base, targetModules: [...o.targets.modules] };
+}
+
+/** The scale applied to B·A: alpha / r, or alpha / sqrt(r) with rsLoRA (as PEFT computes it). */
+export function loraScaling(o: Pick<LoraOptions, 'r' | 'alpha' | 'useRslora'>): number {
+  return o.useRslora ? o.alpha / Math.sqrt(o.r) : o.alpha / o.r;
+}
+
+/** adapter_config.json, field for field as PEFT's LoraConfig writes it. */
+export function adapterConfig(o: LoraOptions, baseModelNameOrPath: string): Record<string, unknown> {
+  return {
+    alpha_pattern: {},
+    auto_mapping: null,
+    base_model_name_or_path: baseModelNameOrPath,
+    bias: 'none',
+    fan_in_fan_out: false,
+    inference_mode: true,
+    init_lora_weights: o.init === 'gaussian' ? 'gaussian' : true,
+    layers_pattern: null,
+    layers_to_transform: null,
+    loftq_config: {},
+    lora_alpha: o.alpha,
+    lora_dropout: o.dropout,
+    megatron_config: null,
+    megatron_core: 'megatron.core',
+    modules_to_save: null,
+    peft_type: 'LORA',
+    r: o.r,
+    rank_pattern: {},
+    revision: null,
+    target_modules: 'regex' in o.targets ? o.targets.regex : [...o.targets.modules],
+    task_type: 'CAUSAL_LM',
+    use_dora: false,
+    use_rslora: o.useRslora,
+  };
+}
+
+/** PEFT's key in adapter_model.safetensors for a native LoRA parameter name. */
+export function peftKey(parameterName: string): string {
+  return `base_model.model.${parameterName}`;
+}
+
+/** [key in file, native name] for every LoRA parameter of the model. */
+export function loraSaveEntries(parameterNames: string[]): Array<[string, string]> {
+  return parameterNames.filter((n) => /\.lora_[AB]\.weight$/.test(n)).map((n) => [peftKey(n), n]);
+}
+
+export interface SaveLoraAdapterOptions {
+  baseModelNameOrPath: string;
+  /** Extra files for the adapter folder, [name, content] (e.g. a README). */
+  extraFiles?: Array<[string, string]>;
+}
+
+/**
+ * Saves the model's LoRA weights and config as an HF PEFT adapter in `dir` (created if needed; a run folder
+ * with other files is fine). adapter_config.json appears last, so a folder holding it holds a whole adapter.
+ */
+export async function saveLoraAdapter(model: NativeModel, dir: string, o: LoraOptions, options: SaveLoraAdapterOptions): Promise<{ files: string[]; tensors: number }> {
+  validateLoraOptions(o);
+  const entries = loraSaveEntries(model.parameterNames({ trainableOnly: true }));
+  if (entries.length === 0) throw new Error('saveLoraAdapter: the model has no LoRA parameters (was applyLora called?)');
+  const config = adapterConfig(o, options.baseModelNameOrPath);
+  await writeFolderAtomically(dir, 'adapter_config.json', async (tmp) => {
+    await model.saveParameters(path.join(tmp, 'adapter_model.safetensors'), entries, { format: 'pt' });
+    for (const [name, content] of options.extraFiles ?? []) await writeFile(path.join(tmp, name), content);
+    await writeFile(path.join(tmp, 'adapter_config.json'), JSON.stringify(config, null, 2) + '\n');
+  });
+  const out = path.resolve(dir);
+  return {
+    files: [path.join(out, 'adapter_config.json'), path.join(out, 'adapter_model.safetensors')],
+    tensors: entries.length,
+  };
+}

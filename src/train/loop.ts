@@ -1,0 +1,643 @@
+// The training loop: resolves options (pure, testable without the addon), loads model + tokenizer + data,
+// applies LoRA or full finetuning, runs AdamW steps on the native Trainer with the LR schedule (the next
+// batch group is prepared while a step's Promise runs), logs metrics.jsonl, and saves the HF PEFT adapter
+// or HF checkpoint plus run_config.json and summary.json into the run folder.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { native, type NativeBatch, type NativeInfo, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
+import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import { loadTrainingData } from '../data/sources.js';
+import { makeBatches } from '../data/batching.js';
+import { getBuiltinPreset, formatCount, type PresetTrainDefaults } from '../models/builtin.js';
+import { TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
+import { loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
+import { saveCheckpoint, writeJsonAtomically } from '../models/save.js';
+import {
+  DEFAULT_LORA_OPTIONS,
+  LoraOptionsError,
+  describeTargets,
+  parseTargetModules,
+  saveLoraAdapter,
+  toNativeLoraOptions,
+  unmatchedTargets,
+  validateLoraOptions,
+  type LoraInit,
+  type LoraOptions,
+  type LoraTargets,
+} from '../peft/lora.js';
+import { MetricsWriter, type StepMetrics } from './metrics.js';
+import { ProgressReporter, formatDuration, type ProgressStream } from './progress.js';
+import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
+
+export type TrainMethod = 'lora' | 'full';
+export const TRAIN_METHODS: readonly TrainMethod[] = ['lora', 'full'];
+
+/** What a caller (the CLI or a script) may set; everything left out gets the documented default. */
+export interface TrainOptions {
+  /** HF model folder, `builtin:<name>` or a built-in name. Default `builtin:tiny`. */
+  model?: string;
+  /** `builtin`, `superni:<dir>` or a task .json path. Default `builtin`. */
+  data?: string;
+  method?: TrainMethod;
+  /** LoRA rank (default 8; built-in presets bring their own). */
+  rank?: number;
+  /** LoRA alpha (default = rank, as the study). */
+  alpha?: number;
+  dropout?: number;
+  /** Module names, `re:<regex>`, `all-linear`, or parsed targets. Default q_proj,v_proj. */
+  targetModules?: string | string[] | LoraTargets;
+  rslora?: boolean;
+  loraInit?: LoraInit;
+  /** Peak learning rate (default LoRA 1e-4, full 1e-5, the study's picks; built-in presets bring their own). */
+  lr?: number;
+  /** Optimizer steps (exclusive with epochs). */
+  steps?: number;
+  /** Passes over the data (exclusive with steps). Default 2 for HF models; built-in presets use steps. */
+  epochs?: number;
+  batchSize?: number;
+  /** Batches accumulated per optimizer step (default 1). */
+  gradientAccumulation?: number;
+  /** Longest tokenized example (prompt + target); default: the data loader's source 1024 + target 128 (presets: their own). */
+  maxLength?: number;
+  maxSourceLength?: number;
+  maxTargetLength?: number;
+  /** SuperNI instances per task (default: the data loader's, the study's 100). */
+  instancesPerTask?: number;
+  /** Fraction of steps with linear warmup (default 0.03 for PEFT, 0 for full finetuning, as the study). */
+  warmupRatio?: number;
+  /** Default linear for PEFT, constant for full finetuning (the study). */
+  schedule?: ScheduleKind;
+  /** AdamW weight decay (default 0.01 for PEFT, 0 for full finetuning, as the study); never on biases and norms. */
+  weightDecay?: number;
+  maxGradNorm?: number;
+  seed?: number;
+  /** libtorch intra-op threads (default: libtorch's). */
+  threads?: number;
+  /** Run folder (default runs/<timestamp>-<method>). */
+  out?: string;
+  /** Allow an existing non-empty run folder (its metrics.jsonl is replaced). */
+  overwrite?: boolean;
+  /** Print a plain progress line every this many steps when stdout is not a terminal (default 10). */
+  logEvery?: number;
+  /** Where progress and messages go (default process.stdout). */
+  stdout?: ProgressStream;
+  /** Force (true) or suppress (false) the live \r progress line; default: stdout is a TTY. */
+  liveProgress?: boolean;
+  quiet?: boolean;
+  /** Stops after the current step (the adapter is still saved); the CLI wires Ctrl-C to it. */
+  signal?: AbortSignal;
+  /** Called after every step. */
+  onStep?: (metrics: StepMetrics) => void;
+  /** Used for the default run folder name. */
+  now?: Date;
+}
+
+/** Every option with its value, as written to run_config.json. */
+export interface ResolvedTrainOptions {
+  model: string;
+  modelSpec: ModelSpec;
+  data: string;
+  method: TrainMethod;
+  lora: LoraOptions | null;
+  lr: number;
+  steps: number | null;
+  epochs: number | null;
+  batchSize: number;
+  gradientAccumulation: number;
+  maxLength: number | null;
+  maxSourceLength: number | null;
+  maxTargetLength: number | null;
+  instancesPerTask: number | null;
+  warmupRatio: number;
+  schedule: ScheduleKind;
+  weightDecay: number;
+  maxGradNorm: number;
+  adam: { beta1: number; beta2: number; eps: number };
+  seed: number;
+  threads: number | null;
+  out: string;
+  overwrite: boolean;
+  logEvery: number;
+}
+
+export interface TrainSummary {
+  method: TrainMethod;
+  model: string;
+  data: string;
+  steps: number;
+  totalSteps: number;
+  epochs: number;
+  firstLoss: number | null;
+  lastLoss: number | null;
+  meanFirst10: number | null;
+  meanLast10: number | null;
+  targetTokens: number;
+  realTokens: number;
+  elapsedSec: number;
+  tokensPerSec: number;
+  trainableParameters: number;
+  totalParameters: number;
+  diverged: boolean;
+  interrupted: boolean;
+  saved: string | null;
+}
+
+export interface TrainResult extends TrainSummary {
+  out: string;
+  losses: number[];
+  options: ResolvedTrainOptions;
+  /** Files of the adapter (LoRA) or checkpoint (full), empty when nothing was saved. */
+  savedFiles: string[];
+  dataSummary: DataSummary;
+}
+
+/** A bad option value: the CLI reports it in one line with exit code 2. */
+export class TrainOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainOptionsError';
+  }
+}
+
+const STUDY = {
+  loraLr: 1e-4,
+  fullLr: 1e-5,
+  peftWeightDecay: 0.01,
+  fullWeightDecay: 0,
+  peftWarmupRatio: 0.03,
+  epochs: 2,
+  batchSize: 8,
+  gradientAccumulation: 2,
+  maxSourceLength: 1024,
+  maxTargetLength: 128,
+};
+
+function fail(message: string): never {
+  throw new TrainOptionsError(message);
+}
+
+function checkInt(name: string, v: number | undefined, min: number): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) fail(`${name} must be an integer >= ${min}, got ${String(v)}`);
+}
+
+function checkNumber(name: string, v: number | undefined, lo: number, hi: number, loInclusive: boolean): void {
+  if (v === undefined) return;
+  const ok = typeof v === 'number' && Number.isFinite(v) && (loInclusive ? v >= lo : v > lo) && v <= hi;
+  if (!ok) fail(`${name} must be a number ${loInclusive ? '>=' : '>'} ${lo}${hi !== Infinity ? ` and <= ${hi}` : ''}, got ${String(v)}`);
+}
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function defaultOut(method: TrainMethod, now: Date): string {
+  const base = path.join('runs', `${timestamp(now)}-${method}`);
+  let candidate = base;
+  for (let i = 2; existsSync(candidate); i++) candidate = `${base}-${i}`;
+  return candidate;
+}
+
+/** Checks that the path inside a data spec exists (builtin needs none). */
+export function checkDataSpec(spec: string): void {
+  const s = spec.trim();
+  if (s === '') fail('--data is empty; use builtin, superni:<dir> or a task .json file');
+  if (s === 'builtin' || s.startsWith('builtin:')) return;
+  const m = /^([a-z][a-z0-9_-]+):(.*)$/i.exec(s);
+  const target = m ? m[2]! : s;
+  if (m && target === '') fail(`--data ${s}: the ${m[1]} source needs a path after the colon`);
+  if (!existsSync(target)) fail(`--data ${s}: ${target} does not exist`);
+  if (m && m[1] === 'superni' && !statSync(target).isDirectory()) fail(`--data ${s}: ${target} is not a folder (superni:<dir> takes the natural-instructions folder or its tasks/ folder)`);
+}
+
+function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): LoraTargets {
+  if (t === undefined) return fallback;
+  if (typeof t === 'string') return parseTargetModules(t);
+  if (Array.isArray(t)) return { modules: [...t] };
+  return t;
+}
+
+/** Fills in defaults and validates every option; throws TrainOptionsError. Needs no addon. */
+export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions {
+  const method = o.method ?? 'lora';
+  if (!TRAIN_METHODS.includes(method)) fail(`unknown method "${String(method)}" (expected ${TRAIN_METHODS.join(' or ')})`);
+  const model = o.model ?? 'builtin:tiny';
+  let modelSpec: ModelSpec;
+  try {
+    modelSpec = resolveModelSpec(model);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const data = o.data ?? 'builtin';
+  checkDataSpec(data);
+
+  if (o.steps !== undefined && o.epochs !== undefined) fail('give either steps or epochs, not both');
+  checkInt('steps', o.steps, 1);
+  checkInt('epochs', o.epochs, 1);
+  checkInt('batch size', o.batchSize, 1);
+  checkInt('gradient accumulation', o.gradientAccumulation, 1);
+  checkInt('max length', o.maxLength, 2);
+  checkInt('max source length', o.maxSourceLength, 1);
+  checkInt('max target length', o.maxTargetLength, 1);
+  checkInt('instances per task', o.instancesPerTask, 1);
+  checkInt('seed', o.seed, 0);
+  checkInt('threads', o.threads, 1);
+  checkInt('log every', o.logEvery, 1);
+  checkNumber('learning rate', o.lr, 0, Infinity, false);
+  checkNumber('warmup ratio', o.warmupRatio, 0, 1, true);
+  checkNumber('weight decay', o.weightDecay, 0, Infinity, true);
+  checkNumber('max grad norm', o.maxGradNorm, 0, Infinity, true);
+  if (o.schedule !== undefined && !SCHEDULE_KINDS.includes(o.schedule)) fail(`unknown schedule "${String(o.schedule)}" (expected ${SCHEDULE_KINDS.join(', ')})`);
+
+  const preset: PresetTrainDefaults | null = modelSpec.kind === 'builtin' ? getBuiltinPreset(modelSpec.name).trainDefaults : null;
+
+  let lora: LoraOptions | null = null;
+  if (method === 'lora') {
+    const r = o.rank ?? preset?.rank ?? DEFAULT_LORA_OPTIONS.r;
+    lora = {
+      r,
+      // alpha = r unless given (the study); a preset's alpha only goes with the preset's rank.
+      alpha: o.alpha ?? (o.rank === undefined && preset?.alpha !== undefined ? preset.alpha : r),
+      dropout: o.dropout ?? preset?.dropout ?? DEFAULT_LORA_OPTIONS.dropout,
+      targets: toTargets(o.targetModules, preset?.targetModules ? { modules: [...preset.targetModules] } : DEFAULT_LORA_OPTIONS.targets),
+      useRslora: o.rslora ?? false,
+      init: o.loraInit ?? 'kaiming',
+    };
+    try {
+      validateLoraOptions(lora);
+    } catch (err) {
+      if (err instanceof LoraOptionsError) fail(err.message);
+      throw err;
+    }
+  } else {
+    const loraFlags = (['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'] as const).filter((k) => o[k] !== undefined);
+    if (loraFlags.length > 0) fail(`${loraFlags.join(', ')} only apply to --method lora`);
+  }
+
+  const lr = o.lr ?? (method === 'lora' ? (preset?.lr ?? STUDY.loraLr) : (preset?.fullLr ?? STUDY.fullLr));
+  let steps: number | null = o.steps ?? null;
+  let epochs: number | null = o.epochs ?? null;
+  if (steps === null && epochs === null) {
+    if (preset?.steps !== undefined) steps = preset.steps;
+    else epochs = STUDY.epochs;
+  }
+  const now = o.now ?? new Date();
+  const out = path.resolve(o.out ?? defaultOut(method, now));
+  const overwrite = o.overwrite ?? false;
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) fail(`--out ${out} is a file`);
+    if (!overwrite && readdirSync(out).length > 0) fail(`--out ${out} already exists and is not empty; choose another folder or pass --overwrite`);
+  }
+
+  return {
+    model,
+    modelSpec,
+    data,
+    method,
+    lora,
+    lr,
+    steps,
+    epochs,
+    batchSize: o.batchSize ?? preset?.batchSize ?? STUDY.batchSize,
+    gradientAccumulation: o.gradientAccumulation ?? (preset ? 1 : STUDY.gradientAccumulation),
+    maxLength: o.maxLength ?? preset?.maxLength ?? null,
+    maxSourceLength: o.maxSourceLength ?? (preset ? null : STUDY.maxSourceLength),
+    maxTargetLength: o.maxTargetLength ?? (preset ? null : STUDY.maxTargetLength),
+    instancesPerTask: o.instancesPerTask ?? null,
+    warmupRatio: o.warmupRatio ?? (method === 'lora' ? STUDY.peftWarmupRatio : 0),
+    schedule: o.schedule ?? (method === 'lora' ? 'linear' : 'constant'),
+    weightDecay: o.weightDecay ?? (method === 'lora' ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
+    maxGradNorm: o.maxGradNorm ?? 1.0,
+    adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    seed: o.seed ?? 42,
+    threads: o.threads ?? null,
+    out,
+    overwrite,
+    logEvery: o.logEvery ?? 10,
+  };
+}
+
+/** Parameters that get no weight decay: biases and norm weights (RMSNorm, q/k norms). */
+export function isNoDecayParameter(name: string): boolean {
+  return name.endsWith('.bias') || /(^|\.)[a-z_]*norm[a-z_]*\.weight$/i.test(name);
+}
+
+/** A TrainingBatch as the native side takes it (same buffers, no copy). */
+export function toNativeBatch(b: TrainingBatch): NativeBatch {
+  return { inputIds: b.inputIds, labels: b.labels, attentionMask: b.attentionMask, batchSize: b.batchSize, seqLen: b.seqLen };
+}
+
+export interface UpdateGroup {
+  epoch: number;
+  batches: TrainingBatch[];
+}
+
+/**
+ * The optimizer updates as groups of `accumulation` consecutive batches, epoch after epoch (batches reshuffled
+ * per epoch; the last group of an epoch may be smaller), until `maxUpdates` groups or the epochs run out.
+ * Groups without target tokens are skipped (they would divide by zero).
+ */
+export function* updateGroups(
+  batchesForEpoch: (epoch: number) => TrainingBatch[],
+  o: { accumulation: number; maxUpdates: number; maxEpochs: number },
+): Generator<UpdateGroup> {
+  let produced = 0;
+  for (let epoch = 0; epoch < o.maxEpochs && produced < o.maxUpdates; epoch++) {
+    const batches = batchesForEpoch(epoch);
+    if (batches.length === 0) return;
+    for (let i = 0; i < batches.length && produced < o.maxUpdates; i += o.accumulation) {
+      const group = batches.slice(i, i + o.accumulation);
+      if (group.reduce((s, b) => s + b.targetTokens, 0) === 0) continue;
+      produced++;
+      yield { epoch, batches: group };
+    }
+  }
+}
+
+/** Total optimizer updates for a run: `steps`, or epochs x ceil(batches per epoch / accumulation). */
+export function totalUpdates(o: { steps: number | null; epochs: number | null; batchesPerEpoch: number; accumulation: number }): number {
+  if (o.steps !== null) return o.steps;
+  return (o.epochs ?? 1) * Math.ceil(o.batchesPerEpoch / o.accumulation);
+}
+
+/** One optimizer update over a group: a plain step, or accumulation normalized by the group's target tokens. */
+export async function runUpdate(trainer: NativeTrainer, group: TrainingBatch[], lr: number): Promise<NativeStepResult> {
+  if (group.length === 1) return trainer.step(toNativeBatch(group[0]!), lr);
+  const normalizer = group.reduce((s, b) => s + b.targetTokens, 0);
+  for (const b of group) await trainer.accumulate(toNativeBatch(b), normalizer);
+  return trainer.update(lr);
+}
+
+function mean(xs: number[]): number | null {
+  return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** first/last loss and the means of the first and last 10 (for summary.json). */
+export function lossSummary(losses: number[]): Pick<TrainSummary, 'firstLoss' | 'lastLoss' | 'meanFirst10' | 'meanLast10'> {
+  return {
+    firstLoss: losses[0] ?? null,
+    lastLoss: losses.length > 0 ? losses[losses.length - 1]! : null,
+    meanFirst10: mean(losses.slice(0, 10)),
+    meanLast10: mean(losses.slice(-10)),
+  };
+}
+
+function tokenizerFilesOf(loaded: LoadedModel): string[] {
+  if (loaded.source.kind === 'hf') return loaded.source.checkpoint.tokenizerFiles;
+  const src = loaded.tokenizer.source;
+  try {
+    if (existsSync(src) && statSync(src).isDirectory()) {
+      return TOKENIZER_FILE_NAMES.map((n) => path.join(src, n)).filter((f) => existsSync(f));
+    }
+  } catch {
+    // the built-in tokenizer may not live in a folder; then there is nothing to copy
+  }
+  return [];
+}
+
+function fmtLoss(x: number | null): string {
+  return x === null ? '-' : x.toFixed(4);
+}
+
+function describeMethod(r: ResolvedTrainOptions): string {
+  if (r.method === 'full') return 'full finetuning';
+  const l = r.lora!;
+  return `LoRA r=${l.r} alpha=${l.alpha} dropout=${l.dropout} targets=${describeTargets(l.targets)}${l.useRslora ? ' rsLoRA' : ''}${l.init === 'gaussian' ? ' init=gaussian' : ''}`;
+}
+
+/** Trains per the options; see TrainOptions for the defaults. */
+export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+  const r = resolveTrainOptions(options);
+  const stdout: ProgressStream = options.stdout ?? process.stdout;
+  const say = (msg: string) => {
+    if (!options.quiet) stdout.write(msg + '\n');
+  };
+
+  const addon = native();
+  if (r.threads !== null) addon.setNumThreads(r.threads);
+  addon.manualSeed(r.seed);
+  const info: NativeInfo = addon.info();
+  say(`peft-native: ${describeMethod(r)} on ${modelDisplayName(r.modelSpec)}, data ${r.data}`);
+  say(`  libtorch ${info.torchVersion}, ${info.cudaAvailable ? `CUDA (${info.cudaDevices.join(', ')})` : 'CPU'}, ${info.threads} threads`);
+
+  const loaded = await loadModel(r.model, { seed: r.seed });
+  const { model, tokenizer, config } = loaded;
+
+  const data = await loadTrainingData(r.data, tokenizer, {
+    ...(r.maxLength !== null ? { maxLength: r.maxLength } : {}),
+    ...(r.maxSourceLength !== null ? { maxSourceLength: r.maxSourceLength } : {}),
+    ...(r.maxTargetLength !== null ? { maxTargetLength: r.maxTargetLength } : {}),
+    ...(r.instancesPerTask !== null ? { instancesPerTask: r.instancesPerTask } : {}),
+    seed: r.seed,
+  });
+  const examples: TrainingExample[] = data.examples;
+  const ds = data.summary;
+  say(
+    `  data: ${ds.source}: ${ds.tasks} task(s), ${ds.examples.toLocaleString('en-US')} examples, ${ds.tokens.toLocaleString('en-US')} tokens` +
+      ` (${ds.truncated} truncated, ${ds.dropped} dropped)`,
+  );
+  for (const note of ds.notes) say(`    ${note}`);
+  if (examples.length === 0) throw new Error(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
+  const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
+  if (longest > config.maxPositionEmbeddings) {
+    say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${config.maxPositionEmbeddings})`);
+  }
+
+  let targetedModules: string[] = [];
+  if (r.lora) {
+    const applied = model.applyLora(toNativeLoraOptions(r.lora, r.seed));
+    targetedModules = applied.targetedModules;
+    if (targetedModules.length === 0) {
+      throw new TrainOptionsError(`LoRA target modules ${describeTargets(r.lora.targets)} matched no module of the model (Llama-family names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)`);
+    }
+    const unmatched = unmatchedTargets(r.lora.targets, targetedModules);
+    if (unmatched.length > 0) say(`  warning: LoRA target(s) ${unmatched.join(', ')} matched no module`);
+    say(`  LoRA on ${targetedModules.length} modules`);
+  } else {
+    model.enableFullFinetuning();
+  }
+  const count = model.parameterCount();
+  say(
+    `  trainable params: ${count.trainable.toLocaleString('en-US')} || all params: ${count.total.toLocaleString('en-US')} || trainable%: ${((100 * count.trainable) / count.total).toFixed(4)}`,
+  );
+
+  const trainableNames = model.parameterNames({ trainableOnly: true });
+  const trainer = new addon.Trainer(model, {
+    lr: r.lr,
+    weightDecay: r.weightDecay,
+    beta1: r.adam.beta1,
+    beta2: r.adam.beta2,
+    eps: r.adam.eps,
+    maxGradNorm: r.maxGradNorm,
+    noDecay: trainableNames.filter(isNoDecayParameter),
+  });
+
+  const batchesForEpoch = (epoch: number): TrainingBatch[] =>
+    makeBatches(examples, { batchSize: r.batchSize, padId: tokenizer.padId, seed: r.seed, epoch, shuffle: true });
+  const firstEpoch = batchesForEpoch(0);
+  const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch: firstEpoch.length, accumulation: r.gradientAccumulation });
+  const warmupSteps = warmupStepsFor(total, r.warmupRatio);
+  const schedule = makeSchedule({ kind: r.schedule, baseLr: r.lr, totalSteps: total, warmupSteps });
+  const updatesPerEpoch = Math.ceil(firstEpoch.length / r.gradientAccumulation);
+  const maxEpochs = r.epochs ?? Math.ceil(total / Math.max(1, updatesPerEpoch)) + 1;
+  say(
+    `  ${total} steps (${firstEpoch.length} batches of ${r.batchSize}${r.gradientAccumulation > 1 ? ` x ${r.gradientAccumulation} accumulated` : ''} per epoch), ` +
+      `lr ${r.lr} ${r.schedule}${warmupSteps > 0 ? ` with ${warmupSteps} warmup steps` : ''}, weight decay ${r.weightDecay}, max grad norm ${r.maxGradNorm}`,
+  );
+
+  await mkdir(r.out, { recursive: true });
+  if (r.overwrite) await rm(path.join(r.out, 'metrics.jsonl'), { force: true });
+  const runConfig = {
+    options: r,
+    model: {
+      source: loaded.source.kind === 'hf' ? { kind: 'hf', dir: loaded.source.dir, weightFiles: loaded.source.checkpoint.weightFiles } : loaded.source,
+      config,
+    },
+    tokenizer: { source: tokenizer.source, vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: tokenizer.bosId },
+    data: { summary: ds, selection: data.selection ?? null },
+    lora: r.lora ? { targetedModules } : null,
+    parameters: count,
+    schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch: firstEpoch.length },
+    native: info,
+    node: process.version,
+    startedAt: new Date().toISOString(),
+  };
+  await writeJsonAtomically(path.join(r.out, 'run_config.json'), runConfig);
+  say(`  run folder: ${r.out}`);
+
+  const metrics = new MetricsWriter(r.out);
+  const progress = new ProgressReporter({
+    total,
+    stream: stdout,
+    logEvery: r.logEvery,
+    ...(options.liveProgress !== undefined ? { live: options.liveProgress } : {}),
+  });
+  const quietProgress = options.quiet ?? false;
+
+  const losses: number[] = [];
+  let step = 0;
+  let lastEpoch = 0;
+  let targetTokens = 0;
+  let realTokens = 0;
+  let diverged = false;
+  let interrupted = false;
+  const start = performance.now();
+
+  const groups = updateGroups((e) => (e === 0 ? firstEpoch : batchesForEpoch(e)), {
+    accumulation: r.gradientAccumulation,
+    maxUpdates: total,
+    maxEpochs,
+  });
+  try {
+    let next = groups.next();
+    while (!next.done && step < total) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      const group = next.value;
+      const lr = schedule(step);
+      const stepStart = performance.now();
+      const pending = runUpdate(trainer, group.batches, lr);
+      // Prepare the next group (a new epoch's shuffle + padding) while the native step runs.
+      next = groups.next();
+      const result = await pending;
+      const stepSec = (performance.now() - stepStart) / 1000;
+      step++;
+      lastEpoch = group.epoch;
+      const groupReal = group.batches.reduce((s, b) => s + b.realTokens, 0);
+      targetTokens += result.targetTokens;
+      realTokens += groupReal;
+      const elapsedSec = (performance.now() - start) / 1000;
+      losses.push(result.loss);
+      const record: StepMetrics = {
+        step,
+        epoch: group.epoch,
+        loss: result.loss,
+        lr,
+        gradNorm: result.gradNorm,
+        targetTokens: result.targetTokens,
+        tokensPerSec: stepSec > 0 ? groupReal / stepSec : 0,
+        elapsedSec,
+      };
+      metrics.append(record);
+      options.onStep?.(record);
+      if (!quietProgress) {
+        progress.update({
+          step,
+          epoch: group.epoch,
+          loss: result.loss,
+          lr,
+          gradNorm: result.gradNorm,
+          tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
+          elapsedSec,
+        });
+      }
+      if (!Number.isFinite(result.loss)) {
+        diverged = true;
+        break;
+      }
+    }
+  } finally {
+    metrics.close();
+    if (!quietProgress) progress.finish();
+  }
+  const elapsedSec = (performance.now() - start) / 1000;
+
+  let saved: string | null = null;
+  let savedFiles: string[] = [];
+  if (diverged) {
+    say(`error: the loss became ${losses[losses.length - 1]} at step ${step} (lr ${schedule(step - 1).toExponential(2)}); nothing was saved. Try a lower --lr.`);
+  } else if (step > 0) {
+    if (r.lora) {
+      const res = await saveLoraAdapter(model, r.out, r.lora, { baseModelNameOrPath: modelDisplayName(loaded.source) });
+      savedFiles = res.files;
+    } else {
+      savedFiles = await saveCheckpoint(model, r.out, { hfConfig: loaded.hfConfig, config, tokenizerFiles: tokenizerFilesOf(loaded) });
+    }
+    saved = r.out;
+  }
+
+  const summary: TrainSummary = {
+    method: r.method,
+    model: modelDisplayName(loaded.source),
+    data: r.data,
+    steps: step,
+    totalSteps: total,
+    epochs: step === 0 ? 0 : lastEpoch + 1,
+    ...lossSummary(losses),
+    targetTokens,
+    realTokens,
+    elapsedSec,
+    tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
+    trainableParameters: count.trainable,
+    totalParameters: count.total,
+    diverged,
+    interrupted,
+    saved,
+  };
+  await writeJsonAtomically(path.join(r.out, 'summary.json'), summary);
+
+  say(
+    `loss ${fmtLoss(summary.firstLoss)} -> ${fmtLoss(summary.lastLoss)} (mean of first 10 steps ${fmtLoss(summary.meanFirst10)}, last 10 ${fmtLoss(summary.meanLast10)}); ` +
+      `${step} steps, ${formatCount(realTokens)} tokens, ${formatDuration(elapsedSec)}${interrupted ? ' (interrupted)' : ''}`,
+  );
+  if (saved && r.lora) {
+    say(`LoRA adapter (HF PEFT format: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
+    if (loaded.source.kind === 'hf') {
+      say(`  load it in Python: PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("${loaded.source.dir}"), "${saved}")`);
+    }
+  } else if (saved) {
+    say(`checkpoint (HF format: config.json + model.safetensors) saved to ${saved}`);
+  }
+  say(`metrics: ${path.join(r.out, 'metrics.jsonl')}, summary: ${path.join(r.out, 'summary.json')}`);
+  if (loaded.source.kind === 'builtin') {
+    say('To train on a real Hugging Face checkpoint and SuperNI data:');
+    say('  peft-native train --model <hf model dir> --data superni:<natural-instructions dir>');
+  }
+
+  return { ...summary, out: r.out, losses, options: r, savedFiles, dataSummary: ds };
+}
