@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""One training step of a Llama config in HF transformers (+ peft for LoRA), timed.
+
+    .venv/bin/python scripts/bench/hf_train_step.py --method lora \
+        --config scripts/bench/configs/llama-small.json --batch 2 --seq 64 \
+        --steps 3 --warmup 1 --threads 2
+
+Each step is: zero_grad, forward with labels (= input_ids), backward,
+clip_grad_norm_(1.0), AdamW.step.  Steps after the warmup are timed with
+time.perf_counter.  Prints exactly ONE line of JSON on stdout:
+
+    {"tool":"hf","method":...,"stepTimesMs":[...],"tokensPerStep":B*T,
+     "peakRssMb":...,"trainable":n,"total":n,"torch":...,"transformers":...,"peft":...}
+
+(plus a few informational fields); everything else goes to stderr.
+scripts/bench/native-train-step.mjs takes the same flags and prints the same
+line with "tool":"peft-native"; scripts/bench/compare-train-step.mjs runs both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--method", choices=["lora", "full"], required=True)
+    ap.add_argument("--config", required=True, help="path to an HF (Llama) config.json")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=10, help="timed steps")
+    ap.add_argument("--warmup", type=int, default=2, help="untimed steps before the timed ones")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rank", type=int, default=8)
+    ap.add_argument("--alpha", type=float, default=16)
+    ap.add_argument("--target-modules", default="q_proj,v_proj")
+    ap.add_argument("--lr", type=float, default=1e-4)
+    args = ap.parse_args(argv)
+    for k in ("batch", "seq", "steps", "threads", "rank"):
+        if getattr(args, k) < 1:
+            ap.error(f"--{k} must be >= 1")
+    if args.warmup < 0:
+        ap.error("--warmup must be >= 0")
+    return args
+
+
+def main():
+    args = parse_args()
+    # Keep stdout clean for the single JSON line: anything a library prints goes to stderr.
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+
+    import peft
+    import transformers
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    transformers.logging.set_verbosity_error()
+
+    torch.manual_seed(args.seed)
+    config = LlamaConfig.from_json_file(args.config)
+    config.use_cache = False  # training: no KV cache
+    model = LlamaForCausalLM(config).to(torch.float32)
+    attn = model.config._attn_implementation
+    log(f"[hf] attn_implementation={attn} threads={torch.get_num_threads()} "
+        f"torch={torch.__version__} transformers={transformers.__version__} peft={peft.__version__}")
+
+    if args.method == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        targets = [t.strip() for t in args.target_modules.split(",") if t.strip()]
+        lcfg = LoraConfig(
+            r=args.rank,
+            lora_alpha=args.alpha,
+            target_modules=targets,
+            lora_dropout=0.0,
+            bias="none",
+            task_type="CAUSAL_LM",
+        )
+        model = get_peft_model(model, lcfg)
+        trainable, total = model.get_nb_trainable_parameters()
+    else:
+        total = sum(p.numel() for p in model.parameters())
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log(f"[hf] method={args.method} trainable={trainable} total={total}")
+
+    model.train()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
+
+    g = torch.Generator().manual_seed(args.seed + 1)
+    input_ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=g)
+    labels = input_ids.clone()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        out = model(input_ids=input_ids, labels=labels, use_cache=False)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        return out.loss.detach().item()
+
+    times = []
+    losses = []
+    for i in range(args.warmup + args.steps):
+        t0 = time.perf_counter()
+        loss = step()  # .item() synchronises; CPU anyway
+        dt = (time.perf_counter() - t0) * 1000.0
+        losses.append(loss)
+        if i >= args.warmup:
+            times.append(dt)
+        log(f"[hf] step {i}{' (warmup)' if i < args.warmup else ''}: {dt:.1f} ms loss={loss:.4f}")
+
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    result = {
+        "tool": "hf",
+        "method": args.method,
+        "stepTimesMs": [round(t, 3) for t in times],
+        "tokensPerStep": args.batch * args.seq,
+        "peakRssMb": round(peak_rss_mb, 1),
+        "trainable": int(trainable),
+        "total": int(total),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+        "attnImplementation": attn,
+        "threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "seq": args.seq,
+        "losses": [round(l, 5) for l in losses],
+    }
+    real_stdout.write(json.dumps(result) + "\n")
+    real_stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
