@@ -5,8 +5,6 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { native, type NativeModel, type NativeModelConfig } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { loadTokenizer } from '../tokenizer/load.js';
-import { builtinTokenizer } from '../builtin/index.js';
 import { DEFAULT_BUILTIN_MODEL, builtinModelConfig, builtinModelNames, isBuiltinModelName } from './builtin.js';
 import { resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint.js';
 import { readModelConfig, toHfConfig } from './config.js';
@@ -70,6 +68,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
   const resolved = resolveModelSpec(spec);
   const addon = native();
   if (resolved.kind === 'builtin') {
+    const { builtinTokenizer } = await import('../builtin/index.js');
     const tokenizer = await builtinTokenizer();
     const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
     const model = addon.Model.create(config, { seed: options.seed });
@@ -85,6 +84,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
         '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers)',
     );
   }
+  const { loadTokenizer } = await import('../tokenizer/load.js');
   const tokenizer = await loadTokenizer(checkpoint.dir);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(

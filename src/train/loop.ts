@@ -8,8 +8,6 @@ import path from 'node:path';
 import { native, type NativeBatch, type NativeInfo, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
 import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { loadTrainingData } from '../data/sources.js';
-import { makeBatches } from '../data/batching.js';
 import { getBuiltinPreset, formatCount, type PresetTrainDefaults } from '../models/builtin.js';
 import { TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
 import { loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
@@ -274,7 +272,10 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     }
   } else {
     const loraFlags = (['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'] as const).filter((k) => o[k] !== undefined);
-    if (loraFlags.length > 0) fail(`${loraFlags.join(', ')} only apply to --method lora`);
+    if (loraFlags.length > 0) {
+      const flags = loraFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+      fail(`${flags.join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} only to LoRA (--method lora), not to full finetuning`);
+    }
   }
 
   const lr = o.lr ?? (method === 'lora' ? (preset?.lr ?? STUDY.loraLr) : (preset?.fullLr ?? STUDY.fullLr));
@@ -416,6 +417,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (!options.quiet) stdout.write(msg + '\n');
   };
 
+  // The data and model modules load lazily, so option checking (and `--help`) stays quick.
+  const [{ loadTrainingData }, { makeBatches }] = await Promise.all([import('../data/sources.js'), import('../data/batching.js')]);
   const addon = native();
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);

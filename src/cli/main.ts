@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The peft-native command line. Exit codes: 0 ok, 1 a failure while running (message only; the stack with
+// --verbose or DEBUG set), 2 a bad command line (unknown flag, bad value, missing path), 130 interrupted twice.
+import { Command, CommanderError } from 'commander';
+import { LoraOptionsError } from '../peft/lora.js';
+import { TrainOptionsError } from '../train/loop.js';
+import { infoCommand, packageVersion } from './info.js';
+import { trainCommand } from './train.js';
+
+export function buildProgram(): Command {
+  const program = new Command('peft-native')
+    .description('Parameter-efficient (LoRA) and full finetuning of Llama-family models (Llama, Mistral, Qwen2/3) over libtorch.')
+    .version(packageVersion(), '-V, --version')
+    .option('--verbose', 'show stack traces on errors')
+    .addHelpText(
+      'after',
+      `
+Start with:
+  $ peft-native train            # LoRA on the built-in tiny model and data (CPU, about 2 minutes)
+  $ peft-native train --help     # every training flag, with examples
+  $ peft-native info             # libtorch version, CUDA devices, threads`,
+    );
+  for (const cmd of [trainCommand(), infoCommand()]) {
+    cmd.exitOverride();
+    program.addCommand(cmd);
+  }
+  program.exitOverride();
+  return program;
+}
+
+function wantStacks(argv: string[]): boolean {
+  return argv.includes('--verbose') || Boolean(process.env.DEBUG);
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander already printed the message (or the help)
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error: ${message}\n`);
+    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError) return 2;
+    if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    return 1;
+  }
+}
+
+const code = await main();
+process.exitCode = code;

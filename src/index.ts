@@ -1,0 +1,65 @@
+// The public JS API of peft-native: the same functions the CLI uses.
+//
+//   import { train } from 'peft-native';
+//   const result = await train({ model: './Llama-3.2-1B', data: 'superni:./natural-instructions', rank: 64 });
+
+// Training
+export {
+  train,
+  resolveTrainOptions,
+  TrainOptionsError,
+  TRAIN_METHODS,
+  isNoDecayParameter,
+  type TrainOptions,
+  type ResolvedTrainOptions,
+  type TrainResult,
+  type TrainSummary,
+  type TrainMethod,
+} from './train/loop.js';
+export { learningRate, lrMultiplier, makeSchedule, warmupStepsFor, SCHEDULE_KINDS, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
+export { MetricsWriter, readMetrics, METRICS_FILE, type StepMetrics } from './train/metrics.js';
+export { ProgressReporter, formatProgressLine, type ProgressUpdate } from './train/progress.js';
+
+// Models
+export { loadModel, resolveModelSpec, modelDisplayName, type LoadedModel, type ModelSource, type ModelSpec } from './models/load.js';
+export { parseModelConfig, readModelConfig, toHfConfig, countParameters, ConfigError, SUPPORTED_MODEL_TYPES } from './models/config.js';
+export { resolveCheckpoint, readShardIndex, CheckpointError, TOKENIZER_FILE_NAMES, type ResolvedCheckpoint } from './models/checkpoint.js';
+export { BUILTIN_PRESETS, builtinModelConfig, builtinModelNames, getBuiltinPreset, DEFAULT_BUILTIN_MODEL, type BuiltinPreset } from './models/builtin.js';
+export { saveCheckpoint, writeFolderAtomically } from './models/save.js';
+
+// LoRA
+export {
+  DEFAULT_LORA_OPTIONS,
+  LLAMA_LINEAR_MODULES,
+  LoraOptionsError,
+  adapterConfig,
+  loraSaveEntries,
+  loraScaling,
+  matchesTarget,
+  parseTargetModules,
+  peftKey,
+  saveLoraAdapter,
+  toNativeLoraOptions,
+  validateLoraOptions,
+  type LoraOptions,
+  type LoraTargets,
+  type LoraInit,
+} from './peft/lora.js';
+
+// Tokenizers and data
+export { loadTokenizer } from './tokenizer/load.js';
+export type { TextTokenizer } from './tokenizer/types.js';
+export { builtinTokenizer, builtinTasks } from './builtin/index.js';
+export { loadTrainingData } from './data/sources.js';
+export { makeBatches } from './data/batching.js';
+export type { TrainingExample, TrainingBatch, DataSummary } from './data/types.js';
+
+// Native addon
+import { native, type NativeInfo } from './native/binding.js';
+export { native };
+export type { NativeInfo, NativeModel, NativeModelConfig, NativeTrainer, NativeAddon } from './native/binding.js';
+
+/** libtorch version, CUDA availability and devices, threads (loads the addon). */
+export function nativeInfo(): NativeInfo {
+  return native().info();
+}
