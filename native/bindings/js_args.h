@@ -1,0 +1,36 @@
+// Reading and checking JS arguments at the boundary (TS validates first; this is the second check).
+#pragma once
+
+#include <napi.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+
+namespace pn {
+
+double GetNumber(const Napi::Object& obj, const char* key, const std::string& what);
+double GetNumberOr(const Napi::Object& obj, const char* key, double fallback, const std::string& what);
+int64_t GetInt(const Napi::Object& obj, const char* key, const std::string& what);
+bool GetBoolOr(const Napi::Object& obj, const char* key, bool fallback, const std::string& what);
+std::string GetStringOr(const Napi::Object& obj, const char* key, const std::string& fallback, const std::string& what);
+std::vector<std::string> GetStringArray(const Napi::Value& value, const std::string& what);
+Napi::Object ArgObject(const Napi::CallbackInfo& info, size_t index, const std::string& what);
+std::string ArgString(const Napi::CallbackInfo& info, size_t index, const std::string& what);
+// A JS object of string values (safetensors metadata); undefined gives an empty map.
+std::map<std::string, std::string> StringMapFromJs(const Napi::Value& value, const std::string& what);
+
+ModelConfig ModelConfigFromJs(const Napi::Object& obj);
+Napi::Object ModelConfigToJs(Napi::Env env, const ModelConfig& config);
+
+// A token batch viewed without copying; `keepAlive` lists the typed arrays the tensors point into.
+struct BatchView {
+  torch::Tensor inputIds, labels, attentionMask;  // labels/mask undefined when absent
+  std::vector<Napi::Value> keepAlive;
+};
+BatchView BatchFromJs(const Napi::Value& value);
+
+}  // namespace pn

@@ -1,0 +1,256 @@
+#include "bindings/model_binding.h"
+
+#include <map>
+#include <mutex>
+
+#include "bindings/js_args.h"
+#include "bridge/tensor_bridge.h"
+#include "common/async_task.h"
+#include "common/errors.h"
+#include "io/safetensors.h"
+
+namespace pn {
+namespace {
+
+Napi::FunctionReference& Constructor() {
+  static Napi::FunctionReference ctor;
+  return ctor;
+}
+
+struct ForwardValues {
+  double lossSum = 0;
+  int64_t targetTokens = 0;
+  torch::Tensor logits;
+};
+
+Napi::Value ForwardValuesToJs(Napi::Env env, ForwardValues& r) {
+  auto o = Napi::Object::New(env);
+  o.Set("lossSum", r.lossSum);
+  o.Set("targetTokens", static_cast<double>(r.targetTokens));
+  if (r.logits.defined()) o.Set("logits", ToFloat32Array(env, r.logits));
+  return o;
+}
+
+}  // namespace
+
+Napi::Function ModelWrap::Define(Napi::Env env) {
+  Napi::Function cls = DefineClass(env, "Model",
+                                   {
+                                       StaticMethod<&ModelWrap::Create>("create"),
+                                       InstanceMethod<&ModelWrap::Config>("config"),
+                                       InstanceMethod<&ModelWrap::LoadWeights>("loadWeights"),
+                                       InstanceMethod<&ModelWrap::Forward>("forward"),
+                                       InstanceMethod<&ModelWrap::Backward>("backward"),
+                                       InstanceMethod<&ModelWrap::ApplyLora>("applyLora"),
+                                       InstanceMethod<&ModelWrap::EnableFullFinetuning>("enableFullFinetuning"),
+                                       InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
+                                       InstanceMethod<&ModelWrap::ParameterNames>("parameterNames"),
+                                       InstanceMethod<&ModelWrap::ParameterShape>("parameterShape"),
+                                       InstanceMethod<&ModelWrap::GetParameter>("getParameter"),
+                                       InstanceMethod<&ModelWrap::SetParameter>("setParameter"),
+                                       InstanceMethod<&ModelWrap::Gradient>("gradient"),
+                                       InstanceMethod<&ModelWrap::SaveParameters>("saveParameters"),
+                                   });
+  Constructor() = Napi::Persistent(cls);
+  return cls;
+}
+
+std::shared_ptr<LlamaModel> ModelWrap::ModelOf(const Napi::Value& value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Constructor().Value())) {
+    throw Napi::TypeError::New(value.Env(), "expected a Model");
+  }
+  return ObjectWrap<ModelWrap>::Unwrap(value.As<Napi::Object>())->model_;
+}
+
+// new Model(config, {seed}) — Model.create is the documented way in.
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  GuardJs(info.Env(), [&] {
+    ModelConfig config = ModelConfigFromJs(ArgObject(info, 0, "config"));
+    uint64_t seed = 0;
+    if (info.Length() > 1 && info[1].IsObject()) {
+      int64_t s = static_cast<int64_t>(GetNumberOr(info[1].As<Napi::Object>(), "seed", 0, "options"));
+      if (s < 0) throw UserError("options.seed must be >= 0");
+      seed = static_cast<uint64_t>(s);
+    }
+    model_ = std::make_shared<LlamaModel>(config, seed);
+  });
+}
+
+Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
+  std::vector<napi_value> args;
+  for (size_t i = 0; i < info.Length(); ++i) args.push_back(info[i]);
+  return Constructor().New(args);
+}
+
+Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) { return ModelConfigToJs(info.Env(), model_->config()); }
+
+Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1) throw UserError("loadWeights(files) needs a list of safetensors files");
+    std::vector<std::string> files = GetStringArray(info[0], "files");
+    auto model = model_;
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [model, files] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          model->LoadWeights(files);
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); });
+  });
+}
+
+Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
+    bool wantLogits = info.Length() > 1 && info[1].IsObject() &&
+                      GetBoolOr(info[1].As<Napi::Object>(), "returnLogits", false, "options");
+    auto model = model_;
+    return AsyncTask<ForwardValues>::Start(
+        info.Env(),
+        [model, batch, wantLogits] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          torch::NoGradGuard noGrad;
+          ForwardOutput out = model->Forward(batch.inputIds, batch.labels, batch.attentionMask, wantLogits, false);
+          ForwardValues r;
+          r.lossSum = out.lossSum.item<double>();
+          r.targetTokens = out.targetTokens;
+          r.logits = out.logits;
+          return r;
+        },
+        ForwardValuesToJs, batch.keepAlive);
+  });
+}
+
+Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
+    if (!batch.labels.defined()) throw UserError("backward(batch) needs batch.labels");
+    auto model = model_;
+    return AsyncTask<ForwardValues>::Start(
+        info.Env(),
+        [model, batch] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          for (auto& p : model->TrainableParameters()) p.mutable_grad() = torch::Tensor();
+          ForwardOutput out = model->Forward(batch.inputIds, batch.labels, batch.attentionMask, false, true);
+          if (out.targetTokens == 0) throw UserError("the batch has no target tokens (all labels are -100)");
+          (out.lossSum / static_cast<double>(out.targetTokens)).backward();
+          ForwardValues r;
+          r.lossSum = out.lossSum.item<double>();
+          r.targetTokens = out.targetTokens;
+          return r;
+        },
+        ForwardValuesToJs, batch.keepAlive);
+  });
+}
+
+Napi::Value ModelWrap::ApplyLora(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Object o = ArgObject(info, 0, "LoRA options");
+    const std::string w = "lora";
+    LoraOptions opts;
+    opts.r = GetInt(o, "r", w);
+    opts.alpha = GetNumber(o, "alpha", w);
+    opts.dropout = GetNumberOr(o, "dropout", 0.0, w);
+    if (!o.Get("targetModules").IsUndefined()) opts.targetModules = GetStringArray(o.Get("targetModules"), "lora.targetModules");
+    opts.targetRegex = GetStringOr(o, "targetRegex", "", w);
+    opts.useRslora = GetBoolOr(o, "useRslora", false, w);
+    opts.init = GetStringOr(o, "init", "kaiming", w);
+    int64_t seed = static_cast<int64_t>(GetNumberOr(o, "seed", 0, w));
+    if (seed < 0) throw UserError("lora.seed must be >= 0");
+    opts.seed = static_cast<uint64_t>(seed);
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    std::vector<std::string> names = model_->ApplyLora(opts);
+    auto result = Napi::Object::New(info.Env());
+    auto arr = Napi::Array::New(info.Env(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
+    result.Set("targetedModules", arr);
+    return result;
+  });
+}
+
+Napi::Value ModelWrap::EnableFullFinetuning(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    model_->EnableFullFinetuning();
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ModelWrap::ParameterCount(const Napi::CallbackInfo& info) {
+  auto o = Napi::Object::New(info.Env());
+  o.Set("total", static_cast<double>(model_->CountParameters(false)));
+  o.Set("trainable", static_cast<double>(model_->CountParameters(true)));
+  return o;
+}
+
+Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    bool trainableOnly = info.Length() > 0 && info[0].IsObject() &&
+                         GetBoolOr(info[0].As<Napi::Object>(), "trainableOnly", false, "options");
+    auto names = model_->ParameterNames(trainableOnly);
+    auto arr = Napi::Array::New(info.Env(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
+    return arr;
+  });
+}
+
+Napi::Value ModelWrap::ParameterShape(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    return ShapeToJs(info.Env(), model_->Parameter(ArgString(info, 0, "name")).sizes());
+  });
+}
+
+Napi::Value ModelWrap::GetParameter(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    return ToFloat32Array(info.Env(), model_->Parameter(ArgString(info, 0, "name")));
+  });
+}
+
+Napi::Value ModelWrap::SetParameter(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::string name = ArgString(info, 0, "name");
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    torch::Tensor target = model_->Parameter(name);
+    torch::Tensor source = ViewFloat32Array(info.Length() > 1 ? info[1] : info.Env().Undefined(), target.sizes().vec(),
+                                            "values for " + name);
+    torch::NoGradGuard noGrad;
+    target.copy_(source);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ModelWrap::Gradient(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    torch::Tensor p = model_->Parameter(ArgString(info, 0, "name"));
+    if (!p.grad().defined()) return info.Env().Null();
+    return ToFloat32Array(info.Env(), p.grad());
+  });
+}
+
+Napi::Value ModelWrap::SaveParameters(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::string file = ArgString(info, 0, "file");
+    if (info.Length() < 2 || !info[1].IsArray()) throw UserError("entries must be an array of [keyInFile, parameterName]");
+    auto arr = info[1].As<Napi::Array>();
+    std::vector<std::pair<std::string, torch::Tensor>> tensors;
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      auto pair = GetStringArray(arr.Get(i), "entries[" + std::to_string(i) + "]");
+      if (pair.size() != 2) throw UserError("entries[" + std::to_string(i) + "] must be [keyInFile, parameterName]");
+      // Detached copies: the write runs off-thread while training may go on.
+      tensors.emplace_back(pair[0], model_->Parameter(pair[1]).detach().clone());
+    }
+    auto metadata = StringMapFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined(), "metadata");
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [file, tensors, metadata] {
+          io::WriteSafetensors(file, tensors, metadata);
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); });
+  });
+}
+
+}  // namespace pn

@@ -1,0 +1,39 @@
+// JS class Model: an opaque handle to a LlamaModel.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "models/llama.h"
+
+namespace pn {
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // The LlamaModel behind a JS Model object; throws a JS TypeError for anything else.
+  static std::shared_ptr<LlamaModel> ModelOf(const Napi::Value& value);
+
+  explicit ModelWrap(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  Napi::Value Config(const Napi::CallbackInfo& info);
+  Napi::Value LoadWeights(const Napi::CallbackInfo& info);
+  Napi::Value Forward(const Napi::CallbackInfo& info);
+  Napi::Value Backward(const Napi::CallbackInfo& info);
+  Napi::Value ApplyLora(const Napi::CallbackInfo& info);
+  Napi::Value EnableFullFinetuning(const Napi::CallbackInfo& info);
+  Napi::Value ParameterCount(const Napi::CallbackInfo& info);
+  Napi::Value ParameterNames(const Napi::CallbackInfo& info);
+  Napi::Value ParameterShape(const Napi::CallbackInfo& info);
+  Napi::Value GetParameter(const Napi::CallbackInfo& info);
+  Napi::Value SetParameter(const Napi::CallbackInfo& info);
+  Napi::Value Gradient(const Napi::CallbackInfo& info);
+  Napi::Value SaveParameters(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<LlamaModel> model_;
+};
+
+}  // namespace pn

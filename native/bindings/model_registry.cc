@@ -1,0 +1,13 @@
+// exports.Model and exports.Trainer.
+#include "bindings/model_binding.h"
+#include "bindings/registry.h"
+#include "bindings/trainer_binding.h"
+
+namespace pn {
+
+void RegisterModel(Napi::Env env, Napi::Object exports) {
+  exports.Set("Model", ModelWrap::Define(env));
+  exports.Set("Trainer", TrainerWrap::Define(env));
+}
+
+}  // namespace pn

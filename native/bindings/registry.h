@@ -1,0 +1,13 @@
+// Each binding file adds its functions to the module's exports.
+#pragma once
+
+#include <napi.h>
+
+namespace pn {
+
+void RegisterRuntime(Napi::Env env, Napi::Object exports);      // info, setNumThreads, manualSeed
+void RegisterBridge(Napi::Env env, Napi::Object exports);       // bridge test hooks
+void RegisterSafetensors(Napi::Env env, Napi::Object exports);  // safetensors.*
+void RegisterModel(Napi::Env env, Napi::Object exports);        // Model, Trainer
+
+}  // namespace pn

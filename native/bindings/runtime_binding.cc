@@ -1,0 +1,56 @@
+// exports.info / setNumThreads / manualSeed: the libtorch runtime as JS sees it.
+#include <torch/torch.h>
+
+#include "bindings/registry.h"
+#include "common/errors.h"
+
+namespace pn {
+namespace {
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    auto o = Napi::Object::New(env);
+    o.Set("torchVersion", std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+                              std::to_string(TORCH_VERSION_PATCH));
+    const bool cuda = torch::cuda::is_available();
+    const int64_t count = cuda ? static_cast<int64_t>(torch::cuda::device_count()) : 0;
+    o.Set("cudaAvailable", cuda);
+    o.Set("cudaDeviceCount", static_cast<double>(count));
+    auto devices = Napi::Array::New(env, static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) devices.Set(static_cast<uint32_t>(i), "cuda:" + std::to_string(i));
+    o.Set("cudaDevices", devices);
+    o.Set("threads", static_cast<double>(torch::get_num_threads()));
+    return o;
+  });
+}
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw UserError("setNumThreads(n) needs a number");
+    double n = info[0].As<Napi::Number>().DoubleValue();
+    if (!(n >= 1) || n != static_cast<double>(static_cast<int>(n))) throw UserError("threads must be a positive integer");
+    torch::set_num_threads(static_cast<int>(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsNumber()) throw UserError("manualSeed(seed) needs a number");
+    double s = info[0].As<Napi::Number>().DoubleValue();
+    if (!(s >= 0) || s != static_cast<double>(static_cast<uint64_t>(s))) throw UserError("seed must be an integer >= 0");
+    torch::manual_seed(static_cast<uint64_t>(s));
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void RegisterRuntime(Napi::Env env, Napi::Object exports) {
+  exports.Set("info", Napi::Function::New(env, Info, "info"));
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+}
+
+}  // namespace pn

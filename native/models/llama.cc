@@ -1,0 +1,390 @@
+#include "models/llama.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <regex>
+#include <set>
+
+#include "common/errors.h"
+#include "io/safetensors.h"
+#include "models/rope.h"
+
+namespace pn {
+namespace {
+
+const torch::TensorOptions kF32 = torch::TensorOptions().dtype(torch::kFloat32);
+
+// HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in float32, times the weight.
+torch::Tensor RmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+  torch::Tensor xf = x.to(torch::kFloat32);
+  torch::Tensor variance = xf.pow(2).mean(-1, /*keepdim=*/true);
+  return weight * (xf * torch::rsqrt(variance + eps)).to(x.scalar_type());
+}
+
+std::string LayerPrefix(size_t i) { return "model.layers." + std::to_string(i) + "."; }
+
+}  // namespace
+
+LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed) : config_(config) {
+  config_.Validate();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double std = config_.initializerRange;
+  auto normal = [&](std::vector<int64_t> shape) { return torch::empty(shape, kF32).normal_(0.0, std, gen); };
+  auto ones = [&](int64_t n) { return torch::ones({n}, kF32); };
+  auto linear = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
+    Linear l;
+    l.name = name;
+    l.weight = normal({out, in});
+    if (bias) l.bias = torch::zeros({out}, kF32);
+    return l;
+  };
+
+  const int64_t h = config_.hiddenSize;
+  const int64_t qDim = config_.numAttentionHeads * config_.headDim;
+  const int64_t kvDim = config_.numKeyValueHeads * config_.headDim;
+  embedTokens_ = normal({config_.vocabSize, h});
+  for (int64_t i = 0; i < config_.numHiddenLayers; ++i) {
+    const std::string p = LayerPrefix(static_cast<size_t>(i));
+    DecoderLayer layer;
+    layer.inputNorm = ones(h);
+    layer.postAttnNorm = ones(h);
+    if (config_.qkNorm) {
+      layer.qNorm = ones(config_.headDim);
+      layer.kNorm = ones(config_.headDim);
+    }
+    layer.q = linear(p + "self_attn.q_proj", h, qDim, config_.qkvBias);
+    layer.k = linear(p + "self_attn.k_proj", h, kvDim, config_.qkvBias);
+    layer.v = linear(p + "self_attn.v_proj", h, kvDim, config_.qkvBias);
+    layer.o = linear(p + "self_attn.o_proj", qDim, h, config_.oBias);
+    layer.gate = linear(p + "mlp.gate_proj", h, config_.intermediateSize, config_.mlpBias);
+    layer.up = linear(p + "mlp.up_proj", h, config_.intermediateSize, config_.mlpBias);
+    layer.down = linear(p + "mlp.down_proj", config_.intermediateSize, h, config_.mlpBias);
+    layers_.push_back(std::move(layer));
+  }
+  finalNorm_ = ones(h);
+  lmHead_ = config_.tieWordEmbeddings ? embedTokens_ : normal({config_.vocabSize, h});
+  invFreq_ = RopeInverseFrequencies(config_);
+
+  // Registration order follows HF's state dict.
+  Register("model.embed_tokens.weight", embedTokens_);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    DecoderLayer& l = layers_[i];
+    const std::string p = LayerPrefix(i);
+    for (Linear* lin : {&l.q, &l.k, &l.v, &l.o}) {
+      Register(lin->name + ".weight", lin->weight);
+      if (lin->bias.defined()) Register(lin->name + ".bias", lin->bias);
+    }
+    if (config_.qkNorm) {
+      Register(p + "self_attn.q_norm.weight", l.qNorm);
+      Register(p + "self_attn.k_norm.weight", l.kNorm);
+    }
+    for (Linear* lin : {&l.gate, &l.up, &l.down}) {
+      Register(lin->name + ".weight", lin->weight);
+      if (lin->bias.defined()) Register(lin->name + ".bias", lin->bias);
+    }
+    Register(p + "input_layernorm.weight", l.inputNorm);
+    Register(p + "post_attention_layernorm.weight", l.postAttnNorm);
+  }
+  Register("model.norm.weight", finalNorm_);
+  if (!config_.tieWordEmbeddings) Register("lm_head.weight", lmHead_);
+}
+
+void LlamaModel::Register(const std::string& name, const torch::Tensor& tensor) {
+  paramIndex_[name] = params_.size();
+  params_.emplace_back(name, tensor);
+}
+
+std::vector<Linear*> LlamaModel::AllLinears() {
+  std::vector<Linear*> out;
+  for (auto& l : layers_) {
+    for (Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) out.push_back(lin);
+  }
+  return out;
+}
+
+void LlamaModel::LoadWeights(const std::vector<std::string>& files) {
+  if (files.empty()) throw UserError("no safetensors files given");
+  // Base weights only: LoRA parameters come from adapters, not checkpoints.
+  std::map<std::string, torch::Tensor> expected;
+  for (const auto& [name, tensor] : params_) {
+    if (name.find(".lora_") == std::string::npos) expected[name] = tensor;
+  }
+  std::vector<std::shared_ptr<io::SafetensorsFile>> opened;
+  std::map<std::string, std::pair<io::SafetensorsFile*, const io::TensorEntry*>> found;
+  std::vector<std::string> unexpected;
+  for (const auto& path : files) {
+    opened.push_back(io::SafetensorsFile::Open(path));
+    for (const auto& entry : opened.back()->tensors()) {
+      const std::string& name = entry.name;
+      // Rotary tables are recomputed; a tied lm_head duplicates the embedding.
+      if (name.size() > 9 && name.compare(name.size() - 9, 9, "inv_freq") == 0) continue;
+      if (config_.tieWordEmbeddings && name == "lm_head.weight") continue;
+      if (expected.count(name) == 0) {
+        unexpected.push_back(name + " (in " + path + ")");
+        continue;
+      }
+      if (found.count(name) != 0) throw UserError("tensor " + name + " appears in more than one file (" + path + ")");
+      found[name] = {opened.back().get(), &entry};
+    }
+  }
+  std::vector<std::string> missing;
+  for (const auto& [name, tensor] : expected) {
+    if (found.count(name) == 0) missing.push_back(name);
+  }
+  auto list = [](const std::vector<std::string>& names) {
+    std::string s;
+    for (size_t i = 0; i < names.size() && i < 8; ++i) s += (i ? ", " : "") + names[i];
+    if (names.size() > 8) s += ", ... (" + std::to_string(names.size()) + " in all)";
+    return s;
+  };
+  if (!missing.empty()) throw UserError("checkpoint does not match the config: missing tensors " + list(missing));
+  if (!unexpected.empty()) throw UserError("checkpoint does not match the config: unexpected tensors " + list(unexpected));
+  for (const auto& [name, where] : found) {
+    const auto& target = expected[name];
+    std::vector<int64_t> shape = where.second->shape;
+    if (c10::IntArrayRef(shape) != target.sizes()) {
+      throw UserError("tensor " + name + " in " + where.first->path() + " has shape " + c10::str(c10::IntArrayRef(shape)) +
+                      " but the config needs " + c10::str(target.sizes()));
+    }
+    const std::string& dtype = where.second->dtype;
+    if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64") {
+      throw UserError("tensor " + name + " in " + where.first->path() + " has dtype " + dtype + "; expected a float type");
+    }
+  }
+  // Everything checked: copy (upcasting exactly to float32).
+  torch::NoGradGuard noGrad;
+  for (const auto& [name, where] : found) expected[name].copy_(where.first->View(name));
+}
+
+void LlamaModel::ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels,
+                                const torch::Tensor& attentionMask) const {
+  if (inputIds.dim() != 2) throw UserError("input ids must be [batch, seq]");
+  if (inputIds.size(1) == 0) throw UserError("input ids are empty");
+  if (inputIds.size(1) > config_.maxPositionEmbeddings) {
+    // Positions beyond the trained range would compute silently wrong-looking results; refuse clearly.
+    throw UserError("sequence length " + std::to_string(inputIds.size(1)) + " exceeds max_position_embeddings " +
+                    std::to_string(config_.maxPositionEmbeddings));
+  }
+  const int64_t minId = inputIds.min().item<int64_t>();
+  const int64_t maxId = inputIds.max().item<int64_t>();
+  if (minId < 0 || maxId >= config_.vocabSize) {
+    throw UserError("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
+                    std::to_string(config_.vocabSize) + ")");
+  }
+  if (labels.defined()) {
+    auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
+    if (bad.any().item<bool>()) {
+      throw UserError("labels must be -100 or token ids in [0, " + std::to_string(config_.vocabSize) + ")");
+    }
+  }
+  if (attentionMask.defined()) {
+    if (((attentionMask != 0).logical_and(attentionMask != 1)).any().item<bool>()) {
+      throw UserError("attention mask values must be 0 or 1");
+    }
+  }
+}
+
+// Boolean [B, 1, T, T] (true = may attend), or undefined when plain causal attention suffices.
+torch::Tensor LlamaModel::AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const {
+  const bool window = config_.slidingWindow > 0 && seqLen > config_.slidingWindow;
+  const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
+  if (!window && !padded) return torch::Tensor();
+  auto idx = torch::arange(seqLen, torch::kInt64);
+  torch::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // [T(query), T(key)]
+  if (window) allowed = allowed.logical_and(idx.unsqueeze(0) > idx.unsqueeze(1) - config_.slidingWindow);
+  allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
+  if (padded) allowed = allowed.logical_and(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1));
+  // A query that may see no key at all (left padding) attends uniformly, as HF's min-value masking does.
+  torch::Tensor empty = allowed.logical_not().all(-1, /*keepdim=*/true);
+  return allowed.logical_or(empty);
+}
+
+torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training) {
+  const int64_t b = x.size(0), t = x.size(1);
+  const int64_t heads = config_.numAttentionHeads, kvHeads = config_.numKeyValueHeads, hd = config_.headDim;
+  torch::Tensor q = layer.q.Forward(x, training).view({b, t, heads, hd});
+  torch::Tensor k = layer.k.Forward(x, training).view({b, t, kvHeads, hd});
+  torch::Tensor v = layer.v.Forward(x, training).view({b, t, kvHeads, hd});
+  if (config_.qkNorm) {
+    q = RmsNorm(q, layer.qNorm, config_.rmsNormEps);
+    k = RmsNorm(k, layer.kNorm, config_.rmsNormEps);
+  }
+  q = ApplyRope(q.transpose(1, 2), cos, sin);
+  k = ApplyRope(k.transpose(1, 2), cos, sin);
+  v = v.transpose(1, 2);
+  if (kvHeads != heads) {
+    // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv).
+    const int64_t groups = heads / kvHeads;
+    k = k.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
+    v = v.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
+  }
+  torch::Tensor out = mask.defined()
+                          ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false)
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
+  out = out.transpose(1, 2).reshape({b, t, heads * hd});
+  return layer.o.Forward(out, training);
+}
+
+ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labels,
+                                  const torch::Tensor& attentionMask, bool wantLogits, bool training) {
+  ValidateTokens(inputIds, labels, attentionMask);
+  const int64_t t = inputIds.size(1);
+  torch::Tensor mask = AttentionMask(attentionMask, t);
+  auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
+
+  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  for (auto& layer : layers_) {
+    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
+    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+  }
+  h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
+
+  ForwardOutput out;
+  if (labels.defined() && t > 1) {
+    // Predict token i+1 from position i; only the shifted positions with a label count.
+    torch::Tensor targets = labels.narrow(1, 1, t - 1).to(torch::kInt64).reshape({-1});
+    torch::Tensor keep = targets != -100;
+    out.targetTokens = keep.sum().item<int64_t>();
+    torch::Tensor hidden = h.narrow(1, 0, t - 1).reshape({-1, h.size(-1)});
+    if (!wantLogits) {
+      // Only the rows that count go through the vocabulary projection.
+      torch::Tensor rows = keep.nonzero().squeeze(1);
+      torch::Tensor logits = torch::matmul(hidden.index_select(0, rows), lmHead_.t());
+      out.lossSum = torch::cross_entropy_loss(logits.to(torch::kFloat32), targets.index_select(0, rows), {},
+                                              at::Reduction::Sum);
+    } else {
+      out.logits = torch::matmul(h, lmHead_.t());
+      torch::Tensor shifted = out.logits.narrow(1, 0, t - 1).reshape({-1, out.logits.size(-1)});
+      out.lossSum = torch::cross_entropy_loss(shifted.to(torch::kFloat32), targets, {}, at::Reduction::Sum, -100);
+    }
+  } else {
+    out.lossSum = torch::zeros({}, kF32);
+    if (wantLogits) out.logits = torch::matmul(h, lmHead_.t());
+  }
+  return out;
+}
+
+std::vector<std::string> LlamaModel::ApplyLora(const LoraOptions& options) {
+  if (options.r <= 0) throw UserError("LoRA rank r must be positive");
+  if (!(options.dropout >= 0 && options.dropout < 1)) throw UserError("LoRA dropout must be in [0, 1)");
+  if (options.init != "kaiming" && options.init != "gaussian") throw UserError("LoRA init must be kaiming or gaussian");
+  for (const auto& [name, tensor] : params_) {
+    if (name.find(".lora_") != std::string::npos) throw UserError("LoRA is already applied to this model");
+  }
+  std::regex pattern;
+  const bool useRegex = !options.targetRegex.empty();
+  if (useRegex) {
+    try {
+      pattern = std::regex(options.targetRegex, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw UserError("target module regex '" + options.targetRegex + "' is invalid: " + e.what());
+    }
+  } else if (options.targetModules.empty()) {
+    throw UserError("no LoRA target modules given");
+  }
+  // HF PEFT: a list entry matches a module whose name equals it or ends with "." + entry.
+  auto matches = [&](const std::string& name) {
+    if (useRegex) return std::regex_match(name, pattern);
+    for (const auto& t : options.targetModules) {
+      if (name == t || (name.size() > t.size() && name.compare(name.size() - t.size() - 1, t.size() + 1, "." + t) == 0)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<Linear*> targets;
+  for (Linear* lin : AllLinears()) {
+    if (matches(lin->name)) targets.push_back(lin);
+  }
+  for (const char* other : {"model.embed_tokens", "lm_head"}) {
+    if (matches(other)) {
+      throw UserError(std::string("LoRA on ") + other + " is not supported; target the attention/MLP projections "
+                      "(q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    }
+  }
+  if (targets.empty()) {
+    std::string wanted = useRegex ? options.targetRegex : "";
+    for (size_t i = 0; !useRegex && i < options.targetModules.size(); ++i) wanted += (i ? "," : "") + options.targetModules[i];
+    throw UserError("LoRA target modules " + wanted + " match no linear layer of the model (available: q_proj, k_proj, "
+                    "v_proj, o_proj, gate_proj, up_proj, down_proj)");
+  }
+
+  for (auto& [name, tensor] : params_) tensor.set_requires_grad(false);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  const double scaling = options.useRslora ? options.alpha / std::sqrt(static_cast<double>(options.r))
+                                           : options.alpha / static_cast<double>(options.r);
+  std::vector<std::string> names;
+  for (Linear* lin : targets) {
+    const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
+    LoraWeights lora;
+    lora.a = torch::empty({options.r, in}, kF32);
+    if (options.init == "kaiming") {
+      // kaiming_uniform_(a=sqrt(5)) on [r, in]: bound = gain * sqrt(3 / fan_in) = 1 / sqrt(in).
+      const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+      lora.a.uniform_(-bound, bound, gen);
+    } else {
+      lora.a.normal_(0.0, 1.0 / static_cast<double>(options.r), gen);
+    }
+    lora.b = torch::zeros({out, options.r}, kF32);
+    lora.scaling = scaling;
+    lora.dropout = options.dropout;
+    lora.a.set_requires_grad(true);
+    lora.b.set_requires_grad(true);
+    lin->lora = lora;
+    lin->hasLora = true;
+    names.push_back(lin->name);
+  }
+  // Re-register so LoRA tensors follow their module in order.
+  auto old = std::move(params_);
+  params_.clear();
+  paramIndex_.clear();
+  for (auto& [name, tensor] : old) {
+    Register(name, tensor);
+    for (Linear* lin : targets) {
+      if (name == lin->name + ".weight") {
+        Register(lin->name + ".lora_A.weight", lin->lora.a);
+        Register(lin->name + ".lora_B.weight", lin->lora.b);
+      }
+    }
+  }
+  return names;
+}
+
+void LlamaModel::EnableFullFinetuning() {
+  for (auto& [name, tensor] : params_) tensor.set_requires_grad(true);
+}
+
+std::vector<std::string> LlamaModel::ParameterNames(bool trainableOnly) const {
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : params_) {
+    if (!trainableOnly || tensor.requires_grad()) names.push_back(name);
+  }
+  return names;
+}
+
+torch::Tensor LlamaModel::Parameter(const std::string& name) const {
+  auto it = paramIndex_.find(name);
+  if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
+  return params_[it->second].second;
+}
+
+std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, tensor] : params_) {
+    if (tensor.requires_grad()) out.push_back(tensor);
+  }
+  return out;
+}
+
+int64_t LlamaModel::CountParameters(bool trainableOnly) const {
+  int64_t n = 0;
+  for (const auto& [name, tensor] : params_) {
+    if (!trainableOnly || tensor.requires_grad()) n += tensor.numel();
+  }
+  return n;
+}
+
+}  // namespace pn

@@ -1,0 +1,88 @@
+// The Llama-family decoder (Llama 2/3, Mistral, Qwen2, Qwen3) with HF parameter names, so loading a
+// checkpoint is a name-for-name copy. All tensors live here; JS sees names and numbers only.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "models/config.h"
+#include "models/linear.h"
+
+namespace pn {
+
+struct DecoderLayer {
+  torch::Tensor inputNorm;     // input_layernorm.weight
+  torch::Tensor postAttnNorm;  // post_attention_layernorm.weight
+  torch::Tensor qNorm, kNorm;  // self_attn.{q,k}_norm.weight (Qwen3) or undefined
+  Linear q, k, v, o, gate, up, down;
+};
+
+struct ForwardOutput {
+  torch::Tensor logits;   // [B, T, V] when requested
+  torch::Tensor lossSum;  // scalar: sum of token cross-entropies over target tokens (0-dim, may require grad)
+  int64_t targetTokens = 0;
+};
+
+struct LoraOptions {
+  int64_t r = 8;
+  double alpha = 8;
+  double dropout = 0;
+  std::vector<std::string> targetModules;  // exact name or ".name" suffix (HF PEFT list form)
+  std::string targetRegex;                 // full-match regex (HF PEFT string form), used when non-empty
+  bool useRslora = false;
+  std::string init = "kaiming";  // kaiming | gaussian
+  uint64_t seed = 0;
+};
+
+class LlamaModel {
+ public:
+  // Allocates all weights with HF's init (normal(0, initializer_range), norms 1, biases 0) from `seed`.
+  LlamaModel(const ModelConfig& config, uint64_t seed);
+
+  const ModelConfig& config() const { return config_; }
+
+  // Copies every weight from the safetensors files (name for name, upcast to float32). Missing,
+  // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
+  void LoadWeights(const std::vector<std::string>& files);
+
+  // inputIds/labels/attentionMask: [B, T] int32 CPU tensors (labels, mask may be undefined).
+  ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
+                        bool wantLogits, bool training);
+
+  // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
+  std::vector<std::string> ApplyLora(const LoraOptions& options);
+  void EnableFullFinetuning();
+
+  // Parameters by HF name (LoRA ones as <module>.lora_A.weight / lora_B.weight), in model order.
+  std::vector<std::string> ParameterNames(bool trainableOnly) const;
+  torch::Tensor Parameter(const std::string& name) const;
+  std::vector<torch::Tensor> TrainableParameters() const;
+  int64_t CountParameters(bool trainableOnly) const;
+
+  // One model is used by one call at a time; workers hold this while they run.
+  std::mutex& mutex() { return mutex_; }
+
+ private:
+  void Register(const std::string& name, const torch::Tensor& tensor);
+  std::vector<Linear*> AllLinears();
+  void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
+  torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                          const torch::Tensor& mask, bool training);
+
+  ModelConfig config_;
+  torch::Tensor embedTokens_;  // model.embed_tokens.weight
+  torch::Tensor finalNorm_;    // model.norm.weight
+  torch::Tensor lmHead_;       // lm_head.weight (the embedding itself when tied)
+  std::vector<DecoderLayer> layers_;
+  torch::Tensor invFreq_;
+  std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
+  std::map<std::string, size_t> paramIndex_;
+  std::mutex mutex_;
+};
+
+}  // namespace pn

@@ -1,0 +1,65 @@
+#include "peft/lora_linear.h"
+
+namespace pn {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+torch::Tensor LoraLinearFunction::forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                                          const torch::Tensor& bias, const torch::Tensor& loraA,
+                                          const torch::Tensor& loraB, double scaling, const torch::Tensor& dropoutMask) {
+  torch::Tensor xd = dropoutMask.defined() ? x * dropoutMask : x;
+  torch::Tensor down = torch::matmul(xd, loraA.t());  // [..., r]
+  torch::Tensor y = torch::linear(x, weight, bias);
+  y.add_(torch::matmul(down, loraB.t()), scaling);
+  // x is kept instead of drop(x): the mask is cheaper to keep than a second activation.
+  ctx->save_for_backward({x, weight, loraA, loraB, dropoutMask, down});
+  ctx->saved_data["scaling"] = scaling;
+  ctx->saved_data["has_bias"] = bias.defined();
+  return y;
+}
+
+variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list gradOutputs) {
+  auto saved = ctx->get_saved_variables();
+  const torch::Tensor& x = saved[0];
+  const torch::Tensor& weight = saved[1];
+  const torch::Tensor& loraA = saved[2];
+  const torch::Tensor& loraB = saved[3];
+  const torch::Tensor& dropoutMask = saved[4];
+  const torch::Tensor& down = saved[5];
+  const double scaling = ctx->saved_data["scaling"].toDouble();
+  const bool hasBias = ctx->saved_data["has_bias"].toBool();
+
+  torch::Tensor g = gradOutputs[0];
+  const int64_t outFeatures = g.size(-1);
+  const int64_t inFeatures = x.size(-1);
+  const int64_t rank = loraA.size(0);
+  // Flatten leading dims so each weight gradient is one matmul.
+  torch::Tensor g2 = g.reshape({-1, outFeatures});
+  torch::Tensor x2 = x.reshape({-1, inFeatures});
+  torch::Tensor down2 = down.reshape({-1, rank});
+
+  torch::Tensor gradDown = torch::matmul(g2, loraB) * scaling;  // [N, r]
+  torch::Tensor gradX, gradW, gradBias, gradA, gradB;
+  if (ctx->needs_input_grad(0)) {
+    torch::Tensor gradXd = torch::matmul(gradDown, loraA);  // [N, in]
+    if (dropoutMask.defined()) gradXd = gradXd * dropoutMask.reshape({-1, inFeatures});
+    gradX = torch::matmul(g2, weight).add_(gradXd).reshape(x.sizes());
+  }
+  if (ctx->needs_input_grad(1)) gradW = torch::matmul(g2.t(), x2);
+  if (hasBias && ctx->needs_input_grad(2)) gradBias = g2.sum(0);
+  if (ctx->needs_input_grad(3)) {
+    torch::Tensor xd2 = dropoutMask.defined() ? x2 * dropoutMask.reshape({-1, inFeatures}) : x2;
+    gradA = torch::matmul(gradDown.t(), xd2);  // [r, in]
+  }
+  if (ctx->needs_input_grad(4)) gradB = torch::matmul(g2.t(), down2) * scaling;  // [out, r]
+  return {gradX, gradW, gradBias, gradA, gradB, torch::Tensor(), torch::Tensor()};
+}
+
+torch::Tensor LoraLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                         const torch::Tensor& loraA, const torch::Tensor& loraB, double scaling,
+                         const torch::Tensor& dropoutMask) {
+  return LoraLinearFunction::apply(x, weight, bias, loraA, loraB, scaling, dropoutMask);
+}
+
+}  // namespace pn
