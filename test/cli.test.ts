@@ -1,0 +1,114 @@
+// Runs the compiled CLI (dist/cli/main.js) as a child process: argument validation and help need no addon.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cli = path.join(root, 'dist/cli/main.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '', ...env }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  // `npm test` compiles first; a bare `vitest run` may find no dist yet.
+  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
+});
+
+describe('peft-native CLI', () => {
+  it('starts with a shebang', async () => {
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('train --help lists the flags and examples', () => {
+    const r = run(['train', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of [
+      '--model',
+      '--data',
+      '--method',
+      '--rank',
+      '--alpha',
+      '--dropout',
+      '--target-modules',
+      '--rslora',
+      '--lora-init',
+      '--lr',
+      '--steps',
+      '--epochs',
+      '--batch-size',
+      '--max-length',
+      '--warmup-ratio',
+      '--weight-decay',
+      '--max-grad-norm',
+      '--seed',
+      '--threads',
+      '--out',
+      '--log-every',
+    ]) {
+      expect(r.stdout).toContain(flag);
+    }
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('superni:');
+  });
+
+  it('top-level --help names the commands', () => {
+    const r = run(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('train');
+    expect(r.stdout).toContain('info');
+  });
+
+  const bad: Array<[string[], RegExp]> = [
+    [['train', '--rank', '-1'], /--rank.*'-1' is invalid.*rank must be an integer >= 1/],
+    [['train', '--rank', '0'], /rank/],
+    [['train', '--lr', 'abc'], /--lr.*'abc'.*must be a number/],
+    [['train', '--lr', '-0.1'], /learning rate must be a positive number/],
+    [['train', '--method', 'qlora'], /'qlora' is invalid.*lora, full/],
+    [['train', '--dropout', '1.5'], /dropout/],
+    [['train', '--steps', '10', '--epochs', '2'], /cannot be used with/],
+    [['train', '--model', '/no/such/model'], /\/no\/such\/model.*neither a built-in model nor an existing folder.*tiny/],
+    [['train', '--model', 'builtin:huge'], /unknown built-in model "huge"/],
+    [['train', '--data', 'superni:/no/such/dir'], /\/no\/such\/dir does not exist/],
+    [['train', '--target-modules', 're:('], /regex/],
+    [['train', '--method', 'full', '--rank', '8'], /--rank applies only to LoRA/],
+    [['train', '--no-such-flag'], /unknown option/],
+    [['train', '--batch-size', '2.5'], /batch size must be an integer/],
+    [['frobnicate'], /unknown command/],
+  ];
+  for (const [args, re] of bad) {
+    it(`exits 2 with one clear line: ${args.join(' ')}`, () => {
+      const r = run(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(re);
+      const lines = r.stderr.trim().split('\n').filter((l) => l.trim() !== '');
+      expect(lines.length).toBeLessThanOrEqual(2); // commander may add a "Did you mean" hint
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
+  }
+
+  it('refuses a non-empty --out folder with exit 2', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'cli-out-'));
+    writeFileSync(path.join(out, 'x'), '');
+    const r = run(['train', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('already exists and is not empty');
+  });
+
+  it('reports a failing addon load with exit 1 and no stack (stack with --verbose)', () => {
+    const env = { PEFT_NATIVE_ADDON: path.join(os.tmpdir(), 'no-such-dir', 'missing.node') };
+    // Only meaningful when no addon is built in the default locations.
+    if (existsSync(path.join(root, 'build/Release/peft_native.node')) || existsSync(path.join(root, 'build/Debug/peft_native.node'))) return;
+    const r = run(['info'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*native addon is not built/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const v = run(['info', '--verbose'], env);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/\n\s+at /);
+  });
+});
