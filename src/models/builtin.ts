@@ -61,20 +61,20 @@ const ALL_LINEAR = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_pro
 export const BUILTIN_PRESETS: Record<string, BuiltinPreset> = {
   tiny: {
     name: 'tiny',
-    description: 'Llama architecture, hidden 256, 4 layers, 4 heads (2 KV), ~3-5M parameters: the CPU demo (about 2 minutes on 2 cores)',
+    description: 'Llama architecture, hidden 256, 4 layers, 4 heads (2 KV), ~3M parameters: the CPU demo (about 2 minutes on 2 cores)',
     architecture: llama(256, 4, 4, 2, 688, 2048),
     // Random base weights: LoRA needs every linear layer, a higher rank and a high LR to show learning quickly.
     trainDefaults: { lr: 3e-3, fullLr: 1e-3, steps: 150, batchSize: 8, maxLength: 256, rank: 16, alpha: 32, dropout: 0, targetModules: ALL_LINEAR },
   },
   small: {
     name: 'small',
-    description: 'Llama architecture, hidden 512, 8 layers, 8 heads (4 KV), ~30M parameters',
-    architecture: llama(512, 8, 8, 4, 1376, 2048),
+    description: 'Llama architecture, hidden 512, 10 layers, 8 heads (4 KV), ~30M parameters',
+    architecture: llama(512, 10, 8, 4, 1376, 2048),
     trainDefaults: { lr: 1e-3, fullLr: 5e-4, steps: 300, batchSize: 8, maxLength: 512, rank: 16, alpha: 32, dropout: 0, targetModules: ALL_LINEAR },
   },
   base: {
     name: 'base',
-    description: 'Llama architecture, hidden 768, 12 layers, 12 heads, ~125M parameters (benchmarks)',
+    description: 'Llama architecture, hidden 768, 12 layers, 12 heads, ~115M parameters (GPT-2/BERT-base class; benchmarks)',
     architecture: llama(768, 12, 12, 12, 3072, 2048),
     trainDefaults: { lr: 5e-4, fullLr: 3e-4, steps: 300, batchSize: 8, maxLength: 512 },
   },

@@ -199,16 +199,25 @@ function defaultOut(method: TrainMethod, now: Date): string {
   return candidate;
 }
 
-/** Checks that the path inside a data spec exists (builtin needs none). */
+const DATA_FORMS = 'builtin, superni:<dir> (a folder of SuperNI task files), or a SuperNI task .json file';
+
+/** Checks a data spec's form and that its path exists, so a typo fails before the model loads. */
 export function checkDataSpec(spec: string): void {
   const s = spec.trim();
-  if (s === '') fail('--data is empty; use builtin, superni:<dir> or a task .json file');
-  if (s === 'builtin' || s.startsWith('builtin:')) return;
-  const m = /^([a-z][a-z0-9_-]+):(.*)$/i.exec(s);
-  const target = m ? m[2]! : s;
-  if (m && target === '') fail(`--data ${s}: the ${m[1]} source needs a path after the colon`);
-  if (!existsSync(target)) fail(`--data ${s}: ${target} does not exist`);
-  if (m && m[1] === 'superni' && !statSync(target).isDirectory()) fail(`--data ${s}: ${target} is not a folder (superni:<dir> takes the natural-instructions folder or its tasks/ folder)`);
+  if (s === '') fail(`--data is empty; use ${DATA_FORMS}`);
+  if (s === 'builtin') return;
+  if (s.startsWith('superni:')) {
+    const dir = s.slice('superni:'.length);
+    if (dir === '') fail(`--data ${s} names no folder; use superni:<dir>`);
+    if (!existsSync(dir)) fail(`--data ${s}: ${dir} does not exist`);
+    if (!statSync(dir).isDirectory()) fail(`--data ${s}: ${dir} is not a folder (superni:<dir> takes a natural-instructions checkout or its tasks/ folder)`);
+    return;
+  }
+  const prefix = /^([a-zA-Z][\w-]+):/.exec(s);
+  if (prefix) fail(`--data ${s}: unknown data source "${prefix[1]}:"; use ${DATA_FORMS}`);
+  if (!existsSync(s)) fail(`--data ${s} does not exist (use ${DATA_FORMS})`);
+  if (statSync(s).isDirectory()) fail(`--data ${s} is a folder; write superni:${s} to read it as a folder of SuperNI task files`);
+  if (!s.endsWith('.json')) fail(`--data ${s} is not a .json task file (use ${DATA_FORMS})`);
 }
 
 function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): LoraTargets {
@@ -386,17 +395,12 @@ export function lossSummary(losses: number[]): Pick<TrainSummary, 'firstLoss' | 
   };
 }
 
-function tokenizerFilesOf(loaded: LoadedModel): string[] {
+async function tokenizerFilesOf(loaded: LoadedModel): Promise<string[]> {
   if (loaded.source.kind === 'hf') return loaded.source.checkpoint.tokenizerFiles;
-  const src = loaded.tokenizer.source;
-  try {
-    if (existsSync(src) && statSync(src).isDirectory()) {
-      return TOKENIZER_FILE_NAMES.map((n) => path.join(src, n)).filter((f) => existsSync(f));
-    }
-  } catch {
-    // the built-in tokenizer may not live in a folder; then there is nothing to copy
-  }
-  return [];
+  // Built-in models: the shipped tokenizer files, so the saved checkpoint is complete for transformers.
+  const { builtinAssetsDir } = await import('../builtin/index.js');
+  const dir = builtinAssetsDir();
+  return TOKENIZER_FILE_NAMES.map((n) => path.join(dir, n)).filter((f) => existsSync(f));
 }
 
 function fmtLoss(x: number | null): string {
@@ -599,7 +603,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       const res = await saveLoraAdapter(model, r.out, r.lora, { baseModelNameOrPath: modelDisplayName(loaded.source) });
       savedFiles = res.files;
     } else {
-      savedFiles = await saveCheckpoint(model, r.out, { hfConfig: loaded.hfConfig, config, tokenizerFiles: tokenizerFilesOf(loaded) });
+      savedFiles = await saveCheckpoint(model, r.out, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
     }
     saved = r.out;
   }

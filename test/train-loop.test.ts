@@ -1,0 +1,226 @@
+// train() end to end over the built-in data with a stand-in for the native addon: what the loop sends to the
+// Trainer (batches, learning rates, normalizers, no-decay list) and what it writes to the run folder.
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { NativeBatch, NativeModelConfig, NativeTrainerOptions } from '../src/native/binding.js';
+
+interface Recorded {
+  config?: NativeModelConfig;
+  seed?: number;
+  lora?: unknown;
+  full: boolean;
+  trainerOptions?: NativeTrainerOptions;
+  steps: Array<{ lr: number; batchSize: number; seqLen: number; ids: number }>;
+  accumulate: number[];
+  saved: Array<{ file: string; entries: Array<[string, string]> }>;
+  losses: number[];
+}
+
+const rec: Recorded = { full: false, steps: [], accumulate: [], saved: [], losses: [] };
+let lossAt: (i: number) => number = (i) => 5 / (1 + i / 10);
+
+vi.mock('../src/native/binding.js', () => {
+  const baseNames = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj.weight', 'model.layers.0.input_layernorm.weight', 'model.norm.weight'];
+  const loraNames = ['model.layers.0.self_attn.q_proj.lora_A.weight', 'model.layers.0.self_attn.q_proj.lora_B.weight'];
+  class FakeModel {
+    private lora = false;
+    private full = false;
+    constructor(private readonly cfg: NativeModelConfig) {}
+    config() {
+      return this.cfg;
+    }
+    async loadWeights() {}
+    applyLora(o: unknown) {
+      rec.lora = o;
+      this.lora = true;
+      return { targetedModules: ['model.layers.0.self_attn.q_proj'] };
+    }
+    enableFullFinetuning() {
+      rec.full = true;
+      this.full = true;
+    }
+    parameterCount() {
+      return { total: 1000, trainable: this.lora ? 10 : this.full ? 1000 : 0 };
+    }
+    parameterNames(o?: { trainableOnly?: boolean }) {
+      if (o?.trainableOnly) return this.lora ? loraNames : this.full ? baseNames : [];
+      return this.lora ? [...baseNames, ...loraNames] : baseNames;
+    }
+    async saveParameters(file: string, entries: Array<[string, string]>) {
+      rec.saved.push({ file, entries });
+      await writeFile(file, 'fake safetensors');
+    }
+  }
+  class FakeTrainer {
+    private n = 0;
+    private pendingTokens = 0;
+    constructor(_m: unknown, o: NativeTrainerOptions) {
+      rec.trainerOptions = o;
+    }
+    private result(lr: number, b: NativeBatch | null, tokens: number) {
+      const loss = lossAt(this.n++);
+      rec.losses.push(loss);
+      if (b) rec.steps.push({ lr, batchSize: b.batchSize, seqLen: b.seqLen, ids: b.inputIds.length });
+      return { loss, targetTokens: tokens, gradNorm: 1.5 };
+    }
+    async step(b: NativeBatch, lr: number) {
+      let t = 0;
+      for (let i = 1; i < b.labels!.length; i++) if (b.labels![i] !== -100 && i % b.seqLen !== 0) t++;
+      return this.result(lr, b, t);
+    }
+    async accumulate(b: NativeBatch, normalizer: number) {
+      rec.accumulate.push(normalizer);
+      this.pendingTokens += 1;
+      return { lossSum: 1, targetTokens: 1 };
+    }
+    async update(lr: number) {
+      const t = this.pendingTokens;
+      this.pendingTokens = 0;
+      rec.steps.push({ lr, batchSize: 0, seqLen: 0, ids: 0 });
+      return this.result(lr, null, t);
+    }
+  }
+  const addon = {
+    info: () => ({ torchVersion: 'fake', cudaAvailable: false, cudaDeviceCount: 0, cudaDevices: [], threads: 1 }),
+    setNumThreads: () => {},
+    manualSeed: () => {},
+    Model: {
+      create: (config: NativeModelConfig, o: { seed: number }) => {
+        rec.config = config;
+        rec.seed = o.seed;
+        return new FakeModel(config);
+      },
+    },
+    Trainer: FakeTrainer,
+  };
+  return { native: () => addon };
+});
+
+const { train } = await import('../src/train/loop.js');
+const { readMetrics } = await import('../src/train/metrics.js');
+
+function outDir(): string {
+  return path.join(mkdtempSync(path.join(os.tmpdir(), 'loop-')), 'run');
+}
+
+const sink = { write: () => true, isTTY: false };
+
+beforeEach(() => {
+  rec.full = false;
+  rec.steps = [];
+  rec.accumulate = [];
+  rec.saved = [];
+  rec.losses = [];
+  rec.lora = undefined;
+  lossAt = (i) => 5 / (1 + i / 10);
+});
+
+describe('train() with a stand-in addon', () => {
+  it('trains LoRA on the built-in model and data and writes the run folder', async () => {
+    const out = outDir();
+    const lines: string[] = [];
+    const result = await train({ out, steps: 12, batchSize: 4, seed: 7, stdout: { write: (s: string) => lines.push(s), isTTY: false } });
+
+    expect(rec.config?.hiddenSize).toBe(256);
+    expect(rec.seed).toBe(7);
+    expect(rec.lora).toMatchObject({ r: 16, alpha: 32, seed: 7 });
+    expect(rec.trainerOptions).toMatchObject({ weightDecay: 0.01, maxGradNorm: 1, beta1: 0.9, beta2: 0.999 });
+    expect(rec.trainerOptions?.noDecay).toEqual([]); // LoRA A/B decay
+    expect(rec.steps).toHaveLength(12);
+    expect(rec.steps.every((s) => s.batchSize === 4 && s.ids === 4 * s.seqLen)).toBe(true);
+
+    // linear schedule with ceil(0.03 * 12) = 1 warmup step: lr(s) = base * (12 - s) / 11 after step 0
+    const base = result.options.lr;
+    expect(rec.steps[0]!.lr).toBe(0);
+    for (let s = 1; s < 12; s++) expect(rec.steps[s]!.lr).toBeCloseTo((base * (12 - s)) / 11, 12);
+
+    expect(readdirSync(out).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'run_config.json', 'summary.json']);
+    const adapter = JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8'));
+    expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, base_model_name_or_path: 'builtin:tiny' });
+    expect(rec.saved[0]!.entries.map((e) => e[0])).toEqual([
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight',
+      'base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight',
+    ]);
+
+    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+    expect(metrics).toHaveLength(12);
+    expect(Object.keys(metrics[0]!).sort()).toEqual(['elapsedSec', 'epoch', 'gradNorm', 'loss', 'lr', 'step', 'targetTokens', 'tokensPerSec'].sort());
+    expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(metrics.map((m) => m.loss)).toEqual(rec.losses);
+
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.steps).toBe(12);
+    expect(summary.firstLoss).toBe(rec.losses[0]);
+    expect(summary.lastLoss).toBe(rec.losses[11]);
+    expect(summary.meanFirst10).toBeCloseTo(rec.losses.slice(0, 10).reduce((a, b) => a + b) / 10, 12);
+    expect(summary.meanLast10).toBeCloseTo(rec.losses.slice(2).reduce((a, b) => a + b) / 10, 12);
+    expect(summary.diverged).toBe(false);
+    expect(result.savedFiles.map((f) => path.basename(f)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
+
+    const runConfig = JSON.parse(readFileSync(path.join(out, 'run_config.json'), 'utf8'));
+    expect(runConfig.options).toMatchObject({ method: 'lora', steps: 12, batchSize: 4, seed: 7, out });
+    expect(runConfig.schedule).toMatchObject({ totalSteps: 12, warmupSteps: 1 });
+
+    const text = lines.join('');
+    expect(text).toContain('trainable params: 10 || all params: 1,000 || trainable%: 1.0000');
+    expect(text).toContain(`saved to ${out}`);
+    expect(text).toContain('--model <hf model dir> --data superni:');
+  });
+
+  it('full finetuning: constant LR, no decay on norms, HF checkpoint with tokenizer files', async () => {
+    const out = outDir();
+    await train({ out, method: 'full', steps: 5, batchSize: 2, stdout: sink });
+    expect(rec.full).toBe(true);
+    expect(rec.trainerOptions?.weightDecay).toBe(0);
+    expect(rec.trainerOptions?.noDecay).toEqual(['model.layers.0.input_layernorm.weight', 'model.norm.weight']);
+    expect(new Set(rec.steps.map((s) => s.lr)).size).toBe(1);
+    const files = readdirSync(out);
+    for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'metrics.jsonl', 'summary.json', 'run_config.json']) expect(files).toContain(f);
+    const cfg = JSON.parse(readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(cfg).toMatchObject({ model_type: 'llama', hidden_size: 256, tie_word_embeddings: true, torch_dtype: 'float32' });
+  });
+
+  it('accumulates gradients over batch groups normalized by their target tokens', async () => {
+    await train({ out: outDir(), steps: 3, batchSize: 2, gradientAccumulation: 3, stdout: sink });
+    expect(rec.accumulate).toHaveLength(9);
+    // each group of three calls shares one normalizer
+    for (let g = 0; g < 3; g++) expect(new Set(rec.accumulate.slice(3 * g, 3 * g + 3)).size).toBe(1);
+  });
+
+  it('stops on a non-finite loss and saves nothing', async () => {
+    lossAt = (i) => (i === 3 ? NaN : 2);
+    const out = outDir();
+    const result = await train({ out, steps: 10, stdout: sink });
+    expect(result.diverged).toBe(true);
+    expect(result.steps).toBe(4);
+    expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).diverged).toBe(true);
+  });
+
+  it('stops early on abort and still saves', async () => {
+    const controller = new AbortController();
+    const out = outDir();
+    const result = await train({
+      out,
+      steps: 50,
+      stdout: sink,
+      signal: controller.signal,
+      onStep: (m) => {
+        if (m.step === 4) controller.abort();
+      },
+    });
+    expect(result.interrupted).toBe(true);
+    expect(result.steps).toBe(4);
+    expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(true);
+  });
+
+  it('runs epochs over the data: steps = epochs x ceil(batches / accumulation)', async () => {
+    const result = await train({ out: outDir(), epochs: 1, batchSize: 64, stdout: sink });
+    const batches = Math.ceil(result.dataSummary.examples / 64);
+    expect(result.steps).toBe(batches);
+    expect(result.epochs).toBe(1);
+  });
+});
