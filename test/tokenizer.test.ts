@@ -191,6 +191,38 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     expect(tok.encode('hello zzz')).toContain(0);
   });
 
+  it('matches the package with the legacy Llama 2 layout (normalizer Prepend + Replace, no pre-tokenizer)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
+    const file = path.join(dir, 'tokenizer.json');
+    const legacy = {
+      ...llamaJson,
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+    };
+    writeFileSync(file, JSON.stringify(legacy));
+    const tok = (await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: null })) as HfTokenizer;
+    for (const text of ['hello world and hello', 'hello</s> world', ' hello  world ', 'wörld 🤗 and', 'hello world '.repeat(200)]) {
+      const ids = tok.encode(text);
+      expect(ids, text.slice(0, 40)).toEqual(await tok.encodeWithPackage(text));
+      expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
+    }
+  });
+
+  it('honors ignore_merges (Llama 3): a word in the vocabulary is one token even without a merge path', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'bl-'));
+    const file = path.join(dir, 'tokenizer.json');
+    const gpt2 = JSON.parse(readFileSync(path.join(gpt2Dir, 'tokenizer.json'), 'utf8'));
+    // "Ġzzyzx" is not reachable through GPT-2's merges; add it to the vocabulary under a new id.
+    gpt2.model.vocab['Ġzzyzx'] = 50257;
+    for (const ignore of [false, true]) {
+      writeFileSync(file, JSON.stringify({ ...gpt2, model: { ...gpt2.model, ignore_merges: ignore } }));
+      const tok = (await fromTokenizerJson(file, { bos: null, eos: '<|endoftext|>', pad: null, addBos: null })) as HfTokenizer;
+      const ids = tok.encode('a zzyzx');
+      expect(ids).toEqual(await tok.encodeWithPackage('a zzyzx'));
+      expect(ids.includes(50257)).toBe(ignore);
+    }
+  });
+
   it('rejects unsupported models and broken merges with the file name', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
     const file = path.join(dir, 'tokenizer.json');
