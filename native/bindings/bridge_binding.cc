@@ -27,7 +27,7 @@ Napi::Value ViewAddresses(const Napi::CallbackInfo& info) {
 
 // Goes through the same path a training batch does: a view made on the JS thread, used on a worker.
 Napi::Value AddInPlace(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     Napi::Value arg = info.Length() > 0 ? info[0] : info.Env().Undefined();
     torch::Tensor t = ViewInt32Array(arg, FlatShape(arg), "array");
     if (info.Length() < 2 || !info[1].IsNumber()) throw UserError("addInPlace(array, delta) needs a number");

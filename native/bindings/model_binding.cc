@@ -85,7 +85,7 @@ Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) { return ModelConfigToJs(info.Env(), model_->config()); }
 
 Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 1) throw UserError("loadWeights(files) needs a list of safetensors files");
     std::vector<std::string> files = GetStringArray(info[0], "files");
     auto model = model_;
@@ -101,7 +101,7 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     bool wantLogits = info.Length() > 1 && info[1].IsObject() &&
                       GetBoolOr(info[1].As<Napi::Object>(), "returnLogits", false, "options");
@@ -123,7 +123,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     if (!batch.labels.defined()) throw UserError("backward(batch) needs batch.labels");
     auto model = model_;
@@ -231,7 +231,7 @@ Napi::Value ModelWrap::Gradient(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::SaveParameters(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
     if (info.Length() < 2 || !info[1].IsArray()) throw UserError("entries must be an array of [keyInFile, parameterName]");
     auto arr = info[1].As<Napi::Array>();

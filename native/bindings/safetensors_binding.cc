@@ -17,7 +17,7 @@ struct Header {
 };
 
 Napi::Value Inspect(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
     return AsyncTask<Header>::Start(
         info.Env(),
@@ -45,7 +45,7 @@ Napi::Value Inspect(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ReadTensor(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
     std::string name = ArgString(info, 1, "name");
     return AsyncTask<torch::Tensor>::Start(
@@ -65,7 +65,7 @@ Napi::Value ReadTensor(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value WriteTensors(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
     if (info.Length() < 2 || !info[1].IsArray()) throw UserError("tensors must be an array of {name, shape, data}");
     auto arr = info[1].As<Napi::Array>();

@@ -66,7 +66,7 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
 }
 
 Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     if (info.Length() < 2 || !info[1].IsNumber()) throw UserError("accumulate(batch, normalizer) needs a normalizer");
     double normalizer = info[1].As<Napi::Number>().DoubleValue();
@@ -82,7 +82,7 @@ Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     double lr = LearningRateArg(info, 0);
     auto trainer = trainer_;
     return AsyncTask<StepResult>::Start(
@@ -96,7 +96,7 @@ Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     if (!batch.labels.defined()) throw UserError("step(batch, lr) needs batch.labels");
     double lr = LearningRateArg(info, 1);

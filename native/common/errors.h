@@ -35,4 +35,21 @@ auto GuardJs(const Napi::Env& env, Fn&& fn) -> decltype(fn()) {
   }
 }
 
+// Like GuardJs for calls that return a Promise: a failure before the work starts becomes a rejected
+// Promise too, so callers handle every error of an async call the same way.
+template <typename Fn>
+Napi::Value GuardAsync(const Napi::Env& env, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(e.Value());
+    return deferred.Promise();
+  } catch (const std::exception& e) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(Napi::Error::New(env, DescribeException(e)).Value());
+    return deferred.Promise();
+  }
+}
+
 }  // namespace pn

@@ -6,8 +6,11 @@ using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 torch::Tensor LoraLinearFunction::forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
-                                          const torch::Tensor& bias, const torch::Tensor& loraA,
-                                          const torch::Tensor& loraB, double scaling, const torch::Tensor& dropoutMask) {
+                                          const std::optional<torch::Tensor>& biasArg, const torch::Tensor& loraA,
+                                          const torch::Tensor& loraB, double scaling,
+                                          const std::optional<torch::Tensor>& maskArg) {
+  const torch::Tensor bias = biasArg.value_or(torch::Tensor());
+  const torch::Tensor dropoutMask = maskArg.value_or(torch::Tensor());
   torch::Tensor xd = dropoutMask.defined() ? x * dropoutMask : x;
   torch::Tensor down = torch::matmul(xd, loraA.t());  // [..., r]
   torch::Tensor y = torch::linear(x, weight, bias);
@@ -39,6 +42,9 @@ variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list g
   torch::Tensor x2 = x.reshape({-1, inFeatures});
   torch::Tensor down2 = down.reshape({-1, rank});
 
+  // needs_input_grad counts only the tensor inputs that were given: no bias shifts A and B down by one.
+  const size_t edgeA = hasBias ? 3 : 2;
+  const size_t edgeB = edgeA + 1;
   torch::Tensor gradDown = torch::matmul(g2, loraB) * scaling;  // [N, r]
   torch::Tensor gradX, gradW, gradBias, gradA, gradB;
   if (ctx->needs_input_grad(0)) {
@@ -48,18 +54,19 @@ variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list g
   }
   if (ctx->needs_input_grad(1)) gradW = torch::matmul(g2.t(), x2);
   if (hasBias && ctx->needs_input_grad(2)) gradBias = g2.sum(0);
-  if (ctx->needs_input_grad(3)) {
+  if (ctx->needs_input_grad(edgeA)) {
     torch::Tensor xd2 = dropoutMask.defined() ? x2 * dropoutMask.reshape({-1, inFeatures}) : x2;
     gradA = torch::matmul(gradDown.t(), xd2);  // [r, in]
   }
-  if (ctx->needs_input_grad(4)) gradB = torch::matmul(g2.t(), down2) * scaling;  // [out, r]
+  if (ctx->needs_input_grad(edgeB)) gradB = torch::matmul(g2.t(), down2) * scaling;  // [out, r]
   return {gradX, gradW, gradBias, gradA, gradB, torch::Tensor(), torch::Tensor()};
 }
 
 torch::Tensor LoraLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                          const torch::Tensor& loraA, const torch::Tensor& loraB, double scaling,
                          const torch::Tensor& dropoutMask) {
-  return LoraLinearFunction::apply(x, weight, bias, loraA, loraB, scaling, dropoutMask);
+  auto optional = [](const torch::Tensor& t) { return t.defined() ? std::optional<torch::Tensor>(t) : std::nullopt; };
+  return LoraLinearFunction::apply(x, weight, optional(bias), loraA, loraB, scaling, optional(dropoutMask));
 }
 
 }  // namespace pn

@@ -6,14 +6,17 @@
 
 #include <torch/torch.h>
 
+#include <optional>
+
 namespace pn {
 
 class LoraLinearFunction : public torch::autograd::Function<LoraLinearFunction> {
  public:
-  // `bias` and `dropoutMask` may be undefined tensors. The mask is already scaled by 1/(1-p).
+  // `bias` and `dropoutMask` are optional (autograd cannot take undefined tensors as inputs).
+  // The mask is already scaled by 1/(1-p).
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
-                               const torch::Tensor& bias, const torch::Tensor& loraA, const torch::Tensor& loraB,
-                               double scaling, const torch::Tensor& dropoutMask);
+                               const std::optional<torch::Tensor>& bias, const torch::Tensor& loraA,
+                               const torch::Tensor& loraB, double scaling, const std::optional<torch::Tensor>& dropoutMask);
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list gradOutputs);
 };

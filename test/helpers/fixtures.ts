@@ -1,0 +1,58 @@
+// Shared helpers for tests against the committed HF fixtures (test/fixtures/models, made by
+// scripts/fixtures/make_llama_fixtures.py with transformers + peft).
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { native, type NativeBatch, type NativeModel } from '../../src/native/binding.js';
+import { readModelConfig } from '../../src/models/config.js';
+import { resolveCheckpoint } from '../../src/models/checkpoint.js';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const fixturesDir = path.join(repoRoot, 'test/fixtures/models');
+
+export async function readExpected(file: string, name: string): Promise<{ shape: number[]; data: Float32Array }> {
+  return native().safetensors.readTensor(file, name);
+}
+
+/** Loads a fixture checkpoint folder into a native model, through the product's own config + checkpoint code. */
+export async function loadFixtureModel(variant: string): Promise<NativeModel> {
+  const dir = path.join(fixturesDir, variant);
+  const { config } = await readModelConfig(path.join(dir, 'config.json'));
+  const model = native().Model.create(config, { seed: 0 });
+  const checkpoint = await resolveCheckpoint(dir);
+  await model.loadWeights(checkpoint.weightFiles);
+  return model;
+}
+
+/** The fixture inputs (input_ids, attention_mask, labels) as a native batch. */
+export async function fixtureBatch(expectedFile: string): Promise<NativeBatch> {
+  const ids = await readExpected(expectedFile, 'input_ids');
+  const mask = await readExpected(expectedFile, 'attention_mask');
+  const labels = await readExpected(expectedFile, 'labels');
+  const [batchSize, seqLen] = ids.shape as [number, number];
+  return {
+    inputIds: Int32Array.from(ids.data),
+    attentionMask: Int32Array.from(mask.data),
+    labels: Int32Array.from(labels.data),
+    batchSize,
+    seqLen,
+  };
+}
+
+/** max |a - b| / max |b|: the error relative to the reference's scale. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
+    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
+  }
+  return maxRef === 0 ? maxDiff : maxDiff / maxRef;
+}
+
+/** PEFT saves LoRA weights as base_model.model.<module>.lora_X.weight; natively they are <module>.lora_X.weight. */
+export function nativeNameOfPeftKey(key: string): string {
+  const prefix = 'base_model.model.';
+  if (!key.startsWith(prefix)) throw new Error(`unexpected PEFT key ${key}`);
+  return key.slice(prefix.length);
+}
