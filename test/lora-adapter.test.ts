@@ -233,3 +233,50 @@ describe('saving full checkpoints', () => {
     expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'sub']);
   });
 });
+
+describe('against adapters saved by HF PEFT (test/fixtures/models/*/lora*)', () => {
+  const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), 'fixtures/models');
+  const adapters = existsSync(root)
+    ? readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).flatMap((m) =>
+        readdirSync(path.join(root, m))
+          .filter((d) => d.startsWith('lora') && existsSync(path.join(root, m, d, 'adapter_config.json')))
+          .map((d) => path.join(root, m, d)),
+      )
+    : [];
+
+  function safetensorsKeys(file: string): string[] {
+    const buf = readFileSync(file);
+    const len = Number(buf.readBigUInt64LE(0));
+    const header = JSON.parse(buf.subarray(8, 8 + len).toString('utf8')) as Record<string, unknown>;
+    return Object.keys(header).filter((k) => k !== '__metadata__').sort();
+  }
+
+  it.skipIf(adapters.length === 0)('writes the same adapter_config.json values as PEFT for the same settings', () => {
+    for (const dir of adapters) {
+      const peft = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8')) as Record<string, unknown>;
+      const o: LoraOptions = {
+        r: peft.r as number,
+        alpha: peft.lora_alpha as number,
+        dropout: peft.lora_dropout as number,
+        targets: typeof peft.target_modules === 'string' ? { regex: peft.target_modules } : { modules: [...(peft.target_modules as string[])].sort() },
+        useRslora: peft.use_rslora as boolean,
+        init: peft.init_lora_weights === 'gaussian' ? 'gaussian' : 'kaiming',
+      };
+      const ours = adapterConfig(o, peft.base_model_name_or_path as string);
+      for (const [key, value] of Object.entries(ours)) {
+        expect(peft, `${dir}: PEFT has no field ${key}`).toHaveProperty(key);
+        const theirs = key === 'target_modules' && Array.isArray(peft[key]) ? [...(peft[key] as string[])].sort() : peft[key];
+        expect(value, `${dir}: ${key}`).toEqual(theirs);
+      }
+    }
+  });
+
+  it.skipIf(adapters.length === 0)('uses the tensor keys PEFT uses', () => {
+    for (const dir of adapters) {
+      const keys = safetensorsKeys(path.join(dir, 'adapter_model.safetensors'));
+      expect(keys.length).toBeGreaterThan(0);
+      const nativeNames = keys.map((k) => k.replace(/^base_model\.model\./, ''));
+      expect(loraSaveEntries(nativeNames).map((e) => e[0]).sort()).toEqual(keys);
+    }
+  });
+});

@@ -531,6 +531,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let realTokens = 0;
   let diverged = false;
   let interrupted = false;
+  let firstStepSec = 0;
+  let firstStepTokens = 0;
   const start = performance.now();
 
   const groups = updateGroups((e) => (e === 0 ? firstEpoch : batchesForEpoch(e)), {
@@ -572,15 +574,23 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       };
       metrics.append(record);
       options.onStep?.(record);
+      if (step === 1) {
+        firstStepSec = elapsedSec;
+        firstStepTokens = realTokens;
+      }
       if (!quietProgress) {
+        // Rates leave out the first step: it carries one-time native setup (thread pools, allocator warm-up).
+        const steadySec = elapsedSec - firstStepSec;
+        const steady = step > 1 && steadySec > 0;
         progress.update({
           step,
           epoch: group.epoch,
           loss: result.loss,
           lr,
           gradNorm: result.gradNorm,
-          tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
+          tokensPerSec: steady ? (realTokens - firstStepTokens) / steadySec : elapsedSec > 0 ? realTokens / elapsedSec : 0,
           elapsedSec,
+          ...(steady ? { etaSec: (steadySec / (step - 1)) * (total - step) } : {}),
         });
       }
       if (!Number.isFinite(result.loss)) {

@@ -10,6 +10,8 @@ export interface ProgressUpdate {
   tokensPerSec: number;
   elapsedSec: number;
   gradNorm?: number;
+  /** Seconds left; default elapsed / step x steps left. (The loop leaves out the first step, which carries one-time setup.) */
+  etaSec?: number;
 }
 
 export interface ProgressStream {
@@ -50,7 +52,7 @@ export function formatRate(tokensPerSec: number): string {
 /** The progress line of an update, e.g. `step 12/150  loss 7.1234  lr 1.20e-3  5.4k tok/s  0:35 elapsed  ETA 1:20`. */
 export function formatProgressLine(u: ProgressUpdate, total: number): string {
   const width = String(total).length;
-  const eta = u.step > 0 ? (u.elapsedSec / u.step) * (total - u.step) : NaN;
+  const eta = u.etaSec ?? (u.step > 0 ? (u.elapsedSec / u.step) * (total - u.step) : NaN);
   const parts = [
     `step ${String(u.step).padStart(width)}/${total}`,
     `epoch ${u.epoch + 1}`,
