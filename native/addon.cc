@@ -10,6 +10,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pn::RegisterBridge(env, exports);
   pn::RegisterSafetensors(env, exports);
   pn::RegisterModel(env, exports);
+  pn::RegisterTesting(env, exports);
   return exports;
 }
 

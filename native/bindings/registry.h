@@ -9,5 +9,6 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);      // info, setNumT
 void RegisterBridge(Napi::Env env, Napi::Object exports);       // bridge test hooks
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);  // safetensors.*
 void RegisterModel(Napi::Env env, Napi::Object exports);        // Model, Trainer
+void RegisterTesting(Napi::Env env, Napi::Object exports);      // testing.* hooks for numeric checks
 
 }  // namespace pn

@@ -179,6 +179,13 @@ export interface NativeAddon {
   Model: NativeModelConstructor;
   Trainer: NativeTrainerConstructor;
   safetensors: NativeSafetensors;
+  /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
+  testing: {
+    loraLinearGradients(options: { dropout?: number; bias?: boolean; seed?: number }): Record<
+      'x' | 'weight' | 'loraA' | 'loraB' | 'bias',
+      { custom: number[]; autograd: number[]; finiteDifference: number[] }
+    >;
+  };
   /** Test hooks for the tensor bridge: prove batches cross without a copy. */
   bridge: {
     /** Address of the tensor made from the array (as a decimal string) and of the array's own memory. */
