@@ -63,8 +63,10 @@ export const BUILTIN_PRESETS: Record<string, BuiltinPreset> = {
     name: 'tiny',
     description: 'Llama architecture, hidden 256, 4 layers, 4 heads (2 KV), ~3M parameters: the CPU demo (about 2 minutes on 2 cores)',
     architecture: llama(256, 4, 4, 2, 688, 2048),
-    // Random base weights: LoRA needs every linear layer, a higher rank and a high LR to show learning quickly.
-    trainDefaults: { lr: 3e-3, fullLr: 1e-3, steps: 150, batchSize: 8, maxLength: 256, rank: 16, alpha: 32, dropout: 0, targetModules: ALL_LINEAR },
+    // Random base weights: LoRA needs every linear layer and a high LR to show learning quickly. Tuned on the
+    // built-in data with 2 CPU threads: 400 steps of 16 take about 65 s and bring the loss from ~7.2 to ~4.6
+    // (LR 3e-3+ or batch 8 plateau near 5.5; full finetuning at 1e-3 reaches ~2.9).
+    trainDefaults: { lr: 2e-3, fullLr: 1e-3, steps: 400, batchSize: 16, maxLength: 256, rank: 16, alpha: 32, dropout: 0, targetModules: ALL_LINEAR },
   },
   small: {
     name: 'small',

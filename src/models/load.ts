@@ -66,12 +66,11 @@ export function resolveModelSpec(spec: string): ModelSpec {
 /** Builds the native model (seeded init; HF weights loaded from safetensors) and its tokenizer. */
 export async function loadModel(spec: string, options: LoadModelOptions): Promise<LoadedModel> {
   const resolved = resolveModelSpec(spec);
-  const addon = native();
   if (resolved.kind === 'builtin') {
     const { builtinTokenizer } = await import('../builtin/index.js');
     const tokenizer = await builtinTokenizer();
     const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
-    const model = addon.Model.create(config, { seed: options.seed });
+    const model = native().Model.create(config, { seed: options.seed });
     const hfConfig = toHfConfig(config, { bosTokenId: tokenizer.bosId, eosTokenId: tokenizer.eosId, padTokenId: tokenizer.padId });
     return { model, tokenizer, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };
   }
@@ -92,7 +91,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
         'token ids past the embedding table cannot be used',
     );
   }
-  const model = addon.Model.create(config, { seed: options.seed });
+  const model = native().Model.create(config, { seed: options.seed });
   await model.loadWeights(checkpoint.weightFiles);
   return {
     model,
