@@ -99,6 +99,28 @@ describe('peft-native CLI', () => {
     expect(r.stderr).toContain('already exists and is not empty');
   });
 
+  it('rejects unusable model folders with exit 2 before loading anything', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-model-'));
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', vocab_size: 10 }));
+    writeFileSync(path.join(dir, 'model.safetensors'), '');
+    let r = run(['train', '--model', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/model_type "gpt2" is not supported.*llama.*mistral.*qwen2.*qwen3/);
+    expect(r.stdout).toBe('');
+
+    writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ model_type: 'llama', vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 }));
+    r = run(['train', '--model', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('has no tokenizer.json');
+
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'cli-bin-'));
+    writeFileSync(path.join(bin, 'config.json'), '{}');
+    writeFileSync(path.join(bin, 'pytorch_model.bin'), '');
+    r = run(['train', '--model', bin]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not supported/);
+  });
+
   it('reports a failing addon load with exit 1 and no stack (stack with --verbose)', () => {
     const env = { PEFT_NATIVE_ADDON: path.join(os.tmpdir(), 'no-such-dir', 'missing.node') };
     // Only meaningful when no addon is built in the default locations.

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // The peft-native command line. Exit codes: 0 ok, 1 a failure while running (message only; the stack with
-// --verbose or DEBUG set), 2 a bad command line (unknown flag, bad value, missing path), 130 interrupted twice.
+// --verbose or DEBUG set), 2 a bad command line (unknown flag, bad value, missing path, unusable model folder),
+// 130 interrupted twice.
 import { Command, CommanderError } from 'commander';
+import { CheckpointError } from '../models/checkpoint.js';
+import { ConfigError } from '../models/config.js';
 import { LoraOptionsError } from '../peft/lora.js';
 import { TrainOptionsError } from '../train/loop.js';
 import { infoCommand, packageVersion } from './info.js';
@@ -45,7 +48,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
-    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError) return 2;
+    // Bad input named on the command line (flags, model folders, config.json): usage errors.
+    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

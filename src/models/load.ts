@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native, type NativeModel, type NativeModelConfig } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { DEFAULT_BUILTIN_MODEL, builtinModelConfig, builtinModelNames, isBuiltinModelName } from './builtin.js';
-import { resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint.js';
+import { CheckpointError, resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint.js';
 import { readModelConfig, toHfConfig } from './config.js';
 
 export type ModelSpec = { kind: 'builtin'; name: string } | { kind: 'hf'; dir: string };
@@ -63,6 +63,23 @@ export function resolveModelSpec(spec: string): ModelSpec {
   throw new Error(`model "${trimmed}" is neither a built-in model nor an existing folder (${listing}; or an HF folder with config.json + model.safetensors + tokenizer.json)`);
 }
 
+/**
+ * Checks an HF model folder without loading weights: layout (CheckpointError), config.json (ConfigError) and
+ * tokenizer.json. Built-in specs always pass.
+ */
+export async function checkModelSpec(spec: string): Promise<void> {
+  const resolved = resolveModelSpec(spec);
+  if (resolved.kind === 'builtin') return;
+  const checkpoint = await resolveCheckpoint(resolved.dir);
+  await readModelConfig(checkpoint.configFile);
+  if (!existsSync(path.join(checkpoint.dir, 'tokenizer.json'))) {
+    throw new CheckpointError(
+      `model folder ${checkpoint.dir} has no tokenizer.json (the fast-tokenizer file); save it with ` +
+        '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers)',
+    );
+  }
+}
+
 /** Builds the native model (seeded init; HF weights loaded from safetensors) and its tokenizer. */
 export async function loadModel(spec: string, options: LoadModelOptions): Promise<LoadedModel> {
   const resolved = resolveModelSpec(spec);
@@ -78,7 +95,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
   const checkpoint = await resolveCheckpoint(resolved.dir);
   const { config, raw } = await readModelConfig(checkpoint.configFile);
   if (!existsSync(path.join(checkpoint.dir, 'tokenizer.json'))) {
-    throw new Error(
+    throw new CheckpointError(
       `model folder ${checkpoint.dir} has no tokenizer.json (the fast-tokenizer file); save it with ` +
         '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers)',
     );
@@ -86,7 +103,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
   const { loadTokenizer } = await import('../tokenizer/load.js');
   const tokenizer = await loadTokenizer(checkpoint.dir);
   if (tokenizer.vocabSize > config.vocabSize) {
-    throw new Error(
+    throw new CheckpointError(
       `${checkpoint.dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}; ` +
         'token ids past the embedding table cannot be used',
     );

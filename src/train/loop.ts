@@ -9,8 +9,9 @@ import { native, type NativeBatch, type NativeInfo, type NativeStepResult, type 
 import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { getBuiltinPreset, formatCount, type PresetTrainDefaults } from '../models/builtin.js';
-import { TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
-import { loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
+import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
+import { ConfigError } from '../models/config.js';
+import { checkModelSpec, loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
 import { saveCheckpoint, writeJsonAtomically } from '../models/save.js';
 import {
   DEFAULT_LORA_OPTIONS,
@@ -421,6 +422,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (!options.quiet) stdout.write(msg + '\n');
   };
 
+  // A bad model folder (layout, config.json, tokenizer) is a bad option: report it before anything loads.
+  try {
+    await checkModelSpec(r.model);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof CheckpointError) throw new TrainOptionsError(err.message);
+    throw err;
+  }
   // The data and model modules load lazily, so option checking (and `--help`) stays quick.
   const [{ loadTrainingData }, { makeBatches }] = await Promise.all([import('../data/sources.js'), import('../data/batching.js')]);
   const addon = native();
