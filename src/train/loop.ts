@@ -499,7 +499,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const updatesPerEpoch = Math.ceil(firstEpoch.length / r.gradientAccumulation);
   const maxEpochs = r.epochs ?? Math.ceil(total / Math.max(1, updatesPerEpoch)) + 1;
   say(
-    `  ${total} steps (${firstEpoch.length} batches of ${r.batchSize}${r.gradientAccumulation > 1 ? ` x ${r.gradientAccumulation} accumulated` : ''} per epoch), ` +
+    `  ${total} steps (${firstEpoch.length} batches of ${r.batchSize} per epoch` +
+      `${r.gradientAccumulation > 1 ? `, ${r.gradientAccumulation} batches per step: effective batch ${r.batchSize * r.gradientAccumulation}` : ''}), ` +
       `lr ${r.lr} ${r.schedule}${warmupSteps > 0 ? ` with ${warmupSteps} warmup steps` : ''}, weight decay ${r.weightDecay}, max grad norm ${r.maxGradNorm}`,
   );
 
