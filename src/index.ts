@@ -21,7 +21,7 @@ export { MetricsWriter, readMetrics, METRICS_FILE, type StepMetrics } from './tr
 export { ProgressReporter, formatProgressLine, type ProgressUpdate } from './train/progress.js';
 
 // Models
-export { loadModel, resolveModelSpec, modelDisplayName, type LoadedModel, type ModelSource, type ModelSpec } from './models/load.js';
+export { loadModel, checkModelSpec, resolveModelSpec, modelDisplayName, type LoadedModel, type ModelSource, type ModelSpec } from './models/load.js';
 export { parseModelConfig, readModelConfig, toHfConfig, countParameters, ConfigError, SUPPORTED_MODEL_TYPES } from './models/config.js';
 export { resolveCheckpoint, readShardIndex, CheckpointError, TOKENIZER_FILE_NAMES, type ResolvedCheckpoint } from './models/checkpoint.js';
 export { BUILTIN_PRESETS, builtinModelConfig, builtinModelNames, getBuiltinPreset, DEFAULT_BUILTIN_MODEL, type BuiltinPreset } from './models/builtin.js';
