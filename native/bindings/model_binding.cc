@@ -7,6 +7,7 @@
 #include "bridge/tensor_bridge.h"
 #include "common/async_task.h"
 #include "common/errors.h"
+#include "bindings/safetensors_write.h"
 #include "io/safetensors.h"
 
 namespace pn {
@@ -243,13 +244,7 @@ Napi::Value ModelWrap::SaveParameters(const Napi::CallbackInfo& info) {
       tensors.emplace_back(pair[0], model_->Parameter(pair[1]).detach().clone());
     }
     auto metadata = StringMapFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined(), "metadata");
-    return AsyncTask<bool>::Start(
-        info.Env(),
-        [file, tensors, metadata] {
-          io::WriteSafetensors(file, tensors, metadata);
-          return true;
-        },
-        [](Napi::Env env, bool&) { return env.Undefined(); });
+    return WriteSafetensorsAsync(info.Env(), file, std::move(tensors), std::move(metadata));
   });
 }
 

@@ -6,6 +6,7 @@
 #include "bridge/tensor_bridge.h"
 #include "common/async_task.h"
 #include "common/errors.h"
+#include "bindings/safetensors_write.h"
 #include "io/safetensors.h"
 
 namespace pn {
@@ -81,17 +82,22 @@ Napi::Value WriteTensors(const Napi::CallbackInfo& info) {
       tensors.emplace_back(name, ViewFloat32Array(o.Get("data"), shape, what + ".data").clone());
     }
     auto metadata = StringMapFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined(), "metadata");
-    return AsyncTask<bool>::Start(
-        info.Env(),
-        [file, tensors, metadata] {
-          io::WriteSafetensors(file, tensors, metadata);
-          return true;
-        },
-        [](Napi::Env env, bool&) { return env.Undefined(); });
+    return WriteSafetensorsAsync(info.Env(), file, std::move(tensors), std::move(metadata));
   });
 }
 
 }  // namespace
+
+Napi::Promise WriteSafetensorsAsync(Napi::Env env, std::string file, std::vector<std::pair<std::string, torch::Tensor>> tensors,
+                                    std::map<std::string, std::string> metadata) {
+  return AsyncTask<bool>::Start(
+      env,
+      [file = std::move(file), tensors = std::move(tensors), metadata = std::move(metadata)] {
+        io::WriteSafetensors(file, tensors, metadata);
+        return true;
+      },
+      [](Napi::Env e, bool&) { return e.Undefined(); });
+}
 
 void RegisterSafetensors(Napi::Env env, Napi::Object exports) {
   auto st = Napi::Object::New(env);
