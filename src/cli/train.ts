@@ -134,7 +134,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--data <spec>', 'training data: builtin, superni:<dir>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', 'lora or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
     .option('--rank <r>', 'LoRA rank (default 8; built-in presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
-    .option('--alpha <alpha>', 'LoRA alpha (default: = rank; scale alpha/r)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
+    .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
     .option('--dropout <p>', 'LoRA dropout (default 0.1)', parseNumberFlag('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
     .option(
       '--target-modules <list>',
@@ -143,10 +143,10 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     )
     .option('--rslora', 'rank-stabilized LoRA: scale alpha/sqrt(r)')
     .addOption(new Option('--lora-init <init>', 'LoRA A init: kaiming (PEFT default) or gaussian').choices(['kaiming', 'gaussian']))
-    .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))
-    .addOption(new Option('--steps <n>', 'optimizer steps (default for built-in models: their preset)').argParser(parseIntegerFlag(1, 'steps')).conflicts('epochs'))
+    .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5, the study\'s; tiny preset: 2e-3 / 1e-3)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))
+    .addOption(new Option('--steps <n>', 'optimizer steps (default for built-in models: their preset, tiny: 400)').argParser(parseIntegerFlag(1, 'steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the data (default 2 for HF models)').argParser(parseIntegerFlag(1, 'epochs')).conflicts('steps'))
-    .option('--batch-size <n>', 'examples per batch (default 8)', parseIntegerFlag(1, 'batch size'))
+    .option('--batch-size <n>', 'examples per batch (default 8; tiny preset: 16)', parseIntegerFlag(1, 'batch size'))
     .option('--grad-accum <n>', 'batches accumulated per optimizer step (default 2 for HF models, 1 for built-ins)', parseIntegerFlag(1, 'gradient accumulation'))
     .option('--max-length <n>', 'longest tokenized example in tokens (default: source 1024 + target 128; tiny: 256)', parseIntegerFlag(2, 'max length'))
     .option('--instances-per-task <n>', 'SuperNI training instances per task (default 100)', parseIntegerFlag(1, 'instances per task'))
