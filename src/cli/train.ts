@@ -133,12 +133,12 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', 'lora or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
-    .option('--rank <r>', 'LoRA rank (default 8; built-in presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
+    .option('--rank <r>', 'LoRA rank (default 8; tiny/small presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
     .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
     .option('--dropout <p>', 'LoRA dropout (default 0.1)', parseNumberFlag('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
     .option(
       '--target-modules <list>',
-      `modules to adapt: comma list (default q_proj,v_proj), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name`,
+      `modules to adapt: comma list (default q_proj,v_proj; tiny/small presets: all-linear), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name`,
       parseTargetsFlag,
     )
     .option('--rslora', 'rank-stabilized LoRA: scale alpha/sqrt(r)')
