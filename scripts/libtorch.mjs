@@ -49,13 +49,17 @@ export function localInstallRoot(version = defaultTorchVersion) {
 
 /** Returns { root, cmakeDir, version, source } or null when no libtorch is found. */
 export function findLibtorch() {
-  const candidates = [];
   if (process.env.LIBTORCH) {
+    // An explicit choice is used or refused, never silently replaced by another libtorch.
     const root = path.resolve(process.env.LIBTORCH);
-    candidates.push({ root, source: 'LIBTORCH' });
     // LIBTORCH may also name a site-packages folder holding torch/.
-    candidates.push({ root: path.join(root, 'torch'), source: 'LIBTORCH' });
+    for (const r of [root, path.join(root, 'torch')]) {
+      const cmakeDir = torchCmakeDir(r);
+      if (cmakeDir) return { root: r, source: 'LIBTORCH', cmakeDir, version: torchVersionOf(r) };
+    }
+    throw new Error(`LIBTORCH=${process.env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake: point it at a libtorch folder (the one holding include/, lib/ and share/).`);
   }
+  const candidates = [];
   const pyRoot = activePythonTorchRoot();
   if (pyRoot) candidates.push({ root: pyRoot, source: `the active Python (${pythonExecutable()})` });
   candidates.push({ root: localInstallRoot(), source: 'project-local install (.deps/)' });
@@ -63,9 +67,6 @@ export function findLibtorch() {
   for (const c of candidates) {
     const cmakeDir = torchCmakeDir(c.root);
     if (cmakeDir) return { ...c, cmakeDir, version: torchVersionOf(c.root) };
-  }
-  if (process.env.LIBTORCH) {
-    throw new Error(`LIBTORCH=${process.env.LIBTORCH} has no share/cmake/Torch/TorchConfig.cmake: point it at a libtorch folder (the one holding include/, lib/ and share/).`);
   }
   return null;
 }
