@@ -15,7 +15,7 @@ if (!existsSync(compiled)) {
 const { buildBuiltinTokenizerFiles, BUILTIN_VOCAB_SIZE } = await import(compiled);
 
 const outDir = path.join(root, 'assets/builtin');
-const { tokenizerJson, tokenizerConfigJson } = buildBuiltinTokenizerFiles();
+const { tokenizerJson, tokenizerConfigJson } = await buildBuiltinTokenizerFiles();
 const files = { 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': tokenizerConfigJson };
 
 if (process.argv.includes('--check')) {

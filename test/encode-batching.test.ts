@@ -10,7 +10,8 @@ const M = IGNORE_INDEX;
 
 /** A tokenizer with known ids: one id per character code, BOS 1, EOS 2, pad 0. */
 const charTokenizer: TextTokenizer = {
-  encode: (text) => Array.from(text, (c) => c.charCodeAt(0)),
+  encode: async (text) => Array.from(text, (c) => c.charCodeAt(0)),
+  encodeBatch: async (texts) => texts.map((text) => Array.from(text, (c) => c.charCodeAt(0))),
   decode: (ids) => String.fromCharCode(...Array.from(ids)),
   vocabSize: 256,
   bosId: 1,
@@ -22,14 +23,14 @@ const limits = (l: Partial<EncodeLimits> = {}): EncodeLimits => ({ maxSourceLeng
 const meta = { task: 't', id: 'i' };
 
 describe('encoding one example', () => {
-  it('lays out [BOS] prompt target EOS with labels only on target and EOS', () => {
+  it('lays out [BOS] prompt target EOS with labels only on target and EOS', async () => {
     const out = encodeTokens([10, 11, 12], [20, 21], charTokenizer, limits({ addBos: true }), meta);
     expect(Array.from(out.example!.inputIds)).toEqual([1, 10, 11, 12, 20, 21, 2]);
     expect(Array.from(out.example!.labels)).toEqual([M, M, M, M, 20, 21, 2]);
     expect(out.example!.task).toBe('t');
     expect(out.example!.id).toBe('i');
     expect([out.sourceTruncated, out.targetTruncated, out.totalTruncated]).toEqual([false, false, false]);
-    const noBos = encodeExample('ab', 'c', charTokenizer, limits(), meta);
+    const noBos = await encodeExample('ab', 'c', charTokenizer, limits(), meta);
     expect(Array.from(noBos.example!.inputIds)).toEqual([97, 98, 99, 2]);
     expect(Array.from(noBos.example!.labels)).toEqual([M, M, 99, 2]);
   });

@@ -105,7 +105,7 @@ describe('the Tk-Instruct prompt', () => {
     const task = await readSuperNITask(path.join(tasksDir, 'task1146_country_capital.json'));
     const inst = task.instances[0]!;
     expect(inst.input).toBe('Afghanistan');
-    expect(buildSuperNIPrompt(task, inst.input)).toBe(
+    expect(await buildSuperNIPrompt(task, inst.input)).toBe(
       'Definition: In this task, you are given a country name and you need to return the capital city of the given country.\n\n' +
         'Now complete the following example -\nInput: Afghanistan.\nOutput: ',
     );
@@ -113,7 +113,7 @@ describe('the Tk-Instruct prompt', () => {
 
   it('builds the Tk-Instruct prompt with examples, explanations and task name exactly as ni_collator.py', async () => {
     const task = await readSuperNITask(path.join(tasksDir, 'task1146_country_capital.json'));
-    const prompt = buildSuperNIPrompt(task, 'Chile', { posExamples: 2, negExamples: 1, addExplanation: true, addTaskName: true });
+    const prompt = await buildSuperNIPrompt(task, 'Chile', { posExamples: 2, negExamples: 1, addExplanation: true, addTaskName: true });
     expect(prompt).toBe(
       'task1146_country_capital. ' +
         'Definition: In this task, you are given a country name and you need to return the capital city of the given country.\n\n' +
@@ -124,14 +124,14 @@ describe('the Tk-Instruct prompt', () => {
     );
     // Without explanations the explanation lines go, and a definition ending in punctuation gets no period.
     const food = await readSuperNITask(path.join(tasksDir, 'task1192_food_flavor_profile.json'));
-    expect(buildSuperNIPrompt(food, 'Gheela Pitha', { posExamples: 1 })).toBe(
+    expect(await buildSuperNIPrompt(food, 'Gheela Pitha', { posExamples: 1 })).toBe(
       'Definition: In this task, you are given the name of an Indian food dish. You need to classify the dish as "sweet" or "spicy".\n\n' +
         ' Positive Example 1 -\nInput: Keerai poriyal.\n Output: spicy.\n\n' +
         'Now complete the following example -\nInput: Gheela Pitha.\nOutput: ',
     );
   });
 
-  it('applies the period rule with Python string.punctuation and strips like Python', () => {
+  it('applies the period rule with Python string.punctuation and strips like Python', async () => {
     expect(withPeriod('Input: 42')).toBe('Input: 42.');
     for (const end of ['?', '!', '"', ')', ']', '}', "'", '`', '~', '.']) expect(withPeriod(`x${end}`)).toBe(`x${end}`);
     expect(withPeriod('Input: é')).toBe('Input: é.');
@@ -141,27 +141,27 @@ describe('the Tk-Instruct prompt', () => {
     expect(pythonStrip('\x1c\x85 a b \t\n\x1f')).toBe('a b');
     expect(pythonStrip('\ufeffa\ufeff')).toBe('\ufeffa\ufeff');
     const task = { name: 't', definition: '  Say it!  ', positiveExamples: [], negativeExamples: [] };
-    expect(buildSuperNIPrompt(task, '  \x1chi?\n')).toBe('Definition: Say it!\n\nNow complete the following example -\nInput: hi?\nOutput: ');
-    expect(buildSuperNIPrompt(task, '', { addDefinition: false })).toBe('Now complete the following example -\nInput: .\nOutput: ');
+    expect(await buildSuperNIPrompt(task, '  \x1chi?\n')).toBe('Definition: Say it!\n\nNow complete the following example -\nInput: hi?\nOutput: ');
+    expect(await buildSuperNIPrompt(task, '', { addDefinition: false })).toBe('Now complete the following example -\nInput: .\nOutput: ');
   });
 
   it('adds examples only while they fit, checking with the original " ".join quirk', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const task = await readSuperNITask(path.join(tasksDir, 'task1146_country_capital.json'));
-    const full = buildSuperNIPrompt(task, 'Chile', { posExamples: 2 });
-    const oneExample = buildSuperNIPrompt(task, 'Chile', { posExamples: 1 });
-    const limit = tok.encode(full).length - 1; // room for one example but not two
-    const fits = (text: string) => tok.encode(text).length <= limit;
-    const built = buildSuperNIPromptDetailed(task, 'Chile', { posExamples: 2, fits });
+    const full = await buildSuperNIPrompt(task, 'Chile', { posExamples: 2 });
+    const oneExample = await buildSuperNIPrompt(task, 'Chile', { posExamples: 1 });
+    const limit = (await tok.encode(full)).length - 1; // room for one example but not two
+    const fits = async (text: string) => (await tok.encode(text)).length <= limit;
+    const built = await buildSuperNIPromptDetailed(task, 'Chile', { posExamples: 2, fits });
     expect(built.positiveExamples).toBe(1);
     expect(built.prompt).toBe(oneExample);
     // The check text joins the examples already in with " " (so a space appears from the third one on).
     const seen: string[] = [];
-    buildSuperNIPrompt(task, 'Chile', { posExamples: 2, fits: (t) => (seen.push(t), true) });
+    await buildSuperNIPrompt(task, 'Chile', { posExamples: 2, fits: (t) => (seen.push(t), true) });
     expect(seen).toEqual([oneExample, full]);
     const three = { name: 't', definition: 'D.', positiveExamples: ['a', 'b', 'c'].map((x) => ({ input: x, output: x })), negativeExamples: [] };
     const checks: string[] = [];
-    const prompt = buildSuperNIPrompt(three, 'q', { posExamples: 3, fits: (t) => (checks.push(t), true) });
+    const prompt = await buildSuperNIPrompt(three, 'q', { posExamples: 3, fits: (t) => (checks.push(t), true) });
     const block = (k: number, x: string) => ` Positive Example ${k} -\nInput: ${x}.\n Output: ${x}.\n\n`;
     const tail = 'Now complete the following example -\nInput: q.\nOutput: ';
     expect(prompt).toBe('Definition: D.\n\n' + block(1, 'a') + block(2, 'b') + block(3, 'c') + tail);

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadTokenizer, fromTokenizerJson } from '../src/tokenizer/load.js';
 import { HfTokenizer } from '../src/tokenizer/hf-tokenizer.js';
+import { readSuperNITask } from '../src/data/superni/task.js';
+import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shared = path.resolve(repoRoot, '../shared');
@@ -41,9 +43,11 @@ const tricky = [
 describe('loadTokenizer on a real GPT-2 tokenizer.json', () => {
   it('encodes "Hello world" to GPT-2\'s ids and decodes back', async () => {
     const tok = await loadTokenizer(gpt2Dir);
-    expect(tok.encode('Hello world')).toEqual([15496, 995]);
+    expect(await tok.encode('Hello world')).toEqual([15496, 995]);
     expect(tok.decode([15496, 995])).toBe('Hello world');
-    expect(tok.encode(' the')).toEqual([262]);
+    expect(await tok.encode(' the')).toEqual([262]);
+    expect(await tok.encodeBatch(['Hello world', ' the', ''])).toEqual([[15496, 995], [262], []]);
+    expect(await tok.encodeBatch([])).toEqual([]);
   });
 
   it('reads vocab size and special tokens from the config files', async () => {
@@ -56,20 +60,35 @@ describe('loadTokenizer on a real GPT-2 tokenizer.json', () => {
     expect(tok.source).toBe(gpt2Dir);
   });
 
-  it('matches the tokenizers package on every shared SuperNI text and tricky strings', async () => {
+  it('round-trips every shared SuperNI text and tricky strings, and decodes like the package', async () => {
     const tok = (await loadTokenizer(gpt2Dir)) as HfTokenizer;
     const texts = [...sharedTexts(), ...tricky];
     expect(texts.length).toBeGreaterThan(800);
-    for (const text of texts) {
-      const ids = tok.encode(text);
-      expect(ids, JSON.stringify(text)).toEqual(await tok.encodeWithPackage(text));
-      expect(tok.decode(ids)).toBe(text); // byte-level BPE round-trips exactly
+    const batch = await tok.encodeBatch(texts);
+    expect(batch).toHaveLength(texts.length);
+    for (const [i, text] of texts.entries()) {
+      const ids = batch[i]!;
+      expect(tok.decode(ids), JSON.stringify(text)).toBe(text); // byte-level BPE round-trips exactly
+      if (i % 10 === 0) expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
     }
+  });
+
+  it('encodeBatch gives what encode gives, text by text, on the shared SuperNI prompts', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const prompts: string[] = [];
+    for (const file of readdirSync(tasksDir).sort()) {
+      const task = await readSuperNITask(path.join(tasksDir, file));
+      for (const inst of task.instances.slice(0, 20)) prompts.push(await buildSuperNIPrompt(task, inst.input), inst.output[0]!);
+      prompts.push(await buildSuperNIPrompt(task, task.instances[0]!.input, { posExamples: 2, negExamples: 1, addExplanation: true, addTaskName: true }));
+    }
+    expect(prompts.length).toBeGreaterThan(200);
+    const batch = await tok.encodeBatch(prompts);
+    for (const [i, prompt] of prompts.entries()) expect(batch[i], prompt.slice(0, 60)).toEqual(await tok.encode(prompt));
   });
 
   it('recognizes the special token inside text and skips it on request', async () => {
     const tok = await loadTokenizer(gpt2Dir);
-    const ids = tok.encode('Hello<|endoftext|> world');
+    const ids = await tok.encode('Hello<|endoftext|> world');
     expect(ids).toEqual([15496, 50256, 995]);
     expect(tok.decode(ids)).toBe('Hello<|endoftext|> world');
     expect(tok.decode(ids, { skipSpecialTokens: true })).toBe('Hello world');
@@ -163,7 +182,13 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, vocab, merges },
   };
 
-  it('matches the package with byte fallback, and infers add-BOS from the post-processor', async () => {
+  // Ids in this vocabulary: <unk> 0, <s> 1, </s> 2, bytes <0x00>..<0xFF> 3..258, then the pieces from 259.
+  const id = (piece: string) => vocab[piece]!;
+  // "hello world" -> "▁hello▁world" (one word: split false); by merge rank: ▁+h, e+l, l+o, ▁+w, o+r,
+  // ▁w+or, l+d, ▁wor+ld ("e llo" never applies: "llo" is never formed once "el" and "lo" are taken).
+  const helloWorld = [id('▁h'), id('el'), id('lo'), id('▁world')];
+
+  it('encodes with merges and byte fallback, and infers add-BOS from the post-processor', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
     const file = path.join(dir, 'tokenizer.json');
     writeFileSync(file, JSON.stringify(llamaJson));
@@ -171,12 +196,22 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     expect(tok.addBos).toBe(true);
     expect(tok.bosId).toBe(1);
     expect(tok.padId).toBe(2);
-    for (const text of ['hello world', 'hello  world and', 'hello</s>world', 'x</s> y', 'héllo wörld 🤗', 'andand', '']) {
-      const ids = tok.encode(text);
-      expect(ids, text).toEqual(await tok.encodeWithPackage(text));
+    expect(helloWorld).toEqual([272, 273, 275, 283]);
+    expect(await tok.encode('hello world')).toEqual(helloWorld);
+    // "é" is not a piece: its UTF-8 bytes C3 A9 come out as byte tokens.
+    expect(await tok.encode('é')).toEqual([id('▁'), 3 + 0xc3, 3 + 0xa9]);
+    // A special token in the text is its own id; with prepend_scheme "first" only the text at the very
+    // start gets "▁" prepended, so "world" after </s> is w + or + ld.
+    expect(await tok.encode('hello</s>world')).toEqual([id('▁h'), id('el'), id('lo'), 2, id('w'), id('or'), id('ld')]);
+    const texts = ['hello world', 'hello  world and', 'hello</s>world', 'x</s> y', 'héllo wörld 🤗', 'andand', ''];
+    const batch = await tok.encodeBatch(texts);
+    for (const [i, text] of texts.entries()) {
+      const ids = batch[i]!;
+      expect(ids, text).toEqual(await tok.encode(text));
       expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
+      expect(tok.decode(ids, { skipSpecialTokens: true })).toBe(await tok.decodeWithPackage(ids, true));
     }
-    expect(tok.decode(tok.encode('héllo wörld 🤗'))).toBe('héllo wörld 🤗');
+    expect(tok.decode(await tok.encode('héllo wörld 🤗'))).toBe('héllo wörld 🤗');
   });
 
   it('falls back to <unk> (fused) when byte fallback is off', async () => {
@@ -185,13 +220,12 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     writeFileSync(file, JSON.stringify({ ...llamaJson, model: { ...llamaJson.model, byte_fallback: false } }));
     const tok = (await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: false })) as HfTokenizer;
     expect(tok.addBos).toBe(false);
-    for (const text of ['hello zzz world', 'qq hello', 'hello qq']) {
-      expect(tok.encode(text), text).toEqual(await tok.encodeWithPackage(text));
-    }
-    expect(tok.encode('hello zzz')).toContain(0);
+    // "zzz" has no pieces and no byte fallback: one fused <unk> after the "▁".
+    expect(await tok.encode('hello zzz')).toEqual([id('▁h'), id('el'), id('lo'), id('▁'), 0]);
+    expect(await tok.encode('hello world')).toEqual(helloWorld);
   });
 
-  it('matches the package with the legacy Llama 2 layout (normalizer Prepend + Replace, no pre-tokenizer)', async () => {
+  it('encodes the legacy Llama 2 layout (normalizer Prepend + Replace, no pre-tokenizer) like the Metaspace one', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
     const file = path.join(dir, 'tokenizer.json');
     const legacy = {
@@ -201,10 +235,10 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     };
     writeFileSync(file, JSON.stringify(legacy));
     const tok = (await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: null })) as HfTokenizer;
+    expect(await tok.encode('hello world')).toEqual(helloWorld);
     for (const text of ['hello world and hello', 'hello</s> world', ' hello  world ', 'wörld 🤗 and', 'hello world '.repeat(200)]) {
-      const ids = tok.encode(text);
-      expect(ids, text.slice(0, 40)).toEqual(await tok.encodeWithPackage(text));
-      expect(tok.decode(ids)).toBe(await tok.decodeWithPackage(ids));
+      const ids = await tok.encode(text);
+      expect(tok.decode(ids), text.slice(0, 40)).toBe(await tok.decodeWithPackage(ids));
     }
   });
 
@@ -217,20 +251,44 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     for (const ignore of [false, true]) {
       writeFileSync(file, JSON.stringify({ ...gpt2, model: { ...gpt2.model, ignore_merges: ignore } }));
       const tok = (await fromTokenizerJson(file, { bos: null, eos: '<|endoftext|>', pad: null, addBos: null })) as HfTokenizer;
-      const ids = tok.encode('a zzyzx');
-      expect(ids).toEqual(await tok.encodeWithPackage('a zzyzx'));
+      const ids = await tok.encode('a zzyzx');
       expect(ids.includes(50257)).toBe(ignore);
+      if (ignore) expect(ids).toEqual([64, 50257]); // "a" is GPT-2 id 64
+      expect(tok.decode(ids)).toBe('a zzyzx');
     }
   });
 
-  it('rejects unsupported models and broken merges with the file name', async () => {
+  it('encodes a Unigram model (any model the package loads works)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'unigram-'));
+    const file = path.join(dir, 'tokenizer.json');
+    const unigram = {
+      ...llamaJson,
+      pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+      model: {
+        type: 'Unigram',
+        unk_id: 0,
+        byte_fallback: false,
+        vocab: [['<unk>', 0], ['<s>', 0], ['</s>', 0], ['▁', -2], ['a', -3], ['b', -3], ['ab', -1.5], ['▁ab', -1]],
+      },
+    };
+    writeFileSync(file, JSON.stringify(unigram));
+    const tok = await fromTokenizerJson(file, { bos: '<s>', eos: '</s>', pad: null, addBos: null });
+    expect([tok.vocabSize, tok.bosId, tok.eosId]).toEqual([8, 1, 2]);
+    // "▁ab" is one piece; "▁ba" can only be ▁ + b + a; "▁abab" is best as ▁ab + ab (-2.5 beats the others).
+    expect(await tok.encodeBatch(['ab ab', 'ba', 'abab', 'ab</s>'])).toEqual([[7, 7], [3, 5, 4], [7, 6], [7, 2]]);
+    expect(tok.decode([7, 7])).toBe('ab ab');
+  });
+
+  it('errors name the file when the package cannot load it', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'llama-'));
     const file = path.join(dir, 'tokenizer.json');
-    writeFileSync(file, JSON.stringify({ ...llamaJson, model: { type: 'Unigram', vocab: [['a', 0]] } }));
-    await expect(fromTokenizerJson(file, { bos: null, eos: '</s>', pad: null, addBos: null })).rejects.toThrow(/Unigram" is not supported/);
+    const special = { bos: null, eos: '</s>', pad: null, addBos: null };
     writeFileSync(file, JSON.stringify({ ...llamaJson, model: { ...llamaJson.model, merges: ['▁ zz'] } }));
-    await expect(fromTokenizerJson(file, { bos: null, eos: '</s>', pad: null, addBos: null })).rejects.toThrow(
-      new RegExp(`${file}: model.merges\\[0\\]`),
-    );
+    await expect(fromTokenizerJson(file, special)).rejects.toThrow(new RegExp(`${file}: the tokenizers package cannot load it`));
+    writeFileSync(file, '{"model": ');
+    await expect(fromTokenizerJson(file, special)).rejects.toThrow(new RegExp(`${file} is not valid JSON`));
+    writeFileSync(file, JSON.stringify({ ...llamaJson, model: undefined }));
+    await expect(fromTokenizerJson(file, special)).rejects.toThrow(new RegExp(`${file}: no "model" section`));
   });
 });

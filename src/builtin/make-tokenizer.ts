@@ -11,21 +11,21 @@ export const BUILTIN_VOCAB_SIZE = 1024;
 export const BUILTIN_SPECIAL_TOKENS = ['<unk>', '<s>', '</s>', '<pad>'] as const;
 
 /** Training text: every instance's study prompt and output, and each task's few-shot prompt once. */
-export function builtinTokenizerCorpus(): string[] {
+export async function builtinTokenizerCorpus(): Promise<string[]> {
   const texts: string[] = [];
   for (const [name, raw] of generateBuiltinTaskFiles()) {
     const task = parseSuperNITask(raw, name, 'builtin');
-    for (const inst of task.instances) texts.push(buildSuperNIPrompt(task, inst.input), ...inst.output);
+    for (const inst of task.instances) texts.push(await buildSuperNIPrompt(task, inst.input), ...inst.output);
     const first = task.instances[0]!;
-    texts.push(buildSuperNIPrompt(task, first.input, { posExamples: 2, negExamples: 2, addExplanation: true, addTaskName: true }));
+    texts.push(await buildSuperNIPrompt(task, first.input, { posExamples: 2, negExamples: 2, addExplanation: true, addTaskName: true }));
   }
   return texts;
 }
 
 /** The contents of assets/builtin/tokenizer.json and tokenizer_config.json. */
-export function buildBuiltinTokenizerFiles(): { tokenizerJson: string; tokenizerConfigJson: string } {
+export async function buildBuiltinTokenizerFiles(): Promise<{ tokenizerJson: string; tokenizerConfigJson: string }> {
   const specials = [...BUILTIN_SPECIAL_TOKENS];
-  const trained = trainByteLevelBpe(builtinTokenizerCorpus(), { vocabSize: BUILTIN_VOCAB_SIZE, specialTokens: specials, minFrequency: 2 });
+  const trained = trainByteLevelBpe(await builtinTokenizerCorpus(), { vocabSize: BUILTIN_VOCAB_SIZE, specialTokens: specials, minFrequency: 2 });
   const tokenizer = byteLevelTokenizerJson(trained, { specialTokens: specials, bosToken: '<s>' });
   const addedTokensDecoder: Record<string, unknown> = {};
   for (const [id, content] of specials.entries()) {

@@ -85,8 +85,15 @@ export function encodeTokens(
 }
 
 /** Tokenize and encode one (prompt, target) pair. The target gets EOS appended; nothing else is added. */
-export function encodeExample(prompt: string, target: string, tokenizer: TextTokenizer, limits: EncodeLimits, meta: { task: string; id: string }): EncodeOutcome {
-  return encodeTokens(tokenizer.encode(prompt), tokenizer.encode(target), tokenizer, limits, meta);
+export async function encodeExample(
+  prompt: string,
+  target: string,
+  tokenizer: TextTokenizer,
+  limits: EncodeLimits,
+  meta: { task: string; id: string },
+): Promise<EncodeOutcome> {
+  const [promptIds, targetIds] = await tokenizer.encodeBatch([prompt, target]);
+  return encodeTokens(promptIds!, targetIds!, tokenizer, limits, meta);
 }
 
 /** Running counts over many encodings, turned into DataSummary fields and notes. */

@@ -5,7 +5,7 @@
 //   <file>.json      one SuperNI task file
 // Every training task contributes its selected training instances (src/data/superni/splits.ts), each
 // formatted with the SuperNI prompt (src/data/superni/prompt.ts) and encoded decoder-only with one
-// reference as the target (src/data/encode.ts).
+// reference as the target (src/data/encode.ts); all prompts and targets are tokenized in two batch calls.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
@@ -126,36 +126,44 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
     negExamples,
     addExplanation: options.addExplanation ?? false,
     addTaskName: options.addTaskName ?? false,
-    fits: (text) => tokenizer.encode(text).length + bosCount <= maxSourceLength,
+    fits: async (text) => (await tokenizer.encode(text)).length + bosCount <= maxSourceLength,
   };
 
   const parsed = parseDataSpec(spec);
   const tasks = await readTasks(parsed, options);
   const notes: string[] = tasks.flatMap((t) => t.warnings);
-  const examples: TrainingExample[] = [];
   const selection: Record<string, TaskSelection> = {};
-  const tally = new EncodeTally();
   const shortTasks: string[] = [];
   let fewerExamples = 0;
 
+  // Format every (prompt, target) pair first, then tokenize them all in two batch calls.
+  const prompts: string[] = [];
+  const targets: string[] = [];
+  const metas: Array<{ task: string; id: string }> = [];
   for (const task of tasks) {
     const chosen = selectTrainingInstances(task.instances, { seed, instancesPerTask });
     selection[task.name] = { train: chosen.train.map((i) => i.id), memorization: chosen.memorization.map((i) => i.id) };
     if (chosen.train.length < instancesPerTask) shortTasks.push(`${task.name} (${chosen.train.length})`);
     const pickReference = mulberry32(deriveSeed(seed, task.name, 'reference'));
     for (const inst of chosen.train) {
-      const built = buildSuperNIPromptDetailed(task, inst.input, promptOptions);
-      const prompt = built.prompt;
+      const built = await buildSuperNIPromptDetailed(task, inst.input, promptOptions);
       if (built.positiveExamples < Math.min(posExamples, task.positiveExamples.length) || built.negativeExamples < Math.min(negExamples, task.negativeExamples.length)) {
         fewerExamples++;
       }
       // One reference per instance, chosen with a seeded draw (the collator's random.choice).
       const target = inst.output.length === 1 ? inst.output[0]! : inst.output[randomInt(pickReference, inst.output.length)]!;
-      const meta = { task: task.name, id: inst.id };
-      const outcome = encodeTokens(tokenizer.encode(prompt), tokenizer.encode(target), tokenizer, limits, meta);
-      tally.add(outcome, meta);
-      if (outcome.example) examples.push(outcome.example);
+      prompts.push(built.prompt);
+      targets.push(target);
+      metas.push({ task: task.name, id: inst.id });
     }
+  }
+  const [promptIds, targetIds] = await Promise.all([tokenizer.encodeBatch(prompts), tokenizer.encodeBatch(targets)]);
+  const examples: TrainingExample[] = [];
+  const tally = new EncodeTally();
+  for (const [i, meta] of metas.entries()) {
+    const outcome = encodeTokens(promptIds[i]!, targetIds[i]!, tokenizer, limits, meta);
+    tally.add(outcome, meta);
+    if (outcome.example) examples.push(outcome.example);
   }
 
   if (shortTasks.length > 0) {

@@ -1,18 +1,14 @@
-// A TextTokenizer over an HF tokenizer.json, with synchronous encode and decode.
+// A TextTokenizer over an HF tokenizer.json, through the `tokenizers` package (huggingface/tokenizers).
 //
-// Pipeline (as huggingface/tokenizers TokenizerImpl::encode_single_sequence, without post-processing):
-//   1. split the raw text on added tokens whose `normalized` is false,
-//   2. normalize each remaining piece (package normalizer) and split it on the normalized added tokens,
-//   3. pre-tokenize each remaining piece (package pre-tokenizer),
-//   4. run the BPE model on each word (./bpe.ts).
-// Decoding maps ids to tokens and runs the package's decoder, as TokenizerImpl::decode does.
+// Encoding is the package's (asynchronous) encode / encodeBatch without special tokens added, so any
+// tokenizer.json the package loads works (BPE, Unigram, WordPiece, ...) exactly as in Python.
+// Decoding stays synchronous by composing the package's pieces as TokenizerImpl::decode does: ids to
+// tokens (skipping special added tokens on request), then the package's decoder.
 import tokenizers from 'tokenizers';
-import type { Tokenizer as PackageTokenizer, PreTokenizer, Normalizer, Decoder } from 'tokenizers';
+import type { Tokenizer as PackageTokenizer, Decoder } from 'tokenizers';
 import type { TextTokenizer } from './types.js';
-import { AddedTokenMatcher, type AddedTokenJson } from './added-tokens.js';
-import { BpeModel, type BpeModelJson } from './bpe.js';
 
-const { Tokenizer, metaspacePreTokenizer } = tokenizers;
+const { Tokenizer } = tokenizers;
 
 /** Which special tokens the tokenizer uses, resolved by the caller from config files. */
 export interface SpecialTokens {
@@ -32,13 +28,17 @@ export interface HfTextTokenizer extends TextTokenizer {
   idToToken(id: number): string | null;
 }
 
+/** An entry of tokenizer.json's added_tokens. */
+interface AddedTokenJson {
+  id: number;
+  content: string;
+  special?: boolean;
+}
+
 interface TokenizerJson {
   added_tokens?: AddedTokenJson[];
-  normalizer?: unknown;
-  pre_tokenizer?: { type?: string; prepend_scheme?: string; replacement?: string; split?: boolean } | null;
   post_processor?: unknown;
-  decoder?: unknown;
-  model?: BpeModelJson & { type?: string };
+  model?: unknown;
 }
 
 export class HfTokenizer implements HfTextTokenizer {
@@ -50,15 +50,9 @@ export class HfTokenizer implements HfTextTokenizer {
   readonly source: string;
 
   private readonly native: PackageTokenizer;
-  private readonly model: BpeModel;
-  private readonly normalizer: Normalizer | null;
-  private readonly preTokenizer: PreTokenizer | null;
-  /** Used for pieces after the first when the pre-tokenizer is Metaspace with prepend_scheme "first". */
-  private readonly laterPreTokenizer: PreTokenizer | null;
   private readonly decoder: Decoder | null;
-  private readonly rawMatcher: AddedTokenMatcher;
-  private readonly normalizedMatcher: AddedTokenMatcher;
-  private readonly addedById = new Map<number, AddedTokenJson>();
+  /** Ids of the special added tokens (skipped by decode on request). */
+  private readonly specialIds = new Set<number>();
 
   /**
    * @param jsonText the tokenizer.json content
@@ -74,35 +68,16 @@ export class HfTokenizer implements HfTextTokenizer {
       throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
     }
     if (!json || typeof json !== 'object' || !json.model) throw new Error(`${file}: no "model" section; is this a tokenizer.json?`);
-    const modelType = json.model.type ?? (json.model.merges ? 'BPE' : undefined);
-    if (modelType !== 'BPE') {
-      throw new Error(`${file}: tokenizer model type "${modelType ?? 'unknown'}" is not supported (supported: BPE, as used by GPT-2, Llama, Mistral and Qwen)`);
-    }
-    this.model = new BpeModel(json.model, file);
     try {
       this.native = Tokenizer.fromString(jsonText);
     } catch (err) {
       throw new Error(`${file}: the tokenizers package cannot load it: ${(err as Error).message}`);
     }
     this.source = source;
-    this.normalizer = this.native.getNormalizer();
-    this.preTokenizer = this.native.getPreTokenizer();
     this.decoder = this.native.getDecoder();
-    const pre = json.pre_tokenizer;
-    this.laterPreTokenizer =
-      pre && pre.type === 'Metaspace' && pre.prepend_scheme === 'first'
-        ? metaspacePreTokenizer(pre.replacement ?? '\u2581', 'never', pre.split ?? true)
-        : null;
-
-    const added = (json.added_tokens ?? []).filter((t) => typeof t.content === 'string' && typeof t.id === 'number');
-    for (const t of added) this.addedById.set(t.id, t);
-    const raw = added.filter((t) => !t.normalized);
-    const normalized = added.filter((t) => t.normalized);
-    this.rawMatcher = new AddedTokenMatcher(raw);
-    this.normalizedMatcher = new AddedTokenMatcher(
-      normalized,
-      normalized.map((t) => (this.normalizer ? this.normalizer.normalizeString(t.content) : t.content)),
-    );
+    for (const t of json.added_tokens ?? []) {
+      if (t && typeof t.id === 'number' && typeof t.content === 'string' && t.special) this.specialIds.add(t.id);
+    }
 
     this.vocabSize = this.native.getVocabSize(true);
     const resolve = (role: string, token: string): number => {
@@ -116,31 +91,15 @@ export class HfTokenizer implements HfTextTokenizer {
     this.addBos = this.bosId !== null && (special.addBos ?? postProcessorAddsBos(json.post_processor, special.bos));
   }
 
-  encode(text: string): number[] {
-    const ids: number[] = [];
-    for (const outer of this.rawMatcher.split(text)) {
-      if (outer.tokenId !== null) {
-        ids.push(outer.tokenId);
-        continue;
-      }
-      if (outer.text.length === 0) continue;
-      const normalized = this.normalizer ? this.normalizer.normalizeString(outer.text) : outer.text;
-      for (const inner of this.normalizedMatcher.split(normalized)) {
-        if (inner.tokenId !== null) {
-          ids.push(inner.tokenId);
-          continue;
-        }
-        if (inner.text.length === 0) continue;
-        const isFirst = outer.start === 0 && inner.start === 0;
-        const pre = !isFirst && this.laterPreTokenizer ? this.laterPreTokenizer : this.preTokenizer;
-        if (!pre) {
-          ids.push(...this.model.tokenize(inner.text));
-          continue;
-        }
-        for (const [word] of pre.preTokenizeString(inner.text)) ids.push(...this.model.tokenize(word));
-      }
-    }
-    return ids;
+  async encode(text: string): Promise<number[]> {
+    const encoding = await this.native.encode(text, null, { addSpecialTokens: false });
+    return encoding.getIds();
+  }
+
+  async encodeBatch(texts: string[]): Promise<number[][]> {
+    if (texts.length === 0) return [];
+    const encodings = await this.native.encodeBatch(texts, { addSpecialTokens: false });
+    return encodings.map((e) => e.getIds());
   }
 
   decode(ids: ArrayLike<number>, options: { skipSpecialTokens?: boolean } = {}): string {
@@ -148,8 +107,7 @@ export class HfTokenizer implements HfTextTokenizer {
     const tokens: string[] = [];
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      const added = this.addedById.get(id);
-      if (added && added.special && skip) continue;
+      if (skip && this.specialIds.has(id)) continue;
       const token = this.native.idToToken(id);
       if (token !== null) tokens.push(token); // unknown ids are skipped, as in HF
     }
@@ -162,12 +120,6 @@ export class HfTokenizer implements HfTextTokenizer {
 
   idToToken(id: number): string | null {
     return this.native.idToToken(id) ?? null;
-  }
-
-  /** The package's asynchronous encoder (for cross-checks; the product uses `encode`). */
-  async encodeWithPackage(text: string): Promise<number[]> {
-    const encoding = await this.native.encode(text, null, { addSpecialTokens: false });
-    return encoding.getIds();
   }
 
   /** The package's asynchronous decoder (for cross-checks; the product uses `decode`). */

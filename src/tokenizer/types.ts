@@ -1,7 +1,9 @@
 // The tokenizer surface the rest of the product uses (implemented over HF tokenizer.json).
 export interface TextTokenizer {
   /** Token ids of `text`, without special tokens added. */
-  encode(text: string): number[];
+  encode(text: string): Promise<number[]>;
+  /** Token ids of each text, without special tokens added (one call for the whole list). */
+  encodeBatch(texts: string[]): Promise<number[][]>;
   decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string;
   vocabSize: number;
   bosId: number | null;

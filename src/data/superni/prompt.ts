@@ -22,7 +22,8 @@
 // Examples are added in order while the source still fits: the original checks
 // len(tokenize(definition + " ".join(pos_examples) + new_example + task_input)) <= max_source_length
 // (note the " ".join in the check versus "".join in the result, and that the task name is not counted);
-// `fits` reproduces that check when given, and the first example that does not fit ends the list.
+// `fits` reproduces that check when given (it may be asynchronous, as tokenizing is), and the first
+// example that does not fit ends the list.
 
 /** Python's string.punctuation. */
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
@@ -61,7 +62,7 @@ export interface PromptOptions {
   /** Add each example's explanation when it has one (default false). */
   addExplanation?: boolean;
   /** The original's length check for adding an example; when absent every requested example is added. */
-  fits?: (text: string) => boolean;
+  fits?: (text: string) => boolean | Promise<boolean>;
 }
 
 /** The parts of a task the prompt uses. */
@@ -81,16 +82,16 @@ function exampleBlock(kind: 'Positive' | 'Negative', k: number, ex: { input: str
 }
 
 /** The source text for one instance input (everything the model sees before the target). */
-export function buildSuperNIPrompt(task: PromptTask, input: string, options: PromptOptions = {}): string {
-  return buildSuperNIPromptDetailed(task, input, options).prompt;
+export async function buildSuperNIPrompt(task: PromptTask, input: string, options: PromptOptions = {}): Promise<string> {
+  return (await buildSuperNIPromptDetailed(task, input, options)).prompt;
 }
 
 /** The prompt and how many demonstration examples made it in (fewer than asked when `fits` stopped them). */
-export function buildSuperNIPromptDetailed(
+export async function buildSuperNIPromptDetailed(
   task: PromptTask,
   input: string,
   options: PromptOptions = {},
-): { prompt: string; positiveExamples: number; negativeExamples: number } {
+): Promise<{ prompt: string; positiveExamples: number; negativeExamples: number }> {
   const addDefinition = options.addDefinition ?? true;
   const addExplanation = options.addExplanation ?? false;
   const fits = options.fits ?? (() => true);
@@ -102,13 +103,13 @@ export function buildSuperNIPromptDetailed(
   const pos: string[] = [];
   for (const [idx, ex] of task.positiveExamples.slice(0, options.posExamples ?? 0).entries()) {
     const block = exampleBlock('Positive', idx + 1, ex, addExplanation);
-    if (!fits(definition + pos.join(' ') + block + taskInput)) break;
+    if (!(await fits(definition + pos.join(' ') + block + taskInput))) break;
     pos.push(block);
   }
   const neg: string[] = [];
   for (const [idx, ex] of task.negativeExamples.slice(0, options.negExamples ?? 0).entries()) {
     const block = exampleBlock('Negative', idx + 1, ex, addExplanation);
-    if (!fits(definition + pos.join(' ') + neg.join(' ') + block + taskInput)) break;
+    if (!(await fits(definition + pos.join(' ') + neg.join(' ') + block + taskInput))) break;
     neg.push(block);
   }
   return { prompt: taskName + definition + pos.join('') + neg.join('') + taskInput, positiveExamples: pos.length, negativeExamples: neg.length };
