@@ -68,12 +68,15 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   GuardJs(info.Env(), [&] {
     ModelConfig config = ModelConfigFromJs(ArgObject(info, 0, "config"));
     uint64_t seed = 0;
+    bool initialize = true;
     if (info.Length() > 1 && info[1].IsObject()) {
-      int64_t s = static_cast<int64_t>(GetNumberOr(info[1].As<Napi::Object>(), "seed", 0, "options"));
+      auto options = info[1].As<Napi::Object>();
+      int64_t s = static_cast<int64_t>(GetNumberOr(options, "seed", 0, "options"));
       if (s < 0) throw UserError("options.seed must be >= 0");
       seed = static_cast<uint64_t>(s);
+      initialize = GetBoolOr(options, "initialize", true, "options");
     }
-    model_ = std::make_shared<LlamaModel>(config, seed);
+    model_ = std::make_shared<LlamaModel>(config, seed, initialize);
   });
 }
 

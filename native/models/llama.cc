@@ -26,17 +26,21 @@ std::string LayerPrefix(size_t i) { return "model.layers." + std::to_string(i) +
 
 }  // namespace
 
-LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed) : config_(config) {
+LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, bool initialize) : config_(config) {
   config_.Validate();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const double std = config_.initializerRange;
-  auto normal = [&](std::vector<int64_t> shape) { return torch::empty(shape, kF32).normal_(0.0, std, gen); };
-  auto ones = [&](int64_t n) { return torch::ones({n}, kF32); };
+  auto normal = [&](std::vector<int64_t> shape) {
+    torch::Tensor t = torch::empty(shape, kF32);
+    return initialize ? t.normal_(0.0, std, gen) : t;
+  };
+  auto ones = [&](int64_t n) { return initialize ? torch::ones({n}, kF32) : torch::empty({n}, kF32); };
+  auto zeros = [&](int64_t n) { return initialize ? torch::zeros({n}, kF32) : torch::empty({n}, kF32); };
   auto linear = [&](const std::string& name, int64_t in, int64_t out, bool bias) {
     Linear l;
     l.name = name;
     l.weight = normal({out, in});
-    if (bias) l.bias = torch::zeros({out}, kF32);
+    if (bias) l.bias = zeros(out);
     return l;
   };
 

@@ -41,7 +41,9 @@ struct LoraOptions {
 class LlamaModel {
  public:
   // Allocates all weights with HF's init (normal(0, initializer_range), norms 1, biases 0) from `seed`.
-  LlamaModel(const ModelConfig& config, uint64_t seed);
+  // initialize=false leaves them uninitialized, for a LoadWeights that follows at once (saves a full
+  // pass of random init on large checkpoints).
+  LlamaModel(const ModelConfig& config, uint64_t seed, bool initialize = true);
 
   const ModelConfig& config() const { return config_; }
 

@@ -7,11 +7,13 @@
 namespace pn {
 
 double GradientNorm(const std::vector<torch::Tensor>& params) {
-  double sumSquares = 0;
+  // One pass per gradient in its own dtype (as clip_grad_norm_), the per-tensor norms combined in float64.
+  std::vector<torch::Tensor> norms;
   for (const auto& p : params) {
-    if (p.grad().defined()) sumSquares += p.grad().to(torch::kFloat64).pow(2).sum().item<double>();
+    if (p.grad().defined()) norms.push_back(p.grad().norm().to(torch::kFloat64));
   }
-  return std::sqrt(sumSquares);
+  if (norms.empty()) return 0.0;
+  return torch::stack(norms).norm().item<double>();
 }
 
 Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options) : model_(std::move(model)), options_(options) {

@@ -54,7 +54,7 @@ class Trainer {
   int64_t pendingTokens_ = 0;
 };
 
-// Global L2 norm of the gradients (float64 accumulation); parameters without a gradient count as 0.
+// Global L2 norm of the gradients; parameters without a gradient count as 0.
 double GradientNorm(const std::vector<torch::Tensor>& params);
 
 }  // namespace pn

@@ -108,7 +108,8 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
         'token ids past the embedding table cannot be used',
     );
   }
-  const model = native().Model.create(config, { seed: options.seed });
+  // No random init: loadWeights overwrites every weight (and fails before using the model otherwise).
+  const model = native().Model.create(config, { seed: options.seed, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);
   return {
     model,

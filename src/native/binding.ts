@@ -116,8 +116,11 @@ export interface NativeModel {
 }
 
 export interface NativeModelConstructor {
-  /** A model with the HF init (normal(0, initializerRange), norms 1, biases 0), seeded. */
-  create(config: NativeModelConfig, options: { seed: number; dtype?: 'float32' }): NativeModel;
+  /**
+   * A model with the HF init (normal(0, initializerRange), norms 1, biases 0), seeded.
+   * `initialize: false` skips the init: only for a model whose loadWeights follows at once.
+   */
+  create(config: NativeModelConfig, options: { seed: number; initialize?: boolean }): NativeModel;
 }
 
 export interface NativeTrainerOptions {

@@ -17,7 +17,7 @@ export async function readExpected(file: string, name: string): Promise<{ shape:
 export async function loadFixtureModel(variant: string): Promise<NativeModel> {
   const dir = path.join(fixturesDir, variant);
   const { config } = await readModelConfig(path.join(dir, 'config.json'));
-  const model = native().Model.create(config, { seed: 0 });
+  const model = native().Model.create(config, { seed: 0, initialize: false });
   const checkpoint = await resolveCheckpoint(dir);
   await model.loadWeights(checkpoint.weightFiles);
   return model;
