@@ -24,6 +24,31 @@ struct ForwardValues {
   torch::Tensor logits;
 };
 
+Napi::Array StringsToJs(Napi::Env env, const std::vector<std::string>& names) {
+  auto arr = Napi::Array::New(env, names.size());
+  for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
+  return arr;
+}
+
+Napi::Object ModulesResult(Napi::Env env, const std::vector<std::string>& names) {
+  auto result = Napi::Object::New(env);
+  result.Set("targetedModules", StringsToJs(env, names));
+  return result;
+}
+
+uint64_t SeedOf(const Napi::Object& o, const std::string& what) {
+  const double seed = GetNumberOr(o, "seed", 0, what);
+  if (!(seed >= 0)) throw UserError(what + ".seed must be >= 0");
+  return static_cast<uint64_t>(seed);
+}
+
+ModuleTargets TargetsOf(const Napi::Object& o, const std::string& what) {
+  ModuleTargets t;
+  if (!o.Get("targetModules").IsUndefined()) t.modules = GetStringArray(o.Get("targetModules"), what + ".targetModules");
+  t.regex = GetStringOr(o, "targetRegex", "", what);
+  return t;
+}
+
 Napi::Value ForwardValuesToJs(Napi::Env env, ForwardValues& r) {
   auto o = Napi::Object::New(env);
   o.Set("lossSum", r.lossSum);
@@ -43,6 +68,14 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        InstanceMethod<&ModelWrap::Forward>("forward"),
                                        InstanceMethod<&ModelWrap::Backward>("backward"),
                                        InstanceMethod<&ModelWrap::ApplyLora>("applyLora"),
+                                       InstanceMethod<&ModelWrap::ApplyIa3>("applyIa3"),
+                                       InstanceMethod<&ModelWrap::ApplyBitfit>("applyBitfit"),
+                                       InstanceMethod<&ModelWrap::ApplyAdapters>("applyAdapters"),
+                                       InstanceMethod<&ModelWrap::ApplyPromptTuning>("applyPromptTuning"),
+                                       InstanceMethod<&ModelWrap::ApplyPrefixTuning>("applyPrefixTuning"),
+                                       InstanceMethod<&ModelWrap::MergeAdapter>("mergeAdapter"),
+                                       InstanceMethod<&ModelWrap::PeftMethod>("peftMethod"),
+                                       InstanceMethod<&ModelWrap::PrefixTable>("prefixTable"),
                                        InstanceMethod<&ModelWrap::EnableFullFinetuning>("enableFullFinetuning"),
                                        InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
                                        InstanceMethod<&ModelWrap::ParameterNames>("parameterNames"),
@@ -159,17 +192,98 @@ Napi::Value ModelWrap::ApplyLora(const Napi::CallbackInfo& info) {
     if (!o.Get("targetModules").IsUndefined()) opts.targetModules = GetStringArray(o.Get("targetModules"), "lora.targetModules");
     opts.targetRegex = GetStringOr(o, "targetRegex", "", w);
     opts.useRslora = GetBoolOr(o, "useRslora", false, w);
+    opts.useDora = GetBoolOr(o, "useDora", false, w);
     opts.init = GetStringOr(o, "init", "kaiming", w);
-    int64_t seed = static_cast<int64_t>(GetNumberOr(o, "seed", 0, w));
-    if (seed < 0) throw UserError("lora.seed must be >= 0");
-    opts.seed = static_cast<uint64_t>(seed);
+    opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(model_->mutex());
-    std::vector<std::string> names = model_->ApplyLora(opts);
-    auto result = Napi::Object::New(info.Env());
-    auto arr = Napi::Array::New(info.Env(), names.size());
-    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
-    result.Set("targetedModules", arr);
-    return result;
+    return ModulesResult(info.Env(), model_->ApplyLora(opts));
+  });
+}
+
+Napi::Value ModelWrap::ApplyIa3(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Object o = ArgObject(info, 0, "IA3 options");
+    Ia3Options opts;
+    opts.targets = TargetsOf(o, "ia3");
+    if (!o.Get("feedforwardModules").IsUndefined()) {
+      opts.feedforwardModules = GetStringArray(o.Get("feedforwardModules"), "ia3.feedforwardModules");
+    }
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    return ModulesResult(info.Env(), model_->ApplyIa3(opts));
+  });
+}
+
+Napi::Value ModelWrap::ApplyBitfit(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    return ModulesResult(info.Env(), model_->ApplyBitfit());
+  });
+}
+
+Napi::Value ModelWrap::ApplyAdapters(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Object o = ArgObject(info, 0, "adapter options");
+    const std::string w = "adapter";
+    AdapterOptions opts;
+    opts.placement = GetStringOr(o, "placement", "houlsby", w);
+    opts.size = GetInt(o, "size", w);
+    opts.activation = GetStringOr(o, "activation", "silu", w);
+    opts.init = GetStringOr(o, "init", "normal", w);
+    opts.seed = SeedOf(o, w);
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    return ModulesResult(info.Env(), model_->ApplyAdapters(opts));
+  });
+}
+
+Napi::Value ModelWrap::ApplyPromptTuning(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Object o = ArgObject(info, 0, "prompt tuning options");
+    const std::string w = "prompt";
+    PromptTuningOptions opts;
+    opts.virtualTokens = GetInt(o, "virtualTokens", w);
+    opts.init = GetStringOr(o, "init", "random", w);
+    opts.seed = SeedOf(o, w);
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    model_->ApplyPromptTuning(opts);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ModelWrap::ApplyPrefixTuning(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    Napi::Object o = ArgObject(info, 0, "prefix tuning options");
+    const std::string w = "prefix";
+    PrefixTuningOptions opts;
+    opts.virtualTokens = GetInt(o, "virtualTokens", w);
+    opts.projection = GetBoolOr(o, "projection", false, w);
+    opts.encoderHidden = static_cast<int64_t>(GetNumberOr(o, "encoderHiddenSize", 0, w));
+    opts.seed = SeedOf(o, w);
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    model_->ApplyPrefixTuning(opts);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ModelWrap::MergeAdapter(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    return ModulesResult(info.Env(), model_->MergeAdapter());
+  });
+}
+
+Napi::Value ModelWrap::PeftMethod(const Napi::CallbackInfo& info) {
+  const std::string& m = model_->method();
+  return m.empty() ? info.Env().Null() : Napi::String::New(info.Env(), m);
+}
+
+Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    torch::Tensor table = model_->PrefixTableToSave();
+    auto o = Napi::Object::New(info.Env());
+    o.Set("shape", ShapeToJs(info.Env(), table.sizes()));
+    o.Set("data", ToFloat32Array(info.Env(), table));
+    return o;
   });
 }
 
@@ -190,12 +304,15 @@ Napi::Value ModelWrap::ParameterCount(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    bool trainableOnly = info.Length() > 0 && info[0].IsObject() &&
-                         GetBoolOr(info[0].As<Napi::Object>(), "trainableOnly", false, "options");
-    auto names = model_->ParameterNames(trainableOnly);
-    auto arr = Napi::Array::New(info.Env(), names.size());
-    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
-    return arr;
+    const bool hasOptions = info.Length() > 0 && info[0].IsObject();
+    const bool trainableOnly = hasOptions && GetBoolOr(info[0].As<Napi::Object>(), "trainableOnly", false, "options");
+    const std::string group = hasOptions ? GetStringOr(info[0].As<Napi::Object>(), "group", "all", "options") : "all";
+    if (group != "all" && group != "base" && group != "adapter") throw UserError("options.group must be all, base or adapter");
+    std::vector<std::string> names;
+    for (auto& n : model_->ParameterNames(trainableOnly)) {
+      if (group == "all" || (group == "adapter") == model_->IsAdapterParameter(n)) names.push_back(n);
+    }
+    return StringsToJs(info.Env(), names);
   });
 }
 

@@ -24,6 +24,14 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value Backward(const Napi::CallbackInfo& info);
   Napi::Value ApplyLora(const Napi::CallbackInfo& info);
+  Napi::Value ApplyIa3(const Napi::CallbackInfo& info);
+  Napi::Value ApplyBitfit(const Napi::CallbackInfo& info);
+  Napi::Value ApplyAdapters(const Napi::CallbackInfo& info);
+  Napi::Value ApplyPromptTuning(const Napi::CallbackInfo& info);
+  Napi::Value ApplyPrefixTuning(const Napi::CallbackInfo& info);
+  Napi::Value MergeAdapter(const Napi::CallbackInfo& info);
+  Napi::Value PeftMethod(const Napi::CallbackInfo& info);
+  Napi::Value PrefixTable(const Napi::CallbackInfo& info);
   Napi::Value EnableFullFinetuning(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
   Napi::Value ParameterNames(const Napi::CallbackInfo& info);

@@ -1,4 +1,4 @@
-// A linear projection of the decoder with an optional LoRA adapter attached.
+// A linear projection of the decoder with optional PEFT attachments: LoRA (optionally DoRA) or IA3.
 #pragma once
 
 #include <torch/torch.h>
@@ -10,8 +10,14 @@ namespace pn {
 struct LoraWeights {
   torch::Tensor a;  // [r, in]
   torch::Tensor b;  // [out, r]
+  torch::Tensor magnitude;  // DoRA: [out] (undefined for plain LoRA)
   double scaling = 1.0;
   double dropout = 0.0;
+};
+
+struct Ia3Weights {
+  torch::Tensor scale;  // PEFT's ia3_l: [1, in] (feedforward: scales the input) or [out, 1] (scales the output)
+  bool feedforward = false;
 };
 
 struct Linear {
@@ -20,6 +26,8 @@ struct Linear {
   torch::Tensor bias;    // [out] or undefined
   bool hasLora = false;
   LoraWeights lora;
+  bool hasIa3 = false;
+  Ia3Weights ia3;
 
   // `training` enables LoRA dropout.
   torch::Tensor Forward(const torch::Tensor& x, bool training) const;

@@ -109,10 +109,10 @@ std::vector<Linear*> LlamaModel::AllLinears() {
 
 void LlamaModel::LoadWeights(const std::vector<std::string>& files) {
   if (files.empty()) throw UserError("no safetensors files given");
-  // Base weights only: LoRA parameters come from adapters, not checkpoints.
+  // Base weights only: PEFT parameters come from adapters, not checkpoints.
   std::map<std::string, torch::Tensor> expected;
   for (const auto& [name, tensor] : params_) {
-    if (name.find(".lora_") == std::string::npos) expected[name] = tensor;
+    if (!IsAdapterParameter(name)) expected[name] = tensor;
   }
   std::vector<std::shared_ptr<io::SafetensorsFile>> opened;
   std::map<std::string, std::pair<io::SafetensorsFile*, const io::TensorEntry*>> found;
@@ -205,7 +205,8 @@ torch::Tensor LlamaModel::AttentionMask(const torch::Tensor& attentionMask, int6
 }
 
 torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos,
-                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training) {
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                    const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
   const int64_t b = x.size(0), t = x.size(1);
   const int64_t heads = config_.numAttentionHeads, kvHeads = config_.numKeyValueHeads, hd = config_.headDim;
   torch::Tensor q = layer.q.Forward(x, training).view({b, t, heads, hd});
@@ -218,11 +219,16 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   q = ApplyRope(q.transpose(1, 2), cos, sin);
   k = ApplyRope(k.transpose(1, 2), cos, sin);
   v = v.transpose(1, 2);
+  if (prefixKv != nullptr) {
+    k = torch::cat({prefixKv->first.to(k.scalar_type()), k}, 2);
+    v = torch::cat({prefixKv->second.to(v.scalar_type()), v}, 2);
+  }
+  const int64_t kvLen = k.size(2);
   if (kvHeads != heads) {
     // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv).
     const int64_t groups = heads / kvHeads;
-    k = k.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
-    v = v.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
+    k = k.unsqueeze(2).expand({b, kvHeads, groups, kvLen, hd}).reshape({b, heads, kvLen, hd});
+    v = v.unsqueeze(2).expand({b, kvHeads, groups, kvLen, hd}).reshape({b, heads, kvLen, hd});
   }
   torch::Tensor out = mask.defined()
                           ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false)
@@ -231,18 +237,46 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
-ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                                  const torch::Tensor& attentionMask, bool wantLogits, bool training) {
-  ValidateTokens(inputIds, labels, attentionMask);
-  const int64_t t = inputIds.size(1);
-  torch::Tensor mask = AttentionMask(attentionMask, t);
-  auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
-
+ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labelsIn,
+                                  const torch::Tensor& attentionMaskIn, bool wantLogits, bool training) {
+  ValidateTokens(inputIds, labelsIn, attentionMaskIn);
   torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (auto& layer : layers_) {
-    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
+  // Prompt tuning: virtual tokens in front (their labels -100, their mask 1); their logits are dropped below.
+  const int64_t virtualTokens = prompt_ ? prompt_->virtualTokens() : 0;
+  torch::Tensor labels = PrependValue(labelsIn, virtualTokens, -100);
+  torch::Tensor attentionMask = PrependValue(attentionMaskIn, virtualTokens, 1);
+  if (prompt_) h = PrependPrompt(*prompt_, h);
+  const int64_t t = h.size(1);
+  // Prefix tuning: real tokens sit at positions N..N+T-1 after the N prefix slots.
+  const int64_t prefixLen = prefix_ ? prefix_->virtualTokens() : 0;
+  if (prefixLen + t > config_.maxPositionEmbeddings) {
+    throw UserError("sequence length " + std::to_string(inputIds.size(1)) + " plus " + std::to_string(prefixLen + virtualTokens) +
+                    " virtual tokens exceeds max_position_embeddings " + std::to_string(config_.maxPositionEmbeddings));
+  }
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> prefixKv;
+  torch::Tensor mask;
+  if (prefix_) {
+    prefixKv = PrefixKeysValues(*prefix_, h.size(0));
+    mask = PrefixAttentionMask(attentionMask, h.size(0), t, prefixLen, config_.slidingWindow);
+  } else {
+    mask = AttentionMask(attentionMask, t);
+  }
+  auto [cos, sin] = RopeTables(invFreq_, prefixLen + t, embedTokens_.device());
+  if (prefixLen > 0) {
+    cos = cos.narrow(0, prefixLen, t);
+    sin = sin.narrow(0, prefixLen, t);
+  }
+
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    DecoderLayer& layer = layers_[i];
+    torch::Tensor attn = Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training,
+                                   prefix_ ? &prefixKv[i] : nullptr);
+    if (layer.attnAdapter.defined()) attn = ApplyBottleneckAdapter(layer.attnAdapter, attn);
+    h = h + attn;
     torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+    torch::Tensor mlp = layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+    if (layer.mlpAdapter.defined()) mlp = ApplyBottleneckAdapter(layer.mlpAdapter, mlp);
+    h = h + mlp;
   }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
@@ -268,96 +302,13 @@ ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Te
     out.lossSum = torch::zeros({}, kF32);
     if (wantLogits) out.logits = torch::matmul(h, lmHead_.t());
   }
+  if (out.logits.defined() && virtualTokens > 0) out.logits = out.logits.narrow(1, virtualTokens, t - virtualTokens);
   return out;
 }
 
-std::vector<std::string> LlamaModel::ApplyLora(const LoraOptions& options) {
-  if (options.r <= 0) throw UserError("LoRA rank r must be positive");
-  if (!(options.dropout >= 0 && options.dropout < 1)) throw UserError("LoRA dropout must be in [0, 1)");
-  if (options.init != "kaiming" && options.init != "gaussian") throw UserError("LoRA init must be kaiming or gaussian");
-  for (const auto& [name, tensor] : params_) {
-    if (name.find(".lora_") != std::string::npos) throw UserError("LoRA is already applied to this model");
-  }
-  std::regex pattern;
-  const bool useRegex = !options.targetRegex.empty();
-  if (useRegex) {
-    try {
-      pattern = std::regex(options.targetRegex, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      throw UserError("target module regex '" + options.targetRegex + "' is invalid: " + e.what());
-    }
-  } else if (options.targetModules.empty()) {
-    throw UserError("no LoRA target modules given");
-  }
-  // HF PEFT: a list entry matches a module whose name equals it or ends with "." + entry.
-  auto matches = [&](const std::string& name) {
-    if (useRegex) return std::regex_match(name, pattern);
-    for (const auto& t : options.targetModules) {
-      if (name == t || (name.size() > t.size() && name.compare(name.size() - t.size() - 1, t.size() + 1, "." + t) == 0)) {
-        return true;
-      }
-    }
-    return false;
-  };
-  std::vector<Linear*> targets;
-  for (Linear* lin : AllLinears()) {
-    if (matches(lin->name)) targets.push_back(lin);
-  }
-  for (const char* other : {"model.embed_tokens", "lm_head"}) {
-    if (matches(other)) {
-      throw UserError(std::string("LoRA on ") + other + " is not supported; target the attention/MLP projections "
-                      "(q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
-    }
-  }
-  if (targets.empty()) {
-    std::string wanted = useRegex ? options.targetRegex : "";
-    for (size_t i = 0; !useRegex && i < options.targetModules.size(); ++i) wanted += (i ? "," : "") + options.targetModules[i];
-    throw UserError("LoRA target modules " + wanted + " match no linear layer of the model (available: q_proj, k_proj, "
-                    "v_proj, o_proj, gate_proj, up_proj, down_proj)");
-  }
-
-  for (auto& [name, tensor] : params_) tensor.set_requires_grad(false);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  const double scaling = options.useRslora ? options.alpha / std::sqrt(static_cast<double>(options.r))
-                                           : options.alpha / static_cast<double>(options.r);
-  std::vector<std::string> names;
-  for (Linear* lin : targets) {
-    const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
-    LoraWeights lora;
-    lora.a = torch::empty({options.r, in}, kF32);
-    if (options.init == "kaiming") {
-      // kaiming_uniform_(a=sqrt(5)) on [r, in]: bound = gain * sqrt(3 / fan_in) = 1 / sqrt(in).
-      const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-      lora.a.uniform_(-bound, bound, gen);
-    } else {
-      lora.a.normal_(0.0, 1.0 / static_cast<double>(options.r), gen);
-    }
-    lora.b = torch::zeros({out, options.r}, kF32);
-    lora.scaling = scaling;
-    lora.dropout = options.dropout;
-    lora.a.set_requires_grad(true);
-    lora.b.set_requires_grad(true);
-    lin->lora = lora;
-    lin->hasLora = true;
-    names.push_back(lin->name);
-  }
-  // Re-register so LoRA tensors follow their module in order.
-  auto old = std::move(params_);
-  params_.clear();
-  paramIndex_.clear();
-  for (auto& [name, tensor] : old) {
-    Register(name, tensor);
-    for (Linear* lin : targets) {
-      if (name == lin->name + ".weight") {
-        Register(lin->name + ".lora_A.weight", lin->lora.a);
-        Register(lin->name + ".lora_B.weight", lin->lora.b);
-      }
-    }
-  }
-  return names;
-}
-
 void LlamaModel::EnableFullFinetuning() {
+  if (!method_.empty() && method_ != "full") throw UserError("full finetuning cannot follow " + method_ + " on one model");
+  method_ = "full";
   for (auto& [name, tensor] : params_) tensor.set_requires_grad(true);
 }
 

@@ -6,11 +6,16 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "models/config.h"
 #include "models/linear.h"
+#include "peft/bottleneck_adapter.h"
+#include "peft/prompt_learning.h"
 
 namespace pn {
 
@@ -19,6 +24,8 @@ struct DecoderLayer {
   torch::Tensor postAttnNorm;  // post_attention_layernorm.weight
   torch::Tensor qNorm, kNorm;  // self_attn.{q,k}_norm.weight (Qwen3) or undefined
   Linear q, k, v, o, gate, up, down;
+  BottleneckAdapter attnAdapter;  // on the attention output (houlsby), or undefined
+  BottleneckAdapter mlpAdapter;   // on the MLP output (houlsby and pfeiffer), or undefined
 };
 
 struct ForwardOutput {
@@ -34,7 +41,40 @@ struct LoraOptions {
   std::vector<std::string> targetModules;  // exact name or ".name" suffix (HF PEFT list form)
   std::string targetRegex;                 // full-match regex (HF PEFT string form), used when non-empty
   bool useRslora = false;
+  bool useDora = false;          // DoRA: a trainable magnitude per output row (PEFT use_dora)
   std::string init = "kaiming";  // kaiming | gaussian
+  uint64_t seed = 0;
+};
+
+// The matching rule of PEFT: module names (exact or ".suffix") or one full-match regex.
+struct ModuleTargets {
+  std::vector<std::string> modules;
+  std::string regex;  // used when non-empty
+};
+
+struct Ia3Options {
+  ModuleTargets targets;                    // PEFT's Llama default: k_proj, v_proj, down_proj
+  std::vector<std::string> feedforwardModules;  // input-scaled modules (PEFT: down_proj); a subset of targets
+};
+
+struct AdapterOptions {
+  std::string placement = "houlsby";  // houlsby (after attention and MLP) | pfeiffer (after MLP)
+  int64_t size = 64;                  // bottleneck width
+  std::string activation = "silu";    // silu | relu | gelu
+  std::string init = "normal";        // normal: both normal(0, 0.02), biases 0 | identity: up projection 0
+  uint64_t seed = 0;
+};
+
+struct PromptTuningOptions {
+  int64_t virtualTokens = 20;
+  std::string init = "random";  // random: normal(0, 1) (PEFT RANDOM) | vocab: rows of sampled tokens (SAMPLE_VOCAB)
+  uint64_t seed = 0;
+};
+
+struct PrefixTuningOptions {
+  int64_t virtualTokens = 20;
+  bool projection = false;     // PEFT prefix_projection: the reparameterization MLP
+  int64_t encoderHidden = 0;   // its hidden size (PEFT encoder_hidden_size; 0 = kvDim)
   uint64_t seed = 0;
 };
 
@@ -55,12 +95,26 @@ class LlamaModel {
   ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
                         bool wantLogits, bool training);
 
-  // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
-  std::vector<std::string> ApplyLora(const LoraOptions& options);
+  // PEFT methods (one per model). Each freezes the base and adds trainable parameters; the ones that
+  // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
+  std::vector<std::string> ApplyLora(const LoraOptions& options);  // LoRA and DoRA
+  std::vector<std::string> ApplyIa3(const Ia3Options& options);
+  std::vector<std::string> ApplyBitfit();  // all block linears; zero trainable biases where none exist
+  std::vector<std::string> ApplyAdapters(const AdapterOptions& options);
+  void ApplyPromptTuning(const PromptTuningOptions& options);
+  void ApplyPrefixTuning(const PrefixTuningOptions& options);
   void EnableFullFinetuning();
+  // Folds LoRA / DoRA / IA3 into the base weights and removes the adapter; returns the merged modules.
+  std::vector<std::string> MergeAdapter();
+  // The method applied ("" for none; "lora", "dora", "ia3", "bitfit", "adapter", "prompt", "prefix", "full").
+  const std::string& method() const { return method_; }
+  // PEFT's saved prompt_embeddings for prefix tuning: the table [N, layers*2*kvDim] (MLP applied).
+  torch::Tensor PrefixTableToSave() const;
 
   // Parameters by HF name (LoRA ones as <module>.lora_A.weight / lora_B.weight), in model order.
   std::vector<std::string> ParameterNames(bool trainableOnly) const;
+  // Parameters added by a PEFT method (not part of an HF checkpoint).
+  bool IsAdapterParameter(const std::string& name) const { return adapterNames_.count(name) != 0; }
   torch::Tensor Parameter(const std::string& name) const;
   std::vector<torch::Tensor> TrainableParameters() const;
   int64_t CountParameters(bool trainableOnly) const;
@@ -71,10 +125,20 @@ class LlamaModel {
  private:
   void Register(const std::string& name, const torch::Tensor& tensor);
   std::vector<Linear*> AllLinears();
+  // Starts a PEFT method: refuses a second one, freezes every base parameter.
+  void BeginPeft(const std::string& method);
+  // Registers adapter parameters (trainable), each right after `anchor` ("" = at the end).
+  using AdapterEntry = std::tuple<std::string /*anchor*/, std::string /*name*/, torch::Tensor>;
+  void RegisterAdapterParameters(const std::vector<AdapterEntry>& entries);
+  void UnregisterAdapterParameters();
+  // The linears of the blocks whose names match; `what` names the method in errors.
+  std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
   torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  // `prefixKv`: prefix-tuning keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          const torch::Tensor& mask, bool training);
+                          const torch::Tensor& mask, bool training,
+                          const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
 
   ModelConfig config_;
   torch::Tensor embedTokens_;  // model.embed_tokens.weight
@@ -84,6 +148,10 @@ class LlamaModel {
   torch::Tensor invFreq_;
   std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
   std::map<std::string, size_t> paramIndex_;
+  std::set<std::string> adapterNames_;
+  std::string method_;
+  std::optional<PromptTuning> prompt_;
+  std::optional<PrefixTuning> prefix_;
   std::mutex mutex_;
 };
 

@@ -8,6 +8,7 @@
 #include "bindings/registry.h"
 #include "common/errors.h"
 #include "peft/lora_linear.h"
+#include "testing/gradcheck.h"
 
 namespace pn {
 namespace {
@@ -105,6 +106,8 @@ Napi::Value LoraLinearGradients(const Napi::CallbackInfo& info) {
 void RegisterTesting(Napi::Env env, Napi::Object exports) {
   auto testing = Napi::Object::New(env);
   testing.Set("loraLinearGradients", Napi::Function::New(env, LoraLinearGradients, "loraLinearGradients"));
+  testing.Set("bottleneckAdapterGradients",
+              Napi::Function::New(env, BottleneckAdapterGradients, "bottleneckAdapterGradients"));
   exports.Set("testing", testing);
 }
 

@@ -80,9 +80,43 @@ export interface NativeLoraOptions {
   /** Alternatively a regex that must match the whole module name (HF PEFT's string form). */
   targetRegex?: string;
   useRslora: boolean;
+  /** DoRA: a trainable magnitude per output row (PEFT use_dora). */
+  useDora?: boolean;
   init: 'kaiming' | 'gaussian';
   seed: number;
 }
+
+export interface NativeIa3Options {
+  targetModules?: string[];
+  targetRegex?: string;
+  /** Modules whose input is scaled (PEFT feedforward_modules); the rest scale their output. */
+  feedforwardModules: string[];
+}
+
+export interface NativeAdapterOptions {
+  placement: 'houlsby' | 'pfeiffer';
+  size: number;
+  activation: 'silu' | 'relu' | 'gelu';
+  init: 'normal' | 'identity';
+  seed: number;
+}
+
+export interface NativePromptTuningOptions {
+  virtualTokens: number;
+  init: 'random' | 'vocab';
+  seed: number;
+}
+
+export interface NativePrefixTuningOptions {
+  virtualTokens: number;
+  projection: boolean;
+  /** Hidden size of the reparameterization MLP (0 = the key/value width, PEFT's default). */
+  encoderHiddenSize: number;
+  seed: number;
+}
+
+/** What a model has applied: a PEFT method, full finetuning, or nothing (null). */
+export type NativePeftMethod = 'lora' | 'dora' | 'ia3' | 'bitfit' | 'adapter' | 'prompt' | 'prefix' | 'full';
 
 export interface NativeLoraResult {
   /** Module names that received LoRA, e.g. model.layers.0.self_attn.q_proj. */
@@ -101,11 +135,26 @@ export interface NativeModel {
   forward(batch: NativeBatch, options?: { returnLogits?: boolean }): Promise<NativeForwardResult>;
   /** Zeroes gradients, runs forward + backward of the mean target-token loss; gradients stay for gradient(). */
   backward(batch: NativeBatch): Promise<NativeForwardResult>;
+  /** LoRA (and DoRA with useDora). Each apply* freezes the base; one PEFT method per model. */
   applyLora(options: NativeLoraOptions): NativeLoraResult;
+  applyIa3(options: NativeIa3Options): NativeLoraResult;
+  /** Biases of every block linear train; zero trainable biases are added where a linear has none. */
+  applyBitfit(): NativeLoraResult;
+  /** Bottleneck adapters; targetedModules are the adapters' names (model.layers.<i>.{attn,mlp}_adapter). */
+  applyAdapters(options: NativeAdapterOptions): NativeLoraResult;
+  applyPromptTuning(options: NativePromptTuningOptions): void;
+  applyPrefixTuning(options: NativePrefixTuningOptions): void;
+  /** Folds LoRA / DoRA / IA3 into the base weights and removes the adapter parameters. */
+  mergeAdapter(): NativeLoraResult;
+  /** The applied method, or null. */
+  peftMethod(): NativePeftMethod | null;
+  /** Prefix tuning's key/value table [N, layers*2*kvDim] with the reparameterization MLP applied (PEFT's prompt_embeddings). */
+  prefixTable(): { shape: number[]; data: Float32Array };
   /** Makes every weight trainable (full finetuning). */
   enableFullFinetuning(): void;
   parameterCount(): NativeParameterCount;
-  parameterNames(options?: { trainableOnly?: boolean }): string[];
+  /** group: 'base' (checkpoint weights), 'adapter' (added by a PEFT method) or 'all' (default). */
+  parameterNames(options?: { trainableOnly?: boolean; group?: 'all' | 'base' | 'adapter' }): string[];
   parameterShape(name: string): number[];
   getParameter(name: string): Float32Array;
   setParameter(name: string, values: Float32Array): void;
@@ -184,6 +233,11 @@ export interface NativeAddon {
   safetensors: NativeSafetensors;
   /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
   testing: {
+    /** The bottleneck adapter Function's backward beside autograd and finite differences (float64). */
+    bottleneckAdapterGradients(options: { activation?: 'silu' | 'relu' | 'gelu'; seed?: number }): Record<
+      'input' | 'downWeight' | 'downBias' | 'upWeight' | 'upBias',
+      { custom: number[]; autograd: number[]; finiteDifference: number[] }
+    >;
     loraLinearGradients(options: { dropout?: number; bias?: boolean; seed?: number }): Record<
       'x' | 'weight' | 'loraA' | 'loraB' | 'bias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }

@@ -1,0 +1,16 @@
+// IA3 as HF PEFT's IA3 Linear computes it: a learned vector l (init ones) that scales
+//   - the output, y = (x Wᵀ + b) ⊙ l, for attention projections (k_proj, v_proj), l of shape [out, 1];
+//   - the input, y = (x ⊙ l) Wᵀ + b, for feedforward modules (down_proj), l of shape [1, in].
+#pragma once
+
+#include <torch/torch.h>
+
+namespace pn {
+
+torch::Tensor Ia3Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                        const torch::Tensor& scale, bool feedforward);
+
+// Folds l into the weight (and bias): the plain linear then equals Ia3Linear. In place, no gradient.
+void Ia3MergeInto(torch::Tensor& weight, torch::Tensor& bias, const torch::Tensor& scale, bool feedforward);
+
+}  // namespace pn

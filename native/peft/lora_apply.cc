@@ -1,0 +1,57 @@
+// LlamaModel::ApplyLora: LoRA (PEFT's init), rsLoRA scaling and DoRA's magnitude vector.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "common/errors.h"
+#include "models/llama.h"
+#include "peft/dora_linear.h"
+
+namespace pn {
+
+std::vector<std::string> LlamaModel::ApplyLora(const LoraOptions& options) {
+  if (options.r <= 0) throw UserError("LoRA rank r must be positive");
+  if (!(options.dropout >= 0 && options.dropout < 1)) throw UserError("LoRA dropout must be in [0, 1)");
+  if (options.init != "kaiming" && options.init != "gaussian") throw UserError("LoRA init must be kaiming or gaussian");
+  const std::string what = options.useDora ? "DoRA" : "LoRA";
+  if (method_ == "lora" || method_ == "dora") throw UserError("LoRA is already applied to this model");
+  std::vector<Linear*> targets = MatchLinears({options.targetModules, options.targetRegex}, what);
+  BeginPeft(options.useDora ? "dora" : "lora");
+
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  const double scaling = options.useRslora ? options.alpha / std::sqrt(static_cast<double>(options.r))
+                                           : options.alpha / static_cast<double>(options.r);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
+  std::vector<std::string> names;
+  std::vector<AdapterEntry> entries;
+  for (Linear* lin : targets) {
+    const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
+    LoraWeights lora;
+    lora.a = torch::empty({options.r, in}, f32);
+    if (options.init == "kaiming") {
+      // kaiming_uniform_(a=sqrt(5)) on [r, in]: bound = gain * sqrt(3 / fan_in) = 1 / sqrt(in).
+      const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+      lora.a.uniform_(-bound, bound, gen);
+    } else {
+      lora.a.normal_(0.0, 1.0 / static_cast<double>(options.r), gen);
+    }
+    lora.b = torch::zeros({out, options.r}, f32);
+    lora.scaling = scaling;
+    lora.dropout = options.dropout;
+    const std::string anchor = lin->name + ".weight";
+    entries.emplace_back(anchor, lin->name + ".lora_A.weight", lora.a);
+    entries.emplace_back(anchor, lin->name + ".lora_B.weight", lora.b);
+    if (options.useDora) {
+      // PEFT: the magnitude starts as the row norms of W + s·BA (= ||W|| rows while B is zero).
+      lora.magnitude = DoraWeightNorm(lin->weight, lora.a, lora.b, scaling).clone();
+      entries.emplace_back(anchor, lin->name + ".lora_magnitude_vector", lora.magnitude);
+    }
+    lin->lora = lora;
+    lin->hasLora = true;
+    names.push_back(lin->name);
+  }
+  RegisterAdapterParameters(entries);
+  return names;
+}
+
+}  // namespace pn

@@ -1,0 +1,129 @@
+// What every PEFT method shares on LlamaModel: one method per model, base frozen, adapter parameters
+// registered next to their module (so names and order read like PEFT's), PEFT's target matching, and merging.
+#include <regex>
+
+#include "common/errors.h"
+#include "models/llama.h"
+#include "peft/dora_linear.h"
+#include "peft/ia3.h"
+
+namespace pn {
+
+void LlamaModel::BeginPeft(const std::string& method) {
+  if (!method_.empty()) {
+    throw UserError("cannot apply " + method + ": " + method_ + " is already applied to this model (one PEFT method per model)");
+  }
+  method_ = method;
+  for (auto& [name, tensor] : params_) tensor.set_requires_grad(false);
+}
+
+void LlamaModel::RegisterAdapterParameters(const std::vector<AdapterEntry>& entries) {
+  std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> after;
+  std::vector<std::pair<std::string, torch::Tensor>> atEnd;
+  for (const auto& [anchor, name, tensor] : entries) {
+    if (paramIndex_.count(name) != 0) throw std::logic_error("parameter " + name + " registered twice");
+    tensor.set_requires_grad(true);
+    adapterNames_.insert(name);
+    if (anchor.empty()) atEnd.emplace_back(name, tensor);
+    else after[anchor].emplace_back(name, tensor);
+  }
+  auto old = std::move(params_);
+  params_.clear();
+  paramIndex_.clear();
+  for (auto& [name, tensor] : old) {
+    Register(name, tensor);
+    auto it = after.find(name);
+    if (it == after.end()) continue;
+    for (auto& [n, t] : it->second) Register(n, t);
+  }
+  for (auto& [n, t] : atEnd) Register(n, t);
+}
+
+void LlamaModel::UnregisterAdapterParameters() {
+  auto old = std::move(params_);
+  params_.clear();
+  paramIndex_.clear();
+  for (auto& [name, tensor] : old) {
+    if (!IsAdapterParameter(name)) Register(name, tensor);
+  }
+  adapterNames_.clear();
+}
+
+std::vector<Linear*> LlamaModel::MatchLinears(const ModuleTargets& targets, const std::string& what) {
+  std::regex pattern;
+  const bool useRegex = !targets.regex.empty();
+  if (useRegex) {
+    try {
+      pattern = std::regex(targets.regex, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      throw UserError(what + " target module regex '" + targets.regex + "' is invalid: " + e.what());
+    }
+  } else if (targets.modules.empty()) {
+    throw UserError("no " + what + " target modules given");
+  }
+  // HF PEFT: a list entry matches a module whose name equals it or ends with "." + entry.
+  auto matches = [&](const std::string& name) {
+    if (useRegex) return std::regex_match(name, pattern);
+    for (const auto& t : targets.modules) {
+      if (name == t || (name.size() > t.size() && name.compare(name.size() - t.size() - 1, t.size() + 1, "." + t) == 0)) {
+        return true;
+      }
+    }
+    return false;
+  };
+  std::vector<Linear*> out;
+  for (Linear* lin : AllLinears()) {
+    if (matches(lin->name)) out.push_back(lin);
+  }
+  for (const char* other : {"model.embed_tokens", "lm_head"}) {
+    if (matches(other)) {
+      throw UserError(what + " on " + other + " is not supported; target the attention/MLP projections "
+                      "(q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    }
+  }
+  if (out.empty()) {
+    std::string wanted = useRegex ? targets.regex : "";
+    for (size_t i = 0; !useRegex && i < targets.modules.size(); ++i) wanted += (i ? "," : "") + targets.modules[i];
+    throw UserError(what + " target modules " + wanted + " match no linear layer of the model (available: q_proj, k_proj, "
+                    "v_proj, o_proj, gate_proj, up_proj, down_proj)");
+  }
+  return out;
+}
+
+std::vector<std::string> LlamaModel::MergeAdapter() {
+  if (method_ != "lora" && method_ != "dora" && method_ != "ia3") {
+    throw UserError(method_.empty() ? "no adapter to merge: the model has no PEFT method applied"
+                                    : "merging is for LoRA, DoRA and IA3; the model has " + method_);
+  }
+  torch::NoGradGuard noGrad;
+  std::vector<std::string> merged;
+  for (Linear* lin : AllLinears()) {
+    if (lin->hasLora) {
+      const LoraWeights& l = lin->lora;
+      if (l.magnitude.defined()) {
+        lin->weight.copy_(DoraMergedWeight(lin->weight, l.a, l.b, l.magnitude, l.scaling));
+      } else {
+        lin->weight.add_(torch::matmul(l.b, l.a), l.scaling);
+      }
+      lin->hasLora = false;
+      lin->lora = LoraWeights();
+      merged.push_back(lin->name);
+    } else if (lin->hasIa3) {
+      Ia3MergeInto(lin->weight, lin->bias, lin->ia3.scale, lin->ia3.feedforward);
+      lin->hasIa3 = false;
+      lin->ia3 = Ia3Weights();
+      merged.push_back(lin->name);
+    }
+  }
+  UnregisterAdapterParameters();
+  method_.clear();
+  return merged;
+}
+
+torch::Tensor LlamaModel::PrefixTableToSave() const {
+  if (!prefix_) throw UserError("the model has no prefix tuning applied");
+  torch::NoGradGuard noGrad;
+  return PrefixTable(*prefix_).detach().clone();
+}
+
+}  // namespace pn

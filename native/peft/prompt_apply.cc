@@ -1,0 +1,71 @@
+// LlamaModel::ApplyPromptTuning / ApplyPrefixTuning with PEFT's initializations.
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+
+#include "common/errors.h"
+#include "models/llama.h"
+
+namespace pn {
+
+void LlamaModel::ApplyPromptTuning(const PromptTuningOptions& options) {
+  if (options.virtualTokens <= 0) throw UserError("prompt tuning needs at least one virtual token");
+  if (options.init != "random" && options.init != "vocab") {
+    throw UserError("prompt tuning init must be random or vocab, got \"" + options.init + "\"");
+  }
+  BeginPeft("prompt");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  PromptTuning prompt;
+  if (options.init == "random") {
+    // PEFT RANDOM: a fresh nn.Embedding, normal(0, 1).
+    prompt.embedding = torch::empty({options.virtualTokens, config_.hiddenSize}).normal_(0.0, 1.0, gen);
+  } else {
+    // PEFT SAMPLE_VOCAB: the embeddings of uniformly sampled vocabulary tokens.
+    torch::Tensor ids = torch::randint(0, config_.vocabSize, {options.virtualTokens}, gen, torch::kInt64);
+    torch::NoGradGuard noGrad;
+    prompt.embedding = embedTokens_.index_select(0, ids).detach().clone();
+  }
+  prompt_ = prompt;
+  RegisterAdapterParameters({{"", "prompt_encoder.embedding.weight", prompt_->embedding}});
+}
+
+void LlamaModel::ApplyPrefixTuning(const PrefixTuningOptions& options) {
+  if (options.virtualTokens <= 0) throw UserError("prefix tuning needs at least one virtual token");
+  if (options.encoderHidden < 0) throw UserError("prefix encoder hidden size must be positive");
+  BeginPeft("prefix");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  PrefixTuning prefix;
+  prefix.numLayers = config_.numHiddenLayers;
+  prefix.kvHeads = config_.numKeyValueHeads;
+  prefix.headDim = config_.headDim;
+  // PEFT: token_dim = head_dim * num_key_value_heads (GQA), encoder_hidden_size defaults to token_dim.
+  const int64_t kvDim = prefix.kvHeads * prefix.headDim;
+  const int64_t tableDim = prefix.numLayers * 2 * kvDim;
+  const int64_t n = options.virtualTokens;
+  std::vector<AdapterEntry> entries;
+  if (!options.projection) {
+    prefix.embedding = torch::empty({n, tableDim}).normal_(0.0, 1.0, gen);
+    entries.emplace_back("", "prompt_encoder.embedding.weight", prefix.embedding);
+  } else {
+    const int64_t hidden = options.encoderHidden > 0 ? options.encoderHidden : kvDim;
+    prefix.embedding = torch::empty({n, kvDim}).normal_(0.0, 1.0, gen);
+    // torch.nn.Linear's default init: weight and bias U(-1/sqrt(in), 1/sqrt(in)).
+    auto uniform = [&](std::vector<int64_t> shape, int64_t fanIn) {
+      const double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
+      return torch::empty(shape).uniform_(-bound, bound, gen);
+    };
+    prefix.mlpInWeight = uniform({hidden, kvDim}, kvDim);
+    prefix.mlpInBias = uniform({hidden}, kvDim);
+    prefix.mlpOutWeight = uniform({tableDim, hidden}, hidden);
+    prefix.mlpOutBias = uniform({tableDim}, hidden);
+    entries.emplace_back("", "prompt_encoder.embedding.weight", prefix.embedding);
+    entries.emplace_back("", "prompt_encoder.transform.0.weight", prefix.mlpInWeight);
+    entries.emplace_back("", "prompt_encoder.transform.0.bias", prefix.mlpInBias);
+    entries.emplace_back("", "prompt_encoder.transform.2.weight", prefix.mlpOutWeight);
+    entries.emplace_back("", "prompt_encoder.transform.2.bias", prefix.mlpOutBias);
+  }
+  prefix_ = prefix;
+  RegisterAdapterParameters(entries);
+}
+
+}  // namespace pn
