@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeLoraOptions, NativeModel } from '../native/binding.js';
 import { writeFolderAtomically } from '../models/save.js';
+import { AdapterError, ConfigFields, loadAdapterTensors, type AdapterFolder } from './adapter-files.js';
 
 export type LoraInit = 'kaiming' | 'gaussian';
 
@@ -18,6 +19,8 @@ export interface LoraOptions {
   targets: LoraTargets;
   /** rsLoRA: scale alpha / sqrt(r) instead of alpha / r. */
   useRslora: boolean;
+  /** DoRA (PEFT use_dora): a trainable magnitude per output row; `--method dora`. */
+  useDora?: boolean;
   /** kaiming: A kaiming-uniform(a=sqrt 5), B zeros (PEFT's default, init_lora_weights=true); gaussian: A normal(0, 1/r). */
   init: LoraInit;
 }
@@ -67,6 +70,7 @@ export function validateLoraOptions(o: LoraOptions): void {
   if (o.init !== 'kaiming' && o.init !== 'gaussian') {
     throw new LoraOptionsError(`LoRA init must be "kaiming" or "gaussian", got ${JSON.stringify(o.init)}`);
   }
+  if (o.useDora !== undefined && typeof o.useDora !== 'boolean') throw new LoraOptionsError(`useDora must be true or false, got ${JSON.stringify(o.useDora)}`);
   if (typeof o.useRslora !== 'boolean') throw new LoraOptionsError(`useRslora must be true or false, got ${JSON.stringify(o.useRslora)}`);
   if ('regex' in o.targets) {
     if (o.targets.regex.length === 0) throw new LoraOptionsError('LoRA target regex is empty (use re:<regex>, e.g. re:.*\\.(q_proj|v_proj))');
@@ -100,7 +104,7 @@ export function unmatchedTargets(targets: LoraTargets, targetedModules: string[]
 /** The addon's LoRA options. */
 export function toNativeLoraOptions(o: LoraOptions, seed: number): NativeLoraOptions {
   validateLoraOptions(o);
-  const base = { r: o.r, alpha: o.alpha, dropout: o.dropout, useRslora: o.useRslora, init: o.init, seed };
+  const base = { r: o.r, alpha: o.alpha, dropout: o.dropout, useRslora: o.useRslora, init: o.init, seed, ...(o.useDora ? { useDora: true } : {}) };
   return 'regex' in o.targets ? { ...base, targetRegex: o.targets.regex } : { ...base, targetModules: [...o.targets.modules] };
 }
 
@@ -133,7 +137,7 @@ export function adapterConfig(o: LoraOptions, baseModelNameOrPath: string): Reco
     revision: null,
     target_modules: 'regex' in o.targets ? o.targets.regex : [...o.targets.modules],
     task_type: 'CAUSAL_LM',
-    use_dora: false,
+    use_dora: o.useDora ?? false,
     use_rslora: o.useRslora,
   };
 }
@@ -143,9 +147,9 @@ export function peftKey(parameterName: string): string {
   return `base_model.model.${parameterName}`;
 }
 
-/** [key in file, native name] for every LoRA parameter of the model. */
+/** [key in file, native name] for every LoRA parameter of the model (DoRA's magnitudes included). */
 export function loraSaveEntries(parameterNames: string[]): Array<[string, string]> {
-  return parameterNames.filter((n) => /\.lora_[AB]\.weight$/.test(n)).map((n) => [peftKey(n), n]);
+  return parameterNames.filter((n) => /\.(lora_[AB]\.weight|lora_magnitude_vector)$/.test(n)).map((n) => [peftKey(n), n]);
 }
 
 export interface SaveLoraAdapterOptions {
@@ -173,4 +177,38 @@ export async function saveLoraAdapter(model: NativeModel, dir: string, o: LoraOp
     files: [path.join(out, 'adapter_config.json'), path.join(out, 'adapter_model.safetensors')],
     tensors: entries.length,
   };
+}
+
+/** LoRA / DoRA options from a PEFT LORA adapter_config.json (fields that change the math must be ones implemented here). */
+export function loraOptionsFromConfig(folder: AdapterFolder): LoraOptions {
+  const f = new ConfigFields(folder);
+  f.expect('bias', ['none', null], 'LoRA bias training is not implemented');
+  f.expect('fan_in_fan_out', [false, null], 'Llama-family projections are not Conv1D');
+  f.expect('rank_pattern', [{}, null], 'per-module ranks are not implemented');
+  f.expect('alpha_pattern', [{}, null], 'per-module alphas are not implemented');
+  f.expect('layers_to_transform', [null], 'layer selection is not implemented');
+  f.expect('modules_to_save', [null, []], 'modules_to_save (fully trained extra modules) is not implemented');
+  f.expect('lora_bias', [false, null], 'LoRA-B bias is not implemented');
+  f.expect('exclude_modules', [null, []], 'exclude_modules is not implemented');
+  f.expect('layer_replication', [null], 'layer replication is not implemented');
+  const o: LoraOptions = {
+    r: f.positiveInt('r'),
+    alpha: f.number('lora_alpha'),
+    dropout: f.number('lora_dropout', 0),
+    targets: f.targets('target_modules'),
+    useRslora: f.bool('use_rslora', false),
+    useDora: f.bool('use_dora', false),
+    init: folder.config.init_lora_weights === 'gaussian' ? 'gaussian' : 'kaiming',
+  };
+  try {
+    validateLoraOptions(o);
+  } catch (err) {
+    throw new AdapterError(`${folder.configFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return o;
+}
+
+/** Copies the LoRA (and DoRA magnitude) tensors of a PEFT adapter into a model that has LoRA applied with its options. */
+export async function loadLoraWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
+  await loadAdapterTensors(model, folder, loraSaveEntries(model.parameterNames({ group: 'adapter' })), baseHint);
 }

@@ -1,0 +1,103 @@
+// Bottleneck adapters (Houlsby et al. 2019; Pfeiffer et al. 2021): Linear(d->m), activation, Linear(m->d),
+// residual, on the attention output and the MLP output (houlsby) or the MLP output only (pfeiffer). HF PEFT
+// has no such method, so adapters are saved in this project's own layout (docs/ADAPTER_FORMATS.md):
+// adapter_config.json with peft_type PEFT_NATIVE_BOTTLENECK and native parameter names as safetensors keys.
+import type { NativeAdapterOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
+import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
+import { LoraOptionsError } from './lora.js';
+
+export const BOTTLENECK_PEFT_TYPE = 'PEFT_NATIVE_BOTTLENECK';
+export type AdapterPlacement = 'houlsby' | 'pfeiffer';
+export type AdapterActivation = 'silu' | 'relu' | 'gelu';
+export type AdapterInit = 'normal' | 'identity';
+
+export interface BottleneckOptions {
+  placement: AdapterPlacement;
+  /** The bottleneck width m: given directly, or hidden size / reduction factor. */
+  size: { adapterSize: number } | { reductionFactor: number };
+  activation: AdapterActivation;
+  /** normal: both projections normal(0, 0.02), biases 0 (the study); identity: up-projection 0 (output = input at start). */
+  init: AdapterInit;
+}
+
+/** The study's adapter: houlsby, SiLU, normal(0, 0.02) init, size 64. */
+export const DEFAULT_BOTTLENECK_OPTIONS: BottleneckOptions = { placement: 'houlsby', size: { adapterSize: 64 }, activation: 'silu', init: 'normal' };
+
+export function validateBottleneckOptions(o: BottleneckOptions): void {
+  if (o.placement !== 'houlsby' && o.placement !== 'pfeiffer') throw new LoraOptionsError(`adapter placement must be houlsby or pfeiffer, got ${JSON.stringify(o.placement)}`);
+  if (!['silu', 'relu', 'gelu'].includes(o.activation)) throw new LoraOptionsError(`adapter activation must be silu, relu or gelu, got ${JSON.stringify(o.activation)}`);
+  if (o.init !== 'normal' && o.init !== 'identity') throw new LoraOptionsError(`adapter init must be normal or identity, got ${JSON.stringify(o.init)}`);
+  if ('adapterSize' in o.size) {
+    if (!Number.isInteger(o.size.adapterSize) || o.size.adapterSize <= 0) throw new LoraOptionsError(`adapter size must be a positive integer, got ${o.size.adapterSize}`);
+  } else if (typeof o.size.reductionFactor !== 'number' || !Number.isFinite(o.size.reductionFactor) || o.size.reductionFactor <= 0) {
+    throw new LoraOptionsError(`reduction factor must be a positive number, got ${o.size.reductionFactor}`);
+  }
+}
+
+/** The bottleneck width for a model of this hidden size. */
+export function bottleneckSize(o: BottleneckOptions, hiddenSize: number): number {
+  if ('adapterSize' in o.size) return o.size.adapterSize;
+  const m = Math.floor(hiddenSize / o.size.reductionFactor);
+  if (m < 1) throw new LoraOptionsError(`reduction factor ${o.size.reductionFactor} leaves no bottleneck for hidden size ${hiddenSize}`);
+  return m;
+}
+
+export function toNativeAdapterOptions(o: BottleneckOptions, hiddenSize: number, seed: number): NativeAdapterOptions {
+  validateBottleneckOptions(o);
+  return { placement: o.placement, size: bottleneckSize(o, hiddenSize), activation: o.activation, init: o.init, seed };
+}
+
+export function describeBottleneck(o: BottleneckOptions): string {
+  const size = 'adapterSize' in o.size ? `size=${o.size.adapterSize}` : `reduction=${o.size.reductionFactor}`;
+  return `bottleneck adapter ${o.placement} ${size} ${o.activation}${o.init === 'identity' ? ' init=identity' : ''}`;
+}
+
+export function bottleneckAdapterConfig(o: BottleneckOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+  return {
+    peft_type: BOTTLENECK_PEFT_TYPE,
+    format_version: 1,
+    task_type: 'CAUSAL_LM',
+    base_model_name_or_path: base,
+    placement: o.placement,
+    adapter_size: bottleneckSize(o, config.hiddenSize),
+    reduction_factor: 'reductionFactor' in o.size ? o.size.reductionFactor : null,
+    activation: o.activation,
+    init: o.init,
+    hidden_size: config.hiddenSize,
+    num_layers: config.numHiddenLayers,
+  };
+}
+
+function entries(model: NativeModel): Array<[string, string]> {
+  return model.parameterNames({ group: 'adapter' }).map((n) => [n, n]);
+}
+
+export async function saveBottleneckAdapter(model: NativeModel, dir: string, o: BottleneckOptions, base: string, config: NativeModelConfig, extraFiles?: Array<[string, string]>): Promise<string[]> {
+  const e = entries(model);
+  if (e.length === 0) throw new Error('saveBottleneckAdapter: the model has no adapter parameters');
+  return writeAdapterFolder(dir, bottleneckAdapterConfig(o, base, config), (file) => model.saveParameters(file, e, { format: 'pt' }), extraFiles);
+}
+
+export function bottleneckOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): BottleneckOptions {
+  const f = new ConfigFields(folder);
+  const hidden = f.positiveInt('hidden_size');
+  if (hidden !== config.hiddenSize || f.positiveInt('num_layers') !== config.numHiddenLayers) {
+    throw new AdapterError(`${folder.configFile}: the adapter is for hidden size ${hidden} and ${String(folder.config.num_layers)} layers; this model has ${config.hiddenSize} and ${config.numHiddenLayers}`);
+  }
+  const o: BottleneckOptions = {
+    placement: f.string('placement') as AdapterPlacement,
+    size: { adapterSize: f.positiveInt('adapter_size') },
+    activation: f.string('activation') as AdapterActivation,
+    init: f.string('init', 'normal') as AdapterInit,
+  };
+  try {
+    validateBottleneckOptions(o);
+  } catch (err) {
+    throw new AdapterError(`${folder.configFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return o;
+}
+
+export async function loadBottleneckWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
+  await loadAdapterTensors(model, folder, entries(model), baseHint);
+}

@@ -1,0 +1,90 @@
+// Prefix tuning (Li & Liang 2021) as HF PEFT's PrefixEncoder: per layer, N learned keys and values in front
+// of the attention keys/values; optionally produced by a reparameterization MLP
+// (embedding [N, kvDim] -> Linear(kvDim, hidden) -> tanh -> Linear(hidden, layers*2*kvDim)).
+// Saved in PEFT's layout: prompt_embeddings = the final table [N, layers*2*kvDim] (PEFT saves the MLP's output,
+// so the adapter loads with inference_mode = true in PEFT and here), and PrefixTuningConfig's fields.
+import type { NativeModel, NativeModelConfig, NativePrefixTuningOptions } from '../native/binding.js';
+import { native } from '../native/binding.js';
+import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
+import { LoraOptionsError } from './lora.js';
+import { PROMPT_EMBEDDING_PARAMETER, PROMPT_EMBEDDINGS_KEY } from './prompt.js';
+
+export interface PrefixTuningOptions {
+  virtualTokens: number;
+  /** Hidden size of the reparameterization MLP, or null for a plain table (PEFT prefix_projection = false). */
+  projectionHiddenSize: number | null;
+}
+
+export const DEFAULT_PREFIX_OPTIONS: PrefixTuningOptions = { virtualTokens: 8, projectionHiddenSize: 512 };
+
+export function validatePrefixOptions(o: PrefixTuningOptions): void {
+  if (!Number.isInteger(o.virtualTokens) || o.virtualTokens <= 0) throw new LoraOptionsError(`virtual tokens must be a positive integer, got ${o.virtualTokens}`);
+  if (o.projectionHiddenSize !== null && (!Number.isInteger(o.projectionHiddenSize) || o.projectionHiddenSize <= 0)) {
+    throw new LoraOptionsError(`prefix projection hidden size must be a positive integer, got ${o.projectionHiddenSize}`);
+  }
+}
+
+export function toNativePrefixOptions(o: PrefixTuningOptions, seed: number): NativePrefixTuningOptions {
+  validatePrefixOptions(o);
+  return { virtualTokens: o.virtualTokens, projection: o.projectionHiddenSize !== null, encoderHiddenSize: o.projectionHiddenSize ?? 0, seed };
+}
+
+export function describePrefix(o: PrefixTuningOptions): string {
+  return `prefix tuning ${o.virtualTokens} virtual tokens${o.projectionHiddenSize !== null ? `, reparameterization MLP hidden ${o.projectionHiddenSize}` : ''}`;
+}
+
+/** PEFT's key/value width: head_dim x num_key_value_heads (grouped-query attention). */
+export function prefixTokenDim(config: NativeModelConfig): number {
+  return config.headDim * config.numKeyValueHeads;
+}
+
+export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+  return {
+    auto_mapping: null,
+    base_model_name_or_path: base,
+    encoder_hidden_size: o.projectionHiddenSize ?? prefixTokenDim(config),
+    inference_mode: true,
+    init_weights: null,
+    modules_to_save: null,
+    num_attention_heads: config.numKeyValueHeads,
+    num_layers: config.numHiddenLayers,
+    num_transformer_submodules: 1,
+    num_virtual_tokens: o.virtualTokens,
+    peft_type: 'PREFIX_TUNING',
+    prefix_projection: o.projectionHiddenSize !== null,
+    revision: null,
+    task_type: 'CAUSAL_LM',
+    token_dim: prefixTokenDim(config),
+  };
+}
+
+export async function savePrefixAdapter(model: NativeModel, dir: string, o: PrefixTuningOptions, base: string, config: NativeModelConfig, extraFiles?: Array<[string, string]>): Promise<string[]> {
+  const table = model.prefixTable();
+  return writeAdapterFolder(
+    dir,
+    prefixAdapterConfig(o, base, config),
+    (file) => native().safetensors.writeTensors(file, [{ name: PROMPT_EMBEDDINGS_KEY, shape: table.shape, data: table.data }], { format: 'pt' }),
+    extraFiles,
+  );
+}
+
+/**
+ * Options from a PEFT PREFIX_TUNING adapter_config.json, checked against the model. The saved tensor is always
+ * the final table, so the loaded prefix is a plain table whatever prefix_projection says.
+ */
+export function prefixOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PrefixTuningOptions {
+  const f = new ConfigFields(folder);
+  f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  const tokenDim = f.positiveInt('token_dim');
+  const layers = f.positiveInt('num_layers');
+  if (tokenDim !== prefixTokenDim(config) || layers !== config.numHiddenLayers) {
+    throw new AdapterError(
+      `${folder.configFile}: the prefix is for ${layers} layers of key/value width ${tokenDim}; this model has ${config.numHiddenLayers} layers of width ${prefixTokenDim(config)} (another base model)`,
+    );
+  }
+  return { virtualTokens: f.positiveInt('num_virtual_tokens'), projectionHiddenSize: null };
+}
+
+export async function loadPrefixWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
+  await loadAdapterTensors(model, folder, [[PROMPT_EMBEDDINGS_KEY, PROMPT_EMBEDDING_PARAMETER]], baseHint);
+}

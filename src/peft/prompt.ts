@@ -1,0 +1,74 @@
+// Prompt tuning (Lester et al. 2021): N learned virtual-token embeddings in front of the input embeddings.
+// Saved in HF PEFT's layout: adapter_model.safetensors with one tensor prompt_embeddings [N, hidden] and
+// PromptTuningConfig's fields.
+import type { NativeModel, NativeModelConfig, NativePromptTuningOptions } from '../native/binding.js';
+import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
+import { LoraOptionsError } from './lora.js';
+
+export const PROMPT_EMBEDDING_PARAMETER = 'prompt_encoder.embedding.weight';
+export const PROMPT_EMBEDDINGS_KEY = 'prompt_embeddings';
+
+export interface PromptTuningOptions {
+  virtualTokens: number;
+  /** random: normal(0, 1) (PEFT RANDOM, the study); vocab: embeddings of sampled vocabulary tokens (PEFT SAMPLE_VOCAB). */
+  init: 'random' | 'vocab';
+}
+
+export const DEFAULT_PROMPT_OPTIONS: PromptTuningOptions = { virtualTokens: 32, init: 'random' };
+
+export function validatePromptOptions(o: PromptTuningOptions): void {
+  if (!Number.isInteger(o.virtualTokens) || o.virtualTokens <= 0) throw new LoraOptionsError(`virtual tokens must be a positive integer, got ${o.virtualTokens}`);
+  if (o.init !== 'random' && o.init !== 'vocab') throw new LoraOptionsError(`prompt init must be random or vocab, got ${JSON.stringify(o.init)}`);
+}
+
+export function toNativePromptOptions(o: PromptTuningOptions, seed: number): NativePromptTuningOptions {
+  validatePromptOptions(o);
+  return { virtualTokens: o.virtualTokens, init: o.init, seed };
+}
+
+export function describePrompt(o: PromptTuningOptions): string {
+  return `prompt tuning ${o.virtualTokens} virtual tokens, init ${o.init}`;
+}
+
+export function promptAdapterConfig(o: PromptTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+  return {
+    auto_mapping: null,
+    base_model_name_or_path: base,
+    inference_mode: true,
+    modules_to_save: null,
+    num_attention_heads: config.numAttentionHeads,
+    num_layers: config.numHiddenLayers,
+    num_transformer_submodules: 1,
+    num_virtual_tokens: o.virtualTokens,
+    peft_type: 'PROMPT_TUNING',
+    prompt_tuning_init: o.init === 'vocab' ? 'SAMPLE_VOCAB' : 'RANDOM',
+    prompt_tuning_init_text: null,
+    revision: null,
+    task_type: 'CAUSAL_LM',
+    token_dim: config.hiddenSize,
+    tokenizer_kwargs: null,
+    tokenizer_name_or_path: null,
+  };
+}
+
+const ENTRIES: Array<[string, string]> = [[PROMPT_EMBEDDINGS_KEY, PROMPT_EMBEDDING_PARAMETER]];
+
+export async function savePromptAdapter(model: NativeModel, dir: string, o: PromptTuningOptions, base: string, config: NativeModelConfig, extraFiles?: Array<[string, string]>): Promise<string[]> {
+  return writeAdapterFolder(dir, promptAdapterConfig(o, base, config), (file) => model.saveParameters(file, ENTRIES, { format: 'pt' }), extraFiles);
+}
+
+/** Options from a PEFT PROMPT_TUNING adapter_config.json, checked against the model. */
+export function promptOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PromptTuningOptions {
+  const f = new ConfigFields(folder);
+  f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  const tokenDim = f.positiveInt('token_dim');
+  if (tokenDim !== config.hiddenSize) {
+    throw new AdapterError(`${folder.configFile}: token_dim ${tokenDim} does not match this model's hidden size ${config.hiddenSize} (the adapter is for another base model)`);
+  }
+  const init = folder.config.prompt_tuning_init === 'SAMPLE_VOCAB' ? 'vocab' : 'random';
+  return { virtualTokens: f.positiveInt('num_virtual_tokens'), init };
+}
+
+export async function loadPromptWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
+  await loadAdapterTensors(model, folder, ENTRIES, baseHint);
+}
