@@ -7,12 +7,14 @@ import { CheckpointError } from '../models/checkpoint.js';
 import { ConfigError } from '../models/config.js';
 import { LoraOptionsError } from '../peft/lora.js';
 import { TrainOptionsError } from '../train/loop.js';
+import { AdapterError } from '../peft/adapter-files.js';
 import { infoCommand, packageVersion } from './info.js';
+import { mergeCommand } from './merge.js';
 import { trainCommand } from './train.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
-    .description('Parameter-efficient (LoRA) and full finetuning of Llama-family models (Llama, Mistral, Qwen2/3) over libtorch.')
+    .description('Parameter-efficient (LoRA, DoRA, adapters, IA3, prompt/prefix tuning, BitFit) and full finetuning of Llama-family models (Llama, Mistral, Qwen2/3) over libtorch.')
     .version(packageVersion(), '-V, --version')
     .option('--verbose', 'show stack traces on errors')
     .addHelpText(
@@ -21,9 +23,10 @@ export function buildProgram(): Command {
 Start with:
   $ peft-native train            # LoRA on the built-in tiny model and data (CPU, about 2 minutes)
   $ peft-native train --help     # every training flag, with examples
+  $ peft-native merge --help     # fold a LoRA/DoRA/IA3 adapter into its base model
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), mergeCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -49,7 +52,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json): usage errors.
-    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError) return 2;
+    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError || err instanceof AdapterError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

@@ -69,12 +69,35 @@ export interface SaveCheckpointOptions {
   tokenizerFiles?: string[];
   /** Extra files to write as [name, content]. */
   extraFiles?: Array<[string, string]>;
+  /**
+   * Largest shard in bytes (float32): when the weights are larger, they are split HF-style into
+   * model-0000i-of-0000n.safetensors + model.safetensors.index.json. Default: one model.safetensors.
+   */
+  maxShardBytes?: number;
+}
+
+/** Splits parameters, in order, into shards of at most maxBytes (a larger single tensor gets its own shard). */
+export function planShards(sizes: Array<[string, number]>, maxBytes: number): string[][] {
+  const shards: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const [name, size] of sizes) {
+    if (current.length > 0 && bytes + size > maxBytes) {
+      shards.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(name);
+    bytes += size;
+  }
+  if (current.length > 0) shards.push(current);
+  return shards;
 }
 
 /** The parameters an HF checkpoint of this model holds, by their HF names (tied lm_head and PEFT modules left out). */
 export function checkpointParameterNames(model: NativeModel, config: NativeModelConfig): string[] {
   return model
-    .parameterNames()
+    .parameterNames({ group: 'base' })
     .filter((n) => !n.includes('.lora_'))
     .filter((n) => !(config.tieWordEmbeddings && n === 'lm_head.weight'));
 }
@@ -92,13 +115,25 @@ export async function saveCheckpoint(model: NativeModel, dir: string, options: S
   else hfConfig.torch_dtype = 'float32';
 
   const written: string[] = [];
+  const sizes = (): Array<[string, number]> => names.map((n) => [n, 4 * model.parameterShape(n).reduce((a, b) => a * b, 1)]);
+  const shards = options.maxShardBytes !== undefined ? planShards(sizes(), options.maxShardBytes) : [names];
   await writeFolderAtomically(dir, 'config.json', async (tmp) => {
-    await model.saveParameters(
-      path.join(tmp, 'model.safetensors'),
-      names.map((n) => [n, n] as [string, string]),
-      { format: 'pt' },
-    );
-    written.push('model.safetensors');
+    if (shards.length === 1) {
+      await model.saveParameters(path.join(tmp, 'model.safetensors'), names.map((n) => [n, n] as [string, string]), { format: 'pt' });
+      written.push('model.safetensors');
+    } else {
+      const weightMap: Record<string, string> = {};
+      const pad = (i: number) => String(i).padStart(5, '0');
+      for (let i = 0; i < shards.length; i++) {
+        const file = `model-${pad(i + 1)}-of-${pad(shards.length)}.safetensors`;
+        await model.saveParameters(path.join(tmp, file), shards[i]!.map((n) => [n, n] as [string, string]), { format: 'pt' });
+        for (const n of shards[i]!) weightMap[n] = file;
+        written.push(file);
+      }
+      const index = { metadata: { total_size: sizes().reduce((a, [, b]) => a + b, 0) }, weight_map: weightMap };
+      await writeFile(path.join(tmp, 'model.safetensors.index.json'), JSON.stringify(index, null, 2) + '\n');
+      written.push('model.safetensors.index.json');
+    }
     for (const file of options.tokenizerFiles ?? []) {
       const name = path.basename(file);
       if (name === 'config.json' || name === 'model.safetensors') continue;

@@ -1,0 +1,50 @@
+// Merging a LoRA / DoRA / IA3 adapter into its base model and saving the result as an HF checkpoint
+// (config.json + safetensors, sharded above maxShardBytes, + the base's tokenizer files).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { native } from '../native/binding.js';
+import { resolveCheckpoint } from '../models/checkpoint.js';
+import { readModelConfig } from '../models/config.js';
+import { saveCheckpoint } from '../models/save.js';
+import { AdapterError } from './adapter-files.js';
+import { describeMethod, loadAdapter, type MethodSettings } from './methods.js';
+
+export const MERGEABLE_METHODS = ['lora', 'dora', 'ia3'] as const;
+
+export interface MergeOptions {
+  model: string;
+  adapter: string;
+  out: string;
+  /** Default 5 GB, as transformers' save_pretrained. */
+  maxShardBytes?: number;
+}
+
+export interface MergeResult {
+  settings: MethodSettings;
+  mergedModules: string[];
+  files: string[];
+}
+
+export async function mergeAdapter(o: MergeOptions): Promise<MergeResult> {
+  const out = path.resolve(o.out);
+  if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
+    throw new AdapterError(`--out ${out} already exists and is not an empty folder; choose a new folder for the merged checkpoint`);
+  }
+  // No tokenizer is needed to merge weights: the checkpoint is read directly, tokenizer files are copied as they are.
+  const checkpoint = await resolveCheckpoint(o.model);
+  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  const model = native().Model.create(config, { seed: 0, initialize: false });
+  await model.loadWeights(checkpoint.weightFiles);
+  const settings = await loadAdapter(model, o.adapter, config);
+  if (!(MERGEABLE_METHODS as readonly string[]).includes(settings.method)) {
+    throw new AdapterError(`${path.resolve(o.adapter)} holds a ${describeMethod(settings)} adapter; only ${MERGEABLE_METHODS.join(', ')} adapters can be merged into the weights`);
+  }
+  const mergedModules = model.mergeAdapter().targetedModules;
+  const files = await saveCheckpoint(model, o.out, {
+    hfConfig: raw,
+    config,
+    tokenizerFiles: checkpoint.tokenizerFiles,
+    maxShardBytes: o.maxShardBytes ?? 5e9,
+  });
+  return { settings, mergedModules, files };
+}
