@@ -46,6 +46,15 @@ export {
   type LoraInit,
 } from './peft/lora.js';
 
+// Every method: apply, save, load (HF PEFT layout for LoRA/DoRA/IA3/prompt/prefix), merge
+export { applyMethod, describeMethod, loadAdapter, saveAdapter, SUPPORTED_PEFT_TYPES, type MethodSettings } from './peft/methods.js';
+export { AdapterError, readAdapterFolder } from './peft/adapter-files.js';
+export { mergeAdapter, MERGEABLE_METHODS, type MergeOptions, type MergeResult } from './peft/merge.js';
+export type { Ia3Options } from './peft/ia3.js';
+export type { BottleneckOptions } from './peft/bottleneck.js';
+export type { PromptTuningOptions } from './peft/prompt.js';
+export type { PrefixTuningOptions } from './peft/prefix.js';
+
 // Tokenizers and data
 export { loadTokenizer } from './tokenizer/load.js';
 export type { TextTokenizer } from './tokenizer/types.js';

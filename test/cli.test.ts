@@ -37,6 +37,15 @@ describe('peft-native CLI', () => {
       '--target-modules',
       '--rslora',
       '--lora-init',
+      '--adapter-placement',
+      '--adapter-size',
+      '--reduction-factor',
+      '--adapter-activation',
+      '--adapter-init',
+      '--feedforward-modules',
+      '--virtual-tokens',
+      '--prompt-init',
+      '--prefix-hidden',
       '--lr',
       '--steps',
       '--epochs',
@@ -61,6 +70,13 @@ describe('peft-native CLI', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('train');
     expect(r.stdout).toContain('info');
+    expect(r.stdout).toContain('merge');
+  });
+
+  it('merge --help names its flags', () => {
+    const r = run(['merge', '--help']);
+    expect(r.code).toBe(0);
+    for (const flag of ['--model', '--adapter', '--out', '--max-shard-size']) expect(r.stdout).toContain(flag);
   });
 
   const bad: Array<[string[], RegExp]> = [
@@ -68,7 +84,7 @@ describe('peft-native CLI', () => {
     [['train', '--rank', '0'], /rank/],
     [['train', '--lr', 'abc'], /--lr.*'abc'.*must be a number/],
     [['train', '--lr', '-0.1'], /learning rate must be a positive number/],
-    [['train', '--method', 'qlora'], /'qlora' is invalid.*lora, full/],
+    [['train', '--method', 'qlora'], /'qlora' is invalid.*lora, dora, adapter, ia3, prompt, prefix, bitfit, full/],
     [['train', '--dropout', '1.5'], /dropout/],
     [['train', '--steps', '10', '--epochs', '2'], /cannot be used with/],
     [['train', '--model', '/no/such/model'], /\/no\/such\/model.*neither a built-in model nor an existing folder.*tiny/],
@@ -76,6 +92,11 @@ describe('peft-native CLI', () => {
     [['train', '--data', 'superni:/no/such/dir'], /\/no\/such\/dir does not exist/],
     [['train', '--target-modules', 're:('], /regex/],
     [['train', '--method', 'full', '--rank', '8'], /--rank applies only to LoRA/],
+    [['train', '--method', 'prompt', '--adapter-size', '8'], /--adapter-size applies only to adapter/],
+    [['train', '--method', 'adapter', '--adapter-size', '8', '--reduction-factor', '4'], /cannot be used with/],
+    [['train', '--method', 'adapter', '--adapter-activation', 'tanh'], /'tanh' is invalid.*silu, relu, gelu/],
+    [['train', '--method', 'prefix', '--prefix-hidden', 'big'], /prefix hidden size must be an integer/],
+    [['merge', '--model', '/tmp'], /required option '--adapter <dir>' not specified/],
     [['train', '--no-such-flag'], /unknown option/],
     [['train', '--batch-size', '2.5'], /batch size must be an integer/],
     [['frobnicate'], /unknown command/],

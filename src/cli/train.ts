@@ -48,6 +48,15 @@ export interface TrainFlags {
   targetModules?: string;
   rslora?: boolean;
   loraInit?: LoraInit;
+  feedforwardModules?: string;
+  adapterPlacement?: 'houlsby' | 'pfeiffer';
+  adapterSize?: number;
+  reductionFactor?: number;
+  adapterActivation?: 'silu' | 'relu' | 'gelu';
+  adapterInit?: 'normal' | 'identity';
+  virtualTokens?: number;
+  promptInit?: 'random' | 'vocab';
+  prefixHidden?: number | null;
   lr?: number;
   steps?: number;
   epochs?: number;
@@ -83,6 +92,15 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('targetModules', f.targetModules);
   set('rslora', f.rslora);
   set('loraInit', f.loraInit);
+  set('feedforwardModules', f.feedforwardModules?.split(',').map((m) => m.trim()).filter((m) => m.length > 0));
+  set('adapterPlacement', f.adapterPlacement);
+  set('adapterSize', f.adapterSize);
+  set('reductionFactor', f.reductionFactor);
+  set('adapterActivation', f.adapterActivation);
+  set('adapterInit', f.adapterInit);
+  set('virtualTokens', f.virtualTokens);
+  set('promptInit', f.promptInit);
+  if (f.prefixHidden !== undefined) o.prefixHiddenSize = f.prefixHidden;
   set('lr', f.lr);
   set('steps', f.steps);
   set('epochs', f.epochs);
@@ -116,12 +134,23 @@ Examples:
   $ peft-native train --model ./Qwen2.5-0.5B --target-modules 're:.*\\.self_attn\\.(q|v)_proj'
   $ peft-native train --model ./Qwen2.5-0.5B --method full --lr 1e-5 --steps 500
 
+  # The other methods of the study, and DoRA
+  $ peft-native train --method dora --rank 16
+  $ peft-native train --method adapter --adapter-size 64            # houlsby, SiLU (the study's)
+  $ peft-native train --method adapter --adapter-placement pfeiffer --reduction-factor 16 --adapter-activation relu
+  $ peft-native train --method ia3                                  # k_proj, v_proj, down_proj (PEFT's defaults)
+  $ peft-native train --method prompt --virtual-tokens 32 --prompt-init vocab
+  $ peft-native train --method prefix --virtual-tokens 8 --prefix-hidden 512
+  $ peft-native train --method prefix --virtual-tokens 128 --prefix-hidden none
+  $ peft-native train --method bitfit
+
 Models: an HF folder (config.json + model.safetensors or model.safetensors.index.json + tokenizer.json;
   model_type llama, mistral, qwen2 or qwen3), or a built-in preset: ${builtinModelNames().join(', ')}
   (builtin:<name>; random init with --seed).
 Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | <task>.json
-Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, loadable with
-  peft.PeftModel.from_pretrained) or config.json + model.safetensors (full), run_config.json,
+Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, DoRA, IA3, prompt and prefix
+  tuning in the HF PEFT layout, loadable with peft.PeftModel.from_pretrained; adapter and BitFit in the
+  layout of docs/ADAPTER_FORMATS.md) or config.json + model.safetensors (full), run_config.json,
   metrics.jsonl (one JSON line per step), summary.json.
 Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, linear decay with 3% warmup;
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
@@ -132,7 +161,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .description('Finetune a Llama-family model with LoRA or full finetuning; writes an HF PEFT adapter or HF checkpoint.')
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, or a task .json file', 'builtin')
-    .addOption(new Option('--method <method>', 'lora or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
+    .addOption(new Option('--method <method>', 'lora, dora, adapter, ia3, prompt, prefix, bitfit, or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
     .option('--rank <r>', 'LoRA rank (default 8; tiny/small presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
     .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
     .option('--dropout <p>', 'LoRA dropout (default 0.1)', parseNumberFlag('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
@@ -143,6 +172,15 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     )
     .option('--rslora', 'rank-stabilized LoRA: scale alpha/sqrt(r)')
     .addOption(new Option('--lora-init <init>', 'LoRA A init: kaiming (PEFT default) or gaussian').choices(['kaiming', 'gaussian']))
+    .option('--feedforward-modules <list>', 'IA3: modules whose input is scaled (default down_proj)')
+    .addOption(new Option('--adapter-placement <where>', 'adapter: houlsby (after attention and MLP; default) or pfeiffer (after MLP)').choices(['houlsby', 'pfeiffer']))
+    .addOption(new Option('--adapter-size <n>', 'adapter: bottleneck width (default 64)').argParser(parseIntegerFlag(1, 'adapter size')).conflicts('reductionFactor'))
+    .addOption(new Option('--reduction-factor <x>', 'adapter: bottleneck width = hidden size / x').argParser(parseNumberFlag('reduction factor', (n) => n > 0, 'a positive number')).conflicts('adapterSize'))
+    .addOption(new Option('--adapter-activation <fn>', 'adapter: activation (default silu)').choices(['silu', 'relu', 'gelu']))
+    .addOption(new Option('--adapter-init <init>', 'adapter: normal(0, 0.02) with zero biases (default) or identity (zero up-projection)').choices(['normal', 'identity']))
+    .option('--virtual-tokens <n>', 'prompt/prefix tuning: virtual tokens (default prompt 32, prefix 8)', parseIntegerFlag(1, 'virtual tokens'))
+    .addOption(new Option('--prompt-init <init>', 'prompt tuning: random (normal(0,1), default) or vocab (sampled token embeddings)').choices(['random', 'vocab']))
+    .option('--prefix-hidden <n|none>', 'prefix tuning: reparameterization MLP hidden size (default 512) or none', (v: string) => (v.trim() === 'none' ? null : parseIntegerFlag(1, 'prefix hidden size')(v)))
     .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5, the study\'s; tiny preset: 2e-3 / 1e-3)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))
     .addOption(new Option('--steps <n>', 'optimizer steps (default for built-in models: their preset, tiny: 400)').argParser(parseIntegerFlag(1, 'steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the data (default 2 for HF models)').argParser(parseIntegerFlag(1, 'epochs')).conflicts('steps'))

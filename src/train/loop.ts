@@ -16,25 +16,23 @@ import { saveCheckpoint, writeJsonAtomically } from '../models/save.js';
 import {
   DEFAULT_LORA_OPTIONS,
   LoraOptionsError,
-  describeTargets,
   parseTargetModules,
-  saveLoraAdapter,
-  toNativeLoraOptions,
   unmatchedTargets,
   validateLoraOptions,
   type LoraInit,
   type LoraOptions,
   type LoraTargets,
 } from '../peft/lora.js';
+import { TRAIN_METHODS, applyMethod, describeMethod, saveAdapter, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import { checkMethodFlags, resolveMethodSettings, type MethodTrainOptions } from './method-options.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, formatDuration, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
 
-export type TrainMethod = 'lora' | 'full';
-export const TRAIN_METHODS: readonly TrainMethod[] = ['lora', 'full'];
+export { TRAIN_METHODS, type TrainMethod };
 
 /** What a caller (the CLI or a script) may set; everything left out gets the documented default. */
-export interface TrainOptions {
+export interface TrainOptions extends MethodTrainOptions {
   /** HF model folder, `builtin:<name>` or a built-in name. Default `builtin:tiny`. */
   model?: string;
   /** `builtin`, `superni:<dir>` or a task .json path. Default `builtin`. */
@@ -99,6 +97,9 @@ export interface ResolvedTrainOptions {
   modelSpec: ModelSpec;
   data: string;
   method: TrainMethod;
+  /** The method with its options (every method). */
+  methodSettings: MethodSettings;
+  /** LoRA / DoRA options (null for other methods). */
   lora: LoraOptions | null;
   lr: number;
   steps: number | null;
@@ -262,8 +263,14 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
 
   const preset: PresetTrainDefaults | null = modelSpec.kind === 'builtin' ? getBuiltinPreset(modelSpec.name).trainDefaults : null;
 
+  try {
+    checkMethodFlags(method, o as Record<string, unknown>);
+  } catch (err) {
+    if (err instanceof LoraOptionsError) fail(err.message);
+    throw err;
+  }
   let lora: LoraOptions | null = null;
-  if (method === 'lora') {
+  if (method === 'lora' || method === 'dora') {
     const r = o.rank ?? preset?.rank ?? DEFAULT_LORA_OPTIONS.r;
     lora = {
       r,
@@ -273,6 +280,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
       targets: toTargets(o.targetModules, preset?.targetModules ? { modules: [...preset.targetModules] } : DEFAULT_LORA_OPTIONS.targets),
       useRslora: o.rslora ?? false,
       init: o.loraInit ?? 'kaiming',
+      ...(method === 'dora' ? { useDora: true } : {}),
     };
     try {
       validateLoraOptions(lora);
@@ -280,15 +288,17 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
       if (err instanceof LoraOptionsError) fail(err.message);
       throw err;
     }
-  } else {
-    const loraFlags = (['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'] as const).filter((k) => o[k] !== undefined);
-    if (loraFlags.length > 0) {
-      const flags = loraFlags.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
-      fail(`${flags.join(', ')} ${flags.length === 1 ? 'applies' : 'apply'} only to LoRA (--method lora), not to full finetuning`);
-    }
   }
+  let methodSettings: MethodSettings;
+  try {
+    methodSettings = lora ? { method: method as 'lora' | 'dora', lora } : resolveMethodSettings(method, o, toTargets(o.targetModules, { modules: [] }));
+  } catch (err) {
+    if (err instanceof LoraOptionsError) fail(err.message);
+    throw err;
+  }
+  const isPeft = method !== 'full';
 
-  const lr = o.lr ?? (method === 'lora' ? (preset?.lr ?? STUDY.loraLr) : (preset?.fullLr ?? STUDY.fullLr));
+  const lr = o.lr ?? (isPeft ? (preset?.lr ?? STUDY.loraLr) : (preset?.fullLr ?? STUDY.fullLr));
   let steps: number | null = o.steps ?? null;
   let epochs: number | null = o.epochs ?? null;
   if (steps === null && epochs === null) {
@@ -308,6 +318,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     modelSpec,
     data,
     method,
+    methodSettings,
     lora,
     lr,
     steps,
@@ -318,9 +329,9 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     maxSourceLength: o.maxSourceLength ?? (preset ? null : STUDY.maxSourceLength),
     maxTargetLength: o.maxTargetLength ?? (preset ? null : STUDY.maxTargetLength),
     instancesPerTask: o.instancesPerTask ?? null,
-    warmupRatio: o.warmupRatio ?? (method === 'lora' ? STUDY.peftWarmupRatio : 0),
-    schedule: o.schedule ?? (method === 'lora' ? 'linear' : 'constant'),
-    weightDecay: o.weightDecay ?? (method === 'lora' ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
+    warmupRatio: o.warmupRatio ?? (isPeft ? STUDY.peftWarmupRatio : 0),
+    schedule: o.schedule ?? (isPeft ? 'linear' : 'constant'),
+    weightDecay: o.weightDecay ?? (isPeft ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
     maxGradNorm: o.maxGradNorm ?? 1.0,
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     seed: o.seed ?? 42,
@@ -408,12 +419,6 @@ function fmtLoss(x: number | null): string {
   return x === null ? '-' : x.toFixed(4);
 }
 
-function describeMethod(r: ResolvedTrainOptions): string {
-  if (r.method === 'full') return 'full finetuning';
-  const l = r.lora!;
-  return `LoRA r=${l.r} alpha=${l.alpha} dropout=${l.dropout} targets=${describeTargets(l.targets)}${l.useRslora ? ' rsLoRA' : ''}${l.init === 'gaussian' ? ' init=gaussian' : ''}`;
-}
-
 /** Trains per the options; see TrainOptions for the defaults. */
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const r = resolveTrainOptions(options);
@@ -435,7 +440,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);
   const info: NativeInfo = addon.info();
-  say(`peft-native: ${describeMethod(r)} on ${modelDisplayName(r.modelSpec)}, data ${r.data}`);
+  say(`peft-native: ${describeMethod(r.methodSettings)} on ${modelDisplayName(r.modelSpec)}, data ${r.data}`);
   say(`  libtorch ${info.torchVersion}, ${info.cudaAvailable ? `CUDA (${info.cudaDevices.join(', ')})` : 'CPU'}, ${info.threads} threads`);
 
   const loaded = await loadModel(r.model, { seed: r.seed });
@@ -463,16 +468,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   let targetedModules: string[] = [];
   if (r.lora) {
-    const applied = model.applyLora(toNativeLoraOptions(r.lora, r.seed));
-    targetedModules = applied.targetedModules;
-    if (targetedModules.length === 0) {
-      throw new TrainOptionsError(`LoRA target modules ${describeTargets(r.lora.targets)} matched no module of the model (Llama-family names: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)`);
-    }
+    targetedModules = applyMethod(model, r.methodSettings, config, r.seed);
     const unmatched = unmatchedTargets(r.lora.targets, targetedModules);
     if (unmatched.length > 0) say(`  warning: LoRA target(s) ${unmatched.join(', ')} matched no module`);
-    say(`  LoRA on ${targetedModules.length} modules`);
+    say(`  ${r.method === 'dora' ? 'DoRA' : 'LoRA'} on ${targetedModules.length} modules`);
   } else {
-    model.enableFullFinetuning();
+    targetedModules = applyMethod(model, r.methodSettings, config, r.seed);
+    if (targetedModules.length > 0) say(`  ${r.method} on ${targetedModules.length} modules`);
   }
   const count = model.parameterCount();
   say(
@@ -515,6 +517,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     tokenizer: { source: tokenizer.source, vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: tokenizer.bosId },
     data: { summary: ds, selection: data.selection ?? null },
     lora: r.lora ? { targetedModules } : null,
+    method: { settings: r.methodSettings, targetedModules },
     parameters: count,
     schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch: firstEpoch.length },
     native: info,
@@ -618,9 +621,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (diverged) {
     say(`error: the loss became ${losses[losses.length - 1]} at step ${step} (lr ${schedule(step - 1).toExponential(2)}); nothing was saved. Try a lower --lr.`);
   } else if (step > 0) {
-    if (r.lora) {
-      const res = await saveLoraAdapter(model, r.out, r.lora, { baseModelNameOrPath: modelDisplayName(loaded.source) });
-      savedFiles = res.files;
+    if (r.method !== 'full') {
+      savedFiles = await saveAdapter(model, r.out, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config });
     } else {
       savedFiles = await saveCheckpoint(model, r.out, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
     }
@@ -651,9 +653,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     `loss ${fmtLoss(summary.firstLoss)} -> ${fmtLoss(summary.lastLoss)} (mean of first 10 steps ${fmtLoss(summary.meanFirst10)}, last 10 ${fmtLoss(summary.meanLast10)}); ` +
       `${step} steps, ${formatCount(realTokens)} tokens, ${formatDuration(elapsedSec)}${interrupted ? ' (interrupted)' : ''}`,
   );
-  if (saved && r.lora) {
-    say(`LoRA adapter (HF PEFT format: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
-    if (loaded.source.kind === 'hf') {
+  const peftLayout = ['lora', 'dora', 'ia3', 'prompt', 'prefix'].includes(r.method);
+  if (saved && r.method !== 'full') {
+    say(`${r.method} adapter (${peftLayout ? 'HF PEFT format' : 'peft-native format'}: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
+    if (loaded.source.kind === 'hf' && peftLayout) {
       say(`  load it in Python: PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("${loaded.source.dir}"), "${saved}")`);
     }
   } else if (saved) {

@@ -1,0 +1,102 @@
+// Training options of the non-LoRA methods (and which flags belong to which method), resolved into
+// MethodSettings. LoRA/DoRA options are resolved in loop.ts with the built-in presets' defaults.
+import { LoraOptionsError, type LoraTargets } from '../peft/lora.js';
+import { DEFAULT_BOTTLENECK_OPTIONS, validateBottleneckOptions, type AdapterActivation, type AdapterInit, type AdapterPlacement, type BottleneckOptions } from '../peft/bottleneck.js';
+import { DEFAULT_IA3_OPTIONS, validateIa3Options } from '../peft/ia3.js';
+import type { MethodSettings, TrainMethod } from '../peft/methods.js';
+import { DEFAULT_PREFIX_OPTIONS, validatePrefixOptions } from '../peft/prefix.js';
+import { DEFAULT_PROMPT_OPTIONS, validatePromptOptions } from '../peft/prompt.js';
+
+export interface MethodTrainOptions {
+  /** IA3: modules whose input is scaled (default down_proj). */
+  feedforwardModules?: string[];
+  /** Bottleneck adapters: houlsby (default, the study) or pfeiffer. */
+  adapterPlacement?: AdapterPlacement;
+  /** Bottleneck width (default 64); exclusive with reductionFactor. */
+  adapterSize?: number;
+  /** Bottleneck width = hidden size / this. */
+  reductionFactor?: number;
+  adapterActivation?: AdapterActivation;
+  adapterInit?: AdapterInit;
+  /** Prompt / prefix tuning: number of virtual tokens (default prompt 32, prefix 8). */
+  virtualTokens?: number;
+  promptInit?: 'random' | 'vocab';
+  /** Prefix tuning: reparameterization MLP hidden size (default 512), or null for none. */
+  prefixHiddenSize?: number | null;
+}
+
+/** The option keys (camelCase, as the CLI flags) that each method takes. */
+const METHOD_FLAGS: Record<TrainMethod, readonly string[]> = {
+  lora: ['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'],
+  dora: ['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'],
+  ia3: ['targetModules', 'feedforwardModules'],
+  adapter: ['adapterPlacement', 'adapterSize', 'reductionFactor', 'adapterActivation', 'adapterInit'],
+  prompt: ['virtualTokens', 'promptInit'],
+  prefix: ['virtualTokens', 'prefixHiddenSize'],
+  bitfit: [],
+  full: [],
+};
+
+function flag(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Rejects options that the method does not take, naming the methods they belong to. */
+export function checkMethodFlags(method: TrainMethod, o: Record<string, unknown>): void {
+  const allowed = new Set(METHOD_FLAGS[method]);
+  for (const key of new Set(Object.values(METHOD_FLAGS).flat())) {
+    if (o[key] === undefined || allowed.has(key)) continue;
+    const owners = (Object.keys(METHOD_FLAGS) as TrainMethod[]).filter((m) => METHOD_FLAGS[m].includes(key));
+    const names = owners.map((m) => (m === 'lora' ? 'LoRA' : m === 'dora' ? 'DoRA' : m)).join(', ');
+    const what = method === 'full' ? 'full finetuning' : `--method ${method}`;
+    throw new LoraOptionsError(`${flag(key)} applies only to ${names} (--method ${owners.join('|')}), not to ${what}`);
+  }
+}
+
+/** Settings for the methods other than LoRA/DoRA; throws LoraOptionsError with a one-line message. */
+export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions, targets: LoraTargets): MethodSettings {
+  switch (method) {
+    case 'ia3': {
+      const hasTargets = 'regex' in targets || targets.modules.length > 0;
+      const t = hasTargets ? targets : DEFAULT_IA3_OPTIONS.targets;
+      const ia3 = {
+        targets: t,
+        // The default feedforward module only where it is targeted.
+        feedforwardModules: o.feedforwardModules ?? (hasTargets && 'modules' in t && !t.modules.includes('down_proj') ? [] : [...DEFAULT_IA3_OPTIONS.feedforwardModules]),
+      };
+      validateIa3Options(ia3);
+      return { method, ia3 };
+    }
+    case 'adapter': {
+      if (o.adapterSize !== undefined && o.reductionFactor !== undefined) throw new LoraOptionsError('give either --adapter-size or --reduction-factor, not both');
+      const adapter: BottleneckOptions = {
+        placement: o.adapterPlacement ?? DEFAULT_BOTTLENECK_OPTIONS.placement,
+        size: o.reductionFactor !== undefined ? { reductionFactor: o.reductionFactor } : { adapterSize: o.adapterSize ?? 64 },
+        activation: o.adapterActivation ?? DEFAULT_BOTTLENECK_OPTIONS.activation,
+        init: o.adapterInit ?? DEFAULT_BOTTLENECK_OPTIONS.init,
+      };
+      validateBottleneckOptions(adapter);
+      return { method, adapter };
+    }
+    case 'prompt': {
+      const prompt = { virtualTokens: o.virtualTokens ?? DEFAULT_PROMPT_OPTIONS.virtualTokens, init: o.promptInit ?? DEFAULT_PROMPT_OPTIONS.init };
+      validatePromptOptions(prompt);
+      return { method, prompt };
+    }
+    case 'prefix': {
+      const prefix = {
+        virtualTokens: o.virtualTokens ?? DEFAULT_PREFIX_OPTIONS.virtualTokens,
+        projectionHiddenSize: o.prefixHiddenSize === undefined ? DEFAULT_PREFIX_OPTIONS.projectionHiddenSize : o.prefixHiddenSize,
+      };
+      validatePrefixOptions(prefix);
+      return { method, prefix };
+    }
+    case 'bitfit':
+      return { method };
+    case 'full':
+      return { method };
+    case 'lora':
+    case 'dora':
+      throw new Error('resolveMethodSettings: LoRA and DoRA are resolved by resolveTrainOptions');
+  }
+}
