@@ -9,7 +9,7 @@ torch::Tensor PrependPrompt(const PromptTuning& prompt, const torch::Tensor& emb
 }
 
 torch::Tensor PrependValue(const torch::Tensor& ids, int64_t n, int64_t value) {
-  if (!ids.defined()) return ids;
+  if (!ids.defined() || n == 0) return ids;
   return torch::cat({torch::full({ids.size(0), n}, value, ids.options()), ids}, 1);
 }
 
