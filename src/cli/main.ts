@@ -9,6 +9,7 @@ import { LoraOptionsError } from '../peft/lora.js';
 import { TrainOptionsError } from '../train/loop.js';
 import { infoCommand, packageVersion } from './info.js';
 import { trainCommand } from './train.js';
+import { benchCommand } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -23,7 +24,7 @@ Start with:
   $ peft-native train --help     # every training flag, with examples
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
