@@ -28,18 +28,22 @@ function cachedStem(token: string): string {
   return stem;
 }
 
-const NON_ALPHANUMERIC = /[^a-z0-9]+/g;
-const VALID_TOKEN = /^[a-z0-9]+$/;
+/** Maximal runs of [a-z0-9]: what re.split leaves non-empty after re.sub("[^a-z0-9]+", " "). */
+const ALPHANUMERIC_RUN = /[a-z0-9]+/g;
 
-/** rouge_score's default tokenizer with use_stemmer=True. */
+/**
+ * rouge_score's default tokenizer with use_stemmer=True. Its final ^[a-z0-9]+$ filter only drops the empty
+ * pieces at the edges of the split: the runs matched here are never empty, and stemming a run of [a-z0-9]
+ * only removes characters or appends lowercase ASCII letters, and never empties a token longer than 3.
+ */
 export function rougeTokenize(text: string): string[] {
-  const pieces = text.toLowerCase().replace(NON_ALPHANUMERIC, ' ').split(' ');
-  const tokens: string[] = [];
-  for (const piece of pieces) {
-    const token = piece.length > 3 ? cachedStem(piece) : piece;
-    if (VALID_TOKEN.test(token)) tokens.push(token);
+  const runs = text.toLowerCase().match(ALPHANUMERIC_RUN);
+  if (runs === null) return [];
+  for (let i = 0; i < runs.length; i++) {
+    const run = runs[i]!;
+    if (run.length > 3) runs[i] = cachedStem(run);
   }
-  return tokens;
+  return runs;
 }
 
 /** scoring.fmeasure. */
@@ -47,20 +51,36 @@ export function fMeasure(precision: number, recall: number): number {
   return precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
 }
 
-/** Length of the longest common subsequence (two rolling rows over the shorter list). */
+/**
+ * Length of the longest common subsequence: the classic table, one rolling row over the shorter list, with
+ * tokens replaced by small integers first (string comparison dominated the run time).
+ */
 export function lcsLength(a: readonly string[], b: readonly string[]): number {
   const [outer, inner] = a.length >= b.length ? [a, b] : [b, a];
-  if (inner.length === 0) return 0;
-  let previous = new Int32Array(inner.length + 1);
-  let current = new Int32Array(inner.length + 1);
-  for (let i = 0; i < outer.length; i++) {
-    const token = outer[i];
-    for (let j = 1; j <= inner.length; j++) {
-      current[j] = token === inner[j - 1] ? previous[j - 1]! + 1 : Math.max(previous[j]!, current[j - 1]!);
-    }
-    [previous, current] = [current, previous];
+  const m = inner.length;
+  if (m === 0) return 0;
+  const ids = new Map<string, number>();
+  const innerIds = new Int32Array(m);
+  for (let j = 0; j < m; j++) {
+    const token = inner[j]!;
+    let id = ids.get(token);
+    if (id === undefined) ids.set(token, (id = ids.size));
+    innerIds[j] = id;
   }
-  return previous[inner.length]!;
+  // row[j] = LCS(outer[0..i), inner[0..j)); `diagonal` carries the previous row's row[j - 1].
+  const row = new Int32Array(m + 1);
+  for (let i = 0; i < outer.length; i++) {
+    const id = ids.get(outer[i]!) ?? -1;
+    if (id < 0) continue; // a token absent from `inner` leaves the row unchanged
+    let diagonal = 0;
+    for (let j = 1; j <= m; j++) {
+      const above = row[j]!;
+      if (innerIds[j - 1] === id) row[j] = diagonal + 1;
+      else if (row[j - 1]! > above) row[j] = row[j - 1]!;
+      diagonal = above;
+    }
+  }
+  return row[m]!;
 }
 
 /** ROUGE-L F-measure of prediction tokens against target (reference) tokens. */
