@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { porterStem } from '../src/eval/metrics/porter-stemmer.js';
 import { mulberry32, randomInt } from '../src/data/seeded-random.js';
+import { parsePythonJson } from '../src/data/superni/task.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
 import { listFilesRecursive, sharedDataDir } from './helpers/shared-data.js';
 
@@ -37,12 +38,12 @@ function collectStrings(value: unknown, out: string[]): void {
   else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) collectStrings(item, out);
 }
 
-/** The texts of the shared data files: JSON strings (JSON with Python's NaN allowed), jsonl lines, plain text. */
+/** The texts of the shared data files: JSON strings (Python's json, bare NaN allowed), jsonl lines, plain text. */
 function sharedTexts(): string[] {
   const texts: string[] = [];
   for (const file of listFilesRecursive(sharedDataDir())) {
     const raw = readFileSync(file, 'utf8');
-    if (file.endsWith('.json')) collectStrings(JSON.parse(raw.replace(/\bNaN\b/g, 'null')), texts);
+    if (file.endsWith('.json')) collectStrings(parsePythonJson(raw, file), texts);
     else if (file.endsWith('.jsonl')) for (const line of raw.split('\n')) line.trim() && collectStrings(JSON.parse(line), texts);
     else texts.push(raw);
   }

@@ -143,10 +143,13 @@ function allCases(): Case[] {
 
 describe('ROUGE and exact match against the Python/NLTK reference', () => {
   const cases = allCases();
-  const expected = runPythonOracle('scripts/oracles/rouge_reference.py', cases) as OracleResult[];
+  // Run lazily inside the tests, so a missing .venv or nltk fails each test with the oracle's message.
+  let oracleResults: OracleResult[] | undefined;
+  const oracle = (): OracleResult[] => (oracleResults ??= runPythonOracle('scripts/oracles/rouge_reference.py', cases) as OracleResult[]);
   const closeTo = (a: number, b: number) => Math.abs(a - b) <= 1e-12;
 
   it('uses thousands of pairs, with empty-token, partial and perfect matches all present', () => {
+    const expected = oracle();
     const pairs = expected.flatMap((r) => r.rougeL);
     expect(cases.length).toBeGreaterThan(4500);
     expect(pairs.filter((v) => v === 0).length).toBeGreaterThan(200);
@@ -157,6 +160,7 @@ describe('ROUGE and exact match against the Python/NLTK reference', () => {
   });
 
   it('tokenizes exactly as rouge_score with the Porter stemmer', () => {
+    const expected = oracle();
     const mismatches: string[] = [];
     cases.forEach((c, i) => {
       const texts = [c.prediction, ...c.references];
@@ -170,6 +174,7 @@ describe('ROUGE and exact match against the Python/NLTK reference', () => {
   });
 
   it('gives the same ROUGE-L, ROUGE-1 and exact match for every (prediction, reference) pair', () => {
+    const expected = oracle();
     const mismatches: string[] = [];
     cases.forEach((c, i) => {
       c.references.forEach((reference, r) => {
@@ -184,6 +189,7 @@ describe('ROUGE and exact match against the Python/NLTK reference', () => {
   });
 
   it('scoreInstance is the max over references of each metric separately', () => {
+    const expected = oracle();
     const mismatches: string[] = [];
     cases.forEach((c, i) => {
       const want = expected[i]!;
