@@ -54,6 +54,25 @@ export { loadTrainingData } from './data/sources.js';
 export { makeBatches } from './data/batching.js';
 export type { TrainingExample, TrainingBatch, DataSummary } from './data/types.js';
 
+// Evaluation metrics (the official SuperNI exact match / ROUGE-L / ROUGE-1)
+export {
+  scoreInstance,
+  aggregateScores,
+  taskCategory,
+  SUPERNI_TEST_CATEGORIES,
+  porterStem,
+  rougeTokenize,
+  rougeL,
+  rouge1,
+  normalizeAnswer,
+  exactMatch,
+  type InstanceScores,
+  type MeanScores,
+  type ScoredInstance,
+  type AggregateScores,
+  type HeadlineMetric,
+} from './eval/metrics/index.js';
+
 // Native addon
 import { native, type NativeInfo } from './native/binding.js';
 export { native };
