@@ -285,7 +285,7 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
       tokens += out.example.inputIds.length;
       if (out.truncated) truncated++;
     } else {
-      dropped.push(`${c.id} (line ${c.line})`);
+      dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
     }
   });
   const notes: string[] = [];
