@@ -21,13 +21,14 @@ import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { loadTrainingData, type DataSelection, type TrainingDataOptions } from './sources.js';
-import { parseDataSpec, type DataSpec } from './spec.js';
+import { DEFAULT_CACHE_DIR, parseDataSpec, type DataSpec } from './spec.js';
+
+export { DEFAULT_CACHE_DIR } from './spec.js';
 import { resolveSplitTasks, splitListFile } from './superni/splits.js';
 import { tableFromArrowFile, tableToArrowFile, toColumns, type TokenColumns } from './arrow-table.js';
 
 /** Version of what a cached file holds; bump when tokenization or encoding rules change. */
 export const DATASET_FORMAT = 1;
-export const DEFAULT_CACHE_DIR = '.peft-native-cache';
 
 export interface CacheOptions {
   /** Cache folder (default .peft-native-cache/ under the working directory); null disables the cache. */

@@ -5,6 +5,9 @@
 //   <file>.json        one SuperNI task file
 import { existsSync, statSync } from 'node:fs';
 
+/** Where tokenized datasets are cached (src/data/dataset.ts), relative to the working directory. */
+export const DEFAULT_CACHE_DIR = '.peft-native-cache';
+
 export type DataSpec =
   | { kind: 'builtin' }
   | { kind: 'superni'; dir: string }

@@ -20,6 +20,10 @@ export interface TrainingBatch {
   targetTokens: number;
   /** Real (non-padding) tokens in the batch. */
   realTokens: number;
+  /** Packed batches only, [batchSize * seqLen]: position of each token within its own sequence (0 at each start). */
+  positionIds?: Int32Array;
+  /** Packed batches only, [batchSize * seqLen]: 1, 2, 3, ... per sequence of a row, 0 on padding. */
+  sequenceIds?: Int32Array;
 }
 
 /** What loading a data source did: counts shown to the user, nothing dropped silently. */

@@ -58,6 +58,10 @@ export interface NativeBatch {
   labels?: Int32Array;
   /** 1 = real token, 0 = padding. Omitted = all real. */
   attentionMask?: Int32Array;
+  /** Packed rows, [batchSize * seqLen]: RoPE position of each token, restarting at 0 for each sequence. */
+  positionIds?: Int32Array;
+  /** Packed rows, [batchSize * seqLen]: 1, 2, 3, ... per sequence of a row, 0 on padding; attention stays within a sequence. */
+  sequenceIds?: Int32Array;
   batchSize: number;
   seqLen: number;
 }
