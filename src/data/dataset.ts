@@ -25,6 +25,7 @@ import { DEFAULT_CACHE_DIR, parseDataSpec, type DataSpec } from './spec.js';
 
 export { DEFAULT_CACHE_DIR } from './spec.js';
 import { resolveSplitTasks, splitListFile } from './superni/splits.js';
+import { asDataError } from './errors.js';
 import { tableFromArrowFile, tableToArrowFile, toColumns, type TokenColumns } from './arrow-table.js';
 
 /** Version of what a cached file holds; bump when tokenization or encoding rules change. */
@@ -123,8 +124,16 @@ async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
-/** Tokenized data for `spec`, from the cache when it holds it (see the file comment). */
+/** Tokenized data for `spec`, from the cache when it holds it (see the file comment); bad inputs throw DataError. */
 export async function prepareDataset(spec: string, tokenizer: TextTokenizer, options: TrainingDataOptions = {}, cache: CacheOptions = {}): Promise<PreparedDataset> {
+  try {
+    return await prepare(spec, tokenizer, options, cache);
+  } catch (err) {
+    throw asDataError(err);
+  }
+}
+
+async function prepare(spec: string, tokenizer: TextTokenizer, options: TrainingDataOptions, cache: CacheOptions): Promise<PreparedDataset> {
   const dir = cache.dir === undefined ? path.resolve(DEFAULT_CACHE_DIR) : cache.dir;
   if (dir === null) {
     const data = await loadTrainingData(spec, tokenizer, options);
