@@ -263,31 +263,36 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
   if (addBos && tokenizer.bosId === null) throw new Error(`addBos is set but the tokenizer (${tokenizer.source}) has no BOS token`);
 
   const conversations = await readConversations(file);
-  const rendered = conversations.map((c) => {
-    try {
-      return render(c.messages);
-    } catch (err) {
-      throw new Error(`${file} line ${c.line}: ${(err as Error).message}`);
-    }
-  });
-  const encodings = await tokenizer.encodeBatchWithOffsets(rendered.map((r) => r.text));
   const examples: TrainingExample[] = [];
   let tokens = 0;
   let truncated = 0;
   const dropped: string[] = [];
   const datasets = new Set<string>();
-  conversations.forEach((c, i) => {
-    const task = c.dataset ?? 'tulu';
-    datasets.add(task);
-    const out = encodeConversation(rendered[i]!, encodings[i]!, { maxLength, bos: addBos ? tokenizer.bosId : null }, { task, id: c.id });
-    if (out.example) {
-      examples.push(out.example);
-      tokens += out.example.inputIds.length;
-      if (out.truncated) truncated++;
-    } else {
-      dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
-    }
-  });
+  // Rendered texts and token offsets are held for one chunk at a time (the TÜLU v2 mixture has 326k rows).
+  const CHUNK = 4096;
+  for (let start = 0; start < conversations.length; start += CHUNK) {
+    const chunk = conversations.slice(start, start + CHUNK);
+    const rendered = chunk.map((c) => {
+      try {
+        return render(c.messages);
+      } catch (err) {
+        throw new Error(`${file} line ${c.line}: ${(err as Error).message}`);
+      }
+    });
+    const encodings = await tokenizer.encodeBatchWithOffsets(rendered.map((r) => r.text));
+    chunk.forEach((c, i) => {
+      const task = c.dataset ?? 'tulu';
+      datasets.add(task);
+      const out = encodeConversation(rendered[i]!, encodings[i]!, { maxLength, bos: addBos ? tokenizer.bosId : null }, { task, id: c.id });
+      if (out.example) {
+        examples.push(out.example);
+        tokens += out.example.inputIds.length;
+        if (out.truncated) truncated++;
+      } else {
+        dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
+      }
+    });
+  }
   const notes: string[] = [];
   if (truncated > 0) notes.push(`${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`);
   if (dropped.length > 0) {
