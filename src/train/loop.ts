@@ -562,14 +562,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     groupByLength: r.groupByLength,
     packing: r.packing ? { maxTokens: r.packLength ?? longest } : null,
   });
-  const firstEpoch = { length: batchSource.batchCount(0) };
-  const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch: firstEpoch.length, accumulation: r.gradientAccumulation });
+  const batchesPerEpoch = batchSource.batchCount(0);
+  const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch, accumulation: r.gradientAccumulation });
   const warmupSteps = warmupStepsFor(total, r.warmupRatio);
   const schedule = makeSchedule({ kind: r.schedule, baseLr: r.lr, totalSteps: total, warmupSteps });
-  const updatesPerEpoch = Math.ceil(firstEpoch.length / r.gradientAccumulation);
+  const updatesPerEpoch = Math.ceil(batchesPerEpoch / r.gradientAccumulation);
   const maxEpochs = r.epochs ?? Math.ceil(total / Math.max(1, updatesPerEpoch)) + 1;
   say(
-    `  ${total} steps (${firstEpoch.length} batches of ${r.batchSize}${r.packing ? ` packed rows of ${r.packLength ?? longest} tokens` : ''} per epoch${r.groupByLength ? ', grouped by length' : ''}` +
+    `  ${total} steps (${batchesPerEpoch} batches of ${r.batchSize}${r.packing ? ` packed rows of ${r.packLength ?? longest} tokens` : ''} per epoch${r.groupByLength ? ', grouped by length' : ''}` +
       `${r.gradientAccumulation > 1 ? `, ${r.gradientAccumulation} batches per step: effective batch ${r.batchSize * r.gradientAccumulation}` : ''}), ` +
       `lr ${r.lr} ${r.schedule}${warmupSteps > 0 ? ` with ${warmupSteps} warmup steps` : ''}, weight decay ${r.weightDecay}, max grad norm ${r.maxGradNorm}`,
   );
@@ -586,7 +586,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     data: { summary: ds, selection: data.selection, cache: data.cache },
     lora: r.lora ? { targetedModules } : null,
     parameters: count,
-    schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch: firstEpoch.length },
+    schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch },
     native: info,
     node: process.version,
     startedAt: new Date().toISOString(),
