@@ -11,6 +11,7 @@
 
 #include "models/config.h"
 #include "models/linear.h"
+#include "models/token_batch.h"
 
 namespace pn {
 
@@ -51,9 +52,8 @@ class LlamaModel {
   // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
   void LoadWeights(const std::vector<std::string>& files);
 
-  // inputIds/labels/attentionMask: [B, T] int32 CPU tensors (labels, mask may be undefined).
-  ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
-                        bool wantLogits, bool training);
+  // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
+  ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
   // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
   std::vector<std::string> ApplyLora(const LoraOptions& options);
@@ -71,8 +71,8 @@ class LlamaModel {
  private:
   void Register(const std::string& name, const torch::Tensor& tensor);
   std::vector<Linear*> AllLinears();
-  void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
-  torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  void ValidateTokens(const TokenBatch& batch) const;
+  torch::Tensor AttentionMask(const TokenBatch& batch) const;
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& mask, bool training);
 
