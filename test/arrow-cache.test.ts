@@ -64,9 +64,10 @@ describe('the Arrow dataset cache', () => {
     expect(second.selection).toEqual(first.selection);
     // Against the uncached loader, independently of the cache code.
     const direct = await loadTrainingData(spec, await loadTokenizer(gpt2Dir), options);
-    expect(second.examples.map((e) => [e.task, e.id, Array.from(e.inputIds), Array.from(e.labels)])).toEqual(
-      direct.examples.map((e) => [e.task, e.id, Array.from(e.inputIds), Array.from(e.labels)]),
+    expect(second.examples.map((e) => [e.task, e.id, e.sourceLength, Array.from(e.inputIds), Array.from(e.labels)])).toEqual(
+      direct.examples.map((e) => [e.task, e.id, e.sourceLength, Array.from(e.inputIds), Array.from(e.labels)]),
     );
+    expect(second.examples.every((e) => typeof e.sourceLength === 'number' && e.sourceLength > 0)).toBe(true);
     // Examples are views of the column buffers (no per-example copies).
     for (const ex of second.examples) {
       expect(ex.inputIds.buffer).toBe(second.columns.inputIds.buffer);
@@ -117,11 +118,11 @@ describe('the Arrow dataset cache', () => {
       'print(json.dumps({"types": [str(f.type) for f in t.schema], "names": t.schema.names, "rows": t.to_pylist(), "examples": meta["summary"]["examples"]}))',
     ].join('\n');
     const out = JSON.parse(execFileSync(python, ['-c', script, prepared.cache!.file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 }));
-    expect(out.names).toEqual(['input_ids', 'labels', 'task', 'id', 'split']);
-    expect(out.types).toEqual(['list<item: int32 not null>', 'list<item: int32 not null>', 'string', 'string', 'string']);
+    expect(out.names).toEqual(['input_ids', 'labels', 'task', 'id', 'split', 'source_length']);
+    expect(out.types).toEqual(['list<item: int32 not null>', 'list<item: int32 not null>', 'string', 'string', 'string', 'int32']);
     expect(out.examples).toBe(prepared.examples.length);
     expect(out.rows).toEqual(
-      prepared.examples.map((e) => ({ input_ids: Array.from(e.inputIds), labels: Array.from(e.labels), task: e.task, id: e.id, split: 'train' })),
+      prepared.examples.map((e) => ({ input_ids: Array.from(e.inputIds), labels: Array.from(e.labels), task: e.task, id: e.id, split: 'train', source_length: null })),
     );
   });
 });

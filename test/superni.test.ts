@@ -254,6 +254,7 @@ describe('loadTrainingData on SuperNI sources', () => {
     const ex = data.examples.find((e) => e.id === sel.train[0])!;
     const inst = capital.instances.find((i) => i.id === ex.id)!;
     const firstTarget = ex.labels.findIndex((l) => l !== -100);
+    expect(ex.sourceLength).toBe(firstTarget); // source and target kept apart (encoder-decoder models)
     expect(tok.decode(ex.inputIds.subarray(0, firstTarget))).toBe(
       `Definition: In this task, you are given a country name and you need to return the capital city of the given country.\n\nNow complete the following example -\nInput: ${inst.input}.\nOutput: `,
     );

@@ -1,7 +1,7 @@
 // A tokenized dataset as an Arrow table, and back.
 //
 // Columns (one row per example): input_ids list<int32>, labels list<int32> (-100 = no loss), task utf8,
-// id utf8, split utf8. Schema metadata "peft_native" holds a JSON object (format version, summary,
+// id utf8, split utf8, source_length int32 (null for conversations). Schema metadata "peft_native" holds a JSON object (format version, summary,
 // selection, the cache key's inputs) so that a cached file alone can stand in for tokenizing.
 // In memory the two list columns are kept as Arrow keeps them: one offsets array (n + 1 entries) and one
 // Int32Array of values per column; each example's inputIds / labels are subarray views into those values,
@@ -39,14 +39,17 @@ export function toColumns(examples: readonly TrainingExample[], split: string): 
     labels.set(ex.labels, offsets[i]!);
   });
   const columns = { offsets, inputIds, labels };
-  return { columns, examples: viewExamples(columns, examples.map((e) => e.task), examples.map((e) => e.id)), split };
+  return { columns, examples: viewExamples(columns, examples.map((e) => e.task), examples.map((e) => e.id), examples.map((e) => e.sourceLength ?? null)), split };
 }
 
-function viewExamples(columns: TokenColumns, tasks: readonly string[], ids: readonly string[]): TrainingExample[] {
+function viewExamples(columns: TokenColumns, tasks: readonly string[], ids: readonly string[], sourceLengths: ReadonlyArray<number | null>): TrainingExample[] {
   return tasks.map((task, i) => {
     const start = columns.offsets[i]!;
     const end = columns.offsets[i + 1]!;
-    return { inputIds: columns.inputIds.subarray(start, end), labels: columns.labels.subarray(start, end), task, id: ids[i]! };
+    const example: TrainingExample = { inputIds: columns.inputIds.subarray(start, end), labels: columns.labels.subarray(start, end), task, id: ids[i]! };
+    const sourceLength = sourceLengths[i];
+    if (sourceLength !== null && sourceLength !== undefined) example.sourceLength = sourceLength;
+    return example;
   });
 }
 
@@ -64,6 +67,7 @@ export function tableToArrowFile(table: ExampleTable, metadata: unknown): Uint8A
     task: vectorFromArray(examples.map((e) => e.task), new Utf8()),
     id: vectorFromArray(examples.map((e) => e.id), new Utf8()),
     split: vectorFromArray(examples.map(() => table.split), new Utf8()),
+    source_length: vectorFromArray(examples.map((e) => e.sourceLength ?? null), new Int32()),
   });
   arrow.schema.metadata.set(DATASET_METADATA_KEY, JSON.stringify(metadata));
   return tableToIPC(arrow, 'file');
@@ -124,6 +128,9 @@ export function tableFromArrowFile(bytes: Uint8Array, where: string): { table: E
   const tasks = stringColumn(arrow, 'task', where);
   const exampleIds = stringColumn(arrow, 'id', where);
   const splits = stringColumn(arrow, 'split', where);
+  const sourceVector = arrow.getChild('source_length');
+  if (!sourceVector || sourceVector.type.typeId !== Type.Int) throw new Error(`${where}: column "source_length" is missing or not int32`);
+  const sourceLengths = Array.from({ length: arrow.numRows }, (_, i) => sourceVector.get(i) as number | null);
   const raw = arrow.schema.metadata.get(DATASET_METADATA_KEY);
   let metadata: unknown = null;
   if (raw !== undefined) {
@@ -133,5 +140,5 @@ export function tableFromArrowFile(bytes: Uint8Array, where: string): { table: E
       throw new Error(`${where}: schema metadata "${DATASET_METADATA_KEY}" is not JSON`);
     }
   }
-  return { table: { columns, examples: viewExamples(columns, tasks, exampleIds), split: splits[0] ?? 'train' }, metadata };
+  return { table: { columns, examples: viewExamples(columns, tasks, exampleIds, sourceLengths), split: splits[0] ?? 'train' }, metadata };
 }

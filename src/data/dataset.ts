@@ -29,7 +29,7 @@ import { asDataError } from './errors.js';
 import { tableFromArrowFile, tableToArrowFile, toColumns, type TokenColumns } from './arrow-table.js';
 
 /** Version of what a cached file holds; bump when tokenization or encoding rules change. */
-export const DATASET_FORMAT = 1;
+export const DATASET_FORMAT = 2;
 
 export interface CacheOptions {
   /** Cache folder (default .peft-native-cache/ under the working directory); null disables the cache. */

@@ -7,6 +7,9 @@ export interface TrainingExample {
   labels: Int32Array;
   task: string;
   id: string;
+  /** SuperNI: inputIds[0, sourceLength) is the source ([BOS] + prompt), the rest the target + EOS (for
+   *  encoder-decoder models). Absent for conversations (TÜLU). */
+  sourceLength?: number;
 }
 
 /** A padded batch ready for the native side, plus what the loop needs to know about it. */
