@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pn::RegisterSafetensors(env, exports);
   pn::RegisterModel(env, exports);
   pn::RegisterTesting(env, exports);
+  pn::RegisterBench(env, exports);
   return exports;
 }
 

@@ -55,6 +55,7 @@ describe('method settings', () => {
     expect(err(() => resolve({ method: 'bitfit', virtualTokens: 4 }))).toMatch(/--virtual-tokens applies only to prompt, prefix \(--method prompt\|prefix\), not to --method bitfit/);
     expect(err(() => resolve({ method: 'ia3', rank: 4 }))).toMatch(/--rank applies only to LoRA, DoRA/);
     expect(err(() => resolve({ method: 'lora', adapterInit: 'identity' }))).toMatch(/--adapter-init applies only to adapter/);
+    expect(err(() => resolve({ method: 'prefix', packing: true }))).toMatch(/--packing cannot be used with --method prefix/);
   });
 });
 

@@ -10,5 +10,6 @@ void RegisterBridge(Napi::Env env, Napi::Object exports);       // bridge test h
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);  // safetensors.*
 void RegisterModel(Napi::Env env, Napi::Object exports);        // Model, Trainer
 void RegisterTesting(Napi::Env env, Napi::Object exports);      // testing.* hooks for numeric checks
+void RegisterBench(Napi::Env env, Napi::Object exports);        // bench.* (measured peak for MFU)
 
 }  // namespace pn

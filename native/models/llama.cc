@@ -161,14 +161,24 @@ void LlamaModel::LoadWeights(const std::vector<std::string>& files) {
   for (const auto& [name, where] : found) expected[name].copy_(where.first->View(name));
 }
 
-void LlamaModel::ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                                const torch::Tensor& attentionMask) const {
+void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
+  const torch::Tensor& inputIds = batch.inputIds;
   if (inputIds.dim() != 2) throw UserError("input ids must be [batch, seq]");
   if (inputIds.size(1) == 0) throw UserError("input ids are empty");
-  if (inputIds.size(1) > config_.maxPositionEmbeddings) {
+  if (batch.positionIds.defined()) {
+    const int64_t minPos = batch.positionIds.min().item<int64_t>();
+    const int64_t maxPos = batch.positionIds.max().item<int64_t>();
+    if (minPos < 0 || maxPos >= config_.maxPositionEmbeddings) {
+      throw UserError("position id " + std::to_string(minPos < 0 ? minPos : maxPos) + " is outside [0, max_position_embeddings " +
+                      std::to_string(config_.maxPositionEmbeddings) + ")");
+    }
+  } else if (inputIds.size(1) > config_.maxPositionEmbeddings) {
     // Positions beyond the trained range would compute silently wrong-looking results; refuse clearly.
     throw UserError("sequence length " + std::to_string(inputIds.size(1)) + " exceeds max_position_embeddings " +
                     std::to_string(config_.maxPositionEmbeddings));
+  }
+  if (batch.sequenceIds.defined() && batch.sequenceIds.min().item<int64_t>() < 0) {
+    throw UserError("sequence ids must be >= 0 (0 = padding)");
   }
   const int64_t minId = inputIds.min().item<int64_t>();
   const int64_t maxId = inputIds.max().item<int64_t>();
@@ -176,29 +186,37 @@ void LlamaModel::ValidateTokens(const torch::Tensor& inputIds, const torch::Tens
     throw UserError("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
                     std::to_string(config_.vocabSize) + ")");
   }
-  if (labels.defined()) {
+  if (batch.labels.defined()) {
+    const torch::Tensor& labels = batch.labels;
     auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
     if (bad.any().item<bool>()) {
       throw UserError("labels must be -100 or token ids in [0, " + std::to_string(config_.vocabSize) + ")");
     }
   }
-  if (attentionMask.defined()) {
-    if (((attentionMask != 0).logical_and(attentionMask != 1)).any().item<bool>()) {
+  if (batch.attentionMask.defined()) {
+    if (((batch.attentionMask != 0).logical_and(batch.attentionMask != 1)).any().item<bool>()) {
       throw UserError("attention mask values must be 0 or 1");
     }
   }
 }
 
 // Boolean [B, 1, T, T] (true = may attend), or undefined when plain causal attention suffices.
-torch::Tensor LlamaModel::AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const {
+torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch) const {
+  const int64_t seqLen = batch.inputIds.size(1);
   const bool window = config_.slidingWindow > 0 && seqLen > config_.slidingWindow;
-  const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
-  if (!window && !padded) return torch::Tensor();
+  const bool padded = batch.attentionMask.defined() && (batch.attentionMask == 0).any().item<bool>();
+  const bool packed = batch.sequenceIds.defined();
+  if (!window && !padded && !packed) return torch::Tensor();
   auto idx = torch::arange(seqLen, torch::kInt64);
   torch::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // [T(query), T(key)]
+  // Within one packed sequence, index distance equals position distance, so the window rule holds as is.
   if (window) allowed = allowed.logical_and(idx.unsqueeze(0) > idx.unsqueeze(1) - config_.slidingWindow);
   allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
-  if (padded) allowed = allowed.logical_and(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1));
+  if (padded) allowed = allowed.logical_and(batch.attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1));
+  if (packed) {
+    torch::Tensor seq = batch.sequenceIds.unsqueeze(1);  // [B, 1, T]
+    allowed = allowed.logical_and(seq.unsqueeze(-1) == seq.unsqueeze(-2));
+  }
   // A query that may see no key at all (left padding) attends uniformly, as HF's min-value masking does.
   torch::Tensor empty = allowed.logical_not().all(-1, /*keepdim=*/true);
   return allowed.logical_or(empty);
@@ -237,31 +255,40 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
-ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labelsIn,
-                                  const torch::Tensor& attentionMaskIn, bool wantLogits, bool training) {
-  ValidateTokens(inputIds, labelsIn, attentionMaskIn);
-  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool training) {
+  ValidateTokens(input);
+  if ((prompt_ || prefix_) && (input.positionIds.defined() || input.sequenceIds.defined())) {
+    throw UserError(method_ + " tuning does not support packed batches (position/sequence ids); use padded batches");
+  }
+  torch::Tensor h = torch::embedding(embedTokens_, input.inputIds.to(torch::kInt64));
   // Prompt tuning: virtual tokens in front (their labels -100, their mask 1); their logits are dropped below.
   const int64_t virtualTokens = prompt_ ? prompt_->virtualTokens() : 0;
-  torch::Tensor labels = PrependValue(labelsIn, virtualTokens, -100);
-  torch::Tensor attentionMask = PrependValue(attentionMaskIn, virtualTokens, 1);
-  if (prompt_) h = PrependPrompt(*prompt_, h);
+  TokenBatch batch = input;
+  if (prompt_) {
+    batch.inputIds = PrependValue(input.inputIds, virtualTokens, 0);  // placeholders: only the shape is used
+    batch.labels = PrependValue(input.labels, virtualTokens, -100);
+    batch.attentionMask = PrependValue(input.attentionMask, virtualTokens, 1);
+    h = PrependPrompt(*prompt_, h);
+  }
+  const torch::Tensor& labels = batch.labels;
   const int64_t t = h.size(1);
   // Prefix tuning: real tokens sit at positions N..N+T-1 after the N prefix slots.
   const int64_t prefixLen = prefix_ ? prefix_->virtualTokens() : 0;
-  if (prefixLen + t > config_.maxPositionEmbeddings) {
-    throw UserError("sequence length " + std::to_string(inputIds.size(1)) + " plus " + std::to_string(prefixLen + virtualTokens) +
-                    " virtual tokens exceeds max_position_embeddings " + std::to_string(config_.maxPositionEmbeddings));
+  if ((prompt_ || prefix_) && prefixLen + t > config_.maxPositionEmbeddings) {
+    throw UserError("sequence length " + std::to_string(input.inputIds.size(1)) + " plus " +
+                    std::to_string(prefixLen + virtualTokens) + " virtual tokens exceeds max_position_embeddings " +
+                    std::to_string(config_.maxPositionEmbeddings));
   }
   std::vector<std::pair<torch::Tensor, torch::Tensor>> prefixKv;
   torch::Tensor mask;
   if (prefix_) {
     prefixKv = PrefixKeysValues(*prefix_, h.size(0));
-    mask = PrefixAttentionMask(attentionMask, h.size(0), t, prefixLen, config_.slidingWindow);
+    mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow);
   } else {
-    mask = AttentionMask(attentionMask, t);
+    mask = AttentionMask(batch);
   }
-  auto [cos, sin] = RopeTables(invFreq_, prefixLen + t, embedTokens_.device());
+  auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds.to(embedTokens_.device()))
+                                                : RopeTables(invFreq_, prefixLen + t, embedTokens_.device());
   if (prefixLen > 0) {
     cos = cos.narrow(0, prefixLen, t);
     sin = sin.narrow(0, prefixLen, t);
@@ -283,7 +310,7 @@ ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Te
   ForwardOutput out;
   if (labels.defined() && t > 1) {
     // Predict token i+1 from position i; only the shifted positions with a label count.
-    torch::Tensor targets = labels.narrow(1, 1, t - 1).to(torch::kInt64).reshape({-1});
+    torch::Tensor targets = ShiftedTargets(batch);
     torch::Tensor keep = targets != -100;
     out.targetTokens = keep.sum().item<int64_t>();
     torch::Tensor hidden = h.narrow(1, 0, t - 1).reshape({-1, h.size(-1)});

@@ -14,6 +14,7 @@
 
 #include "models/config.h"
 #include "models/linear.h"
+#include "models/token_batch.h"
 #include "peft/bottleneck_adapter.h"
 #include "peft/prompt_learning.h"
 
@@ -91,9 +92,8 @@ class LlamaModel {
   // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
   void LoadWeights(const std::vector<std::string>& files);
 
-  // inputIds/labels/attentionMask: [B, T] int32 CPU tensors (labels, mask may be undefined).
-  ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
-                        bool wantLogits, bool training);
+  // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
+  ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
   // PEFT methods (one per model). Each freezes the base and adds trainable parameters; the ones that
   // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
@@ -133,8 +133,8 @@ class LlamaModel {
   void UnregisterAdapterParameters();
   // The linears of the blocks whose names match; `what` names the method in errors.
   std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
-  void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
-  torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  void ValidateTokens(const TokenBatch& batch) const;
+  torch::Tensor AttentionMask(const TokenBatch& batch) const;
   // `prefixKv`: prefix-tuning keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& mask, bool training,

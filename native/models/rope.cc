@@ -33,6 +33,12 @@ std::pair<torch::Tensor, torch::Tensor> RopeTables(const torch::Tensor& invFreq,
   return {emb.cos(), emb.sin()};
 }
 
+std::pair<torch::Tensor, torch::Tensor> RopeTablesAt(const torch::Tensor& invFreq, const torch::Tensor& positions) {
+  torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq.to(positions.device());  // [B, T, D/2]
+  torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);
+  return {emb.cos(), emb.sin()};
+}
+
 torch::Tensor ApplyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   torch::Tensor x1 = x.narrow(-1, 0, half);

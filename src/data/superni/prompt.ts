@@ -26,10 +26,10 @@
 // example that does not fit ends the list.
 
 /** Python's string.punctuation. */
-const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
+export const PYTHON_PUNCTUATION: ReadonlySet<string> = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 
 /** Python str.isspace() characters, so strip() trims exactly what Python's str.strip() trims. */
-const PY_WHITESPACE = new Set([
+export const PY_WHITESPACE: ReadonlySet<string> = new Set([
   '\t', '\n', '\v', '\f', '\r', '\x1c', '\x1d', '\x1e', '\x1f', ' ', '\x85', '\xa0', '\u1680',
   '\u2000', '\u2001', '\u2002', '\u2003', '\u2004', '\u2005', '\u2006', '\u2007', '\u2008', '\u2009', '\u200a',
   '\u2028', '\u2029', '\u202f', '\u205f', '\u3000',
@@ -47,7 +47,7 @@ export function pythonStrip(text: string): string {
 /** Appends "." unless `text` already ends in ASCII punctuation (the ni_collator rule). */
 export function withPeriod(text: string): string {
   const last = text[text.length - 1];
-  return last !== undefined && PUNCTUATION.has(last) ? text : text + '.';
+  return last !== undefined && PYTHON_PUNCTUATION.has(last) ? text : text + '.';
 }
 
 export interface PromptOptions {
