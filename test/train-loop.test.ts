@@ -158,6 +158,7 @@ describe('train() with a stand-in addon', () => {
     expect(summary.meanFirst10).toBeCloseTo(rec.losses.slice(0, 10).reduce((a, b) => a + b) / 10, 12);
     expect(summary.meanLast10).toBeCloseTo(rec.losses.slice(2).reduce((a, b) => a + b) / 10, 12);
     expect(summary.diverged).toBe(false);
+    expect(summary.status).toBe('completed');
     expect(result.savedFiles.map((f) => path.basename(f)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
 
     const runConfig = JSON.parse(readFileSync(path.join(out, 'run_config.json'), 'utf8'));
@@ -190,14 +191,42 @@ describe('train() with a stand-in addon', () => {
     for (let g = 0; g < 3; g++) expect(new Set(rec.accumulate.slice(3 * g, 3 * g + 3)).size).toBe(1);
   });
 
-  it('stops on a non-finite loss and saves nothing', async () => {
-    lossAt = (i) => (i === 3 ? NaN : 2);
+  it('stops on a non-finite loss, saves no weights, and records status, step and the last good metrics', async () => {
+    lossAt = (i) => (i === 3 ? NaN : 2 + i / 100);
     const out = outDir();
     const result = await train({ out, steps: 10, stdout: sink });
     expect(result.diverged).toBe(true);
     expect(result.steps).toBe(4);
     expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(false);
-    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).diverged).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'diverged', diverged: true, divergedSteps: 1 });
+    expect(summary.divergence).toMatchObject({ reason: 'non-finite loss', step: 4 });
+    expect(summary.lastGood).toMatchObject({ step: 3, loss: 2.02 });
+    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.divergence ?? null)).toEqual([null, null, null, 'non-finite loss']);
+  });
+
+  it('stops at a loss spike beyond factor x the running median', async () => {
+    lossAt = (i) => (i === 7 ? 30 : 3);
+    const result = await train({ out: outDir(), steps: 20, stdout: sink, divergenceFactor: 5, divergenceWindow: 4 });
+    expect(result.status).toBe('diverged');
+    expect(result.divergence).toMatchObject({ reason: 'loss spike', step: 8, median: 3 });
+    expect(result.steps).toBe(8);
+    // 14 < 5 x 3 is no spike
+    lossAt = (i) => (i === 7 ? 14 : 3);
+    expect((await train({ out: outDir(), steps: 20, stdout: sink, divergenceFactor: 5, divergenceWindow: 4 })).status).toBe('completed');
+  });
+
+  it('with --on-divergence continue, flags diverged steps, finishes and saves', async () => {
+    lossAt = (i) => (i === 2 || i === 5 ? Infinity : 2);
+    const out = outDir();
+    const result = await train({ out, steps: 8, stdout: sink, onDivergence: 'continue' });
+    expect(result.steps).toBe(8);
+    expect(result).toMatchObject({ status: 'diverged', divergedSteps: 2, saved: out });
+    expect(result.divergence).toMatchObject({ step: 3, reason: 'non-finite loss' });
+    expect(result.lastGood).toMatchObject({ step: 2 });
+    expect(readMetrics(path.join(out, 'metrics.jsonl')).filter((m) => m.divergence).map((m) => m.step)).toEqual([3, 6]);
+    expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(true);
   });
 
   it('stops early on abort and still saves', async () => {

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
 import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError, type LoraInit } from '../peft/lora.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
+import { DIVERGENCE_POLICIES, type DivergencePolicy } from '../train/divergence.js';
 import { TRAIN_METHODS, train, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
 
 export function parseIntegerFlag(min: number, what: string) {
@@ -59,6 +60,9 @@ export interface TrainFlags {
   schedule?: ScheduleKind;
   weightDecay?: number;
   maxGradNorm?: number;
+  onDivergence?: DivergencePolicy;
+  divergenceFactor?: number;
+  divergenceWindow?: number;
   seed?: number;
   threads?: number;
   out?: string;
@@ -94,6 +98,9 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('schedule', f.schedule);
   set('weightDecay', f.weightDecay);
   set('maxGradNorm', f.maxGradNorm);
+  set('onDivergence', f.onDivergence);
+  set('divergenceFactor', f.divergenceFactor);
+  set('divergenceWindow', f.divergenceWindow);
   set('seed', f.seed);
   set('threads', f.threads);
   set('out', f.out);
@@ -122,10 +129,14 @@ Models: an HF folder (config.json + model.safetensors or model.safetensors.index
 Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | <task>.json
 Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, loadable with
   peft.PeftModel.from_pretrained) or config.json + model.safetensors (full), run_config.json,
-  metrics.jsonl (one JSON line per step), summary.json.
+  metrics.jsonl (one JSON line per step), summary.json (status: completed | interrupted | diverged).
+Exit codes: 0 done, 1 failure, 2 bad command line, 3 the run diverged (see summary.json), 130 interrupted twice.
 Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, linear decay with 3% warmup;
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
 `;
+
+/** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
+export const EXIT_DIVERGED = 3;
 
 export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train): Command {
   const cmd = new Command('train')
@@ -154,6 +165,13 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--schedule <kind>', 'LR schedule after warmup (default linear for LoRA, constant for full)').choices([...SCHEDULE_KINDS]))
     .option('--weight-decay <x>', 'AdamW weight decay, not on biases/norms (default 0.01 LoRA, 0 full)', parseNumberFlag('weight decay', (n) => n >= 0, '>= 0'))
     .option('--max-grad-norm <x>', 'clip the global gradient norm; 0 disables (default 1.0)', parseNumberFlag('max grad norm', (n) => n >= 0, '>= 0'))
+    .addOption(
+      new Option('--on-divergence <policy>', 'on a non-finite loss/gradient norm or a loss spike: stop (exit code 3) or continue (flag it; exit code 3 at the end)').choices([
+        ...DIVERGENCE_POLICIES,
+      ]),
+    )
+    .option('--divergence-factor <x>', 'a loss above x times the running median is a spike (default 4)', parseNumberFlag('divergence factor', (n) => n > 1, '> 1'))
+    .option('--divergence-window <n>', 'steps in the running median of the loss (default 25)', parseIntegerFlag(1, 'divergence window'))
     .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42)', parseIntegerFlag(0, 'seed'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
@@ -177,7 +195,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       process.on('SIGINT', onSigint);
       try {
         const result = await run({ ...trainOptionsFromFlags(flags), signal: controller.signal });
-        if (result.diverged) process.exitCode = 1;
+        if (result.diverged) process.exitCode = EXIT_DIVERGED;
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -29,6 +29,7 @@ import {
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, formatDuration, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
+import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, DivergenceDetector, type DivergenceEvent, type DivergencePolicy } from './divergence.js';
 
 export type TrainMethod = 'lora' | 'full';
 export const TRAIN_METHODS: readonly TrainMethod[] = ['lora', 'full'];
@@ -71,6 +72,12 @@ export interface TrainOptions {
   /** AdamW weight decay (default 0.01 for PEFT, 0 for full finetuning, as the study); never on biases and norms. */
   weightDecay?: number;
   maxGradNorm?: number;
+  /** What a divergence (non-finite loss/gradient norm, loss spike) does: stop the run (default) or flag it and go on. */
+  onDivergence?: DivergencePolicy;
+  /** A loss above this factor x the running median is a spike (default 4). */
+  divergenceFactor?: number;
+  /** Steps in the running median (default 25). */
+  divergenceWindow?: number;
   seed?: number;
   /** libtorch intra-op threads (default: libtorch's). */
   threads?: number;
@@ -113,6 +120,7 @@ export interface ResolvedTrainOptions {
   schedule: ScheduleKind;
   weightDecay: number;
   maxGradNorm: number;
+  divergence: { policy: DivergencePolicy; factor: number; window: number };
   adam: { beta1: number; beta2: number; eps: number };
   seed: number;
   threads: number | null;
@@ -138,10 +146,20 @@ export interface TrainSummary {
   tokensPerSec: number;
   trainableParameters: number;
   totalParameters: number;
+  /** completed; interrupted (Ctrl-C / abort); diverged (stopped at a divergence, or flagged with --on-divergence continue). */
+  status: RunStatus;
   diverged: boolean;
+  /** The first divergence, or null. */
+  divergence: DivergenceEvent | null;
+  /** Steps flagged as diverged (with --on-divergence continue there may be several). */
+  divergedSteps: number;
+  /** The metrics of the last step before the first divergence (or the last step when none). */
+  lastGood: StepMetrics | null;
   interrupted: boolean;
   saved: string | null;
 }
+
+export type RunStatus = 'completed' | 'interrupted' | 'diverged';
 
 export interface TrainResult extends TrainSummary {
   out: string;
@@ -258,6 +276,9 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkNumber('warmup ratio', o.warmupRatio, 0, 1, true);
   checkNumber('weight decay', o.weightDecay, 0, Infinity, true);
   checkNumber('max grad norm', o.maxGradNorm, 0, Infinity, true);
+  checkNumber('divergence factor', o.divergenceFactor, 1, Infinity, false);
+  checkInt('divergence window', o.divergenceWindow, 1);
+  if (o.onDivergence !== undefined && !DIVERGENCE_POLICIES.includes(o.onDivergence)) fail(`unknown --on-divergence "${String(o.onDivergence)}" (expected ${DIVERGENCE_POLICIES.join(' or ')})`);
   if (o.schedule !== undefined && !SCHEDULE_KINDS.includes(o.schedule)) fail(`unknown schedule "${String(o.schedule)}" (expected ${SCHEDULE_KINDS.join(', ')})`);
 
   const preset: PresetTrainDefaults | null = modelSpec.kind === 'builtin' ? getBuiltinPreset(modelSpec.name).trainDefaults : null;
@@ -322,6 +343,11 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     schedule: o.schedule ?? (method === 'lora' ? 'linear' : 'constant'),
     weightDecay: o.weightDecay ?? (method === 'lora' ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
     maxGradNorm: o.maxGradNorm ?? 1.0,
+    divergence: {
+      policy: o.onDivergence ?? 'stop',
+      factor: o.divergenceFactor ?? DEFAULT_DIVERGENCE.factor,
+      window: o.divergenceWindow ?? DEFAULT_DIVERGENCE.window,
+    },
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     seed: o.seed ?? 42,
     threads: o.threads ?? null,
@@ -538,7 +564,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let lastEpoch = 0;
   let targetTokens = 0;
   let realTokens = 0;
-  let diverged = false;
+  const detector = new DivergenceDetector({ factor: r.divergence.factor, window: r.divergence.window });
+  let divergence: DivergenceEvent | null = null;
+  let divergedSteps = 0;
+  let stoppedAtDivergence = false;
+  let lastGood: StepMetrics | null = null;
   let interrupted = false;
   let firstStepSec = 0;
   let firstStepTokens = 0;
@@ -581,6 +611,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         tokensPerSec: stepSec > 0 ? groupReal / stepSec : 0,
         elapsedSec,
       };
+      const event = detector.check(step, result.loss, result.gradNorm);
+      if (event) {
+        record.divergence = event.reason;
+        divergedSteps++;
+        divergence ??= event;
+      } else if (divergence === null) {
+        lastGood = record;
+      }
       metrics.append(record);
       options.onStep?.(record);
       if (step === 1) {
@@ -602,9 +640,12 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
           ...(steady ? { etaSec: (steadySec / (step - 1)) * (total - step) } : {}),
         });
       }
-      if (!Number.isFinite(result.loss)) {
-        diverged = true;
-        break;
+      if (event) {
+        if (!quietProgress) progress.log(`warning: diverged: ${event.message}${r.divergence.policy === 'continue' ? ' (continuing: --on-divergence continue)' : ''}`);
+        if (r.divergence.policy === 'stop') {
+          stoppedAtDivergence = true;
+          break;
+        }
       }
     }
   } finally {
@@ -615,8 +656,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   let saved: string | null = null;
   let savedFiles: string[] = [];
-  if (diverged) {
-    say(`error: the loss became ${losses[losses.length - 1]} at step ${step} (lr ${schedule(step - 1).toExponential(2)}); nothing was saved. Try a lower --lr.`);
+  if (stoppedAtDivergence) {
+    say(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.`);
   } else if (step > 0) {
     if (r.lora) {
       const res = await saveLoraAdapter(model, r.out, r.lora, { baseModelNameOrPath: modelDisplayName(loaded.source) });
@@ -641,7 +682,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
     trainableParameters: count.trainable,
     totalParameters: count.total,
-    diverged,
+    status: divergence !== null ? 'diverged' : interrupted ? 'interrupted' : 'completed',
+    diverged: divergence !== null,
+    divergence,
+    divergedSteps,
+    lastGood,
     interrupted,
     saved,
   };
