@@ -137,7 +137,8 @@ describe('train() with a stand-in addon', () => {
     expect(rec.steps[0]!.lr).toBe(0);
     for (let s = 1; s < 12; s++) expect(rec.steps[s]!.lr).toBeCloseTo((base * (12 - s)) / 11, 12);
 
-    expect(readdirSync(out).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'run_config.json', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'run_config.json', 'summary.json', 'tensorboard']);
+    expect(readdirSync(path.join(out, 'tensorboard'))).toHaveLength(1);
     const adapter = JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8'));
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, base_model_name_or_path: 'builtin:tiny' });
     expect(rec.saved[0]!.entries.map((e) => e[0])).toEqual([

@@ -67,6 +67,7 @@ export interface TrainFlags {
   threads?: number;
   out?: string;
   overwrite?: boolean;
+  tensorboard?: boolean;
   logEvery?: number;
   quiet?: boolean;
   verbose?: boolean;
@@ -105,6 +106,7 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('threads', f.threads);
   set('out', f.out);
   set('overwrite', f.overwrite);
+  set('tensorboard', f.tensorboard);
   set('logEvery', f.logEvery);
   set('quiet', f.quiet);
   return o;
@@ -129,7 +131,7 @@ Models: an HF folder (config.json + model.safetensors or model.safetensors.index
 Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | <task>.json
 Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, loadable with
   peft.PeftModel.from_pretrained) or config.json + model.safetensors (full), run_config.json,
-  metrics.jsonl (one JSON line per step), summary.json (status: completed | interrupted | diverged).
+  metrics.jsonl (one JSON line per step), tensorboard/ (event files: tensorboard --logdir <out>), summary.json (status: completed | interrupted | diverged).
 Exit codes: 0 done, 1 failure, 2 bad command line, 3 the run diverged (see summary.json), 130 interrupted twice.
 Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, linear decay with 3% warmup;
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
@@ -176,6 +178,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
     .option('--overwrite', 'allow an existing, non-empty --out folder')
+    .option('--no-tensorboard', 'do not write TensorBoard event files (default: <out>/tensorboard)')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show stack traces on errors')

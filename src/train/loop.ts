@@ -29,6 +29,7 @@ import {
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, formatDuration, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
+import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
 import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, DivergenceDetector, type DivergenceEvent, type DivergencePolicy } from './divergence.js';
 
 export type TrainMethod = 'lora' | 'full';
@@ -85,6 +86,8 @@ export interface TrainOptions {
   out?: string;
   /** Allow an existing non-empty run folder (its metrics.jsonl is replaced). */
   overwrite?: boolean;
+  /** Write TensorBoard event files to <out>/tensorboard (default true). */
+  tensorboard?: boolean;
   /** Print a plain progress line every this many steps when stdout is not a terminal (default 10). */
   logEvery?: number;
   /** Where progress and messages go (default process.stdout). */
@@ -126,6 +129,7 @@ export interface ResolvedTrainOptions {
   threads: number | null;
   out: string;
   overwrite: boolean;
+  tensorboard: boolean;
   logEvery: number;
 }
 
@@ -353,6 +357,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     threads: o.threads ?? null,
     out,
     overwrite,
+    tensorboard: o.tensorboard ?? true,
     logEvery: o.logEvery ?? 10,
   };
 }
@@ -551,6 +556,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   say(`  run folder: ${r.out}`);
 
   const metrics = new MetricsWriter(r.out);
+  const tensorboard = r.tensorboard ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR)) : null;
   const progress = new ProgressReporter({
     total,
     stream: stdout,
@@ -620,6 +626,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         lastGood = record;
       }
       metrics.append(record);
+      tensorboard?.scalars(step, trainingScalars(record));
       options.onStep?.(record);
       if (step === 1) {
         firstStepSec = elapsedSec;
@@ -650,6 +657,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     }
   } finally {
     metrics.close();
+    tensorboard?.close();
     if (!quietProgress) progress.finish();
   }
   const elapsedSec = (performance.now() - start) / 1000;
