@@ -231,6 +231,14 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
+torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                              const torch::Tensor& sin, const torch::Tensor& mask, bool training) {
+  DecoderLayer& layer = layers_.at(index);
+  torch::Tensor h = hidden + Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
+  torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+  return h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+}
+
 ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labels,
                                   const torch::Tensor& attentionMask, bool wantLogits, bool training) {
   ValidateTokens(inputIds, labels, attentionMask);
@@ -239,11 +247,7 @@ ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Te
   auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
 
   torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (auto& layer : layers_) {
-    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
-    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
-  }
+  for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, mask, training);
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
   ForwardOutput out;

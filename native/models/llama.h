@@ -55,6 +55,10 @@ class LlamaModel {
   ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
                         bool wantLogits, bool training);
 
+  // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
+  torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training);
+
   // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
   std::vector<std::string> ApplyLora(const LoraOptions& options);
   void EnableFullFinetuning();
