@@ -8,6 +8,7 @@
 
 #include "common/errors.h"
 #include "io/safetensors.h"
+#include "models/checkpointed_layer.h"
 #include "models/rope.h"
 
 namespace pn {
@@ -247,7 +248,10 @@ ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Te
   auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
 
   torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, mask, training);
+  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask) : DecoderLayerForward(i, h, cos, sin, mask, training);
+  }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
   ForwardOutput out;
@@ -377,6 +381,15 @@ torch::Tensor LlamaModel::Parameter(const std::string& name) const {
   auto it = paramIndex_.find(name);
   if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
   return params_[it->second].second;
+}
+
+std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) const {
+  const std::string prefix = LayerPrefix(index);
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, tensor] : params_) {
+    if (tensor.requires_grad() && name.compare(0, prefix.size(), prefix) == 0) out.push_back(tensor);
+  }
+  return out;
 }
 
 std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {

@@ -67,6 +67,11 @@ class LlamaModel {
   std::vector<std::string> ParameterNames(bool trainableOnly) const;
   torch::Tensor Parameter(const std::string& name) const;
   std::vector<torch::Tensor> TrainableParameters() const;
+  std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
+
+  // Recompute each decoder layer in backward instead of keeping its activations (training forwards only).
+  void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
+  bool gradientCheckpointing() const { return gradientCheckpointing_; }
   int64_t CountParameters(bool trainableOnly) const;
 
   // One model is used by one call at a time; workers hold this while they run.
@@ -89,6 +94,7 @@ class LlamaModel {
   std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
   std::map<std::string, size_t> paramIndex_;
   std::mutex mutex_;
+  bool gradientCheckpointing_ = false;
 };
 
 }  // namespace pn

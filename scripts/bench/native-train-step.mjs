@@ -19,6 +19,7 @@ const { values: a } = parseArgs({
     alpha: { type: 'string', default: '16' },
     'target-modules': { type: 'string', default: 'q_proj,v_proj' },
     lr: { type: 'string', default: '1e-4' },
+    'gradient-checkpointing': { type: 'boolean', default: false },
   },
 });
 const log = (...m) => console.error('[peft-native]', ...m);
@@ -43,6 +44,7 @@ if (a.method === 'lora') {
 } else {
   model.enableFullFinetuning();
 }
+if (a['gradient-checkpointing']) model.setGradientCheckpointing(true);
 const { trainable, total } = model.parameterCount();
 log(`method=${a.method} trainable=${trainable} total=${total} threads=${pn.info().threads} torch=${pn.info().torchVersion}`);
 const trainer = new pn.Trainer(model, { lr: Number(a.lr), weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0 });
@@ -76,6 +78,7 @@ for (let i = 0; i < warmup + steps; i++) {
 const result = {
   tool: 'peft-native',
   method: a.method,
+  gradientCheckpointing: a['gradient-checkpointing'],
   stepTimesMs: times.map((t) => Math.round(t * 1000) / 1000),
   tokensPerStep: batchSize * seqLen,
   peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
