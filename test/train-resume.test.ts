@@ -139,3 +139,44 @@ describe.skipIf(!built)('crash and resume (builtin:tiny, CPU)', () => {
     expect(resumed.losses).toEqual(straight.losses);
   }, 600_000);
 });
+
+// A full disk: the run's folder is a small tmpfs (in a user + mount namespace, so no privileges are needed).
+const namespaces = spawnSync('unshare', ['-rm', 'true']).status === 0;
+if (built && !namespaces) console.warn('train-resume.test.ts: the full-disk case is skipped: unshare -rm (user namespaces) is not available here');
+
+describe.skipIf(!built || !namespaces)('a full disk', () => {
+  it('is a clear error; the previous checkpoint stays intact and the run resumes from it', () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'fulldisk-'));
+    const mountPoint = path.join(tmp, 'disk');
+    const kept = path.join(tmp, 'kept');
+    const args = [...RUN.filter((a) => a !== '--quiet'), '--save-steps', '2', '--no-tensorboard'];
+    // Each checkpoint of the tiny LoRA is about 3.6 MB: a 9 MB disk holds two, and the third fills it.
+    const script = [
+      'set -u',
+      `mkdir -p '${mountPoint}' && mount -t tmpfs -o size=9m tmpfs '${mountPoint}'`,
+      `'${process.execPath}' '${cli}' ${args.join(' ')} --out '${mountPoint}/run' > '${tmp}/stdout' 2> '${tmp}/stderr'`,
+      `echo $? > '${tmp}/code'`,
+      `cp -a '${mountPoint}/run' '${kept}'`,
+    ].join('\n');
+    const r = spawnSync('unshare', ['-rm', 'sh', '-c', script], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const stderr = readFileSync(path.join(tmp, 'stderr'), 'utf8');
+    expect(readFileSync(path.join(tmp, 'code'), 'utf8').trim()).toBe('1');
+    const m = /error: could not write checkpoint step-(\d+) in .*checkpoints: the disk is full \(.*No space left on device.*\)\. The previous checkpoint step-(\d+) is intact; continue with --resume /.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    const previous = Number(m![2]);
+    expect(Number(m![1])).toBe(previous + 2);
+    // Only complete checkpoints are left: no temporary folders.
+    const left = readdirSync(path.join(kept, 'checkpoints')).filter((n) => n !== 'best.json');
+    expect(left).toEqual(Array.from({ length: previous / 2 }, (_, i) => `step-${2 * (i + 1)}`).sort());
+    expect(readdirSync(path.join(kept, 'checkpoints', `step-${previous}`)).sort()).toEqual(['checkpoint.json', 'metrics.jsonl', 'trainer_state.safetensors']);
+
+    // On a disk with room, the run continues from that checkpoint and ends like an uninterrupted one.
+    const resumed = runCli(['train', '--resume', kept, '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(kept, 'summary.json'), 'utf8'))).toMatchObject({ status: 'completed', steps: 24, resumedFrom: previous });
+    const reference = path.join(tmp, 'reference');
+    expect(runCli([...RUN, '--out', reference]).code).toBe(0);
+    expect(losses(kept)).toEqual(losses(reference));
+  }, 600_000);
+});

@@ -78,11 +78,14 @@ export function listCheckpoints(runDir: string): CheckpointInfo[] {
     .sort((a, b) => a.step - b.step);
 }
 
+/** Node errors carry a code; native (safetensors writer) errors carry strerror's text. */
 function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code === 'ENOSPC') return 'the disk is full';
+  const message = err instanceof Error ? err.message : String(err);
+  if (e?.code === 'ENOSPC' || /No space left on device/.test(message)) return `the disk is full (${message})`;
   if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') return `the folder is not writable (${e.code})`;
-  return err instanceof Error ? err.message : String(err);
+  if (/Permission denied|Operation not permitted|Read-only file system/.test(message)) return `the folder is not writable (${message})`;
+  return message;
 }
 
 /**
