@@ -63,3 +63,13 @@ describe('train command exit code', () => {
     }
   });
 });
+
+describe('DivergenceDetector defaults', () => {
+  it('catches a run that explodes on its second step, and keeps flagging it against the healthy baseline', () => {
+    const d = new DivergenceDetector({ factor: 4, window: 25 });
+    expect(d.check(1, 6.94, 4.6)).toBeNull();
+    expect(d.check(2, 5509.5, 3693)?.reason).toBe('loss spike');
+    expect(d.check(3, 3173.4, 500)?.median).toBe(6.94);
+    expect(d.check(4, 6.5, 2)).toBeNull();
+  });
+});

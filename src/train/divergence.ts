@@ -10,7 +10,7 @@ export interface DivergenceOptions {
   factor: number;
   /** Losses in the running median. */
   window: number;
-  /** Losses needed before the spike rule applies (default min(window, 5)). */
+  /** Losses needed before the spike rule applies (default 1: a run that explodes on its second step is caught). */
   minHistory?: number;
 }
 
@@ -43,7 +43,7 @@ export class DivergenceDetector {
   constructor(private readonly options: DivergenceOptions = DEFAULT_DIVERGENCE) {
     if (!(options.factor > 1) || !Number.isFinite(options.factor)) throw new Error(`divergence factor must be a number > 1, got ${options.factor}`);
     if (!Number.isInteger(options.window) || options.window < 1) throw new Error(`divergence window must be an integer >= 1, got ${options.window}`);
-    this.minHistory = options.minHistory ?? Math.min(options.window, 5);
+    this.minHistory = options.minHistory ?? 1;
   }
 
   /** Checks one step; finite, non-spiking losses join the running window. Returns the divergence, or null. */
