@@ -762,7 +762,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         });
       }
       if (event) {
-        if (!quietProgress) progress.log(`warning: diverged: ${event.message}${r.divergence.policy === 'continue' ? ' (continuing: --on-divergence continue)' : ''}`);
+        // Stopping is reported once, after the loop; a flagged step is reported as it happens.
+        if (!quietProgress && r.divergence.policy === 'continue') progress.log(`warning: diverged: ${event.message} (continuing: --on-divergence continue)`);
         if (r.divergence.policy === 'stop') {
           stoppedAtDivergence = true;
           break;
