@@ -107,6 +107,16 @@ describe.skipIf(!built)('crash and resume (builtin:tiny, CPU)', () => {
     expect(summary.resumedFrom).toBeGreaterThanOrEqual(5);
     expect(summary.resumedFrom).toBeLessThanOrEqual(killedAt);
     expect(losses(out)).toEqual(expected);
+    // TensorBoard sees one loss per step, the resumed values replacing the killed run's past the checkpoint.
+    const python = path.join(root, '.venv/bin/python');
+    if (!existsSync(python)) throw new Error(`this test reads the event files with ${python} and the tensorboard package`);
+    const read = spawnSync(
+      python,
+      ['-c', 'import json,sys\nfrom tensorboard.backend.event_processing.event_accumulator import EventAccumulator as A\na=A(sys.argv[1]);a.Reload()\nprint(json.dumps([[e.step,e.value] for e in a.Scalars("train/loss")]))', path.join(out, 'tensorboard')],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(read.status, read.stderr).toBe(0);
+    expect(JSON.parse(read.stdout)).toEqual(expected.map((l, i) => [i + 1, Math.fround(l)]));
     // The final adapter equals the uninterrupted run's.
     expect(readFileSync(path.join(out, 'adapter_model.safetensors')).equals(readFileSync(path.join(reference, 'adapter_model.safetensors')))).toBe(true);
   }, 600_000);
