@@ -29,7 +29,7 @@ import {
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
-import { pruneCheckpoints, writeCheckpoint, type BestMetric, type CheckpointRecord, type DataPosition } from './checkpoints.js';
+import { findBest, pruneCheckpoints, writeCheckpoint, type BestMetric, type CheckpointRecord, type DataPosition } from './checkpoints.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
@@ -667,6 +667,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let position: DataPosition = from?.position ?? { epoch: 0, batch: 0 };
   let lastCheckpointStep = step;
   let best: TrainSummary['best'] = null;
+  if (resume) {
+    const b = await findBest(r.out, r.bestMetric);
+    best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
+  }
 
   const saveCheckpointNow = async (extraMetrics: Record<string, number> = {}): Promise<void> => {
     const sinceLast = losses.slice(lastCheckpointStep).filter((x) => Number.isFinite(x));
