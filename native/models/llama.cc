@@ -8,6 +8,7 @@
 
 #include "common/errors.h"
 #include "io/safetensors.h"
+#include "models/checkpointed_layer.h"
 #include "models/rope.h"
 
 namespace pn {
@@ -249,6 +250,14 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
+torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                              const torch::Tensor& sin, const torch::Tensor& mask, bool training) {
+  DecoderLayer& layer = layers_.at(index);
+  torch::Tensor h = hidden + Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
+  torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+  return h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+}
+
 ForwardOutput LlamaModel::Forward(const TokenBatch& batch, bool wantLogits, bool training) {
   ValidateTokens(batch);
   const torch::Tensor& inputIds = batch.inputIds;
@@ -259,10 +268,9 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& batch, bool wantLogits, bool
                                                 : RopeTables(invFreq_, t, embedTokens_.device());
 
   torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (auto& layer : layers_) {
-    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
-    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask) : DecoderLayerForward(i, h, cos, sin, mask, training);
   }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
@@ -393,6 +401,15 @@ torch::Tensor LlamaModel::Parameter(const std::string& name) const {
   auto it = paramIndex_.find(name);
   if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
   return params_[it->second].second;
+}
+
+std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) const {
+  const std::string prefix = LayerPrefix(index);
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, tensor] : params_) {
+    if (tensor.requires_grad() && name.compare(0, prefix.size(), prefix) == 0) out.push_back(tensor);
+  }
+  return out;
 }
 
 std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {

@@ -55,6 +55,10 @@ class LlamaModel {
   // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
   ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
+  // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
+  torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training);
+
   // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
   std::vector<std::string> ApplyLora(const LoraOptions& options);
   void EnableFullFinetuning();
@@ -63,6 +67,11 @@ class LlamaModel {
   std::vector<std::string> ParameterNames(bool trainableOnly) const;
   torch::Tensor Parameter(const std::string& name) const;
   std::vector<torch::Tensor> TrainableParameters() const;
+  std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
+
+  // Recompute each decoder layer in backward instead of keeping its activations (training forwards only).
+  void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
+  bool gradientCheckpointing() const { return gradientCheckpointing_; }
   int64_t CountParameters(bool trainableOnly) const;
 
   // One model is used by one call at a time; workers hold this while they run.
@@ -85,6 +94,7 @@ class LlamaModel {
   std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
   std::map<std::string, size_t> paramIndex_;
   std::mutex mutex_;
+  bool gradientCheckpointing_ = false;
 };
 
 }  // namespace pn
