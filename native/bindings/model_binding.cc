@@ -77,6 +77,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        InstanceMethod<&ModelWrap::PeftMethod>("peftMethod"),
                                        InstanceMethod<&ModelWrap::PrefixTable>("prefixTable"),
                                        InstanceMethod<&ModelWrap::EnableFullFinetuning>("enableFullFinetuning"),
+                                       InstanceMethod<&ModelWrap::SetGradientCheckpointing>("setGradientCheckpointing"),
                                        InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
                                        InstanceMethod<&ModelWrap::ParameterNames>("parameterNames"),
                                        InstanceMethod<&ModelWrap::ParameterShape>("parameterShape"),
@@ -284,6 +285,15 @@ Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
     o.Set("shape", ShapeToJs(info.Env(), table.sizes()));
     o.Set("data", ToFloat32Array(info.Env(), table));
     return o;
+  });
+}
+
+Napi::Value ModelWrap::SetGradientCheckpointing(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw UserError("setGradientCheckpointing(on) needs a boolean");
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    model_->SetGradientCheckpointing(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
   });
 }
 

@@ -33,6 +33,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value PeftMethod(const Napi::CallbackInfo& info);
   Napi::Value PrefixTable(const Napi::CallbackInfo& info);
   Napi::Value EnableFullFinetuning(const Napi::CallbackInfo& info);
+  Napi::Value SetGradientCheckpointing(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
   Napi::Value ParameterNames(const Napi::CallbackInfo& info);
   Napi::Value ParameterShape(const Napi::CallbackInfo& info);

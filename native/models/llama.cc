@@ -8,6 +8,7 @@
 
 #include "common/errors.h"
 #include "io/safetensors.h"
+#include "models/checkpointed_layer.h"
 #include "models/rope.h"
 
 namespace pn {
@@ -255,6 +256,19 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
+torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                              const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                              const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
+  DecoderLayer& layer = layers_.at(index);
+  torch::Tensor attn = Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training, prefixKv);
+  if (layer.attnAdapter.defined()) attn = ApplyBottleneckAdapter(layer.attnAdapter, attn);
+  torch::Tensor h = hidden + attn;
+  torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+  torch::Tensor mlp = layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+  if (layer.mlpAdapter.defined()) mlp = ApplyBottleneckAdapter(layer.mlpAdapter, mlp);
+  return h + mlp;
+}
+
 ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool training) {
   ValidateTokens(input);
   if ((prompt_ || prefix_) && (input.positionIds.defined() || input.sequenceIds.defined())) {
@@ -294,16 +308,11 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool
     sin = sin.narrow(0, prefixLen, t);
   }
 
+  // Prefix tuning is not recomputed: its key/value table is shared by all layers outside the checkpointed segment.
+  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled() && !prefix_;
   for (size_t i = 0; i < layers_.size(); ++i) {
-    DecoderLayer& layer = layers_[i];
-    torch::Tensor attn = Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training,
-                                   prefix_ ? &prefixKv[i] : nullptr);
-    if (layer.attnAdapter.defined()) attn = ApplyBottleneckAdapter(layer.attnAdapter, attn);
-    h = h + attn;
-    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    torch::Tensor mlp = layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
-    if (layer.mlpAdapter.defined()) mlp = ApplyBottleneckAdapter(layer.mlpAdapter, mlp);
-    h = h + mlp;
+    h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask)
+                  : DecoderLayerForward(i, h, cos, sin, mask, training, prefix_ ? &prefixKv[i] : nullptr);
   }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
@@ -351,6 +360,15 @@ torch::Tensor LlamaModel::Parameter(const std::string& name) const {
   auto it = paramIndex_.find(name);
   if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
   return params_[it->second].second;
+}
+
+std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) const {
+  const std::string prefix = LayerPrefix(index);
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, tensor] : params_) {
+    if (tensor.requires_grad() && name.compare(0, prefix.size(), prefix) == 0) out.push_back(tensor);
+  }
+  return out;
 }
 
 std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {

@@ -95,6 +95,12 @@ class LlamaModel {
   // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
   ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
+  // One decoder layer: h + attn(norm(h)) (+ bottleneck adapters), then + mlp(norm(.)). cos/sin: RoPE tables;
+  // mask: undefined = causal; prefixKv: prefix-tuning keys/values of this layer, or null.
+  torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                    const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
+
   // PEFT methods (one per model). Each freezes the base and adds trainable parameters; the ones that
   // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
   std::vector<std::string> ApplyLora(const LoraOptions& options);  // LoRA and DoRA
@@ -117,6 +123,11 @@ class LlamaModel {
   bool IsAdapterParameter(const std::string& name) const { return adapterNames_.count(name) != 0; }
   torch::Tensor Parameter(const std::string& name) const;
   std::vector<torch::Tensor> TrainableParameters() const;
+  std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
+
+  // Recompute each decoder layer in backward instead of keeping its activations (training forwards only).
+  void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
+  bool gradientCheckpointing() const { return gradientCheckpointing_; }
   int64_t CountParameters(bool trainableOnly) const;
 
   // One model is used by one call at a time; workers hold this while they run.
@@ -153,6 +164,7 @@ class LlamaModel {
   std::optional<PromptTuning> prompt_;
   std::optional<PrefixTuning> prefix_;
   std::mutex mutex_;
+  bool gradientCheckpointing_ = false;
 };
 
 }  // namespace pn
