@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "common/errors.h"
 #include "io/safetensors.h"
@@ -205,7 +206,8 @@ torch::Tensor LlamaModel::AttentionMask(const torch::Tensor& attentionMask, int6
 }
 
 torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos,
-                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training) {
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training, KvCache* cache,
+                                    size_t layerIndex) {
   const int64_t b = x.size(0), t = x.size(1);
   const int64_t heads = config_.numAttentionHeads, kvHeads = config_.numKeyValueHeads, hd = config_.headDim;
   torch::Tensor q = layer.q.Forward(x, training).view({b, t, heads, hd});
@@ -218,18 +220,45 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   q = ApplyRope(q.transpose(1, 2), cos, sin);
   k = ApplyRope(k.transpose(1, 2), cos, sin);
   v = v.transpose(1, 2);
+  if (cache != nullptr) std::tie(k, v) = cache->Append(layerIndex, k, v);
+  const int64_t keys = k.size(2);
   if (kvHeads != heads) {
     // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv).
     const int64_t groups = heads / kvHeads;
-    k = k.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
-    v = v.unsqueeze(2).expand({b, kvHeads, groups, t, hd}).reshape({b, heads, t, hd});
+    k = k.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
+    v = v.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
   }
+  // Without a mask: causal when queries and keys are the same positions; one new query sees every cached key.
+  if (!mask.defined() && keys != t && t != 1) throw UserError("attention over a KV cache needs a mask for more than one query");
   torch::Tensor out = mask.defined()
                           ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false)
-                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/keys == t);
   out = out.transpose(1, 2).reshape({b, t, heads * hd});
   return layer.o.Forward(out, training);
 }
+
+torch::Tensor LlamaModel::DecoderStack(const torch::Tensor& inputIds, const torch::Tensor& cos, const torch::Tensor& sin,
+                                       const torch::Tensor& mask, bool training, KvCache* cache) {
+  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    DecoderLayer& layer = layers_[i];
+    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training, cache, i);
+    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
+  }
+  if (cache != nullptr) cache->Advance(inputIds.size(1));
+  return RmsNorm(h, finalNorm_, config_.rmsNormEps);
+}
+
+torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
+                                       const torch::Tensor& mask, KvCache& cache) {
+  ValidateTokens(inputIds, torch::Tensor(), torch::Tensor());
+  if (positionIds.sizes() != inputIds.sizes()) throw UserError("position ids must have the shape of the input ids");
+  auto [cos, sin] = RopeTablesAt(invFreq_, positionIds);
+  return DecoderStack(inputIds, cos, sin, mask, /*training=*/false, &cache);
+}
+
+torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return torch::matmul(hidden, lmHead_.t()); }
 
 ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labels,
                                   const torch::Tensor& attentionMask, bool wantLogits, bool training) {
@@ -238,13 +267,7 @@ ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Te
   torch::Tensor mask = AttentionMask(attentionMask, t);
   auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
 
-  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (auto& layer : layers_) {
-    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training);
-    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
-  }
-  h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
+  torch::Tensor h = DecoderStack(inputIds, cos, sin, mask, training, nullptr);
 
   ForwardOutput out;
   if (labels.defined() && t > 1) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/kv_cache.h"
 #include "models/linear.h"
 
 namespace pn {
@@ -55,6 +56,15 @@ class LlamaModel {
   ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
                         bool wantLogits, bool training);
 
+  // Incremental decoding (generation): runs inputIds [B, T] at positionIds [B, T] (int64) against the keys and
+  // values in `cache` plus its own, and appends its own to the cache. `mask` is boolean [B, 1, T, cached + T]
+  // (true = may attend), or undefined for plain causal attention (T == 1: every cached key is visible).
+  // Returns the final-norm hidden states [B, T, hidden]; Logits() projects the ones needed. No dropout.
+  torch::Tensor DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds, const torch::Tensor& mask,
+                             KvCache& cache);
+  // hidden [..., hidden] -> logits [..., vocab].
+  torch::Tensor Logits(const torch::Tensor& hidden) const;
+
   // Freezes the base and attaches LoRA to the matching linear layers; returns their module names.
   std::vector<std::string> ApplyLora(const LoraOptions& options);
   void EnableFullFinetuning();
@@ -73,8 +83,12 @@ class LlamaModel {
   std::vector<Linear*> AllLinears();
   void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
   torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          const torch::Tensor& mask, bool training);
+                          const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0);
+  // Embedded tokens through every decoder layer and the final norm.
+  torch::Tensor DecoderStack(const torch::Tensor& inputIds, const torch::Tensor& cos, const torch::Tensor& sin,
+                             const torch::Tensor& mask, bool training, KvCache* cache);
 
   ModelConfig config_;
   torch::Tensor embedTokens_;  // model.embed_tokens.weight

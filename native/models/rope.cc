@@ -33,6 +33,13 @@ std::pair<torch::Tensor, torch::Tensor> RopeTables(const torch::Tensor& invFreq,
   return {emb.cos(), emb.sin()};
 }
 
+std::pair<torch::Tensor, torch::Tensor> RopeTablesAt(const torch::Tensor& invFreq, const torch::Tensor& positionIds) {
+  // positions x inverse frequencies, one product per entry, as HF's float32 matmul of [hd/2, 1] x [1, T].
+  torch::Tensor freqs = positionIds.to(torch::kFloat32).unsqueeze(-1) * invFreq.to(positionIds.device());
+  torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);
+  return {emb.cos(), emb.sin()};
+}
+
 torch::Tensor ApplyRope(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   torch::Tensor x1 = x.narrow(-1, 0, half);
