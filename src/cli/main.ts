@@ -7,6 +7,9 @@ import { CheckpointError } from '../models/checkpoint.js';
 import { ConfigError } from '../models/config.js';
 import { LoraOptionsError } from '../peft/lora.js';
 import { TrainOptionsError } from '../train/loop.js';
+import { AdapterError } from '../peft/load-adapter.js';
+import { EvalOptionsError } from '../eval/run-eval.js';
+import { evalCommand } from './eval.js';
 import { infoCommand, packageVersion } from './info.js';
 import { trainCommand } from './train.js';
 
@@ -21,9 +24,10 @@ export function buildProgram(): Command {
 Start with:
   $ peft-native train            # LoRA on the built-in tiny model and data (CPU, about 2 minutes)
   $ peft-native train --help     # every training flag, with examples
+  $ peft-native eval --help      # SuperNI evaluation (exact match, ROUGE-L) of a model or adapter
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -49,7 +53,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json): usage errors.
-    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError) return 2;
+    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
+      err instanceof EvalOptionsError || err instanceof AdapterError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

@@ -1,0 +1,136 @@
+// `peft-native eval` as a function: load the model (+ a PEFT LoRA adapter), run the SuperNI evaluation,
+// write predictions.jsonl + metrics.json, print the table. Input problems are EvalOptionsError / AdapterError
+// (usage errors, exit 2) raised before the model loads where possible.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { native } from '../native/binding.js';
+import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
+import { checkDataSpec } from '../train/loop.js';
+import { loadLoraAdapter } from '../peft/load-adapter.js';
+import { formatDuration } from '../train/progress.js';
+import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
+import { formatScoreTable } from './report.js';
+
+export class EvalOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvalOptionsError';
+  }
+}
+
+export interface EvalRunOptions {
+  model?: string;
+  adapter?: string;
+  ignoreBaseName?: boolean;
+  data?: string;
+  splitDir?: string;
+  split?: EvalSplit;
+  tasks?: string[];
+  maxInstances?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  maxSourceLength?: number;
+  seed?: number;
+  instancesPerTask?: number;
+  threads?: number;
+  out?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+  /** Where progress and the table go (default process.stderr / process.stdout). */
+  log?: (line: string) => void;
+  progressStream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+}
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function checkPositive(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new EvalOptionsError(`${name} must be a positive integer, got ${v}`);
+}
+
+/** Validates everything that can be checked without loading the model. */
+export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
+  const split = o.split ?? 'test';
+  if (!EVAL_SPLITS.includes(split)) throw new EvalOptionsError(`--split must be one of ${EVAL_SPLITS.join(', ')}, got ${split}`);
+  for (const [name, v] of [
+    ['--max-instances', o.maxInstances],
+    ['--batch-size', o.batchSize],
+    ['--max-new-tokens', o.maxNewTokens],
+    ['--max-source-length', o.maxSourceLength],
+    ['--instances-per-task', o.instancesPerTask],
+    ['--threads', o.threads],
+  ] as const) {
+    checkPositive(name, v);
+  }
+  checkDataSpec(o.data ?? 'builtin');
+  if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
+  if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
+    throw new EvalOptionsError(`--adapter ${o.adapter} is not a folder (give an HF PEFT adapter folder: adapter_config.json + adapter_model.safetensors)`);
+  }
+  if (o.out !== undefined && existsSync(o.out) && !o.overwrite && readdirSync(o.out).some((f) => f === 'predictions.jsonl' || f === 'metrics.json')) {
+    throw new EvalOptionsError(`--out ${o.out} already holds an evaluation (predictions.jsonl / metrics.json); choose another folder or pass --overwrite`);
+  }
+  await checkModelSpec(o.model ?? 'builtin:tiny');
+}
+
+/** Live progress on a terminal, a line per 10% otherwise. */
+function progressPrinter(stream: { write(s: string): unknown; isTTY?: boolean }, started: number) {
+  let lastDecile = -1;
+  return (done: number, total: number) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
+    const line = `generating ${done}/${total}  ${(done / Math.max(elapsed, 1e-9)).toFixed(1)} inst/s  ${formatDuration(elapsed)} elapsed  ETA ${formatDuration(eta)}`;
+    if (stream.isTTY) {
+      stream.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
+    } else {
+      const decile = Math.floor((10 * done) / total);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        stream.write(line + '\n');
+      }
+    }
+  };
+}
+
+export async function runEvaluation(o: EvalRunOptions): Promise<SuperNIEvalResult> {
+  await checkEvalOptions(o);
+  const split = o.split ?? 'test';
+  const data = o.data ?? 'builtin';
+  const modelSpec = o.model ?? 'builtin:tiny';
+  const out = o.out ?? path.join('runs', `${timestamp(new Date())}-eval-${split}`);
+  const say = o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
+  const addon = native();
+  if (o.threads !== undefined) addon.setNumThreads(o.threads);
+
+  say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
+  const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
+  if (o.adapter !== undefined) {
+    const adapter = await loadLoraAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
+    say(`  LoRA adapter: r=${adapter.options.r}, alpha ${adapter.options.alpha}, ${adapter.targetedModules.length} modules`);
+  }
+  const started = Date.now();
+  const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {
+    data,
+    split,
+    splitDir: o.splitDir,
+    tasks: o.tasks,
+    maxInstances: o.maxInstances,
+    batchSize: o.batchSize,
+    maxNewTokens: o.maxNewTokens,
+    maxSourceLength: o.maxSourceLength,
+    seed: o.seed,
+    instancesPerTask: o.instancesPerTask,
+    out,
+    metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },
+    onProgress: o.quiet ? undefined : progressPrinter(o.progressStream ?? process.stderr, started),
+  });
+  for (const note of result.notes) say(`  note: ${note}`);
+  if (!o.quiet) {
+    const print = o.log ?? ((line: string) => process.stdout.write(line + '\n'));
+    for (const line of formatScoreTable(result.overall, result.perCategory)) print(line);
+    print(`${result.instances} instances, ${Object.keys(result.perTask).length} tasks, ${formatDuration((Date.now() - started) / 1000)}; written ${result.files!.predictions} and ${result.files!.metrics}`);
+  }
+  return result;
+}

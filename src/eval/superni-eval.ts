@@ -1,0 +1,187 @@
+// SuperNI evaluation (STUDY.md "SuperNI protocol"): build the evaluation instances of a split, prompt them
+// exactly as in training, generate greedily (128 new tokens), score with the official metrics, and write
+// predictions.jsonl + metrics.json. The CLI (`peft-native eval`) and the training loop both call this.
+//
+// Splits:
+//   test | dev      the tasks of <splitDir>/<split>_tasks.txt (every task of the folder without a split
+//                   folder), first maxInstances (100) instances of each in file order;
+//   memorization    the training tasks (<splitDir>/train_tasks.txt, or every task), their held-out
+//                   instances: the second half of the seeded shuffle of the first 2 x instancesPerTask,
+//                   with the same seed and instancesPerTask as training (src/data/superni/splits.ts).
+import path from 'node:path';
+import type { NativeModel } from '../native/binding.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+import { parseDataSpec } from '../data/sources.js';
+import { buildSuperNIPromptDetailed, type PromptOptions } from '../data/superni/prompt.js';
+import { readSuperNITask, type SuperNIInstance, type SuperNITask } from '../data/superni/task.js';
+import { resolveSplitTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
+import { builtinTasks } from '../builtin/index.js';
+import { writeJsonAtomically, writeTextAtomically } from '../models/save.js';
+import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
+import { generateTexts } from './generate.js';
+
+export const EVAL_SPLITS = ['test', 'dev', 'memorization'] as const;
+export type EvalSplit = (typeof EVAL_SPLITS)[number];
+
+export const PREDICTIONS_FILE = 'predictions.jsonl';
+export const EVAL_METRICS_FILE = 'metrics.json';
+
+export interface SuperNIEvalOptions {
+  /** superni:<dir>, a task .json file, or builtin. */
+  data: string;
+  split: EvalSplit;
+  /** A split folder (<split>_tasks.txt / train_tasks.txt) or, for superni:<dir>, a task list file. */
+  splitDir?: string;
+  /** Only these tasks (names as in the folder); each must be part of the split. */
+  tasks?: string[];
+  /** Instances per task at most (default 100). */
+  maxInstances?: number;
+  /** Memorization: the training selection's seed and instances per task (defaults 42 and 100, as train). */
+  seed?: number;
+  instancesPerTask?: number;
+  /** Prompt tokens kept, BOS included (default 1024). */
+  maxSourceLength?: number;
+  maxNewTokens?: number;
+  batchSize?: number;
+  /** Demonstrations in the prompt (default 0: definition only, the study's setting). */
+  posExamples?: number;
+  negExamples?: number;
+  addExplanation?: boolean;
+  addTaskName?: boolean;
+  /** Folder for predictions.jsonl and metrics.json (nothing written when absent). */
+  out?: string;
+  /** Written into metrics.json as is (model, adapter, step, ...). */
+  metadata?: Record<string, unknown>;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface EvalInstance {
+  id: string;
+  task: string;
+  category: string | null;
+  prompt: string;
+  references: string[];
+}
+
+export interface Prediction extends EvalInstance {
+  prediction: string;
+  scores: InstanceScores;
+}
+
+export interface SuperNIEvalResult {
+  split: EvalSplit;
+  instances: number;
+  overall: MeanScores;
+  perTask: Record<string, MeanScores>;
+  perCategory: Record<string, MeanScores>;
+  predictions: Prediction[];
+  /** Prompts cut to maxSourceLength, rows that hit maxNewTokens, ... */
+  notes: string[];
+  files?: { predictions: string; metrics: string };
+}
+
+async function readEvalTasks(options: SuperNIEvalOptions): Promise<SuperNITask[]> {
+  const spec = parseDataSpec(options.data);
+  if (options.splitDir !== undefined && spec.kind !== 'superni') throw new Error('--split-dir applies to superni:<dir> data only');
+  let tasks: SuperNITask[];
+  if (spec.kind === 'builtin') tasks = builtinTasks();
+  else if (spec.kind === 'file') tasks = [await readSuperNITask(spec.file)];
+  else {
+    const listSplit = options.split === 'memorization' ? 'train' : options.split;
+    const entries = await resolveSplitTasks(spec.dir, options.splitDir, listSplit);
+    const wanted = options.tasks === undefined ? entries : entries.filter((e) => options.tasks!.includes(e.name));
+    tasks = await Promise.all(wanted.map((e) => readSuperNITask(e.file)));
+  }
+  if (options.tasks !== undefined) {
+    const names = new Set(tasks.map((t) => t.name));
+    const unknown = options.tasks.filter((t) => !names.has(t));
+    if (unknown.length > 0) throw new Error(`--tasks names ${unknown.length} task(s) that are not in the ${options.split} split of ${options.data}: ${unknown.slice(0, 5).join(', ')}`);
+    tasks = tasks.filter((t) => options.tasks!.includes(t.name));
+  }
+  if (tasks.length === 0) throw new Error(`no tasks to evaluate in ${options.data} (${options.split})`);
+  return tasks;
+}
+
+function splitInstances(task: SuperNITask, options: SuperNIEvalOptions, maxInstances: number): SuperNIInstance[] {
+  if (options.split !== 'memorization') return selectEvalInstances(task.instances, maxInstances);
+  const held = selectTrainingInstances(task.instances, { seed: options.seed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 }).memorization;
+  return held.slice(0, maxInstances);
+}
+
+/** The evaluation instances of a split with their prompts (training's prompt format and example fitting). */
+export async function buildEvalInstances(tokenizer: TextTokenizer, options: SuperNIEvalOptions): Promise<EvalInstance[]> {
+  if (!EVAL_SPLITS.includes(options.split)) throw new Error(`split must be one of ${EVAL_SPLITS.join(', ')}, got ${JSON.stringify(options.split)}`);
+  const maxInstances = options.maxInstances ?? 100;
+  if (!Number.isInteger(maxInstances) || maxInstances <= 0) throw new Error(`maxInstances must be a positive integer, got ${maxInstances}`);
+  const maxSourceLength = options.maxSourceLength ?? 1024;
+  const bosCount = (tokenizer as { addBos?: unknown }).addBos === true ? 1 : 0;
+  const promptOptions: PromptOptions = {
+    posExamples: options.posExamples ?? 0,
+    negExamples: options.negExamples ?? 0,
+    addExplanation: options.addExplanation ?? false,
+    addTaskName: options.addTaskName ?? false,
+    fits: async (text) => (await tokenizer.encode(text)).length + bosCount <= maxSourceLength,
+  };
+  const instances: EvalInstance[] = [];
+  for (const task of await readEvalTasks(options)) {
+    const category = taskCategory(task);
+    for (const inst of splitInstances(task, options, maxInstances)) {
+      const { prompt } = await buildSuperNIPromptDetailed(task, inst.input, promptOptions);
+      instances.push({ id: inst.id, task: task.name, category, prompt, references: inst.output });
+    }
+  }
+  if (instances.length === 0) throw new Error(`the ${options.split} split of ${options.data} has no instances to evaluate`);
+  return instances;
+}
+
+/** Runs the whole evaluation (see the file comment). */
+export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokenizer, options: SuperNIEvalOptions): Promise<SuperNIEvalResult> {
+  const instances = await buildEvalInstances(tokenizer, options);
+  const maxNewTokens = options.maxNewTokens ?? 128;
+  const generations = await generateTexts(
+    model,
+    tokenizer,
+    instances.map((i) => i.prompt),
+    { maxNewTokens, batchSize: options.batchSize ?? 16, maxPromptTokens: options.maxSourceLength ?? 1024, onProgress: options.onProgress },
+  );
+  const predictions: Prediction[] = instances.map((inst, i) => {
+    const prediction = generations[i]!.text;
+    return { ...inst, prediction, scores: scoreInstance(prediction, inst.references) };
+  });
+  const aggregate = aggregateScores(predictions.map((p) => ({ task: p.task, category: p.category, scores: p.scores })));
+
+  const notes: string[] = [];
+  const truncated = generations.filter((g) => g.promptTruncated).length;
+  if (truncated > 0) notes.push(`${truncated} prompt(s) cut to their first ${options.maxSourceLength ?? 1024} tokens (maxSourceLength)`);
+  const unfinished = generations.filter((g) => !g.stoppedAtEos).length;
+  if (unfinished > 0) notes.push(`${unfinished} prediction(s) stopped at ${maxNewTokens} new tokens without an EOS`);
+
+  const result: SuperNIEvalResult = { split: options.split, instances: predictions.length, ...aggregate, predictions, notes };
+  if (options.out !== undefined) {
+    const predictionsFile = path.resolve(options.out, PREDICTIONS_FILE);
+    const metricsFile = path.resolve(options.out, EVAL_METRICS_FILE);
+    const lines = predictions.map((p) =>
+      JSON.stringify({ id: p.id, task: p.task, category: p.category, prompt: p.prompt, prediction: p.prediction, references: p.references, scores: p.scores }),
+    );
+    await writeTextAtomically(predictionsFile, lines.join('\n') + '\n');
+    await writeJsonAtomically(metricsFile, {
+      split: options.split,
+      data: options.data,
+      instances: predictions.length,
+      overall: aggregate.overall,
+      perCategory: aggregate.perCategory,
+      perTask: aggregate.perTask,
+      notes,
+      settings: {
+        maxNewTokens,
+        maxSourceLength: options.maxSourceLength ?? 1024,
+        maxInstances: options.maxInstances ?? 100,
+        decoding: 'greedy',
+        ...(options.split === 'memorization' ? { seed: options.seed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 } : {}),
+      },
+      ...options.metadata,
+    });
+    result.files = { predictions: predictionsFile, metrics: metricsFile };
+  }
+  return result;
+}
