@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pn::RegisterModel(env, exports);
   pn::RegisterGenerate(env, exports);
   pn::RegisterTesting(env, exports);
+  pn::RegisterBench(env, exports);
   return exports;
 }
 

@@ -91,6 +91,17 @@ describe('evaluateSuperNI', () => {
     expect(metrics.split).toBe('memorization');
   });
 
+  it('loss option: teacher-forced loss over each first reference + EOS', async () => {
+    const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
+    const result = await evaluateSuperNI(model, tokenizer, { data: 'builtin', split: 'test', maxInstances: 1, maxNewTokens: 2, loss: true });
+    let targets = 0;
+    for (const p of result.predictions) targets += Math.min((await tokenizer.encode(p.references[0]!)).length + 1, 2);
+    expect(result.loss!.targetTokens).toBe(targets);
+    expect(result.loss!.perplexity).toBeCloseTo(Math.exp(result.loss!.meanLoss), 6);
+    // A random model is close to uniform over the vocabulary.
+    expect(Math.abs(result.loss!.meanLoss - Math.log(model.config().vocabSize))).toBeLessThan(0.5);
+  });
+
   it('test split on real task files: first instances in file order, --tasks filter, unknown task named', async () => {
     const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
     const name = 'task1146_country_capital';

@@ -22,8 +22,11 @@ struct Prompts {
 // (row b's prompt is its first lengths[b] tokens).
 Prompts PromptsFromJs(const Napi::Value& value) {
   BatchView batch = BatchFromJs(value);
-  if (batch.labels.defined()) throw UserError("prompts take no labels");
-  Prompts p{batch.inputIds, batch.attentionMask, batch.keepAlive};
+  const TokenBatch& t = batch.tokens;
+  if (t.labels.defined() || t.positionIds.defined() || t.sequenceIds.defined()) {
+    throw UserError("prompts take inputIds with attentionMask or lengths (no labels, positionIds or sequenceIds)");
+  }
+  Prompts p{t.inputIds, t.attentionMask, batch.keepAlive};
   Napi::Value lengths = value.As<Napi::Object>().Get("lengths");
   if (!lengths.IsUndefined()) {
     if (p.attentionMask.defined()) throw UserError("prompts: give attentionMask or lengths, not both");

@@ -144,21 +144,26 @@ Napi::Object ModelConfigToJs(Napi::Env env, const ModelConfig& c) {
 }
 
 BatchView BatchFromJs(const Napi::Value& value) {
-  if (!value.IsObject()) throw UserError("batch must be an object {inputIds, labels?, attentionMask?, batchSize, seqLen}");
+  if (!value.IsObject()) throw UserError("batch must be an object {inputIds, labels?, attentionMask?, positionIds?, sequenceIds?, batchSize, seqLen}");
   auto obj = value.As<Napi::Object>();
   const int64_t b = GetInt(obj, "batchSize", "batch");
   const int64_t t = GetInt(obj, "seqLen", "batch");
   if (b <= 0 || t <= 0) throw UserError("batch.batchSize and batch.seqLen must be positive");
   BatchView view;
-  view.inputIds = ViewInt32Array(obj.Get("inputIds"), {b, t}, "batch.inputIds");
-  view.keepAlive.push_back(obj.Get("inputIds"));
-  if (!obj.Get("labels").IsUndefined()) {
-    view.labels = ViewInt32Array(obj.Get("labels"), {b, t}, "batch.labels");
-    view.keepAlive.push_back(obj.Get("labels"));
-  }
-  if (!obj.Get("attentionMask").IsUndefined()) {
-    view.attentionMask = ViewInt32Array(obj.Get("attentionMask"), {b, t}, "batch.attentionMask");
-    view.keepAlive.push_back(obj.Get("attentionMask"));
+  // Each present field is viewed in place ([b, t] int32) and kept alive until the work is done.
+  auto field = [&](const char* key, bool required) -> torch::Tensor {
+    Napi::Value v = obj.Get(key);
+    if (v.IsUndefined() && !required) return torch::Tensor();
+    view.keepAlive.push_back(v);
+    return ViewInt32Array(v, {b, t}, std::string("batch.") + key);
+  };
+  view.tokens.inputIds = field("inputIds", true);
+  view.tokens.labels = field("labels", false);
+  view.tokens.attentionMask = field("attentionMask", false);
+  view.tokens.positionIds = field("positionIds", false);
+  view.tokens.sequenceIds = field("sequenceIds", false);
+  if (view.tokens.sequenceIds.defined() && !view.tokens.positionIds.defined()) {
+    throw UserError("batch.sequenceIds (packing) needs batch.positionIds that restart at 0 for each sequence");
   }
   return view;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/token_batch.h"
 
 namespace pn {
 
@@ -28,7 +29,7 @@ Napi::Object ModelConfigToJs(Napi::Env env, const ModelConfig& config);
 
 // A token batch viewed without copying; `keepAlive` lists the typed arrays the tensors point into.
 struct BatchView {
-  torch::Tensor inputIds, labels, attentionMask;  // labels/mask undefined when absent
+  TokenBatch tokens;
   std::vector<Napi::Value> keepAlive;
 };
 BatchView BatchFromJs(const Napi::Value& value);

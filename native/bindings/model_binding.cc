@@ -115,7 +115,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
         [model, batch, wantLogits] {
           std::lock_guard<std::mutex> lock(model->mutex());
           torch::NoGradGuard noGrad;
-          ForwardOutput out = model->Forward(batch.inputIds, batch.labels, batch.attentionMask, wantLogits, false);
+          ForwardOutput out = model->Forward(batch.tokens, wantLogits, false);
           ForwardValues r;
           r.lossSum = out.lossSum.item<double>();
           r.targetTokens = out.targetTokens;
@@ -129,14 +129,14 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
-    if (!batch.labels.defined()) throw UserError("backward(batch) needs batch.labels");
+    if (!batch.tokens.labels.defined()) throw UserError("backward(batch) needs batch.labels");
     auto model = model_;
     return AsyncTask<ForwardValues>::Start(
         info.Env(),
         [model, batch] {
           std::lock_guard<std::mutex> lock(model->mutex());
           for (auto& p : model->TrainableParameters()) p.mutable_grad() = torch::Tensor();
-          ForwardOutput out = model->Forward(batch.inputIds, batch.labels, batch.attentionMask, false, true);
+          ForwardOutput out = model->Forward(batch.tokens, false, true);
           if (out.targetTokens == 0) throw UserError("the batch has no target tokens (all labels are -100)");
           (out.lossSum / static_cast<double>(out.targetTokens)).backward();
           ForwardValues r;

@@ -75,7 +75,7 @@ Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
         info.Env(),
         [trainer, batch, normalizer] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          return trainer->Accumulate(batch.inputIds, batch.labels, batch.attentionMask, normalizer);
+          return trainer->Accumulate(batch.tokens, normalizer);
         },
         AccumulateToJs, batch.keepAlive);
   });
@@ -98,7 +98,7 @@ Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
-    if (!batch.labels.defined()) throw UserError("step(batch, lr) needs batch.labels");
+    if (!batch.tokens.labels.defined()) throw UserError("step(batch, lr) needs batch.labels");
     double lr = LearningRateArg(info, 1);
     auto trainer = trainer_;
     return AsyncTask<StepResult>::Start(
@@ -106,9 +106,9 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
         [trainer, batch, lr] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
           // Count this batch's target tokens first so the loss is their mean.
-          int64_t tokens = (batch.labels.narrow(1, 1, batch.labels.size(1) - 1) != -100).sum().item<int64_t>();
+          int64_t tokens = CountTargets(batch.tokens);
           if (tokens == 0) throw UserError("the batch has no target tokens (all labels are -100)");
-          trainer->Accumulate(batch.inputIds, batch.labels, batch.attentionMask, static_cast<double>(tokens));
+          trainer->Accumulate(batch.tokens, static_cast<double>(tokens));
           return trainer->Update(lr);
         },
         StepToJs, batch.keepAlive);

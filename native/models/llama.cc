@@ -162,14 +162,24 @@ void LlamaModel::LoadWeights(const std::vector<std::string>& files) {
   for (const auto& [name, where] : found) expected[name].copy_(where.first->View(name));
 }
 
-void LlamaModel::ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                                const torch::Tensor& attentionMask) const {
+void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
+  const torch::Tensor& inputIds = batch.inputIds;
   if (inputIds.dim() != 2) throw UserError("input ids must be [batch, seq]");
   if (inputIds.size(1) == 0) throw UserError("input ids are empty");
-  if (inputIds.size(1) > config_.maxPositionEmbeddings) {
+  if (batch.positionIds.defined()) {
+    const int64_t minPos = batch.positionIds.min().item<int64_t>();
+    const int64_t maxPos = batch.positionIds.max().item<int64_t>();
+    if (minPos < 0 || maxPos >= config_.maxPositionEmbeddings) {
+      throw UserError("position id " + std::to_string(minPos < 0 ? minPos : maxPos) + " is outside [0, max_position_embeddings " +
+                      std::to_string(config_.maxPositionEmbeddings) + ")");
+    }
+  } else if (inputIds.size(1) > config_.maxPositionEmbeddings) {
     // Positions beyond the trained range would compute silently wrong-looking results; refuse clearly.
     throw UserError("sequence length " + std::to_string(inputIds.size(1)) + " exceeds max_position_embeddings " +
                     std::to_string(config_.maxPositionEmbeddings));
+  }
+  if (batch.sequenceIds.defined() && batch.sequenceIds.min().item<int64_t>() < 0) {
+    throw UserError("sequence ids must be >= 0 (0 = padding)");
   }
   const int64_t minId = inputIds.min().item<int64_t>();
   const int64_t maxId = inputIds.max().item<int64_t>();
@@ -177,29 +187,37 @@ void LlamaModel::ValidateTokens(const torch::Tensor& inputIds, const torch::Tens
     throw UserError("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
                     std::to_string(config_.vocabSize) + ")");
   }
-  if (labels.defined()) {
+  if (batch.labels.defined()) {
+    const torch::Tensor& labels = batch.labels;
     auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
     if (bad.any().item<bool>()) {
       throw UserError("labels must be -100 or token ids in [0, " + std::to_string(config_.vocabSize) + ")");
     }
   }
-  if (attentionMask.defined()) {
-    if (((attentionMask != 0).logical_and(attentionMask != 1)).any().item<bool>()) {
+  if (batch.attentionMask.defined()) {
+    if (((batch.attentionMask != 0).logical_and(batch.attentionMask != 1)).any().item<bool>()) {
       throw UserError("attention mask values must be 0 or 1");
     }
   }
 }
 
 // Boolean [B, 1, T, T] (true = may attend), or undefined when plain causal attention suffices.
-torch::Tensor LlamaModel::AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const {
+torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch) const {
+  const int64_t seqLen = batch.inputIds.size(1);
   const bool window = config_.slidingWindow > 0 && seqLen > config_.slidingWindow;
-  const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
-  if (!window && !padded) return torch::Tensor();
+  const bool padded = batch.attentionMask.defined() && (batch.attentionMask == 0).any().item<bool>();
+  const bool packed = batch.sequenceIds.defined();
+  if (!window && !padded && !packed) return torch::Tensor();
   auto idx = torch::arange(seqLen, torch::kInt64);
   torch::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // [T(query), T(key)]
+  // Within one packed sequence, index distance equals position distance, so the window rule holds as is.
   if (window) allowed = allowed.logical_and(idx.unsqueeze(0) > idx.unsqueeze(1) - config_.slidingWindow);
   allowed = allowed.unsqueeze(0).unsqueeze(0);  // [1, 1, T, T]
-  if (padded) allowed = allowed.logical_and(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1));
+  if (padded) allowed = allowed.logical_and(batch.attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1));
+  if (packed) {
+    torch::Tensor seq = batch.sequenceIds.unsqueeze(1);  // [B, 1, T]
+    allowed = allowed.logical_and(seq.unsqueeze(-1) == seq.unsqueeze(-2));
+  }
   // A query that may see no key at all (left padding) attends uniformly, as HF's min-value masking does.
   torch::Tensor empty = allowed.logical_not().all(-1, /*keepdim=*/true);
   return allowed.logical_or(empty);
@@ -252,7 +270,9 @@ torch::Tensor LlamaModel::DecoderStack(const torch::Tensor& inputIds, const torc
 
 torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
                                        const torch::Tensor& mask, KvCache& cache) {
-  ValidateTokens(inputIds, torch::Tensor(), torch::Tensor());
+  TokenBatch tokens;
+  tokens.inputIds = inputIds;
+  ValidateTokens(tokens);
   if (positionIds.sizes() != inputIds.sizes()) throw UserError("position ids must have the shape of the input ids");
   auto [cos, sin] = RopeTablesAt(invFreq_, positionIds);
   return DecoderStack(inputIds, cos, sin, mask, /*training=*/false, &cache);
@@ -260,19 +280,21 @@ torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torc
 
 torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return torch::matmul(hidden, lmHead_.t()); }
 
-ForwardOutput LlamaModel::Forward(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                                  const torch::Tensor& attentionMask, bool wantLogits, bool training) {
-  ValidateTokens(inputIds, labels, attentionMask);
+ForwardOutput LlamaModel::Forward(const TokenBatch& batch, bool wantLogits, bool training) {
+  ValidateTokens(batch);
+  const torch::Tensor& inputIds = batch.inputIds;
+  const torch::Tensor& labels = batch.labels;
   const int64_t t = inputIds.size(1);
-  torch::Tensor mask = AttentionMask(attentionMask, t);
-  auto [cos, sin] = RopeTables(invFreq_, t, embedTokens_.device());
+  torch::Tensor mask = AttentionMask(batch);
+  auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds.to(embedTokens_.device()))
+                                                : RopeTables(invFreq_, t, embedTokens_.device());
 
   torch::Tensor h = DecoderStack(inputIds, cos, sin, mask, training, nullptr);
 
   ForwardOutput out;
   if (labels.defined() && t > 1) {
     // Predict token i+1 from position i; only the shifted positions with a label count.
-    torch::Tensor targets = labels.narrow(1, 1, t - 1).to(torch::kInt64).reshape({-1});
+    torch::Tensor targets = ShiftedTargets(batch);
     torch::Tensor keep = targets != -100;
     out.targetTokens = keep.sum().item<int64_t>();
     torch::Tensor hidden = h.narrow(1, 0, t - 1).reshape({-1, h.size(-1)});

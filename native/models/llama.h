@@ -12,6 +12,7 @@
 #include "models/config.h"
 #include "models/kv_cache.h"
 #include "models/linear.h"
+#include "models/token_batch.h"
 
 namespace pn {
 
@@ -52,9 +53,8 @@ class LlamaModel {
   // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
   void LoadWeights(const std::vector<std::string>& files);
 
-  // inputIds/labels/attentionMask: [B, T] int32 CPU tensors (labels, mask may be undefined).
-  ForwardOutput Forward(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask,
-                        bool wantLogits, bool training);
+  // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
+  ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
   // Incremental decoding (generation): runs inputIds [B, T] at positionIds [B, T] (int64) against the keys and
   // values in `cache` plus its own, and appends its own to the cache. `mask` is boolean [B, 1, T, cached + T]
@@ -81,8 +81,8 @@ class LlamaModel {
  private:
   void Register(const std::string& name, const torch::Tensor& tensor);
   std::vector<Linear*> AllLinears();
-  void ValidateTokens(const torch::Tensor& inputIds, const torch::Tensor& labels, const torch::Tensor& attentionMask) const;
-  torch::Tensor AttentionMask(const torch::Tensor& attentionMask, int64_t seqLen) const;
+  void ValidateTokens(const TokenBatch& batch) const;
+  torch::Tensor AttentionMask(const TokenBatch& batch) const;
   // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0);

@@ -33,9 +33,8 @@ std::pair<torch::Tensor, torch::Tensor> RopeTables(const torch::Tensor& invFreq,
   return {emb.cos(), emb.sin()};
 }
 
-std::pair<torch::Tensor, torch::Tensor> RopeTablesAt(const torch::Tensor& invFreq, const torch::Tensor& positionIds) {
-  // positions x inverse frequencies, one product per entry, as HF's float32 matmul of [hd/2, 1] x [1, T].
-  torch::Tensor freqs = positionIds.to(torch::kFloat32).unsqueeze(-1) * invFreq.to(positionIds.device());
+std::pair<torch::Tensor, torch::Tensor> RopeTablesAt(const torch::Tensor& invFreq, const torch::Tensor& positions) {
+  torch::Tensor freqs = positions.to(torch::kFloat32).unsqueeze(-1) * invFreq.to(positions.device());  // [B, T, D/2]
   torch::Tensor emb = torch::cat({freqs, freqs}, -1).unsqueeze(1);
   return {emb.cos(), emb.sin()};
 }

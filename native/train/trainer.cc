@@ -42,11 +42,10 @@ Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& option
   optimizer_ = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(options_.lr));
 }
 
-AccumulateResult Trainer::Accumulate(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                                     const torch::Tensor& attentionMask, double normalizer) {
+AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
   if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
-  if (!labels.defined()) throw UserError("training batches need labels");
-  ForwardOutput out = model_->Forward(inputIds, labels, attentionMask, /*wantLogits=*/false, /*training=*/true);
+  if (!batch.labels.defined()) throw UserError("training batches need labels");
+  ForwardOutput out = model_->Forward(batch, /*wantLogits=*/false, /*training=*/true);
   if (out.targetTokens > 0) (out.lossSum / normalizer).backward();
   AccumulateResult r;
   r.lossSum = out.lossSum.item<double>();

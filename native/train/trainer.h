@@ -38,8 +38,7 @@ class Trainer {
   Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options);
 
   // Adds d(lossSum / normalizer)/dθ into the gradients. Caller holds the model mutex.
-  AccumulateResult Accumulate(const torch::Tensor& inputIds, const torch::Tensor& labels,
-                              const torch::Tensor& attentionMask, double normalizer);
+  AccumulateResult Accumulate(const TokenBatch& batch, double normalizer);
   // Clips, steps AdamW at `lr`, zeroes gradients. Caller holds the model mutex.
   StepResult Update(double lr);
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { native } from '../../dist/native/binding.js';
 import { parseModelConfig } from '../../dist/models/config.js';
+import { peakRssBytes, timeTrainingSteps } from '../../dist/bench/worker.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -45,40 +46,21 @@ if (a.method === 'lora') {
 }
 const { trainable, total } = model.parameterCount();
 log(`method=${a.method} trainable=${trainable} total=${total} threads=${pn.info().threads} torch=${pn.info().torchVersion}`);
-const trainer = new pn.Trainer(model, { lr: Number(a.lr), weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0 });
 
 const batchSize = Number(a.batch);
 const seqLen = Number(a.seq);
-// Deterministic token ids (mulberry32), labels = inputs as in the HF script.
-let s = (Number(a.seed) + 1) >>> 0;
-const rand = () => {
-  s = (s + 0x6d2b79f5) >>> 0;
-  let t = s;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
-const inputIds = Int32Array.from({ length: batchSize * seqLen }, () => Math.floor(rand() * config.vocabSize));
-const batch = { inputIds, labels: inputIds, batchSize, seqLen };
-
-const times = [];
-const losses = [];
-const steps = Number(a.steps);
-const warmup = Number(a.warmup);
-for (let i = 0; i < warmup + steps; i++) {
-  const t0 = process.hrtime.bigint();
-  const r = await trainer.step(batch, Number(a.lr));
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  losses.push(r.loss);
-  if (i >= warmup) times.push(ms);
-  log(`step ${i}${i < warmup ? ' (warmup)' : ''}: ${ms.toFixed(1)} ms loss=${r.loss.toFixed(4)}`);
-}
+// The same timing loop as `peft-native bench` (random tokens from mulberry32, labels = inputs, as the HF script).
+const { stepTimesMs: times, losses } = await timeTrainingSteps(
+  model,
+  { batchSize, seqLen, steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method },
+  log,
+);
 const result = {
   tool: 'peft-native',
   method: a.method,
   stepTimesMs: times.map((t) => Math.round(t * 1000) / 1000),
   tokensPerStep: batchSize * seqLen,
-  peakRssMb: Math.round((process.resourceUsage().maxRSS / 1024) * 10) / 10,
+  peakRssMb: Math.round((peakRssBytes() / 2 ** 20) * 10) / 10,
   trainable,
   total,
   torch: pn.info().torchVersion,

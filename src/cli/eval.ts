@@ -22,6 +22,7 @@ export interface EvalFlags {
   seed?: number;
   instancesPerTask?: number;
   threads?: number;
+  loss?: boolean;
   out?: string;
   overwrite?: boolean;
   quiet?: boolean;
@@ -43,6 +44,7 @@ export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
     seed: f.seed,
     instancesPerTask: f.instancesPerTask,
     threads: f.threads,
+    loss: f.loss,
     out: f.out,
     overwrite: f.overwrite,
     quiet: f.quiet,
@@ -86,6 +88,7 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--seed <n>', "training's seed, for the memorization split's selection (default 42)", parseIntegerFlag(0, 'seed'))
     .option('--instances-per-task <n>', "training's instances per task, for the memorization split (default 100)", parseIntegerFlag(1, 'instances per task'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
+    .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
     .option('--overwrite', 'replace an evaluation already in --out')
     .option('--quiet', 'print nothing but errors')

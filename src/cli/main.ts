@@ -12,6 +12,7 @@ import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';
 import { infoCommand, packageVersion } from './info.js';
 import { trainCommand } from './train.js';
+import { benchCommand } from './bench.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -27,7 +28,7 @@ Start with:
   $ peft-native eval --help      # SuperNI evaluation (exact match, ROUGE-L) of a model or adapter
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), evalCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }

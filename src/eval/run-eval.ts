@@ -33,6 +33,8 @@ export interface EvalRunOptions {
   seed?: number;
   instancesPerTask?: number;
   threads?: number;
+  /** Also the loss / perplexity of the first references (teacher forcing). */
+  loss?: boolean;
   out?: string;
   overwrite?: boolean;
   quiet?: boolean;
@@ -122,6 +124,7 @@ export async function runEvaluation(o: EvalRunOptions): Promise<SuperNIEvalResul
     maxSourceLength: o.maxSourceLength,
     seed: o.seed,
     instancesPerTask: o.instancesPerTask,
+    loss: o.loss,
     out,
     metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },
     onProgress: o.quiet ? undefined : progressPrinter(o.progressStream ?? process.stderr, started),
@@ -130,6 +133,7 @@ export async function runEvaluation(o: EvalRunOptions): Promise<SuperNIEvalResul
   if (!o.quiet) {
     const print = o.log ?? ((line: string) => process.stdout.write(line + '\n'));
     for (const line of formatScoreTable(result.overall, result.perCategory)) print(line);
+    if (result.loss) print(`reference loss ${result.loss.meanLoss.toFixed(4)}, perplexity ${result.loss.perplexity.toFixed(2)} (${result.loss.targetTokens} target tokens)`);
     print(`${result.instances} instances, ${Object.keys(result.perTask).length} tasks, ${formatDuration((Date.now() - started) / 1000)}; written ${result.files!.predictions} and ${result.files!.metrics}`);
   }
   return result;

@@ -19,6 +19,9 @@ import { builtinTasks } from '../builtin/index.js';
 import { writeJsonAtomically, writeTextAtomically } from '../models/save.js';
 import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
 import { generateTexts } from './generate.js';
+import { evaluateLoss, type LossEvaluation } from './loss.js';
+import { encodeTokens } from '../data/encode.js';
+import type { TrainingExample } from '../data/types.js';
 
 export const EVAL_SPLITS = ['test', 'dev', 'memorization'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -48,6 +51,8 @@ export interface SuperNIEvalOptions {
   negExamples?: number;
   addExplanation?: boolean;
   addTaskName?: boolean;
+  /** Also the loss / perplexity of each instance's first reference given its prompt (teacher forcing). */
+  loss?: boolean;
   /** Folder for predictions.jsonl and metrics.json (nothing written when absent). */
   out?: string;
   /** Written into metrics.json as is (model, adapter, step, ...). */
@@ -75,6 +80,8 @@ export interface SuperNIEvalResult {
   perTask: Record<string, MeanScores>;
   perCategory: Record<string, MeanScores>;
   predictions: Prediction[];
+  /** With options.loss. */
+  loss?: LossEvaluation;
   /** Prompts cut to maxSourceLength, rows that hit maxNewTokens, ... */
   notes: string[];
   files?: { predictions: string; metrics: string };
@@ -157,6 +164,7 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
   if (unfinished > 0) notes.push(`${unfinished} prediction(s) stopped at ${maxNewTokens} new tokens without an EOS`);
 
   const result: SuperNIEvalResult = { split: options.split, instances: predictions.length, ...aggregate, predictions, notes };
+  if (options.loss) result.loss = await referenceLoss(model, tokenizer, instances, options);
   if (options.out !== undefined) {
     const predictionsFile = path.resolve(options.out, PREDICTIONS_FILE);
     const metricsFile = path.resolve(options.out, EVAL_METRICS_FILE);
@@ -172,6 +180,7 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
       perCategory: aggregate.perCategory,
       perTask: aggregate.perTask,
       notes,
+      ...(result.loss ? { loss: result.loss } : {}),
       settings: {
         maxNewTokens,
         maxSourceLength: options.maxSourceLength ?? 1024,
@@ -184,4 +193,16 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
     result.files = { predictions: predictionsFile, metrics: metricsFile };
   }
   return result;
+}
+
+/** Loss / perplexity of the first reference after each prompt, encoded exactly as training encodes it. */
+async function referenceLoss(model: NativeModel, tokenizer: TextTokenizer, instances: EvalInstance[], options: SuperNIEvalOptions): Promise<LossEvaluation> {
+  const limits = { maxSourceLength: options.maxSourceLength ?? 1024, maxTargetLength: options.maxNewTokens ?? 128, addBos: (tokenizer as { addBos?: unknown }).addBos === true };
+  const [promptIds, targetIds] = await Promise.all([tokenizer.encodeBatch(instances.map((i) => i.prompt)), tokenizer.encodeBatch(instances.map((i) => i.references[0]!))]);
+  const examples: TrainingExample[] = [];
+  for (const [i, inst] of instances.entries()) {
+    const { example } = encodeTokens(promptIds[i]!, targetIds[i]!, tokenizer, limits, { task: inst.task, id: inst.id });
+    if (example) examples.push(example);
+  }
+  return evaluateLoss(model, examples, { batchSize: options.batchSize ?? 16, padId: tokenizer.padId });
 }

@@ -58,6 +58,13 @@ export interface NativeBatch {
   labels?: Int32Array;
   /** 1 = real token, 0 = padding. Omitted = all real. */
   attentionMask?: Int32Array;
+  /** RoPE positions; omitted = 0..seqLen-1 in every row. Packed rows restart at 0 for each sequence. */
+  positionIds?: Int32Array;
+  /**
+   * Packing: the sequence of its row each token belongs to (1, 2, ...; 0 = padding). Tokens attend only
+   * within their sequence, and a sequence's first token is never a target. Needs positionIds.
+   */
+  sequenceIds?: Int32Array;
   batchSize: number;
   seqLen: number;
 }
@@ -230,6 +237,10 @@ export interface NativeAddon {
       'x' | 'weight' | 'loraA' | 'loraB' | 'bias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }
     >;
+  };
+  /** A measured peak for MFU: FLOP/s of square matrix products on the tensor thread. */
+  bench: {
+    matmulThroughput(options: { size: number; repeats: number; dtype?: 'float32' | 'bfloat16' }): Promise<{ seconds: number; flopsPerSecond: number }>;
   };
   /** Test hooks for the tensor bridge: prove batches cross without a copy. */
   bridge: {

@@ -1,0 +1,40 @@
+// Model FLOPs per trained token, counted from the parameters that take part in matrix products:
+//   forward            2 x M             (M: matmul weights a token passes through, adapters included)
+//   backward, inputs   2 x M             (gradients flow through frozen layers too)
+//   backward, weights  2 x Mt            (Mt: trainable matmul weights)
+//   attention          12 x L x T x d    (scores and values, forward + backward; PaLM's convention,
+//                                        T = sequence length, d = heads x head dim, causal halving ignored)
+// Full finetuning gives PaLM's 6M + 12LTd; LoRA gives 4M + 2 x (LoRA weights) + 12LTd. Embedding lookups
+// are not products and are left out; a tied lm_head counts as the vocabulary projection it is.
+import type { NativeModelConfig } from '../native/binding.js';
+
+export interface ParameterInfo {
+  name: string;
+  shape: number[];
+  trainable: boolean;
+}
+
+export interface FlopsPerToken {
+  total: number;
+  matmulParameters: number;
+  trainableMatmulParameters: number;
+  attention: number;
+}
+
+const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number): FlopsPerToken {
+  let matmul = 0;
+  let trainableMatmul = 0;
+  for (const p of params) {
+    if (p.shape.length !== 2) continue;
+    const isEmbedding = p.name === 'model.embed_tokens.weight';
+    // The embedding matrix is a product only as the tied output projection.
+    const asProjection = !isEmbedding || config.tieWordEmbeddings;
+    if (!asProjection) continue;
+    matmul += numel(p.shape);
+    if (p.trainable) trainableMatmul += numel(p.shape);
+  }
+  const attention = 12 * config.numHiddenLayers * seqLen * config.numAttentionHeads * config.headDim;
+  return { total: 4 * matmul + 2 * trainableMatmul + attention, matmulParameters: matmul, trainableMatmulParameters: trainableMatmul, attention };
+}

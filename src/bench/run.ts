@@ -1,0 +1,141 @@
+// `peft-native bench`: every method in its own fresh process (worker-main.ts), one after another, then
+// a table, bench.json and bench.svg. MFU is against a peak FLOP/s that is either named (--peak-tflops)
+// or measured here with a float32 GEMM on the same libtorch and thread count.
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { native } from '../native/binding.js';
+import { parseBenchMethods, type BenchMethod } from './method-spec.js';
+import { benchChartSvg } from './svg-chart.js';
+import type { BenchWorkerJob, BenchWorkerResult } from './worker.js';
+
+export interface BenchOptions {
+  model: string;
+  methods: string;
+  batchSize: number;
+  seqLen: number;
+  steps: number;
+  warmup: number;
+  threads: number | null;
+  seed: number;
+  lr: number;
+  /** Named peak in TFLOP/s; measured when absent. */
+  peakTflops: number | null;
+  out: string;
+  log: (line: string) => void;
+}
+
+export interface BenchPeak {
+  flopsPerSecond: number;
+  source: string;
+}
+
+export interface BenchReport {
+  model: string;
+  batchSize: number;
+  seqLen: number;
+  steps: number;
+  warmup: number;
+  threads: number;
+  torchVersion: string;
+  device: string;
+  peak: BenchPeak;
+  results: Array<BenchWorkerResult & { mfu: number }>;
+  createdAt: string;
+}
+
+/** dist/bench/worker-main.js of this package (also when the caller runs from the TypeScript sources). */
+function workerScript(): string {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return path.join(root, 'dist', 'bench', 'worker-main.js');
+}
+
+function runWorker(job: BenchWorkerJob, log: (line: string) => void): Promise<BenchWorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [workerScript(), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderrTail = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString();
+      stderrTail = (stderrTail + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) log(`  ${line}`);
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const last = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && last.startsWith('{')) return resolve(JSON.parse(last) as BenchWorkerResult);
+      const reason = stderrTail.trim().split('\n').filter((l) => l.startsWith('error:')).pop() ?? stderrTail.trim().split('\n').pop() ?? '';
+      reject(new Error(`bench of ${job.method.label} failed (exit ${code}): ${reason.replace(/^error: /, '')}`));
+    });
+  });
+}
+
+async function measurePeak(log: (line: string) => void): Promise<BenchPeak> {
+  const size = 2048;
+  const t = await native().bench.matmulThroughput({ size, repeats: 8, dtype: 'float32' });
+  log(`peak: float32 GEMM ${size}x${size} reaches ${(t.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s here`);
+  return { flopsPerSecond: t.flopsPerSecond, source: `measured: float32 GEMM ${size}^3, libtorch, ${native().info().threads} threads` };
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  await writeFile(tmp, text);
+  await rename(tmp, file);
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const methods: BenchMethod[] = parseBenchMethods(o.methods);
+  const addon = native();
+  if (o.threads !== null) addon.setNumThreads(o.threads);
+  const info = addon.info();
+  const peak: BenchPeak = o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.log);
+
+  const results: BenchReport['results'] = [];
+  for (const method of methods) {
+    o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
+    const r = await runWorker(
+      { model: o.model, method, batchSize: o.batchSize, seqLen: o.seqLen, steps: o.steps, warmup: o.warmup, threads: o.threads ?? info.threads, seed: o.seed, lr: o.lr },
+      o.log,
+    );
+    results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });
+  }
+
+  const report: BenchReport = {
+    model: o.model,
+    batchSize: o.batchSize,
+    seqLen: o.seqLen,
+    steps: o.steps,
+    warmup: o.warmup,
+    threads: o.threads ?? info.threads,
+    torchVersion: info.torchVersion,
+    device: 'cpu',
+    peak,
+    results,
+    createdAt: new Date().toISOString(),
+  };
+  await mkdir(o.out, { recursive: true });
+  await writeAtomically(path.join(o.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${report.threads} threads, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
+  const svg = benchChartSvg('peft-native bench', subtitle, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: r.peakRssBytes })));
+  await writeAtomically(path.join(o.out, 'bench.svg'), svg);
+  return report;
+}
+
+/** The terminal table of a report. */
+export function formatBenchTable(report: BenchReport): string {
+  const header = ['method', 'step ms (p10-p90)', 'tokens/s', 'peak RSS', 'trainable', 'GFLOP/token', 'MFU'];
+  const rows = report.results.map((r) => [
+    r.label,
+    `${r.time.medianMs.toFixed(1)} (${r.time.p10Ms.toFixed(1)}-${r.time.p90Ms.toFixed(1)})`,
+    r.tokensPerSec.toFixed(1),
+    `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    r.trainableParameters.toLocaleString('en-US'),
+    (r.flopsPerToken / 1e9).toFixed(3),
+    `${(100 * r.mfu).toFixed(1)}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), `MFU against ${report.peak.source}`].join('\n');
+}

@@ -1,0 +1,118 @@
+// One benchmarked method: load the model, attach the method, time `warmup + steps` optimizer steps on a
+// fixed random batch. `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
+// memory it reports is that method's alone.
+import { native, type NativeModel } from '../native/binding.js';
+import { loadModel } from '../models/load.js';
+import { applyBenchMethod } from './apply-method.js';
+import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
+import type { BenchMethod } from './method-spec.js';
+import { summarizeTimes, type TimeSummary } from './stats.js';
+
+export interface BenchWorkerJob {
+  model: string;
+  method: BenchMethod;
+  batchSize: number;
+  seqLen: number;
+  steps: number;
+  warmup: number;
+  threads: number | null;
+  seed: number;
+  lr: number;
+}
+
+export interface BenchWorkerResult {
+  label: string;
+  stepTimesMs: number[];
+  time: TimeSummary;
+  tokensPerStep: number;
+  tokensPerSec: number;
+  peakRssBytes: number;
+  trainableParameters: number;
+  totalParameters: number;
+  flopsPerToken: number;
+  achievedFlopsPerSecond: number;
+  firstLoss: number;
+  lastLoss: number;
+}
+
+/** Deterministic token ids in [0, vocab) (mulberry32), so every method trains on the same batch. */
+export function randomTokens(count: number, vocab: number, seed: number): Int32Array {
+  let s = (seed + 1) >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return Int32Array.from({ length: count }, () => Math.floor(next() * vocab));
+}
+
+export interface TimedSteps {
+  stepTimesMs: number[];
+  losses: number[];
+}
+
+/**
+ * `warmup + steps` optimizer steps of a model whose method is already attached, on one fixed random batch
+ * (labels = inputs); the warmup steps are not timed. Shared with scripts/bench/native-train-step.mjs.
+ */
+export async function timeTrainingSteps(
+  model: NativeModel,
+  o: { batchSize: number; seqLen: number; steps: number; warmup: number; seed: number; lr: number; label: string },
+  log: (line: string) => void,
+): Promise<TimedSteps> {
+  const addon = native();
+  const trainer = new addon.Trainer(model, { lr: o.lr, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0 });
+  const inputIds = randomTokens(o.batchSize * o.seqLen, model.config().vocabSize, o.seed);
+  const batch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
+  const stepTimesMs: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < o.warmup + o.steps; i++) {
+    const t0 = performance.now();
+    const r = await trainer.step(batch, o.lr);
+    const ms = performance.now() - t0;
+    losses.push(r.loss);
+    if (i >= o.warmup) stepTimesMs.push(ms);
+    log(`${o.label}: step ${i + 1}/${o.warmup + o.steps}${i < o.warmup ? ' (warmup)' : ''} ${ms.toFixed(1)} ms, loss ${r.loss.toFixed(4)}`);
+  }
+  return { stepTimesMs, losses };
+}
+
+/** Peak resident memory of this process so far (maxRSS is in kilobytes on Linux and macOS). */
+export function peakRssBytes(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => void): Promise<BenchWorkerResult> {
+  const addon = native();
+  if (job.threads !== null) addon.setNumThreads(job.threads);
+  addon.manualSeed(job.seed);
+  const { model, config } = await loadModel(job.model, { seed: job.seed });
+  applyBenchMethod(model, job.method, job.seed);
+  if (job.seqLen > config.maxPositionEmbeddings) {
+    throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);
+  }
+  const count = model.parameterCount();
+  const trainable = new Set(model.parameterNames({ trainableOnly: true }));
+  const params: ParameterInfo[] = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: trainable.has(name) }));
+  const flops = trainingFlopsPerToken(params, config, job.seqLen);
+  const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label }, log);
+  const time = summarizeTimes(stepTimesMs);
+  const tokensPerStep = job.batchSize * job.seqLen;
+  const tokensPerSec = tokensPerStep / (time.medianMs / 1000);
+  return {
+    label: job.method.label,
+    stepTimesMs,
+    time,
+    tokensPerStep,
+    tokensPerSec,
+    peakRssBytes: peakRssBytes(),
+    trainableParameters: count.trainable,
+    totalParameters: count.total,
+    flopsPerToken: flops.total,
+    achievedFlopsPerSecond: flops.total * tokensPerSec,
+    firstLoss: losses[0]!,
+    lastLoss: losses[losses.length - 1]!,
+  };
+}

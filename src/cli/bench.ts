@@ -1,0 +1,82 @@
+// `peft-native bench`: step time, tokens/s, peak memory, FLOPs and MFU of several methods on one model,
+// each method in its own process. Writes bench.json and bench.svg to --out and prints a table.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import path from 'node:path';
+import { builtinModelNames } from '../models/builtin.js';
+import { BenchMethodError, parseBenchMethods } from '../bench/method-spec.js';
+import { parseIntegerFlag, parseNumberFlag } from './train.js';
+
+interface BenchFlags {
+  model: string;
+  methods: string;
+  batchSize: number;
+  seqLen: number;
+  steps: number;
+  warmup: number;
+  threads?: number;
+  seed: number;
+  lr: number;
+  precision: string;
+  device: string;
+  peakTflops?: number;
+  out?: string;
+}
+
+function parseMethodsFlag(value: string): string {
+  try {
+    parseBenchMethods(value);
+  } catch (err) {
+    if (err instanceof BenchMethodError) throw new InvalidArgumentError(err.message + '.');
+    throw err;
+  }
+  return value;
+}
+
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('Benchmark training steps of several methods side by side (each in a fresh process): time, tokens/s, peak memory, MFU')
+    .option('--model <spec>', `built-in model (${builtinModelNames().join(', ')}) or an HF model folder`, 'small')
+    .option('--methods <list>', 'comma-separated methods: full, lora[:r=8][:alpha=16][:targets=q_proj+v_proj|all-linear]', parseMethodsFlag, 'full,lora:r=8,lora:r=64')
+    .option('--batch-size <n>', 'sequences per step', parseIntegerFlag(1, 'batch size'), 4)
+    .option('--seq-len <n>', 'tokens per sequence', parseIntegerFlag(2, 'sequence length'), 256)
+    .option('--steps <n>', 'timed steps per method', parseIntegerFlag(1, 'steps'), 10)
+    .option('--warmup <n>', 'untimed steps first', parseIntegerFlag(0, 'warmup'), 2)
+    .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
+    .option('--seed <n>', 'seed of weights and tokens', parseIntegerFlag(0, 'seed'), 0)
+    .option('--lr <x>', 'learning rate of the measured steps', parseNumberFlag('learning rate', (n) => n > 0, '> 0'), 1e-4)
+    .addOption(new Option('--precision <p>', 'training precision').choices(['fp32']).default('fp32'))
+    .addOption(new Option('--device <d>', 'device to train on').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: measured float32 GEMM here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
+    .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ peft-native bench --model small --methods full,lora:r=8,lora:r=64 --batch-size 4 --seq-len 256
+  $ peft-native bench --model 1b --methods full,lora:r=16:targets=all-linear --steps 20`,
+    )
+    .action(async (f: BenchFlags) => {
+      if (f.device === 'cuda') {
+        throw new Error('--device cuda: this build trains on CPU only (the CUDA path is not implemented yet); use --device cpu');
+      }
+      const { runBench, formatBenchTable } = await import('../bench/run.js');
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+      const out = path.resolve(f.out ?? path.join('bench-results', stamp));
+      const report = await runBench({
+        model: f.model,
+        methods: f.methods,
+        batchSize: f.batchSize,
+        seqLen: f.seqLen,
+        steps: f.steps,
+        warmup: f.warmup,
+        threads: f.threads ?? null,
+        seed: f.seed,
+        lr: f.lr,
+        peakTflops: f.peakTflops ?? null,
+        out,
+        log: (line) => process.stderr.write(line + '\n'),
+      });
+      process.stdout.write(formatBenchTable(report) + '\n');
+      process.stdout.write(`results: ${path.join(out, 'bench.json')}, chart: ${path.join(out, 'bench.svg')}\n`);
+    });
+}

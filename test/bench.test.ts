@@ -1,0 +1,133 @@
+// `peft-native bench`: the method list, the FLOP count (against a count written out from the model
+// shapes by hand), the chart, and one real run through the CLI with a fresh process per method.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseBenchMethods } from '../src/bench/method-spec.js';
+import { trainingFlopsPerToken, type ParameterInfo } from '../src/bench/flops.js';
+import { benchChartSvg } from '../src/bench/svg-chart.js';
+import { summarizeTimes } from '../src/bench/stats.js';
+import { builtinModelConfig } from '../src/models/builtin.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const built = existsSync(path.join(root, 'build/Release/peft_native.node'));
+
+describe('bench method list', () => {
+  it('parses names and options, labelled as written', () => {
+    expect(parseBenchMethods('full, lora:r=8,lora:r=64:targets=all-linear')).toEqual([
+      { label: 'full', name: 'full', params: {} },
+      { label: 'lora:r=8', name: 'lora', params: { r: '8' } },
+      { label: 'lora:r=64:targets=all-linear', name: 'lora', params: { r: '64', targets: 'all-linear' } },
+    ]);
+  });
+
+  it('names the bad entry', () => {
+    expect(() => parseBenchMethods('full,lorra')).toThrow(/unknown method "lorra"/);
+    expect(() => parseBenchMethods('lora:rank=8')).toThrow(/lora has no option "rank"/);
+    expect(() => parseBenchMethods('lora:r')).toThrow(/"r" is not key=value/);
+    expect(() => parseBenchMethods('full,full')).toThrow(/twice/);
+    expect(() => parseBenchMethods('full,,lora')).toThrow(/empty entry/);
+    expect(() => parseBenchMethods('full:r=2')).toThrow(/takes no options/);
+  });
+});
+
+describe('training FLOPs per token', () => {
+  // The built-in tiny shape, written out: hidden 256, 4 layers, 4 heads of 64, 2 KV heads, MLP 688, tied vocab 1024.
+  const config = builtinModelConfig('tiny', 1024);
+  const [d, L, kv, inter, vocab, T] = [256, 4, 2 * 64, 688, 1024, 128];
+  const perLayer = d * d /* q */ + 2 * d * kv /* k, v */ + d * d /* o */ + 3 * d * inter; /* gate, up, down */
+  const linear = L * perLayer + vocab * d; // tied lm_head
+  const attention = 12 * L * T * d;
+
+  function params(trainable: (name: string) => boolean, lora?: number): ParameterInfo[] {
+    const list: ParameterInfo[] = [{ name: 'model.embed_tokens.weight', shape: [vocab, d], trainable: trainable('model.embed_tokens.weight') }];
+    for (let l = 0; l < L; l++) {
+      const p = `model.layers.${l}`;
+      const mats: Array<[string, number, number]> = [
+        [`${p}.self_attn.q_proj`, d, d],
+        [`${p}.self_attn.k_proj`, kv, d],
+        [`${p}.self_attn.v_proj`, kv, d],
+        [`${p}.self_attn.o_proj`, d, d],
+        [`${p}.mlp.gate_proj`, inter, d],
+        [`${p}.mlp.up_proj`, inter, d],
+        [`${p}.mlp.down_proj`, d, inter],
+      ];
+      for (const [name, out, inp] of mats) {
+        list.push({ name: `${name}.weight`, shape: [out, inp], trainable: trainable(name) });
+        if (lora && (name.endsWith('q_proj') || name.endsWith('v_proj'))) {
+          list.push({ name: `${name}.lora_A.weight`, shape: [lora, inp], trainable: true }, { name: `${name}.lora_B.weight`, shape: [out, lora], trainable: true });
+        }
+      }
+      list.push({ name: `${p}.input_layernorm.weight`, shape: [d], trainable: trainable('norm') });
+    }
+    return list;
+  }
+
+  it('is 6N + 12LTd for full finetuning (PaLM)', () => {
+    const f = trainingFlopsPerToken(params(() => true), config, T);
+    expect(f.total).toBe(6 * linear + attention);
+  });
+
+  it('is 4N + 6 x LoRA weights + 12LTd for LoRA on q and v', () => {
+    const r = 8;
+    const loraWeights = L * (r * (d + d) + r * (d + kv));
+    const f = trainingFlopsPerToken(params(() => false, r), config, T);
+    expect(f.total).toBe(4 * (linear + loraWeights) + 2 * loraWeights + attention);
+  });
+});
+
+describe('bench helpers', () => {
+  it('summarizes step times with interpolated quantiles', () => {
+    const s = summarizeTimes([5, 1, 4, 2, 3]);
+    expect(s).toMatchObject({ medianMs: 3, minMs: 1, maxMs: 5, count: 5 });
+    expect(s.p10Ms).toBeCloseTo(1.4, 12);
+    expect(s.p90Ms).toBeCloseTo(4.6, 12);
+  });
+
+  it('draws one bar per method in each panel, with labels escaped', () => {
+    const svg = benchChartSvg('t', 's', [
+      { label: 'full', tokensPerSec: 100, peakMemoryBytes: 2 ** 30 },
+      { label: 'lora<r=8>', tokensPerSec: 150, peakMemoryBytes: 2 ** 29 },
+    ]);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.match(/<rect /g)!.length).toBe(1 + 2 * 2); // background + bars
+    expect(svg).toContain('lora&lt;r=8&gt;');
+    expect(svg).toContain('1024 MiB');
+    expect(svg).not.toContain('<r=8>');
+  });
+});
+
+describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
+  it('runs each method in its own process and writes the table, bench.json and bench.svg', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'dist/cli/main.js'), 'bench', '--model', 'tiny', '--methods', 'full,lora:r=4', '--steps', '2', '--warmup', '1',
+        '--batch-size', '2', '--seq-len', '32', '--threads', '1', '--peak-tflops', '1', '--out', out],
+      { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^method\s+step ms/m);
+    const report = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
+    expect(report.results.map((x: { label: string }) => x.label)).toEqual(['full', 'lora:r=4']);
+    const [full, lora] = report.results;
+    expect(lora.trainableParameters).toBeLessThan(full.trainableParameters);
+    expect(full.trainableParameters).toBe(full.totalParameters);
+    for (const x of report.results) {
+      expect(x.stepTimesMs).toHaveLength(2);
+      expect(x.tokensPerSec).toBeGreaterThan(0);
+      expect(x.peakRssBytes).toBeGreaterThan(50 * 2 ** 20);
+      expect(x.mfu).toBeCloseTo(x.achievedFlopsPerSecond / 1e12, 12);
+    }
+    expect(readFileSync(path.join(out, 'bench.svg'), 'utf8')).toContain('lora:r=4');
+  });
+
+  it('rejects a bad method list with a clear message', () => {
+    const cli = path.join(root, 'dist/cli/main.js');
+    const bad = spawnSync(process.execPath, [cli, 'bench', '--methods', 'full,lorra'], { cwd: root, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown method "lorra"/);
+  });
+});
