@@ -14,9 +14,10 @@ import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { builtinTasks } from '../src/builtin/index.js';
 import { loadLoraAdapter } from '../src/peft/load-adapter.js';
+import { sharedDataDir } from './helpers/shared-data.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, readExpected } from './helpers/fixtures.js';
 
-const sharedTasks = '/work/shared/data/superni/tasks';
+const sharedTasks = path.join(sharedDataDir(), 'superni', 'tasks');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'pn-eval-'));
 
 describe('generateTexts', () => {
