@@ -50,8 +50,12 @@ export {
 export { loadTokenizer } from './tokenizer/load.js';
 export type { TextTokenizer } from './tokenizer/types.js';
 export { builtinTokenizer, builtinTasks } from './builtin/index.js';
-export { loadTrainingData } from './data/sources.js';
+export { loadTrainingData, type TrainingDataOptions, type DataSelection } from './data/sources.js';
+export { prepareDataset, datasetCacheKey, type PreparedDataset } from './data/dataset.js';
 export { makeBatches } from './data/batching.js';
+export { collatePacked } from './data/packing.js';
+export { BatchSource, prefetch, type BatchSourceOptions } from './data/batch-source.js';
+export { DataError } from './data/errors.js';
 export type { TrainingExample, TrainingBatch, DataSummary } from './data/types.js';
 
 // Evaluation metrics (the official SuperNI exact match / ROUGE-L / ROUGE-1)

@@ -27,6 +27,7 @@ describe('encoding one example', () => {
     const out = encodeTokens([10, 11, 12], [20, 21], charTokenizer, limits({ addBos: true }), meta);
     expect(Array.from(out.example!.inputIds)).toEqual([1, 10, 11, 12, 20, 21, 2]);
     expect(Array.from(out.example!.labels)).toEqual([M, M, M, M, 20, 21, 2]);
+    expect(out.example!.sourceLength).toBe(4); // [BOS] 10 11 12
     expect(out.example!.task).toBe('t');
     expect(out.example!.id).toBe('i');
     expect([out.sourceTruncated, out.targetTruncated, out.totalTruncated]).toEqual([false, false, false]);
@@ -39,6 +40,7 @@ describe('encoding one example', () => {
     const out = encodeTokens([10, 11, 12, 13, 14], [20, 21, 22, 23], charTokenizer, limits({ maxSourceLength: 3, maxTargetLength: 3, addBos: true }), meta);
     expect(Array.from(out.example!.inputIds)).toEqual([1, 10, 11, 20, 21, 2]);
     expect(Array.from(out.example!.labels)).toEqual([M, M, M, 20, 21, 2]);
+    expect(out.example!.sourceLength).toBe(3); // the truncated source
     expect([out.sourceTruncated, out.targetTruncated, out.totalTruncated]).toEqual([true, true, false]);
     // Target plus EOS exactly at the limit is not truncated.
     expect(encodeTokens([10], [20, 21], charTokenizer, limits({ maxTargetLength: 3 }), meta).targetTruncated).toBe(false);

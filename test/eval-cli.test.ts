@@ -45,6 +45,20 @@ describe('peft-native eval', () => {
     expect(again.stderr).toMatch(/already holds an evaluation/);
   });
 
+  it('--run: model, data, selection and adapter of a training run', () => {
+    const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-eval-run-')), 'run');
+    const train = run(['train', '--model', 'builtin:tiny', '--data', 'builtin', '--steps', '1', '--batch-size', '2', '--instances-per-task', '3', '--threads', '2', '--out', runDir, '--quiet']);
+    expect(train.stderr).toBe('');
+    expect(train.code).toBe(0);
+    const out = path.join(runDir, 'eval-mem');
+    const r = run(['eval', '--run', runDir, '--split', 'memorization', '--max-instances', '1', '--max-new-tokens', '2', '--threads', '2', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/LoRA adapter: r=16/);
+    const selection = JSON.parse(readFileSync(path.join(runDir, 'run_config.json'), 'utf8')).data.selection;
+    const ids = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((p) => [p.task, p.id]);
+    expect(ids).toEqual(selection.tasks.train.map((t: string) => [t, selection.train[t].memorization[0]]));
+  });
+
   it('an adapter for another model is a usage error naming the mismatch', () => {
     const r = run(['eval', '--model', 'builtin:tiny', '--adapter', 'test/fixtures/models/llama/lora', '--max-instances', '1']);
     expect(r.code).toBe(2);

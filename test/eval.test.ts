@@ -70,7 +70,7 @@ describe('evaluateSuperNI', () => {
     expect(result.instances).toBe(2 * tasks.length);
     for (const task of tasks) {
       const mine = result.predictions.filter((p) => p.task === task.name);
-      expect(mine.map((p) => p.id)).toEqual(training.selection[task.name]!.memorization.slice(0, 2));
+      expect(mine.map((p) => p.id)).toEqual(training.selection.train[task.name]!.memorization.slice(0, 2));
       for (const p of mine) {
         const inst = task.instances.find((i) => i.id === p.id)!;
         expect(p.prompt).toBe(await buildSuperNIPrompt(task, inst.input));
@@ -90,6 +90,26 @@ describe('evaluateSuperNI', () => {
     expect(metrics.perCategory).toEqual(expected.perCategory);
     expect(metrics.perTask).toEqual(expected.perTask);
     expect(metrics.split).toBe('memorization');
+  });
+
+  it('dev split: the tasks training carves out (--dev-tasks, seed), or a recorded selection, give the same instances', async () => {
+    const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
+    const training = await loadTrainingData('builtin', tokenizer, { seed: 7, devTasks: 3, instancesPerTask: 4 });
+    const common = { data: 'builtin', maxInstances: 2, maxNewTokens: 1 };
+    const dev = await evaluateSuperNI(model, tokenizer, { ...common, split: 'dev', seed: 7, devTasks: 3 });
+    expect(Object.keys(dev.perTask).sort()).toEqual([...training.selection.tasks.dev].sort());
+    for (const task of training.selection.tasks.dev) {
+      expect(dev.predictions.filter((p) => p.task === task).map((p) => p.id)).toEqual(training.selection.dev[task]!.slice(0, 2));
+    }
+    const recorded = await evaluateSuperNI(model, tokenizer, { ...common, split: 'dev', selection: training.selection });
+    expect(recorded.predictions.map((p) => p.id)).toEqual(dev.predictions.map((p) => p.id));
+    // Memorization covers only the training tasks left after carving.
+    const mem = await evaluateSuperNI(model, tokenizer, { ...common, split: 'memorization', selection: training.selection });
+    expect(Object.keys(mem.perTask).sort()).toEqual([...training.selection.tasks.train].sort());
+    for (const task of training.selection.tasks.train) {
+      expect(mem.predictions.filter((p) => p.task === task).map((p) => p.id)).toEqual(training.selection.train[task]!.memorization.slice(0, 2));
+    }
+    await expect(evaluateSuperNI(model, tokenizer, { ...common, split: 'dev' })).rejects.toThrow(/--split dev needs --dev-tasks/);
   });
 
   it('loss option: teacher-forced loss over each first reference + EOS', async () => {

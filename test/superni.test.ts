@@ -9,9 +9,11 @@ import { listTaskFiles, readSplitList, resolveSplitTasks, selectEvalInstances, s
 import { mulberry32, shuffleInPlace } from '../src/data/seeded-random.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadTrainingData, parseDataSpec } from '../src/data/sources.js';
+import { carveTaskSplit } from '../src/data/superni/task-split.js';
+import { sharedDir } from './helpers/shared.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(repoRoot, '../shared');
+const shared = sharedDir;
 const superniDir = path.join(shared, 'data/superni');
 const tasksDir = path.join(superniDir, 'tasks');
 const gpt2Dir = path.join(shared, 'fixtures/hf/fake_gpt2');
@@ -247,11 +249,12 @@ describe('loadTrainingData on SuperNI sources', () => {
     expect(data.summary.notes).toEqual([]);
     expect(data.summary.tokens).toBe(data.examples.reduce((s, e) => s + e.inputIds.length, 0));
     const capital = await readSuperNITask(path.join(tasksDir, 'task1146_country_capital.json'));
-    const sel = data.selection['task1146_country_capital']!;
+    const sel = data.selection.train['task1146_country_capital']!;
     expect(sel.train).toHaveLength(100);
     const ex = data.examples.find((e) => e.id === sel.train[0])!;
     const inst = capital.instances.find((i) => i.id === ex.id)!;
     const firstTarget = ex.labels.findIndex((l) => l !== -100);
+    expect(ex.sourceLength).toBe(firstTarget); // source and target kept apart (encoder-decoder models)
     expect(tok.decode(ex.inputIds.subarray(0, firstTarget))).toBe(
       `Definition: In this task, you are given a country name and you need to return the capital city of the given country.\n\nNow complete the following example -\nInput: ${inst.input}.\nOutput: `,
     );
@@ -287,12 +290,67 @@ describe('loadTrainingData on SuperNI sources', () => {
     expect(data.summary.tasks).toBe(1);
     expect(data.examples).toHaveLength(10);
     await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir: path.join(superniDir, 'splits') })).rejects.toThrow(/names 744 of 756 tasks/);
-    expect(() => parseDataSpec('tulu:/x.jsonl')).toThrow(/Unknown data source prefix "tulu:".*"builtin".*"superni:<dir>"/);
+    expect(() => parseDataSpec('tulu:/x.jsonl')).toThrow(/Data source "tulu:\/x\.jsonl": \/x\.jsonl does not exist/);
+    expect(() => parseDataSpec('hf:/x')).toThrow(/Unknown data source prefix "hf:".*"builtin".*"superni:<dir>".*"tulu:<file\.jsonl>"/);
+    expect(() => parseDataSpec('x.jsonl')).toThrow(/write tulu:x\.jsonl/);
     expect(() => parseDataSpec(superniDir)).toThrow(/is a folder; write superni:/);
     expect(() => parseDataSpec('/no/such/task.json')).toThrow(/does not exist/);
     expect(() => parseDataSpec('nonsense')).toThrow(/Unknown data source "nonsense"/);
     await expect(loadTrainingData('builtin', tok, { maxSourceLength: 0 })).rejects.toThrow(/maxSourceLength must be a positive integer/);
     await expect(loadTrainingData('builtin', tok, { posExamples: -1 })).rejects.toThrow(/posExamples/);
+  });
+
+  it('carves seeded dev tasks and nested training subsets out of the training list', () => {
+    const names = Array.from({ length: 60 }, (_, i) => `task${String(i).padStart(3, '0')}`);
+    const a = carveTaskSplit(names, { seed: 1, devTasks: 10 });
+    expect(a.dev).toHaveLength(10);
+    expect(a.train).toHaveLength(50);
+    expect(new Set([...a.dev, ...a.train]).size).toBe(60); // a partition
+    // List order is kept in both parts.
+    expect(a.dev).toEqual([...a.dev].sort());
+    expect(a.train).toEqual([...a.train].sort());
+    // Reproducible from the seed, different for another seed.
+    expect(carveTaskSplit(names, { seed: 1, devTasks: 10 })).toEqual(a);
+    expect(carveTaskSplit(names, { seed: 2, devTasks: 10 }).dev).not.toEqual(a.dev);
+    // The dev tasks do not depend on N, and the subsets are nested (8 within 32 within all).
+    const n8 = carveTaskSplit(names, { seed: 1, devTasks: 10, trainTasks: 8 });
+    const n32 = carveTaskSplit(names, { seed: 1, devTasks: 10, trainTasks: 32 });
+    expect(n8.dev).toEqual(a.dev);
+    expect(n8.train).toHaveLength(8);
+    expect(n8.train.every((t) => n32.train.includes(t))).toBe(true);
+    expect(n32.train.every((t) => a.train.includes(t))).toBe(true);
+    expect(() => carveTaskSplit(names, { seed: 1, devTasks: 10, trainTasks: 51 })).toThrow(/10 dev task\(s\) \+ 51 training task\(s\) need more than the 60/);
+    expect(() => carveTaskSplit(names, { seed: 1, devTasks: 60 })).toThrow(/leaves none to train on/);
+    expect(() => carveTaskSplit(names, { seed: 1, devTasks: -1 })).toThrow(/devTasks must be a non-negative integer/);
+  });
+
+  it('records the chosen tasks and instances: train + memorization, dev and test first 100', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const splitDir = tmp();
+    const all = readdirSync(tasksDir).map((f) => f.replace(/\.json$/, '')).sort();
+    // 10 training tasks, 2 test tasks (the test list may name any task file of the folder).
+    writeFileSync(path.join(splitDir, 'train_tasks.txt'), all.slice(0, 10).join('\n') + '\n');
+    writeFileSync(path.join(splitDir, 'test_tasks.txt'), all.slice(10).join('\n') + '\n');
+    const data = await loadTrainingData(`superni:${superniDir}`, tok, { splitDir, devTasks: 3, trainTasks: 4, instancesPerTask: 5, seed: 7 });
+    const sel = data.selection;
+    expect(sel.seed).toBe(7);
+    expect(sel.tasks.dev).toEqual(carveTaskSplit(all.slice(0, 10), { seed: 7, devTasks: 3 }).dev);
+    expect(sel.tasks.train).toEqual(carveTaskSplit(all.slice(0, 10), { seed: 7, devTasks: 3, trainTasks: 4 }).train);
+    expect(sel.tasks.test).toEqual(all.slice(10));
+    expect(Object.keys(sel.train)).toEqual(sel.tasks.train);
+    expect(data.summary.tasks).toBe(4);
+    expect(data.examples).toHaveLength(20);
+    expect(new Set(data.examples.map((e) => e.task))).toEqual(new Set(sel.tasks.train));
+    for (const name of [...sel.tasks.dev, ...sel.tasks.test]) {
+      const task = await readSuperNITask(path.join(tasksDir, `${name}.json`));
+      const ids = name in sel.dev ? sel.dev[name]! : sel.test[name]!;
+      expect(ids).toEqual(task.instances.slice(0, 100).map((i) => i.id));
+    }
+    // JSON-safe, as written into run_config.json.
+    expect(JSON.parse(JSON.stringify(sel))).toEqual(sel);
+    // A test list naming a task without a file is an error naming the list.
+    writeFileSync(path.join(splitDir, 'test_tasks.txt'), 'task_missing\n');
+    await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 5 })).rejects.toThrow(/test_tasks\.txt names 1 of 1 tasks that have no file/);
   });
 
   it('reads a task folder without a tasks/ subfolder, and a task file with NaN', async () => {

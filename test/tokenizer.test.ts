@@ -7,9 +7,10 @@ import { loadTokenizer, fromTokenizerJson } from '../src/tokenizer/load.js';
 import { HfTokenizer } from '../src/tokenizer/hf-tokenizer.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
+import { sharedDir } from './helpers/shared.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = path.resolve(repoRoot, '../shared');
+const shared = sharedDir;
 const gpt2Dir = path.join(shared, 'fixtures/hf/fake_gpt2');
 const tasksDir = path.join(shared, 'data/superni/tasks');
 

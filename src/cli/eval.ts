@@ -8,10 +8,11 @@ import type { SuperNIEvalResult } from '../eval/superni-eval.js';
 import { parseIntegerFlag } from './train.js';
 
 export interface EvalFlags {
-  model: string;
+  run?: string;
+  model?: string;
   adapter?: string;
   ignoreBaseName?: boolean;
-  data: string;
+  data?: string;
   splitDir?: string;
   split: EvalSplit;
   tasks?: string;
@@ -21,6 +22,8 @@ export interface EvalFlags {
   maxSourceLength?: number;
   seed?: number;
   instancesPerTask?: number;
+  devTasks?: number;
+  trainTasks?: number;
   threads?: number;
   loss?: boolean;
   out?: string;
@@ -30,6 +33,7 @@ export interface EvalFlags {
 
 export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
   return {
+    run: f.run,
     model: f.model,
     adapter: f.adapter,
     ignoreBaseName: f.ignoreBaseName,
@@ -43,6 +47,8 @@ export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
     maxSourceLength: f.maxSourceLength,
     seed: f.seed,
     instancesPerTask: f.instancesPerTask,
+    devTasks: f.devTasks,
+    trainTasks: f.trainTasks,
     threads: f.threads,
     loss: f.loss,
     out: f.out,
@@ -57,15 +63,16 @@ Examples:
   $ peft-native eval --model ./Llama-3.2-1B --adapter runs/llama-r64 \\
       --data superni:./natural-instructions --split-dir ./natural-instructions/splits/default --split test
 
-  # Held-out instances of the training tasks (same --seed / --instances-per-task as training)
-  $ peft-native eval --model ./Llama-3.2-1B --adapter runs/llama-r64 --data superni:./ni --split memorization
+  # Held-out instances of the training tasks of a run (model, data, seed, selection, adapter from its folder)
+  $ peft-native eval --run runs/llama-r64 --split memorization
 
   # A quick look: two tasks, 10 instances each
   $ peft-native eval --model ./Qwen2.5-0.5B --data superni:./ni --tasks task1146_country_capital,task1321_country_continent --max-instances 10
 
-Splits: test / dev use <split-dir>/<split>_tasks.txt (every task in the folder without --split-dir) and the
-  first --max-instances instances of each task; memorization uses train_tasks.txt and the held-out half of
-  training's seeded selection.
+Splits, chosen as training chooses them: test = <split-dir>/test_tasks.txt (every task in the folder without
+  --split-dir), dev = the --dev-tasks tasks carved out of the training tasks with --seed, both with the first
+  --max-instances instances of each task; memorization = the training tasks' held-out half of the seeded
+  instance selection. With --run the tasks and instance ids recorded by that training run are used.
 Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, references, scores) and
   metrics.json (overall, per category, per task: exact match, ROUGE-L, ROUGE-1, x100, as the official
   SuperNI evaluation computes them).
@@ -74,11 +81,12 @@ Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, ref
 export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
   return new Command('eval')
     .description('Evaluate a model (optionally with a PEFT LoRA adapter) on SuperNI: greedy generation, exact match and ROUGE-L.')
-    .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
+    .option('--run <dir>', "a training run folder: model, data, seed, the recorded task/instance selection and its adapter come from it")
+    .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')}); default builtin:tiny`)
     .option('--adapter <dir>', 'HF PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)')
     .option('--ignore-base-name', "load the adapter although its base_model_name_or_path names another model")
-    .option('--data <spec>', 'evaluation data: superni:<dir>, a task .json file, or builtin', 'builtin')
-    .option('--split-dir <dir>', 'split folder with test_tasks.txt / dev_tasks.txt / train_tasks.txt (or a task list file)')
+    .option('--data <spec>', 'evaluation data: superni:<dir>, a task .json file, or builtin (default builtin)')
+    .option('--split-dir <dir>', 'split folder with train_tasks.txt and test_tasks.txt (or a training task list file)')
     .addOption(new Option('--split <split>', 'which instances').choices([...EVAL_SPLITS]).default('test'))
     .option('--tasks <list>', 'only these tasks (comma list)')
     .option('--max-instances <n>', 'instances per task at most (default 100)', parseIntegerFlag(1, 'max instances'))
@@ -87,6 +95,8 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--max-source-length <n>', 'prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
     .option('--seed <n>', "training's seed, for the memorization split's selection (default 42)", parseIntegerFlag(0, 'seed'))
     .option('--instances-per-task <n>', "training's instances per task, for the memorization split (default 100)", parseIntegerFlag(1, 'instances per task'))
+    .option('--dev-tasks <k>', "training's --dev-tasks: dev tasks carved (seeded) out of the training tasks; needed for --split dev", parseIntegerFlag(0, 'dev tasks'))
+    .option('--train-tasks <n>', "training's --train-tasks: the seeded training subset (memorization split)", parseIntegerFlag(1, 'train tasks'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')

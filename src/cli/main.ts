@@ -10,6 +10,8 @@ import { TrainOptionsError } from '../train/loop.js';
 import { AdapterError } from '../peft/load-adapter.js';
 import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';
+import { DataError } from '../data/errors.js';
+import { dataCommand } from './data.js';
 import { infoCommand, packageVersion } from './info.js';
 import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
@@ -26,9 +28,10 @@ Start with:
   $ peft-native train            # LoRA on the built-in tiny model and data (CPU, about 2 minutes)
   $ peft-native train --help     # every training flag, with examples
   $ peft-native eval --help      # SuperNI evaluation (exact match, ROUGE-L) of a model or adapter
+  $ peft-native data prepare --data superni:<dir> --model <dir>   # tokenize + cache, print counts
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), evalCommand(), benchCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), dataCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -54,7 +57,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json): usage errors.
-    if (err instanceof TrainOptionsError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
+    if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
       err instanceof EvalOptionsError || err instanceof AdapterError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;

@@ -5,6 +5,7 @@ import { builtinModelNames } from '../models/builtin.js';
 import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError, type LoraInit } from '../peft/lora.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
 import { TRAIN_METHODS, train, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
+import { addDataFlags, type DataFlags } from './data-flags.js';
 
 export function parseIntegerFlag(min: number, what: string) {
   return (value: string): number => {
@@ -38,9 +39,8 @@ function parseTargetsFlag(value: string): string {
 }
 
 /** The flags as commander parses them. */
-export interface TrainFlags {
+export interface TrainFlags extends DataFlags {
   model?: string;
-  data?: string;
   method?: TrainMethod;
   rank?: number;
   alpha?: number;
@@ -53,8 +53,9 @@ export interface TrainFlags {
   epochs?: number;
   batchSize?: number;
   gradAccum?: number;
-  maxLength?: number;
-  instancesPerTask?: number;
+  packing?: boolean;
+  packLength?: number;
+  groupByLength?: boolean;
   warmupRatio?: number;
   schedule?: ScheduleKind;
   weightDecay?: number;
@@ -90,6 +91,18 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('gradientAccumulation', f.gradAccum);
   set('maxLength', f.maxLength);
   set('instancesPerTask', f.instancesPerTask);
+  set('splitDir', f.splitDir);
+  set('devTasks', f.devTasks);
+  set('trainTasks', f.trainTasks);
+  set('posExamples', f.posExamples);
+  set('maxSourceLength', f.maxSourceLength);
+  set('maxTargetLength', f.maxTargetLength);
+  set('chatTemplate', f.chatTemplate);
+  set('packing', f.packing);
+  set('packLength', f.packLength);
+  set('groupByLength', f.groupByLength);
+  if (f.cache === false) o.cacheDir = null;
+  else set('cacheDir', f.cacheDir);
   set('warmupRatio', f.warmupRatio);
   set('schedule', f.schedule);
   set('weightDecay', f.weightDecay);
@@ -119,7 +132,8 @@ Examples:
 Models: an HF folder (config.json + model.safetensors or model.safetensors.index.json + tokenizer.json;
   model_type llama, mistral, qwen2 or qwen3), or a built-in preset: ${builtinModelNames().join(', ')}
   (builtin:<name>; random init with --seed).
-Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | <task>.json
+Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | tulu:<file.jsonl> | <task>.json
+  (tokenized once into .peft-native-cache/; \`peft-native data prepare|inspect\` shows what training will see)
 Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, loadable with
   peft.PeftModel.from_pretrained) or config.json + model.safetensors (full), run_config.json,
   metrics.jsonl (one JSON line per step), summary.json.
@@ -131,7 +145,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
   const cmd = new Command('train')
     .description('Finetune a Llama-family model with LoRA or full finetuning; writes an HF PEFT adapter or HF checkpoint.')
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
-    .option('--data <spec>', 'training data: builtin, superni:<dir>, or a task .json file', 'builtin')
+    .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', 'lora or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
     .option('--rank <r>', 'LoRA rank (default 8; tiny/small presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
     .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
@@ -149,7 +163,9 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--batch-size <n>', 'examples per batch (default 8; tiny preset: 16)', parseIntegerFlag(1, 'batch size'))
     .option('--grad-accum <n>', 'batches accumulated per optimizer step (default 2 for HF models, 1 for built-ins)', parseIntegerFlag(1, 'gradient accumulation'))
     .option('--max-length <n>', 'longest tokenized example in tokens (default: source 1024 + target 128; tiny: 256)', parseIntegerFlag(2, 'max length'))
-    .option('--instances-per-task <n>', 'SuperNI training instances per task (default 100)', parseIntegerFlag(1, 'instances per task'))
+    .option('--packing', 'pack several examples per row (positions restart per example; no attention across examples)')
+    .option('--pack-length <n>', 'tokens per packed row (default: the longest example)', parseIntegerFlag(2, 'pack length'))
+    .option('--group-by-length', 'batches of similar lengths, in random order (less padding; HF group_by_length)')
     .option('--warmup-ratio <x>', 'fraction of steps with linear warmup (default 0.03 LoRA, 0 full)', parseNumberFlag('warmup ratio', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
     .addOption(new Option('--schedule <kind>', 'LR schedule after warmup (default linear for LoRA, constant for full)').choices([...SCHEDULE_KINDS]))
     .option('--weight-decay <x>', 'AdamW weight decay, not on biases/norms (default 0.01 LoRA, 0 full)', parseNumberFlag('weight decay', (n) => n >= 0, '>= 0'))
@@ -160,7 +176,8 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--overwrite', 'allow an existing, non-empty --out folder')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
-    .option('--verbose', 'show stack traces on errors')
+    .option('--verbose', 'show stack traces on errors');
+  addDataFlags(cmd)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: TrainFlags) => {
       const controller = new AbortController();

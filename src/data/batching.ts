@@ -4,11 +4,15 @@
 // each (seed, epoch) gives one fixed order and different epochs give different orders; without it, the
 // examples' own order. Consecutive groups of batchSize form the batches; the last one may be smaller
 // unless `dropLast` (then `planBatches(...).leftOver` says how many examples were left out).
+// With `groupByLength` (HF Trainer's group_by_length, plus a shuffle of the batch order): the permutation is
+// cut into mega-batches of megaBatchSize x batchSize examples, each sorted by length (longest first, stable),
+// cut into batches, and the batches' order is shuffled with mulberry32(deriveSeed(seed, "batch-order",
+// epoch)); so batches hold similar lengths (little padding) while their order stays random.
 // Padding: on the right to the longest example of the batch; input ids = padId, labels = -100,
 // attention mask 0 on padding and 1 elsewhere. Tensors are row-major [batchSize, seqLen].
 import type { TrainingBatch, TrainingExample } from './types.js';
-import { IGNORE_INDEX } from './encode.js';
-import { deriveSeed, mulberry32, shuffledIndices } from './seeded-random.js';
+import { IGNORE_INDEX, countShiftedTargets } from './encode.js';
+import { deriveSeed, mulberry32, shuffleInPlace, shuffledIndices } from './seeded-random.js';
 
 export interface BatchOptions {
   batchSize: number;
@@ -18,6 +22,10 @@ export interface BatchOptions {
   shuffle: boolean;
   /** Leave out a last batch smaller than batchSize (default false). */
   dropLast?: boolean;
+  /** Batches of similar lengths (see the file comment); needs `lengths` in planBatches. */
+  groupByLength?: boolean;
+  /** Batches per mega-batch for groupByLength (default 50, as HF). */
+  megaBatchSize?: number;
 }
 
 export interface BatchPlan {
@@ -27,22 +35,41 @@ export interface BatchPlan {
   leftOver: number;
 }
 
-/** Which examples go into which batch, for one epoch. */
-export function planBatches(exampleCount: number, options: BatchOptions): BatchPlan {
-  const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+/** The epoch's example order: a seeded permutation with `shuffle`, else 0..n-1. */
+export function epochOrder(exampleCount: number, options: Pick<BatchOptions, 'shuffle' | 'seed' | 'epoch'>): number[] {
   if (!Number.isInteger(options.epoch) || options.epoch < 0) throw new Error(`epoch must be a non-negative integer, got ${options.epoch}`);
-  const order = options.shuffle
+  return options.shuffle
     ? shuffledIndices(exampleCount, mulberry32(deriveSeed(options.seed, 'epoch', options.epoch)))
     : Array.from({ length: exampleCount }, (_, i) => i);
-  const batches: number[][] = [];
-  for (let start = 0; start < order.length; start += batchSize) batches.push(order.slice(start, start + batchSize));
-  let leftOver = 0;
-  const last = batches[batches.length - 1];
-  if (options.dropLast && last && last.length < batchSize) {
-    leftOver = last.length;
-    batches.pop();
+}
+
+function chunks(order: number[], size: number): number[][] {
+  const out: number[][] = [];
+  for (let start = 0; start < order.length; start += size) out.push(order.slice(start, start + size));
+  return out;
+}
+
+/** Which examples go into which batch, for one epoch; `lengths` (tokens per example) for groupByLength. */
+export function planBatches(exampleCount: number, options: BatchOptions, lengths?: ArrayLike<number>): BatchPlan {
+  const { batchSize } = options;
+  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
+  const order = epochOrder(exampleCount, options);
+  let batches: number[][];
+  if (options.groupByLength) {
+    if (!lengths || lengths.length !== exampleCount) throw new Error('groupByLength needs the length of every example');
+    const mega = options.megaBatchSize ?? 50;
+    if (!Number.isInteger(mega) || mega <= 0) throw new Error(`megaBatchSize must be a positive integer, got ${mega}`);
+    batches = chunks(order, mega * batchSize).flatMap((group) => chunks([...group].sort((a, b) => lengths[b]! - lengths[a]!), batchSize));
+  } else {
+    batches = chunks(order, batchSize);
   }
+  let leftOver = 0;
+  const short = batches.findIndex((b) => b.length < batchSize);
+  if (options.dropLast && short >= 0) {
+    leftOver = batches[short]!.length;
+    batches.splice(short, 1);
+  }
+  if (options.groupByLength) shuffleInPlace(batches, mulberry32(deriveSeed(options.seed, 'batch-order', options.epoch)));
   return { batches, leftOver };
 }
 
@@ -65,12 +92,13 @@ export function collate(examples: readonly TrainingExample[], padId: number): Tr
     labels.set(ex.labels, offset);
     attentionMask.fill(1, offset, offset + ex.inputIds.length);
     realTokens += ex.inputIds.length;
-    for (let t = 1; t < ex.labels.length; t++) if (ex.labels[t] !== IGNORE_INDEX) targetTokens++;
+    targetTokens += countShiftedTargets(ex.labels);
   });
   return { inputIds, labels, attentionMask, batchSize, seqLen, targetTokens, realTokens };
 }
 
 /** All batches of one epoch (see the file comment). */
 export function makeBatches(examples: readonly TrainingExample[], options: BatchOptions): TrainingBatch[] {
-  return planBatches(examples.length, options).batches.map((indices) => collate(indices.map((i) => examples[i]!), options.padId));
+  const lengths = options.groupByLength ? examples.map((e) => e.inputIds.length) : undefined;
+  return planBatches(examples.length, options, lengths).batches.map((indices) => collate(indices.map((i) => examples[i]!), options.padId));
 }

@@ -7,6 +7,8 @@
 //   2. target + EOS to maxTargetLength tokens, keeping EOS (HF truncation of a target that gets an EOS
 //      appended keeps the EOS: the first maxTargetLength - 1 target tokens, then EOS);
 //   3. the whole sequence to its first maxLength tokens (this can cut the end of the target, EOS included).
+// The example records sourceLength: inputIds[0, sourceLength) is the source ([BOS] + prompt) and the rest
+// the target (+ EOS), so encoder-decoder models can take them apart.
 // An example whose labels have no position that counts after the model's one-token shift (no label at
 // positions 1..T-1) is dropped; the caller counts it.
 import type { TrainingExample } from './types.js';
@@ -80,7 +82,8 @@ export function encodeTokens(
       labels[i] = inputIds[i]!;
     }
   }
-  const example = countShiftedTargets(labels) > 0 ? { inputIds, labels, task: meta.task, id: meta.id } : null;
+  // A kept example holds its whole (truncated) source: maxLength can only cut into the target.
+  const example = countShiftedTargets(labels) > 0 ? { inputIds, labels, task: meta.task, id: meta.id, sourceLength: source.length } : null;
   return { example, sourceTruncated, targetTruncated, totalTruncated };
 }
 

@@ -1,42 +1,62 @@
-// Training data by spec:
-//   builtin          the built-in generated tasks (src/builtin)
-//   superni:<dir>    a folder of SuperNI task files (<dir>/tasks/*.json or <dir>/*.json), optionally
-//                    restricted by options.splitDir (a folder with train_tasks.txt, or a list file)
-//   <file>.json      one SuperNI task file
-// Every training task contributes its selected training instances (src/data/superni/splits.ts), each
-// formatted with the SuperNI prompt (src/data/superni/prompt.ts) and encoded decoder-only with one
-// reference as the target (src/data/encode.ts); all prompts and targets are tokenized in two batch calls.
-import { existsSync, statSync } from 'node:fs';
+// Training data by spec (src/data/spec.ts): builtin | superni:<dir> | tulu:<file.jsonl> | <task>.json.
+//
+// SuperNI (and the built-in tasks, which are SuperNI-format): the training task list (all tasks of the
+// folder, or options.splitDir's train_tasks.txt) is optionally cut into dev tasks and a training subset
+// (src/data/superni/task-split.ts); every training task contributes its selected training instances
+// (src/data/superni/splits.ts), each formatted with the SuperNI prompt (src/data/superni/prompt.ts) and
+// encoded decoder-only with one reference as the target (src/data/encode.ts); all prompts and targets are
+// tokenized in two batch calls. Dev tasks and the split's test tasks (test_tasks.txt, when the split folder
+// has one) get their evaluation instances chosen (the first evalInstances), for the run's selection record.
+// TÜLU: src/data/tulu/*.
 import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
+import type { HfTextTokenizer } from '../tokenizer/hf-tokenizer.js';
 import { EncodeTally, encodeTokens, validateEncodeLimits, type EncodeLimits } from './encode.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from './superni/prompt.js';
 import { readSuperNITask, type SuperNITask } from './superni/task.js';
-import { resolveSplitTasks, selectTrainingInstances } from './superni/splits.js';
+import { resolveSplitTasks, selectEvalInstances, selectTrainingInstances, splitListFile } from './superni/splits.js';
+import { carveTaskSplit } from './superni/task-split.js';
 import { deriveSeed, mulberry32, randomInt } from './seeded-random.js';
+import { parseDataSpec, type DataSpec } from './spec.js';
+import { readConversations } from './tulu/read.js';
+import { chatTemplateRenderer, tuluRenderer, type ConversationRenderer } from './tulu/format.js';
+import { encodeConversation } from './tulu/encode.js';
 import { builtinTasks } from '../builtin/index.js';
+
+export { parseDataSpec } from './spec.js';
+
+export type ChatTemplateChoice = 'tulu' | 'model';
+export const CHAT_TEMPLATE_CHOICES: readonly ChatTemplateChoice[] = ['tulu', 'model'];
 
 export interface TrainingDataOptions {
   /** Source tokens kept (BOS included), default 1024. */
   maxSourceLength?: number;
   /** Target tokens kept (EOS included), default 128. */
   maxTargetLength?: number;
-  /** Whole-sequence limit, default maxSourceLength + maxTargetLength. */
+  /** Whole-sequence limit; SuperNI default maxSourceLength + maxTargetLength, TÜLU default 2048. */
   maxLength?: number;
-  /** Seed of the instance selection and of the reference choice, default 42. */
+  /** Seed of the task split, the instance selection and the reference choice, default 42. */
   seed?: number;
   /** Training instances per task (from a shuffle of the first 2x as many), default 100. */
   instancesPerTask?: number;
+  /** Evaluation instances per dev/test task (their first ones in file order), default 100. */
+  evalInstances?: number;
+  /** Dev tasks carved out of the training tasks (the study: 50), default 0. */
+  devTasks?: number;
+  /** Seeded subset of the remaining training tasks (the task-count study), default all. */
+  trainTasks?: number;
   /** Positive / negative examples in the prompt, default 0 (the study's definition-only prompt). */
   posExamples?: number;
   negExamples?: number;
   addExplanation?: boolean;
   addTaskName?: boolean;
-  /** For superni:<dir>: a split folder with train_tasks.txt, or a task list file. */
+  /** For superni:<dir>: a split folder with train_tasks.txt (and test_tasks.txt), or a task list file. */
   splitDir?: string;
   /** Start each sequence with BOS; default: what the tokenizer's config says (addBos), else false. */
   addBos?: boolean;
+  /** TÜLU: the TÜLU chat format (default) or the model's chat_template. */
+  chatTemplate?: ChatTemplateChoice;
 }
 
 export interface TaskSelection {
@@ -46,55 +66,23 @@ export interface TaskSelection {
   memorization: string[];
 }
 
+/** Which tasks and instances a run uses: written into the run folder (run_config.json). */
+export interface DataSelection {
+  seed: number;
+  tasks: { train: string[]; dev: string[]; test: string[] };
+  /** Per training task: training and held-out (memorization) instance ids. */
+  train: Record<string, TaskSelection>;
+  /** Per dev / test task: evaluation instance ids. */
+  dev: Record<string, string[]>;
+  test: Record<string, string[]>;
+}
+
 export interface TrainingData {
   examples: TrainingExample[];
   summary: DataSummary;
-  /** Per task name: which instances were chosen. */
-  selection: Record<string, TaskSelection>;
-  /** The tasks, as read (for building evaluation prompts of held-out instances). */
+  selection: DataSelection;
+  /** The training tasks, as read (for building evaluation prompts of held-out instances); empty for TÜLU. */
   tasks: SuperNITask[];
-}
-
-const ACCEPTED =
-  'accepted data sources: "builtin" (the built-in tasks), "superni:<dir>" (a folder of SuperNI task files: <dir>/tasks/*.json or <dir>/*.json), or the path of one SuperNI task .json file';
-
-type Spec = { kind: 'builtin' } | { kind: 'superni'; dir: string } | { kind: 'file'; file: string };
-
-/** Parses a data spec, or throws an error that lists the accepted forms. */
-export function parseDataSpec(spec: string): Spec {
-  const s = spec.trim();
-  if (s === 'builtin') return { kind: 'builtin' };
-  if (s.startsWith('superni:')) {
-    const dir = s.slice('superni:'.length);
-    if (dir === '') throw new Error(`Data source "${spec}" names no folder; ${ACCEPTED}`);
-    return { kind: 'superni', dir };
-  }
-  const prefix = /^([a-zA-Z][\w-]+):/.exec(s);
-  if (prefix && !(process.platform === 'win32' && prefix[1]!.length === 1)) {
-    throw new Error(`Unknown data source prefix "${prefix[1]}:" in "${spec}"; ${ACCEPTED}`);
-  }
-  if (s.endsWith('.json')) {
-    if (!existsSync(s)) throw new Error(`Data file ${s} does not exist`);
-    return { kind: 'file', file: s };
-  }
-  if (existsSync(s) && statSync(s).isDirectory()) {
-    throw new Error(`Data source "${spec}" is a folder; write superni:${s} to use it as a folder of SuperNI task files (${ACCEPTED})`);
-  }
-  throw new Error(`Unknown data source "${spec}"; ${ACCEPTED}`);
-}
-
-async function readTasks(spec: Spec, options: TrainingDataOptions): Promise<SuperNITask[]> {
-  if (options.splitDir !== undefined && spec.kind !== 'superni') throw new Error(`splitDir applies to superni:<dir> sources only`);
-  switch (spec.kind) {
-    case 'builtin':
-      return builtinTasks();
-    case 'file':
-      return [await readSuperNITask(spec.file)];
-    case 'superni': {
-      const entries = await resolveSplitTasks(spec.dir, options.splitDir);
-      return Promise.all(entries.map((e) => readSuperNITask(e.file)));
-    }
-  }
 }
 
 function nonNegativeInt(name: string, value: number): number {
@@ -102,8 +90,61 @@ function nonNegativeInt(name: string, value: number): number {
   return value;
 }
 
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
 /** Reads, selects, formats and tokenizes the training data of `spec` (see the file comment). */
 export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, options: TrainingDataOptions = {}): Promise<TrainingData> {
+  const parsed = parseDataSpec(spec);
+  const seed = options.seed ?? 42;
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  if (options.splitDir !== undefined && parsed.kind !== 'superni') throw new Error(`splitDir applies to superni:<dir> sources only`);
+  if (parsed.kind === 'tulu') return loadTulu(parsed.file, tokenizer, options, seed);
+  if (options.chatTemplate !== undefined) throw new Error(`chatTemplate applies to tulu:<file> sources only`);
+  return loadSuperNI(parsed, tokenizer, options, seed);
+}
+
+interface TaskLists {
+  train: SuperNITask[];
+  dev: SuperNITask[];
+  test: SuperNITask[];
+}
+
+async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
+  const carve = <T extends { name: string }>(items: T[]): { train: T[]; dev: T[] } => {
+    const split = carveTaskSplit(
+      items.map((t) => t.name),
+      { seed, ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}), ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}) },
+    );
+    const byName = new Map(items.map((t) => [t.name, t]));
+    return { train: split.train.map((n) => byName.get(n)!), dev: split.dev.map((n) => byName.get(n)!) };
+  };
+  switch (spec.kind) {
+    case 'builtin':
+      return { ...carve(builtinTasks()), test: [] };
+    case 'file':
+      return { ...carve([await readSuperNITask(spec.file)]), test: [] };
+    case 'superni': {
+      const entries = carve(await resolveSplitTasks(spec.dir, options.splitDir));
+      const read = (list: Array<{ file: string }>) => Promise.all(list.map((e) => readSuperNITask(e.file)));
+      const testEntries = options.splitDir !== undefined && hasTestList(options.splitDir) ? await resolveSplitTasks(spec.dir, options.splitDir, 'test') : [];
+      const [train, dev, test] = await Promise.all([read(entries.train), read(entries.dev), read(testEntries)]);
+      return { train, dev, test };
+    }
+  }
+}
+
+function hasTestList(splitDir: string): boolean {
+  try {
+    return splitListFile(splitDir, 'test') !== splitDir; // a single list file is the training list
+  } catch {
+    return false;
+  }
+}
+
+async function loadSuperNI(spec: Exclude<DataSpec, { kind: 'tulu' }>, tokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
   const maxSourceLength = options.maxSourceLength ?? 1024;
   const maxTargetLength = options.maxTargetLength ?? 128;
   const defaultAddBos = (tokenizer as { addBos?: unknown }).addBos === true;
@@ -114,10 +155,8 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
     addBos: options.addBos ?? defaultAddBos,
   };
   validateEncodeLimits(limits, tokenizer);
-  const seed = options.seed ?? 42;
-  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
-  const instancesPerTask = options.instancesPerTask ?? 100;
-  if (!Number.isInteger(instancesPerTask) || instancesPerTask <= 0) throw new Error(`instancesPerTask must be a positive integer, got ${instancesPerTask}`);
+  const instancesPerTask = positiveInt('instancesPerTask', options.instancesPerTask ?? 100);
+  const evalInstances = positiveInt('evalInstances', options.evalInstances ?? 100);
   const bosCount = limits.addBos ? 1 : 0;
   const posExamples = nonNegativeInt('posExamples', options.posExamples ?? 0);
   const negExamples = nonNegativeInt('negExamples', options.negExamples ?? 0);
@@ -129,10 +168,16 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
     fits: async (text) => (await tokenizer.encode(text)).length + bosCount <= maxSourceLength,
   };
 
-  const parsed = parseDataSpec(spec);
-  const tasks = await readTasks(parsed, options);
+  const lists = await readTaskLists(spec, options, seed);
+  const tasks = lists.train;
   const notes: string[] = tasks.flatMap((t) => t.warnings);
-  const selection: Record<string, TaskSelection> = {};
+  const selection: DataSelection = {
+    seed,
+    tasks: { train: tasks.map((t) => t.name), dev: lists.dev.map((t) => t.name), test: lists.test.map((t) => t.name) },
+    train: {},
+    dev: Object.fromEntries(lists.dev.map((t) => [t.name, selectEvalInstances(t.instances, evalInstances).map((i) => i.id)])),
+    test: Object.fromEntries(lists.test.map((t) => [t.name, selectEvalInstances(t.instances, evalInstances).map((i) => i.id)])),
+  };
   const shortTasks: string[] = [];
   let fewerExamples = 0;
 
@@ -142,7 +187,7 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
   const metas: Array<{ task: string; id: string }> = [];
   for (const task of tasks) {
     const chosen = selectTrainingInstances(task.instances, { seed, instancesPerTask });
-    selection[task.name] = { train: chosen.train.map((i) => i.id), memorization: chosen.memorization.map((i) => i.id) };
+    selection.train[task.name] = { train: chosen.train.map((i) => i.id), memorization: chosen.memorization.map((i) => i.id) };
     if (chosen.train.length < instancesPerTask) shortTasks.push(`${task.name} (${chosen.train.length})`);
     const pickReference = mulberry32(deriveSeed(seed, task.name, 'reference'));
     for (const inst of chosen.train) {
@@ -166,6 +211,7 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
     if (outcome.example) examples.push(outcome.example);
   }
 
+  if (lists.dev.length > 0) notes.push(`${lists.dev.length} dev task(s) carved out of the training tasks (seed ${seed})`);
   if (shortTasks.length > 0) {
     notes.push(`${shortTasks.length} task(s) have fewer than ${instancesPerTask} training instances: ${shortTasks.slice(0, 10).join(', ')}${shortTasks.length > 10 ? ', ...' : ''}`);
   }
@@ -173,7 +219,7 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
   notes.push(...tally.notes(limits));
 
   const summary: DataSummary = {
-    source: parsed.kind === 'builtin' ? 'builtin' : parsed.kind === 'superni' ? `superni:${path.resolve(parsed.dir)}` : path.resolve(parsed.file),
+    source: spec.kind === 'builtin' ? 'builtin' : spec.kind === 'superni' ? `superni:${path.resolve(spec.dir)}` : path.resolve(spec.file),
     tasks: tasks.length,
     examples: tally.examples,
     tokens: tally.tokens,
@@ -182,4 +228,86 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
     notes,
   };
   return { examples, summary, selection, tasks };
+}
+
+/** The tokenizer features TÜLU data needs (offsets, the EOS text, the chat template). */
+function asChatTokenizer(tokenizer: TextTokenizer): HfTextTokenizer {
+  const t = tokenizer as Partial<HfTextTokenizer>;
+  if (typeof t.encodeBatchWithOffsets !== 'function' || typeof t.idToToken !== 'function') {
+    throw new Error(`TÜLU data needs a Hugging Face tokenizer (tokenizer.json); ${tokenizer.source} is not one`);
+  }
+  return tokenizer as HfTextTokenizer;
+}
+
+async function loadTulu(file: string, textTokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
+  for (const key of ['devTasks', 'trainTasks', 'posExamples', 'negExamples', 'addExplanation', 'addTaskName', 'instancesPerTask', 'evalInstances', 'maxSourceLength', 'maxTargetLength'] as const) {
+    if (options[key] !== undefined) throw new Error(`${key} applies to SuperNI sources, not to tulu:${file}`);
+  }
+  const tokenizer = asChatTokenizer(textTokenizer);
+  const maxLength = positiveInt('maxLength', options.maxLength ?? 2048);
+  const choice = options.chatTemplate ?? 'tulu';
+  if (!CHAT_TEMPLATE_CHOICES.includes(choice)) throw new Error(`chatTemplate must be one of ${CHAT_TEMPLATE_CHOICES.join(', ')}, got ${String(choice)}`);
+  const eos = tokenizer.idToToken(tokenizer.eosId)!;
+  const bosText = tokenizer.bosId === null ? null : tokenizer.idToToken(tokenizer.bosId);
+  let render: ConversationRenderer;
+  if (choice === 'model') {
+    if (tokenizer.chatTemplate === null) {
+      throw new Error(`${tokenizer.source} has no chat_template in tokenizer_config.json; use the TÜLU format (--chat-template tulu)`);
+    }
+    render = chatTemplateRenderer(tokenizer.chatTemplate, { bos: bosText, eos }, tokenizer.source);
+  } else {
+    render = tuluRenderer(eos);
+  }
+  // The model's template writes its own BOS (or not); the TÜLU format gets one when the tokenizer asks for it.
+  const addBos = options.addBos ?? (choice === 'tulu' && tokenizer.addBos);
+  if (addBos && tokenizer.bosId === null) throw new Error(`addBos is set but the tokenizer (${tokenizer.source}) has no BOS token`);
+
+  const conversations = await readConversations(file);
+  const examples: TrainingExample[] = [];
+  let tokens = 0;
+  let truncated = 0;
+  const dropped: string[] = [];
+  const datasets = new Set<string>();
+  // Rendered texts and token offsets are held for one chunk at a time (the TÜLU v2 mixture has 326k rows).
+  const CHUNK = 4096;
+  for (let start = 0; start < conversations.length; start += CHUNK) {
+    const chunk = conversations.slice(start, start + CHUNK);
+    const rendered = chunk.map((c) => {
+      try {
+        return render(c.messages);
+      } catch (err) {
+        throw new Error(`${file} line ${c.line}: ${(err as Error).message}`);
+      }
+    });
+    const encodings = await tokenizer.encodeBatchWithOffsets(rendered.map((r) => r.text));
+    chunk.forEach((c, i) => {
+      const task = c.dataset ?? 'tulu';
+      datasets.add(task);
+      const out = encodeConversation(rendered[i]!, encodings[i]!, { maxLength, bos: addBos ? tokenizer.bosId : null }, { task, id: c.id });
+      if (out.example) {
+        examples.push(out.example);
+        tokens += out.example.inputIds.length;
+        if (out.truncated) truncated++;
+      } else {
+        dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
+      }
+    });
+  }
+  const notes: string[] = [];
+  if (truncated > 0) notes.push(`${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`);
+  if (dropped.length > 0) {
+    const more = dropped.length > 5 ? `, ... (${dropped.length - 5} more)` : '';
+    notes.push(`${dropped.length} conversation(s) dropped: no assistant token left to train on after truncation (${dropped.slice(0, 5).join(', ')}${more})`);
+  }
+  const summary: DataSummary = {
+    source: `tulu:${path.resolve(file)}`,
+    tasks: datasets.size,
+    examples: examples.length,
+    tokens,
+    truncated,
+    dropped: dropped.length,
+    notes,
+  };
+  const selection: DataSelection = { seed, tasks: { train: [...datasets], dev: [], test: [] }, train: {}, dev: {}, test: {} };
+  return { examples, summary, selection, tasks: [] };
 }

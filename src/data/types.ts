@@ -7,6 +7,9 @@ export interface TrainingExample {
   labels: Int32Array;
   task: string;
   id: string;
+  /** SuperNI: inputIds[0, sourceLength) is the source ([BOS] + prompt), the rest the target + EOS (for
+   *  encoder-decoder models). Absent for conversations (TÜLU). */
+  sourceLength?: number;
 }
 
 /** A padded batch ready for the native side, plus what the loop needs to know about it. */
@@ -20,6 +23,10 @@ export interface TrainingBatch {
   targetTokens: number;
   /** Real (non-padding) tokens in the batch. */
   realTokens: number;
+  /** Packed batches only, [batchSize * seqLen]: position of each token within its own sequence (0 at each start). */
+  positionIds?: Int32Array;
+  /** Packed batches only, [batchSize * seqLen]: 1, 2, 3, ... per sequence of a row, 0 on padding. */
+  sequenceIds?: Int32Array;
 }
 
 /** What loading a data source did: counts shown to the user, nothing dropped silently. */

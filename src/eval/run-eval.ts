@@ -2,6 +2,7 @@
 // write predictions.jsonl + metrics.json, print the table. Input problems are EvalOptionsError / AdapterError
 // (usage errors, exit 2) raised before the model loads where possible.
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
@@ -10,6 +11,7 @@ import { loadLoraAdapter } from '../peft/load-adapter.js';
 import { formatDuration } from '../train/progress.js';
 import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
 import { formatScoreTable } from './report.js';
+import type { DataSelection } from '../data/sources.js';
 
 export class EvalOptionsError extends Error {
   constructor(message: string) {
@@ -32,6 +34,11 @@ export interface EvalRunOptions {
   maxSourceLength?: number;
   seed?: number;
   instancesPerTask?: number;
+  devTasks?: number;
+  trainTasks?: number;
+  /** A training run folder: its run_config.json gives the model, data, seed and the recorded task/instance
+   * selection, and its adapter (when it holds one) is loaded unless `adapter` says otherwise. */
+  run?: string;
   threads?: number;
   /** Also the loss / perplexity of the first references (teacher forcing). */
   loss?: boolean;
@@ -62,10 +69,12 @@ export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
     ['--max-new-tokens', o.maxNewTokens],
     ['--max-source-length', o.maxSourceLength],
     ['--instances-per-task', o.instancesPerTask],
+    ['--train-tasks', o.trainTasks],
     ['--threads', o.threads],
   ] as const) {
     checkPositive(name, v);
   }
+  if (o.devTasks !== undefined && (!Number.isInteger(o.devTasks) || o.devTasks < 0)) throw new EvalOptionsError(`--dev-tasks must be an integer >= 0, got ${o.devTasks}`);
   checkDataSpec(o.data ?? 'builtin');
   if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
   if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
@@ -96,7 +105,37 @@ function progressPrinter(stream: { write(s: string): unknown; isTTY?: boolean },
   };
 }
 
-export async function runEvaluation(o: EvalRunOptions): Promise<SuperNIEvalResult> {
+interface RunRecord {
+  model: string;
+  data: string;
+  seed: number;
+  selection: DataSelection;
+  adapter?: string;
+}
+
+/** What `--run <dir>` takes from a training run folder. */
+async function readRunRecord(dir: string): Promise<RunRecord> {
+  const file = path.join(dir, 'run_config.json');
+  if (!existsSync(file)) throw new EvalOptionsError(`--run ${dir} has no run_config.json (give a folder written by peft-native train)`);
+  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown }; data?: { selection?: unknown } };
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new EvalOptionsError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+  const { model, data, seed } = raw.options ?? {};
+  const selection = raw.data?.selection as DataSelection | undefined;
+  if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
+    throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
+  }
+  return { model, data, seed, selection, ...(existsSync(path.join(dir, 'adapter_config.json')) ? { adapter: dir } : {}) };
+}
+
+export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
+  const record = options.run !== undefined ? await readRunRecord(options.run) : undefined;
+  const o: EvalRunOptions = record
+    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, adapter: options.adapter ?? record.adapter }
+    : options;
   await checkEvalOptions(o);
   const split = o.split ?? 'test';
   const data = o.data ?? 'builtin';
@@ -124,6 +163,9 @@ export async function runEvaluation(o: EvalRunOptions): Promise<SuperNIEvalResul
     maxSourceLength: o.maxSourceLength,
     seed: o.seed,
     instancesPerTask: o.instancesPerTask,
+    devTasks: o.devTasks,
+    trainTasks: o.trainTasks,
+    selection: record?.selection,
     loss: o.loss,
     out,
     metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },

@@ -2,19 +2,24 @@
 // exactly as in training, generate greedily (128 new tokens), score with the official metrics, and write
 // predictions.jsonl + metrics.json. The CLI (`peft-native eval`) and the training loop both call this.
 //
-// Splits:
-//   test | dev      the tasks of <splitDir>/<split>_tasks.txt (every task of the folder without a split
-//                   folder), first maxInstances (100) instances of each in file order;
-//   memorization    the training tasks (<splitDir>/train_tasks.txt, or every task), their held-out
-//                   instances: the second half of the seeded shuffle of the first 2 x instancesPerTask,
-//                   with the same seed and instancesPerTask as training (src/data/superni/splits.ts).
+// Splits, chosen as training chooses them (src/data/sources.ts, src/data/superni/task-split.ts):
+//   test           the tasks of <splitDir>/test_tasks.txt (every task of the folder without a split folder),
+//                  first maxInstances (100) instances of each in file order;
+//   dev            the devTasks tasks carved (seeded) out of the training list, first instances likewise;
+//   memorization   the training tasks (after carving dev and taking the trainTasks subset), their held-out
+//                  instances: the second half of the seeded shuffle of the first 2 x instancesPerTask.
+// With `selection` (a training run's DataSelection, also in its run_config.json) tasks and instance ids are
+// taken from it as recorded.
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { parseDataSpec } from '../data/sources.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from '../data/superni/prompt.js';
 import { readSuperNITask, type SuperNIInstance, type SuperNITask } from '../data/superni/task.js';
-import { resolveSplitTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
+import { listTaskFiles, resolveSplitTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
+import { carveTaskSplit } from '../data/superni/task-split.js';
+import type { DataSelection } from '../data/sources.js';
 import { builtinTasks } from '../builtin/index.js';
 import { writeJsonAtomically, writeTextAtomically } from '../models/save.js';
 import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
@@ -39,9 +44,13 @@ export interface SuperNIEvalOptions {
   tasks?: string[];
   /** Instances per task at most (default 100). */
   maxInstances?: number;
-  /** Memorization: the training selection's seed and instances per task (defaults 42 and 100, as train). */
+  /** Training's seed, instances per task, dev tasks and training subset (defaults 42, 100, 0, all). */
   seed?: number;
   instancesPerTask?: number;
+  devTasks?: number;
+  trainTasks?: number;
+  /** A training run's recorded selection: tasks and instance ids come from it. */
+  selection?: DataSelection;
   /** Prompt tokens kept, BOS included (default 1024). */
   maxSourceLength?: number;
   maxNewTokens?: number;
@@ -87,29 +96,67 @@ export interface SuperNIEvalResult {
   files?: { predictions: string; metrics: string };
 }
 
-async function readEvalTasks(options: SuperNIEvalOptions): Promise<SuperNITask[]> {
+/** Every task the data source holds, by name (files are read only for the tasks used). */
+async function taskSource(options: SuperNIEvalOptions): Promise<{ names: string[]; read: (name: string) => Promise<SuperNITask>; dir?: string }> {
   const spec = parseDataSpec(options.data);
+  if (spec.kind === 'tulu') throw new Error(`--data ${options.data}: the SuperNI evaluation needs SuperNI tasks (superni:<dir>, a task .json file or builtin)`);
   if (options.splitDir !== undefined && spec.kind !== 'superni') throw new Error('--split-dir applies to superni:<dir> data only');
-  let tasks: SuperNITask[];
-  if (spec.kind === 'builtin') tasks = builtinTasks();
-  else if (spec.kind === 'file') tasks = [await readSuperNITask(spec.file)];
-  else {
-    const listSplit = options.split === 'memorization' ? 'train' : options.split;
-    const entries = await resolveSplitTasks(spec.dir, options.splitDir, listSplit);
-    const wanted = options.tasks === undefined ? entries : entries.filter((e) => options.tasks!.includes(e.name));
-    tasks = await Promise.all(wanted.map((e) => readSuperNITask(e.file)));
+  if (spec.kind === 'superni') {
+    const files = await listTaskFiles(spec.dir);
+    return { names: [...files.keys()], read: (name) => readSuperNITask(files.get(name)!), dir: spec.dir };
   }
+  const tasks = spec.kind === 'builtin' ? builtinTasks() : [await readSuperNITask(spec.file)];
+  const byName = new Map(tasks.map((t) => [t.name, t]));
+  return { names: tasks.map((t) => t.name), read: async (name) => byName.get(name)! };
+}
+
+/** The split's task names, as training chose (or recorded) them. */
+async function splitTaskNames(options: SuperNIEvalOptions, source: { names: string[]; dir?: string }): Promise<string[]> {
+  const { split, selection } = options;
+  if (selection !== undefined) return split === 'memorization' ? selection.tasks.train : selection.tasks[split];
+  if (split === 'test') {
+    if (source.dir === undefined || options.splitDir === undefined) return source.names;
+    if (statSync(options.splitDir).isFile()) throw new Error(`--split test needs a split folder with test_tasks.txt; ${options.splitDir} is a list file`);
+    return (await resolveSplitTasks(source.dir, options.splitDir, 'test')).map((e) => e.name);
+  }
+  const trainList = source.dir !== undefined && options.splitDir !== undefined ? (await resolveSplitTasks(source.dir, options.splitDir, 'train')).map((e) => e.name) : source.names;
+  if (split === 'dev' && !(options.devTasks !== undefined && options.devTasks > 0)) {
+    throw new Error('--split dev needs --dev-tasks k: dev tasks are carved out of the training tasks with the seed, as in training');
+  }
+  const carved = carveTaskSplit(trainList, {
+    seed: options.seed ?? 42,
+    ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
+    ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
+  });
+  return split === 'dev' ? carved.dev : carved.train;
+}
+
+async function readEvalTasks(options: SuperNIEvalOptions): Promise<SuperNITask[]> {
+  const source = await taskSource(options);
+  let names = await splitTaskNames(options, source);
   if (options.tasks !== undefined) {
-    const names = new Set(tasks.map((t) => t.name));
-    const unknown = options.tasks.filter((t) => !names.has(t));
+    const unknown = options.tasks.filter((t) => !names.includes(t));
     if (unknown.length > 0) throw new Error(`--tasks names ${unknown.length} task(s) that are not in the ${options.split} split of ${options.data}: ${unknown.slice(0, 5).join(', ')}`);
-    tasks = tasks.filter((t) => options.tasks!.includes(t.name));
+    names = names.filter((n) => options.tasks!.includes(n));
   }
-  if (tasks.length === 0) throw new Error(`no tasks to evaluate in ${options.data} (${options.split})`);
-  return tasks;
+  const missing = names.filter((n) => !source.names.includes(n));
+  if (missing.length > 0) throw new Error(`${options.data} has no task file for ${missing.length} task(s) of the ${options.split} split: ${missing.slice(0, 5).join(', ')}`);
+  if (names.length === 0) throw new Error(`no tasks to evaluate in ${options.data} (${options.split})`);
+  return Promise.all(names.map((n) => source.read(n)));
 }
 
 function splitInstances(task: SuperNITask, options: SuperNIEvalOptions, maxInstances: number): SuperNIInstance[] {
+  const { selection } = options;
+  if (selection !== undefined) {
+    const ids = options.split === 'memorization' ? selection.train[task.name]?.memorization : selection[options.split][task.name];
+    if (ids === undefined) throw new Error(`the recorded selection has no ${options.split} instances for ${task.name}`);
+    const byId = new Map(task.instances.map((i) => [i.id, i]));
+    return ids.slice(0, maxInstances).map((id) => {
+      const inst = byId.get(id);
+      if (inst === undefined) throw new Error(`${task.source}: no instance ${id} (recorded in the run's selection)`);
+      return inst;
+    });
+  }
   if (options.split !== 'memorization') return selectEvalInstances(task.instances, maxInstances);
   const held = selectTrainingInstances(task.instances, { seed: options.seed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 }).memorization;
   return held.slice(0, maxInstances);

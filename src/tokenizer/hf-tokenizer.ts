@@ -4,6 +4,7 @@
 // tokenizer.json the package loads works (BPE, Unigram, WordPiece, ...) exactly as in Python.
 // Decoding stays synchronous by composing the package's pieces as TokenizerImpl::decode does: ids to
 // tokens (skipping special added tokens on request), then the package's decoder.
+import { createHash } from 'node:crypto';
 import tokenizers from 'tokenizers';
 import type { Tokenizer as PackageTokenizer, Decoder } from 'tokenizers';
 import type { TextTokenizer } from './types.js';
@@ -18,6 +19,14 @@ export interface SpecialTokens {
   pad: string | null;
   /** Whether prompts should start with BOS; null = infer from tokenizer.json's post_processor. */
   addBos: boolean | null;
+  /** tokenizer_config.json's chat_template (Jinja), when the model ships one. */
+  chatTemplate?: string | null;
+}
+
+/** Token ids with each token's [start, end) in the text, counted in Unicode code points (the package's unit). */
+export interface EncodingWithOffsets {
+  ids: number[];
+  offsets: Array<[number, number]>;
 }
 
 /** A TextTokenizer that also knows whether its model expects a leading BOS. */
@@ -26,6 +35,12 @@ export interface HfTextTokenizer extends TextTokenizer {
   addBos: boolean;
   tokenToId(token: string): number | null;
   idToToken(id: number): string | null;
+  /** Like encodeBatch, with each token's code-point span (for masking parts of a rendered conversation). */
+  encodeBatchWithOffsets(texts: string[]): Promise<EncodingWithOffsets[]>;
+  /** sha256 of tokenizer.json plus the special-token settings: identifies the tokenization (cache keys). */
+  readonly fingerprint: string;
+  /** The model's Jinja chat template, or null. */
+  readonly chatTemplate: string | null;
 }
 
 /** An entry of tokenizer.json's added_tokens. */
@@ -48,6 +63,8 @@ export class HfTokenizer implements HfTextTokenizer {
   readonly padId: number;
   readonly addBos: boolean;
   readonly source: string;
+  readonly fingerprint: string;
+  readonly chatTemplate: string | null;
 
   private readonly native: PackageTokenizer;
   private readonly decoder: Decoder | null;
@@ -89,6 +106,11 @@ export class HfTokenizer implements HfTextTokenizer {
     this.bosId = special.bos === null ? null : resolve('BOS', special.bos);
     this.padId = special.pad === null ? this.eosId : resolve('padding', special.pad);
     this.addBos = this.bosId !== null && (special.addBos ?? postProcessorAddsBos(json.post_processor, special.bos));
+    this.chatTemplate = special.chatTemplate ?? null;
+    this.fingerprint = createHash('sha256')
+      .update(jsonText)
+      .update(JSON.stringify({ bos: this.bosId, eos: this.eosId, pad: this.padId, addBos: this.addBos, chatTemplate: this.chatTemplate }))
+      .digest('hex');
   }
 
   async encode(text: string): Promise<number[]> {
@@ -100,6 +122,12 @@ export class HfTokenizer implements HfTextTokenizer {
     if (texts.length === 0) return [];
     const encodings = await this.native.encodeBatch(texts, { addSpecialTokens: false });
     return encodings.map((e) => e.getIds());
+  }
+
+  async encodeBatchWithOffsets(texts: string[]): Promise<EncodingWithOffsets[]> {
+    if (texts.length === 0) return [];
+    const encodings = await this.native.encodeBatch(texts, { addSpecialTokens: false });
+    return encodings.map((e) => ({ ids: e.getIds(), offsets: e.getOffsets() as Array<[number, number]> }));
   }
 
   decode(ids: ArrayLike<number>, options: { skipSpecialTokens?: boolean } = {}): string {

@@ -59,7 +59,22 @@ export async function readSpecialTokens(dir: string): Promise<SpecialTokens> {
       `${dir}: no EOS token: set "eos_token" in tokenizer_config.json or special_tokens_map.json (or eos_token_id in config.json)`,
     );
   }
-  return { bos: pick('bos_token'), eos, pad: pick('pad_token'), addBos: addBos ?? null };
+  return { bos: pick('bos_token'), eos, pad: pick('pad_token'), addBos: addBos ?? null, chatTemplate: chatTemplateOf(config['chat_template'], configFile) };
+}
+
+/**
+ * tokenizer_config.json's chat_template: a string, or (newer transformers) a list of {name, template} from
+ * which the one named "default" is used. Absent -> null.
+ */
+function chatTemplateOf(value: unknown, file: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const entry = value.find((t) => t && typeof t === 'object' && (t as { name?: unknown }).name === 'default') as { template?: unknown } | undefined;
+    if (entry && typeof entry.template === 'string') return entry.template;
+    throw new Error(`${file}: "chat_template" is a list without a {"name": "default", "template": "..."} entry`);
+  }
+  throw new Error(`${file}: "chat_template" must be a string or a list of {name, template}, got ${typeof value}`);
 }
 
 /** EOS named by id in config.json, turned back into its token text through tokenizer.json's vocabulary. */

@@ -7,6 +7,8 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { native, type NativeBatch, type NativeInfo, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
 import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
+import { DEFAULT_CACHE_DIR, parseDataSpec } from '../data/spec.js';
+import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { getBuiltinPreset, formatCount, type PresetTrainDefaults } from '../models/builtin.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
@@ -64,6 +66,23 @@ export interface TrainOptions {
   maxTargetLength?: number;
   /** SuperNI instances per task (default: the data loader's, the study's 100). */
   instancesPerTask?: number;
+  /** SuperNI split folder (train_tasks.txt, test_tasks.txt) or a training task list file. */
+  splitDir?: string;
+  /** SuperNI: dev tasks carved out of the training tasks, and a seeded subset of N training tasks. */
+  devTasks?: number;
+  trainTasks?: number;
+  /** SuperNI: positive demonstration examples in the prompt (default 0, the study; Tk-Instruct: 2). */
+  posExamples?: number;
+  /** TÜLU: the TÜLU chat format (default) or the model's chat_template. */
+  chatTemplate?: ChatTemplateChoice;
+  /** Pack several examples per row (positions reset per example, no attention across them). */
+  packing?: boolean;
+  /** Tokens per packed row (default: the longest example). */
+  packLength?: number;
+  /** Batches of similar lengths in random order (HF group_by_length). */
+  groupByLength?: boolean;
+  /** Tokenized-data cache folder (default .peft-native-cache/ in the working directory); null: no cache. */
+  cacheDir?: string | null;
   /** Fraction of steps with linear warmup (default 0.03 for PEFT, 0 for full finetuning, as the study). */
   warmupRatio?: number;
   /** Default linear for PEFT, constant for full finetuning (the study). */
@@ -109,6 +128,15 @@ export interface ResolvedTrainOptions {
   maxSourceLength: number | null;
   maxTargetLength: number | null;
   instancesPerTask: number | null;
+  splitDir: string | null;
+  devTasks: number | null;
+  trainTasks: number | null;
+  posExamples: number | null;
+  chatTemplate: ChatTemplateChoice | null;
+  packing: boolean;
+  packLength: number | null;
+  groupByLength: boolean;
+  cacheDir: string | null;
   warmupRatio: number;
   schedule: ScheduleKind;
   weightDecay: number;
@@ -200,25 +228,13 @@ function defaultOut(method: TrainMethod, now: Date): string {
   return candidate;
 }
 
-const DATA_FORMS = 'builtin, superni:<dir> (a folder of SuperNI task files), or a SuperNI task .json file';
-
 /** Checks a data spec's form and that its path exists, so a typo fails before the model loads. */
 export function checkDataSpec(spec: string): void {
-  const s = spec.trim();
-  if (s === '') fail(`--data is empty; use ${DATA_FORMS}`);
-  if (s === 'builtin') return;
-  if (s.startsWith('superni:')) {
-    const dir = s.slice('superni:'.length);
-    if (dir === '') fail(`--data ${s} names no folder; use superni:<dir>`);
-    if (!existsSync(dir)) fail(`--data ${s}: ${dir} does not exist`);
-    if (!statSync(dir).isDirectory()) fail(`--data ${s}: ${dir} is not a folder (superni:<dir> takes a natural-instructions checkout or its tasks/ folder)`);
-    return;
+  try {
+    parseDataSpec(spec);
+  } catch (err) {
+    fail(`--data: ${(err as Error).message}`);
   }
-  const prefix = /^([a-zA-Z][\w-]+):/.exec(s);
-  if (prefix) fail(`--data ${s}: unknown data source "${prefix[1]}:"; use ${DATA_FORMS}`);
-  if (!existsSync(s)) fail(`--data ${s} does not exist (use ${DATA_FORMS})`);
-  if (statSync(s).isDirectory()) fail(`--data ${s} is a folder; write superni:${s} to read it as a folder of SuperNI task files`);
-  if (!s.endsWith('.json')) fail(`--data ${s} is not a .json task file (use ${DATA_FORMS})`);
 }
 
 function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): LoraTargets {
@@ -241,6 +257,15 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   }
   const data = o.data ?? 'builtin';
   checkDataSpec(data);
+  const tulu = parseDataSpec(data).kind === 'tulu';
+  const superniOnly = (['splitDir', 'devTasks', 'trainTasks', 'posExamples', 'instancesPerTask', 'maxSourceLength', 'maxTargetLength'] as const).filter((k) => o[k] !== undefined);
+  if (tulu && superniOnly.length > 0) fail(`${superniOnly.map(flagName).join(', ')} apply to SuperNI data, not to ${data}`);
+  if (!tulu && o.chatTemplate !== undefined) fail(`--chat-template applies to tulu:<file> data, not to ${data}`);
+  if (o.splitDir !== undefined && !data.trim().startsWith('superni:')) fail(`--split-dir applies to superni:<dir> data, not to ${data}`);
+  if (o.splitDir !== undefined && !existsSync(o.splitDir)) fail(`--split-dir ${o.splitDir} does not exist`);
+  if (o.chatTemplate !== undefined && !['tulu', 'model'].includes(o.chatTemplate)) fail(`unknown chat template "${String(o.chatTemplate)}" (expected tulu or model)`);
+  if (o.packing && o.groupByLength) fail('--packing and --group-by-length exclude each other (packed rows are already full)');
+  if (o.packLength !== undefined && !o.packing) fail('--pack-length needs --packing');
 
   if (o.steps !== undefined && o.epochs !== undefined) fail('give either steps or epochs, not both');
   checkInt('steps', o.steps, 1);
@@ -251,6 +276,10 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkInt('max source length', o.maxSourceLength, 1);
   checkInt('max target length', o.maxTargetLength, 1);
   checkInt('instances per task', o.instancesPerTask, 1);
+  checkInt('dev tasks', o.devTasks, 0);
+  checkInt('train tasks', o.trainTasks, 1);
+  checkInt('positive examples', o.posExamples, 0);
+  checkInt('pack length', o.packLength, 2);
   checkInt('seed', o.seed, 0);
   checkInt('threads', o.threads, 1);
   checkInt('log every', o.logEvery, 1);
@@ -315,9 +344,18 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     batchSize: o.batchSize ?? preset?.batchSize ?? STUDY.batchSize,
     gradientAccumulation: o.gradientAccumulation ?? (preset ? 1 : STUDY.gradientAccumulation),
     maxLength: o.maxLength ?? preset?.maxLength ?? null,
-    maxSourceLength: o.maxSourceLength ?? (preset ? null : STUDY.maxSourceLength),
-    maxTargetLength: o.maxTargetLength ?? (preset ? null : STUDY.maxTargetLength),
+    maxSourceLength: o.maxSourceLength ?? (preset || tulu ? null : STUDY.maxSourceLength),
+    maxTargetLength: o.maxTargetLength ?? (preset || tulu ? null : STUDY.maxTargetLength),
     instancesPerTask: o.instancesPerTask ?? null,
+    splitDir: o.splitDir ?? null,
+    devTasks: o.devTasks ?? null,
+    trainTasks: o.trainTasks ?? null,
+    posExamples: o.posExamples ?? null,
+    chatTemplate: o.chatTemplate ?? null,
+    packing: o.packing ?? false,
+    packLength: o.packLength ?? null,
+    groupByLength: o.groupByLength ?? false,
+    cacheDir: o.cacheDir === null ? null : path.resolve(o.cacheDir ?? DEFAULT_CACHE_DIR),
     warmupRatio: o.warmupRatio ?? (method === 'lora' ? STUDY.peftWarmupRatio : 0),
     schedule: o.schedule ?? (method === 'lora' ? 'linear' : 'constant'),
     weightDecay: o.weightDecay ?? (method === 'lora' ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
@@ -331,6 +369,26 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   };
 }
 
+/** `splitDir` -> `--split-dir`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** What the data loader gets from the resolved options (unset ones keep the loader's defaults). */
+export function trainingDataOptions(r: ResolvedTrainOptions): TrainingDataOptions {
+  const o: TrainingDataOptions = { seed: r.seed };
+  if (r.maxLength !== null) o.maxLength = r.maxLength;
+  if (r.maxSourceLength !== null) o.maxSourceLength = r.maxSourceLength;
+  if (r.maxTargetLength !== null) o.maxTargetLength = r.maxTargetLength;
+  if (r.instancesPerTask !== null) o.instancesPerTask = r.instancesPerTask;
+  if (r.splitDir !== null) o.splitDir = r.splitDir;
+  if (r.devTasks !== null) o.devTasks = r.devTasks;
+  if (r.trainTasks !== null) o.trainTasks = r.trainTasks;
+  if (r.posExamples !== null) o.posExamples = r.posExamples;
+  if (r.chatTemplate !== null) o.chatTemplate = r.chatTemplate;
+  return o;
+}
+
 /** Parameters that get no weight decay: biases and norm weights (RMSNorm, q/k norms). */
 export function isNoDecayParameter(name: string): boolean {
   return name.endsWith('.bias') || /(^|\.)[a-z_]*norm[a-z_]*\.weight$/i.test(name);
@@ -338,7 +396,10 @@ export function isNoDecayParameter(name: string): boolean {
 
 /** A TrainingBatch as the native side takes it (same buffers, no copy). */
 export function toNativeBatch(b: TrainingBatch): NativeBatch {
-  return { inputIds: b.inputIds, labels: b.labels, attentionMask: b.attentionMask, batchSize: b.batchSize, seqLen: b.seqLen };
+  const batch: NativeBatch = { inputIds: b.inputIds, labels: b.labels, attentionMask: b.attentionMask, batchSize: b.batchSize, seqLen: b.seqLen };
+  if (b.positionIds) batch.positionIds = b.positionIds;
+  if (b.sequenceIds) batch.sequenceIds = b.sequenceIds;
+  return batch;
 }
 
 export interface UpdateGroup {
@@ -352,19 +413,28 @@ export interface UpdateGroup {
  * Groups without target tokens are skipped (they would divide by zero).
  */
 export function* updateGroups(
-  batchesForEpoch: (epoch: number) => TrainingBatch[],
+  batchesForEpoch: (epoch: number) => Iterable<TrainingBatch>,
   o: { accumulation: number; maxUpdates: number; maxEpochs: number },
 ): Generator<UpdateGroup> {
   let produced = 0;
   for (let epoch = 0; epoch < o.maxEpochs && produced < o.maxUpdates; epoch++) {
-    const batches = batchesForEpoch(epoch);
-    if (batches.length === 0) return;
-    for (let i = 0; i < batches.length && produced < o.maxUpdates; i += o.accumulation) {
-      const group = batches.slice(i, i + o.accumulation);
-      if (group.reduce((s, b) => s + b.targetTokens, 0) === 0) continue;
-      produced++;
-      yield { epoch, batches: group };
+    let any = false;
+    let group: TrainingBatch[] = [];
+    const flush = function* (): Generator<UpdateGroup> {
+      if (group.length > 0 && group.reduce((s, b) => s + b.targetTokens, 0) > 0) {
+        produced++;
+        yield { epoch, batches: group };
+      }
+      group = [];
+    };
+    for (const batch of batchesForEpoch(epoch)) {
+      any = true;
+      group.push(batch);
+      if (group.length === o.accumulation) yield* flush();
+      if (produced >= o.maxUpdates) return;
     }
+    if (!any) return;
+    yield* flush();
   }
 }
 
@@ -430,7 +500,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     throw err;
   }
   // The data and model modules load lazily, so option checking (and `--help`) stays quick.
-  const [{ loadTrainingData }, { makeBatches }] = await Promise.all([import('../data/sources.js'), import('../data/batching.js')]);
+  const [{ prepareDataset }, { BatchSource, prefetch }] = await Promise.all([import('../data/dataset.js'), import('../data/batch-source.js')]);
   const addon = native();
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);
@@ -441,15 +511,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const loaded = await loadModel(r.model, { seed: r.seed });
   const { model, tokenizer, config } = loaded;
 
-  const data = await loadTrainingData(r.data, tokenizer, {
-    ...(r.maxLength !== null ? { maxLength: r.maxLength } : {}),
-    ...(r.maxSourceLength !== null ? { maxSourceLength: r.maxSourceLength } : {}),
-    ...(r.maxTargetLength !== null ? { maxTargetLength: r.maxTargetLength } : {}),
-    ...(r.instancesPerTask !== null ? { instancesPerTask: r.instancesPerTask } : {}),
-    seed: r.seed,
-  });
+  const data = await prepareDataset(r.data, tokenizer, trainingDataOptions(r), { dir: r.cacheDir });
   const examples: TrainingExample[] = data.examples;
   const ds = data.summary;
+  if (data.cache) say(`  tokenized data ${data.cache.hit ? 'loaded from' : 'cached in'} ${data.cache.file}`);
   say(
     `  data: ${ds.source}: ${ds.tasks} task(s), ${ds.examples.toLocaleString('en-US')} examples, ${ds.tokens.toLocaleString('en-US')} tokens` +
       ` (${ds.truncated} truncated, ${ds.dropped} dropped)`,
@@ -490,16 +555,21 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     noDecay: trainableNames.filter(isNoDecayParameter),
   });
 
-  const batchesForEpoch = (epoch: number): TrainingBatch[] =>
-    makeBatches(examples, { batchSize: r.batchSize, padId: tokenizer.padId, seed: r.seed, epoch, shuffle: true });
-  const firstEpoch = batchesForEpoch(0);
-  const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch: firstEpoch.length, accumulation: r.gradientAccumulation });
+  const batchSource = new BatchSource(examples, {
+    batchSize: r.batchSize,
+    padId: tokenizer.padId,
+    seed: r.seed,
+    groupByLength: r.groupByLength,
+    packing: r.packing ? { maxTokens: r.packLength ?? longest } : null,
+  });
+  const batchesPerEpoch = batchSource.batchCount(0);
+  const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch, accumulation: r.gradientAccumulation });
   const warmupSteps = warmupStepsFor(total, r.warmupRatio);
   const schedule = makeSchedule({ kind: r.schedule, baseLr: r.lr, totalSteps: total, warmupSteps });
-  const updatesPerEpoch = Math.ceil(firstEpoch.length / r.gradientAccumulation);
+  const updatesPerEpoch = Math.ceil(batchesPerEpoch / r.gradientAccumulation);
   const maxEpochs = r.epochs ?? Math.ceil(total / Math.max(1, updatesPerEpoch)) + 1;
   say(
-    `  ${total} steps (${firstEpoch.length} batches of ${r.batchSize} per epoch` +
+    `  ${total} steps (${batchesPerEpoch} batches of ${r.batchSize}${r.packing ? ` packed rows of ${r.packLength ?? longest} tokens` : ''} per epoch${r.groupByLength ? ', grouped by length' : ''}` +
       `${r.gradientAccumulation > 1 ? `, ${r.gradientAccumulation} batches per step: effective batch ${r.batchSize * r.gradientAccumulation}` : ''}), ` +
       `lr ${r.lr} ${r.schedule}${warmupSteps > 0 ? ` with ${warmupSteps} warmup steps` : ''}, weight decay ${r.weightDecay}, max grad norm ${r.maxGradNorm}`,
   );
@@ -513,10 +583,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       config,
     },
     tokenizer: { source: tokenizer.source, vocabSize: tokenizer.vocabSize, eosId: tokenizer.eosId, padId: tokenizer.padId, bosId: tokenizer.bosId },
-    data: { summary: ds, selection: data.selection ?? null },
+    data: { summary: ds, selection: data.selection, cache: data.cache },
     lora: r.lora ? { targetedModules } : null,
     parameters: count,
-    schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch: firstEpoch.length },
+    schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch },
     native: info,
     node: process.version,
     startedAt: new Date().toISOString(),
@@ -544,25 +614,18 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let firstStepTokens = 0;
   const start = performance.now();
 
-  const groups = updateGroups((e) => (e === 0 ? firstEpoch : batchesForEpoch(e)), {
-    accumulation: r.gradientAccumulation,
-    maxUpdates: total,
-    maxEpochs,
-  });
+  // The next group (a new epoch's plan + collation) is prepared while the native step runs.
+  const groups = prefetch(updateGroups((e) => batchSource.batches(e), { accumulation: r.gradientAccumulation, maxUpdates: total, maxEpochs }));
   try {
-    let next = groups.next();
-    while (!next.done && step < total) {
+    for await (const group of groups) {
+      if (step >= total) break;
       if (options.signal?.aborted) {
         interrupted = true;
         break;
       }
-      const group = next.value;
       const lr = schedule(step);
       const stepStart = performance.now();
-      const pending = runUpdate(trainer, group.batches, lr);
-      // Prepare the next group (a new epoch's shuffle + padding) while the native step runs.
-      next = groups.next();
-      const result = await pending;
+      const result = await runUpdate(trainer, group.batches, lr);
       const stepSec = (performance.now() - stepStart) / 1000;
       step++;
       lastEpoch = group.epoch;
