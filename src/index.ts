@@ -92,6 +92,7 @@ export {
   type SuperNIEvalResult,
 } from './eval/superni-eval.js';
 export { evaluateLoss, type LossEvaluation } from './eval/loss.js';
+export { superniTrainEvaluator, type SuperNITrainEvaluatorOptions } from './eval/train-evaluator.js';
 export { runEvaluation, EvalOptionsError, type EvalRunOptions } from './eval/run-eval.js';
 export { loadLoraAdapter, loraOptionsFromAdapterConfig, AdapterError, type LoadedAdapter, type LoadAdapterOptions } from './peft/load-adapter.js';
 

@@ -49,6 +49,16 @@ describe('peft-native CLI', () => {
       '--threads',
       '--out',
       '--log-every',
+      '--save-steps',
+      '--save-total-limit',
+      '--metric-for-best-model',
+      '--resume',
+      '--precision',
+      '--gradient-checkpointing',
+      '--on-divergence',
+      '--divergence-factor',
+      '--divergence-window',
+      '--no-tensorboard',
     ]) {
       expect(r.stdout).toContain(flag);
     }
@@ -78,6 +88,11 @@ describe('peft-native CLI', () => {
     [['train', '--method', 'full', '--rank', '8'], /--rank applies only to LoRA/],
     [['train', '--no-such-flag'], /unknown option/],
     [['train', '--batch-size', '2.5'], /batch size must be an integer/],
+    [['train', '--resume', '/no/such/run'], /--resume \/no\/such\/run: the folder does not exist/],
+    [['train', '--resume', '/tmp', '--lr', '1e-3', '--model', 'builtin:tiny'], /--resume continues a run with the options it was started with; --model, --lr cannot be given with it/],
+    [['train', '--precision', 'fp16'], /--precision.*fp16.*invalid/i],
+    [['train', '--on-divergence', 'ignore'], /--on-divergence.*ignore.*invalid/i],
+    [['train', '--divergence-factor', '1'], /divergence factor must be > 1/],
     [['frobnicate'], /unknown command/],
   ];
   for (const [args, re] of bad) {

@@ -14,6 +14,9 @@ import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { builtinTasks } from '../src/builtin/index.js';
 import { loadLoraAdapter } from '../src/peft/load-adapter.js';
+import { superniTrainEvaluator } from '../src/eval/train-evaluator.js';
+import { train } from '../src/train/loop.js';
+import { readMetrics } from '../src/train/metrics.js';
 import { sharedDataDir } from './helpers/shared-data.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, readExpected } from './helpers/fixtures.js';
 
@@ -131,6 +134,34 @@ describe('evaluateSuperNI', () => {
     expect(result.predictions.map((p) => p.id)).toEqual(task.instances.slice(0, 3).map((i) => i.id));
     expect(Object.keys(result.perTask)).toEqual([name]);
     await expect(evaluateSuperNI(model, tokenizer, { data: `superni:${sharedTasks}`, split: 'test', tasks: ['task9999_nope'] })).rejects.toThrow(/task9999_nope/);
+  });
+});
+
+describe('superniTrainEvaluator', () => {
+  it('evaluates the dev tasks the run carved, during training; metrics.jsonl and the step folder agree', async () => {
+    const out = tmp();
+    const evalDir = path.join(out, 'eval');
+    const sink = { write: () => true };
+    await train({
+      model: 'builtin:tiny',
+      data: 'builtin',
+      steps: 2,
+      batchSize: 2,
+      instancesPerTask: 3,
+      devTasks: 2,
+      seed: 3,
+      out: path.join(out, 'run'),
+      stdout: sink,
+      evaluator: superniTrainEvaluator({ data: 'builtin', split: 'dev', devTasks: 2, seed: 3, maxInstances: 1, maxNewTokens: 2, steps: [2], outDir: evalDir }),
+    });
+    const evalLine = readMetrics(path.join(out, 'run', 'metrics.jsonl')).find((m) => 'eval_rougeL' in m)!;
+    const written = JSON.parse(readFileSync(path.join(evalDir, 'step-2', 'metrics.json'), 'utf8'));
+    expect(evalLine.step).toBe(2);
+    expect(evalLine.eval_rougeL).toBe(written.overall.rougeL);
+    expect(evalLine.eval_exactMatch).toBe(written.overall.exactMatch);
+    expect(written.step).toBe(2);
+    const runConfig = JSON.parse(readFileSync(path.join(out, 'run', 'run_config.json'), 'utf8'));
+    expect(Object.keys(written.perTask).sort()).toEqual([...runConfig.data.selection.tasks.dev].sort());
   });
 });
 

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { learningRate, lrMultiplier, makeSchedule, warmupStepsFor } from '../src/train/schedule.js';
 
 // Closed forms of transformers' schedulers (0-based step s, total T, warmup W):
@@ -60,5 +63,27 @@ describe('learning-rate schedules', () => {
     expect(() => makeSchedule({ kind: 'nope' as never, baseLr: 1e-3, totalSteps: 10, warmupSteps: 0 })).toThrow(/unknown schedule/);
     const f = makeSchedule({ kind: 'linear', baseLr: 1, totalSteps: 10, warmupSteps: 2 });
     expect([0, 1, 2, 6, 10].map(f)).toEqual([0, 0.5, 1, 0.5, 0]);
+  });
+});
+
+// transformers' own schedulers driving a torch optimizer (scripts/fixtures/make_schedule_fixtures.py):
+// warmup steps from the ratio as TrainingArguments computes them, then the rate of every update.
+interface ScheduleCase {
+  kind: 'linear' | 'constant' | 'cosine';
+  totalSteps: number;
+  warmupRatio: number;
+  warmupSteps: number;
+  lrs: number[];
+}
+const fixture = JSON.parse(
+  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/schedules.json'), 'utf8'),
+) as { baseLr: number; cases: ScheduleCase[] };
+
+describe('schedules match transformers (get_scheduler + warmup ratio)', () => {
+  it.each(fixture.cases.map((c) => [`${c.kind} T=${c.totalSteps} ratio=${c.warmupRatio}`, c] as const))('%s', (_name, c) => {
+    const warmupSteps = warmupStepsFor(c.totalSteps, c.warmupRatio);
+    expect(warmupSteps).toBe(c.warmupSteps);
+    const f = makeSchedule({ kind: c.kind, baseLr: fixture.baseLr, totalSteps: c.totalSteps, warmupSteps });
+    for (let s = 0; s < c.totalSteps; s++) expect(f(s)).toBeCloseTo(c.lrs[s]!, 15);
   });
 });

@@ -2,7 +2,7 @@
 // Trainer (batches, learning rates, normalizers, no-decay list) and what it writes to the run folder.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { NativeBatch, NativeModelConfig, NativeTrainerOptions } from '../src/native/binding.js';
@@ -13,7 +13,7 @@ interface Recorded {
   lora?: unknown;
   full: boolean;
   trainerOptions?: NativeTrainerOptions;
-  steps: Array<{ lr: number; batchSize: number; seqLen: number; ids: number }>;
+  steps: Array<{ lr: number; batchSize: number; seqLen: number; ids: number; hash: number }>;
   accumulate: number[];
   saved: Array<{ file: string; entries: Array<[string, string]> }>;
   losses: number[];
@@ -63,7 +63,7 @@ vi.mock('../src/native/binding.js', () => {
     private result(lr: number, b: NativeBatch | null, tokens: number) {
       const loss = lossAt(this.n++);
       rec.losses.push(loss);
-      if (b) rec.steps.push({ lr, batchSize: b.batchSize, seqLen: b.seqLen, ids: b.inputIds.length });
+      if (b) rec.steps.push({ lr, batchSize: b.batchSize, seqLen: b.seqLen, ids: b.inputIds.length, hash: b.inputIds.reduce((h, x, i) => (h * 31 + x * (i + 1)) % 1000003, 7) });
       return { loss, targetTokens: tokens, gradNorm: 1.5 };
     }
     async step(b: NativeBatch, lr: number) {
@@ -76,10 +76,16 @@ vi.mock('../src/native/binding.js', () => {
       this.pendingTokens += 1;
       return { lossSum: 1, targetTokens: 1 };
     }
+    async saveState(file: string) {
+      await writeFile(file, JSON.stringify({ n: this.n }));
+    }
+    async loadState(file: string) {
+      this.n = (JSON.parse(await readFile(file, 'utf8')) as { n: number }).n;
+    }
     async update(lr: number) {
       const t = this.pendingTokens;
       this.pendingTokens = 0;
-      rec.steps.push({ lr, batchSize: 0, seqLen: 0, ids: 0 });
+      rec.steps.push({ lr, batchSize: 0, seqLen: 0, ids: 0, hash: 0 });
       return this.result(lr, null, t);
     }
   }
@@ -137,7 +143,8 @@ describe('train() with a stand-in addon', () => {
     expect(rec.steps[0]!.lr).toBe(0);
     for (let s = 1; s < 12; s++) expect(rec.steps[s]!.lr).toBeCloseTo((base * (12 - s)) / 11, 12);
 
-    expect(readdirSync(out).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'run_config.json', 'summary.json']);
+    expect(readdirSync(out).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors', 'metrics.jsonl', 'run_config.json', 'summary.json', 'tensorboard']);
+    expect(readdirSync(path.join(out, 'tensorboard'))).toHaveLength(1);
     const adapter = JSON.parse(readFileSync(path.join(out, 'adapter_config.json'), 'utf8'));
     expect(adapter).toMatchObject({ peft_type: 'LORA', r: 16, lora_alpha: 32, base_model_name_or_path: 'builtin:tiny' });
     expect(rec.saved[0]!.entries.map((e) => e[0])).toEqual([
@@ -158,6 +165,7 @@ describe('train() with a stand-in addon', () => {
     expect(summary.meanFirst10).toBeCloseTo(rec.losses.slice(0, 10).reduce((a, b) => a + b) / 10, 12);
     expect(summary.meanLast10).toBeCloseTo(rec.losses.slice(2).reduce((a, b) => a + b) / 10, 12);
     expect(summary.diverged).toBe(false);
+    expect(summary.status).toBe('completed');
     expect(result.savedFiles.map((f) => path.basename(f)).sort()).toEqual(['adapter_config.json', 'adapter_model.safetensors']);
 
     const runConfig = JSON.parse(readFileSync(path.join(out, 'run_config.json'), 'utf8'));
@@ -190,14 +198,42 @@ describe('train() with a stand-in addon', () => {
     for (let g = 0; g < 3; g++) expect(new Set(rec.accumulate.slice(3 * g, 3 * g + 3)).size).toBe(1);
   });
 
-  it('stops on a non-finite loss and saves nothing', async () => {
-    lossAt = (i) => (i === 3 ? NaN : 2);
+  it('stops on a non-finite loss, saves no weights, and records status, step and the last good metrics', async () => {
+    lossAt = (i) => (i === 3 ? NaN : 2 + i / 100);
     const out = outDir();
     const result = await train({ out, steps: 10, stdout: sink });
     expect(result.diverged).toBe(true);
     expect(result.steps).toBe(4);
     expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(false);
-    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).diverged).toBe(true);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'diverged', diverged: true, divergedSteps: 1 });
+    expect(summary.divergence).toMatchObject({ reason: 'non-finite loss', step: 4 });
+    expect(summary.lastGood).toMatchObject({ step: 3, loss: 2.02 });
+    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.divergence ?? null)).toEqual([null, null, null, 'non-finite loss']);
+  });
+
+  it('stops at a loss spike beyond factor x the running median', async () => {
+    lossAt = (i) => (i === 7 ? 30 : 3);
+    const result = await train({ out: outDir(), steps: 20, stdout: sink, divergenceFactor: 5, divergenceWindow: 4 });
+    expect(result.status).toBe('diverged');
+    expect(result.divergence).toMatchObject({ reason: 'loss spike', step: 8, median: 3 });
+    expect(result.steps).toBe(8);
+    // 14 < 5 x 3 is no spike
+    lossAt = (i) => (i === 7 ? 14 : 3);
+    expect((await train({ out: outDir(), steps: 20, stdout: sink, divergenceFactor: 5, divergenceWindow: 4 })).status).toBe('completed');
+  });
+
+  it('with --on-divergence continue, flags diverged steps, finishes and saves', async () => {
+    lossAt = (i) => (i === 2 || i === 5 ? Infinity : 2);
+    const out = outDir();
+    const result = await train({ out, steps: 8, stdout: sink, onDivergence: 'continue' });
+    expect(result.steps).toBe(8);
+    expect(result).toMatchObject({ status: 'diverged', divergedSteps: 2, saved: out });
+    expect(result.divergence).toMatchObject({ step: 3, reason: 'non-finite loss' });
+    expect(result.lastGood).toMatchObject({ step: 2 });
+    expect(readMetrics(path.join(out, 'metrics.jsonl')).filter((m) => m.divergence).map((m) => m.step)).toEqual([3, 6]);
+    expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(true);
   });
 
   it('stops early on abort and still saves', async () => {
@@ -222,5 +258,100 @@ describe('train() with a stand-in addon', () => {
     const batches = Math.ceil(result.dataSummary.examples / 64);
     expect(result.steps).toBe(batches);
     expect(result.epochs).toBe(1);
+  });
+});
+
+describe('checkpoints and resume (stand-in addon)', () => {
+  it('writes step-N checkpoints atomically, keeps the last K plus the best, and records best.json', async () => {
+    // Loss dips at steps 3-4 (the best window), then rises.
+    lossAt = (i) => [5, 4, 1, 1, 3, 3, 3, 3, 3, 3][i] ?? 3;
+    const out = outDir();
+    const result = await train({ out, steps: 10, batchSize: 2, stdout: sink, saveSteps: 2, saveTotalLimit: 2 });
+    const ckpt = path.join(out, 'checkpoints');
+    // step-4 holds the best train_loss (mean of steps 3-4 = 1); step-8 and step-10 are the last two.
+    expect(readdirSync(ckpt).sort()).toEqual(['best.json', 'step-10', 'step-4', 'step-8']);
+    expect(readdirSync(path.join(ckpt, 'step-8')).sort()).toEqual(['checkpoint.json', 'metrics.jsonl', 'trainer_state.safetensors']);
+    expect(JSON.parse(readFileSync(path.join(ckpt, 'best.json'), 'utf8'))).toMatchObject({ step: 4, metric: 'train_loss', value: 1 });
+    expect(result.best).toMatchObject({ step: 4, value: 1 });
+    const record = JSON.parse(readFileSync(path.join(ckpt, 'step-8', 'checkpoint.json'), 'utf8'));
+    expect(record).toMatchObject({ step: 8, totalSteps: 10, metrics: { train_loss: 3 } });
+    expect(record.losses).toEqual([5, 4, 1, 1, 3, 3, 3, 3]);
+    expect(readMetrics(path.join(ckpt, 'step-8', 'metrics.jsonl')).map((m) => m.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(readdirSync(ckpt).some((n) => n.startsWith('.'))).toBe(false);
+  });
+
+  it.each([
+    ['steps, one batch per update', { steps: 10, batchSize: 3, gradientAccumulation: 1 }],
+    ['epochs with accumulation (the data position crosses epochs)', { epochs: 3, batchSize: 200, gradientAccumulation: 2 }],
+  ] as const)('resumes after a crash with the same batches, learning rates and losses as an uninterrupted run: %s', async (_name, shape) => {
+    lossAt = (i) => 5 / (1 + i / 10);
+    const base = { ...shape, seed: 11, stdout: sink, saveSteps: 3 };
+    const uninterrupted = await train({ ...base, out: outDir() });
+    const total = uninterrupted.steps;
+    expect(total).toBeGreaterThanOrEqual(7);
+    const full = [...rec.steps];
+    const crashAt = total - 1; // after the checkpoint at a multiple of 3 below it
+    const checkpointed = Math.floor((crashAt - 1) / 3) * 3;
+
+    rec.steps = [];
+    const out = outDir();
+    await expect(
+      train({
+        ...base,
+        out,
+        onStep: (m) => {
+          if (m.step === crashAt) throw new Error('simulated crash');
+        },
+      }),
+    ).rejects.toThrow('simulated crash');
+    expect(readMetrics(path.join(out, 'metrics.jsonl'))).toHaveLength(crashAt);
+
+    rec.steps = [];
+    const resumed = await train({ resume: out, stdout: sink });
+    expect(resumed.resumedFrom).toBe(checkpointed);
+    expect(resumed.steps).toBe(total);
+    expect(rec.steps).toEqual(full.slice(full.length - (total - checkpointed)));
+    expect(resumed.losses).toEqual(uninterrupted.losses);
+    const metrics = readMetrics(path.join(out, 'metrics.jsonl'));
+    expect(metrics.map((m) => m.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(metrics.map((m) => m.epoch)).toEqual(readMetrics(path.join(uninterrupted.out, 'metrics.jsonl')).map((m) => m.epoch));
+    expect(readdirSync(path.join(out, 'tensorboard'))).toHaveLength(2);
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'))).toMatchObject({ status: 'completed', steps: total, resumedFrom: checkpointed });
+  });
+
+  it('refuses options that would change a resumed run, and folders without checkpoints', async () => {
+    const out = outDir();
+    await train({ out, steps: 2, stdout: sink });
+    await expect(train({ resume: out, stdout: sink })).rejects.toThrow(/no checkpoint in .*checkpoints yet/);
+    await expect(train({ resume: out, lr: 1, stdout: sink })).rejects.toThrow(/lr cannot be given with it/);
+    await expect(train({ resume: path.join(out, 'nope'), stdout: sink })).rejects.toThrow(/does not exist/);
+  });
+
+  it('calls the evaluator at its steps, logs eval metrics and keeps the best checkpoint by them', async () => {
+    const out = outDir();
+    const dev = new Map([[2, 0.3], [4, 0.5], [6, 0.4]]);
+    const seen: number[] = [];
+    const result = await train({
+      out,
+      steps: 6,
+      stdout: sink,
+      saveTotalLimit: 1,
+      bestMetric: { name: 'rougeL', greaterIsBetter: true },
+      evaluator: {
+        steps: [2, 4, 6],
+        evaluate: async ({ step }) => {
+          seen.push(step);
+          return { rougeL: dev.get(step)! };
+        },
+      },
+    });
+    expect(seen).toEqual([2, 4, 6]);
+    expect(result.best).toMatchObject({ step: 4, metric: 'rougeL', value: 0.5 });
+    expect(readdirSync(path.join(out, 'checkpoints')).sort()).toEqual(['best.json', 'step-4', 'step-6']);
+    expect(readMetrics(path.join(out, 'metrics.jsonl')).filter((m) => 'eval_rougeL' in m).map((m) => [m.step, m.eval_rougeL])).toEqual([
+      [2, 0.3],
+      [4, 0.5],
+      [6, 0.4],
+    ]);
   });
 });

@@ -132,6 +132,21 @@ describe('loop helpers', () => {
     expect(totalUpdates({ steps: 7, epochs: null, batchesPerEpoch: 3, accumulation: 2 })).toBe(7);
   });
 
+  it('reports where the next group starts and can start from such a position', () => {
+    const perEpoch = (e: number) => [batch(5, 10, e * 10 + 0), batch(5, 10, e * 10 + 1), batch(5, 10, e * 10 + 2)];
+    const all = [...updateGroups(perEpoch, { accumulation: 2, maxUpdates: 5, maxEpochs: 10 })];
+    expect(all.map((g) => g.next)).toEqual([
+      { epoch: 0, batch: 2 },
+      { epoch: 1, batch: 0 },
+      { epoch: 1, batch: 2 },
+      { epoch: 2, batch: 0 },
+      { epoch: 2, batch: 2 },
+    ]);
+    // Starting where group 3 left off gives groups 4 and 5.
+    const rest = [...updateGroups(perEpoch, { accumulation: 2, maxUpdates: 2, maxEpochs: 10, start: all[2]!.next })];
+    expect(rest.map((g) => g.batches.map((b) => b.inputIds[0]))).toEqual(all.slice(3).map((g) => g.batches.map((b) => b.inputIds[0])));
+  });
+
   it('skips groups without target tokens', () => {
     const groups = [...updateGroups(() => [batch(0), batch(3)], { accumulation: 1, maxUpdates: 10, maxEpochs: 1 })];
     expect(groups).toHaveLength(1);
@@ -232,5 +247,43 @@ describe('progress', () => {
     expect(s.text).toContain('note\n');
     expect(s.text.endsWith('\n')).toBe(true);
     expect(s.text.split('\n').length).toBe(3); // the note, the final line, nothing else
+  });
+});
+
+describe('final summary table', () => {
+  it('lists status, steps, loss, speed, best checkpoint, divergence and the saved folder', async () => {
+    const { formatSummaryTable } = await import('../src/train/summary-table.js');
+    const table = formatSummaryTable({
+      status: 'diverged',
+      steps: 40,
+      totalSteps: 100,
+      epochs: 1,
+      firstLoss: 7.25,
+      lastLoss: NaN,
+      meanFirst10: 7,
+      meanLast10: null,
+      realTokens: 123456,
+      tokensPerSec: 5432,
+      elapsedSec: 65,
+      resumedFrom: 20,
+      best: { step: 30, metric: 'train_loss', value: 4.5 },
+      divergence: { step: 40, message: 'the loss became NaN at step 40' },
+      divergedSteps: 1,
+      saved: null,
+      out: '/runs/x',
+    });
+    const lines = table.split('\n');
+    expect(lines[0]).toBe('run summary');
+    const row = (label: string) => lines.find((l) => l.trimStart().startsWith(label + ' '))!.trim().slice(label.length).trim();
+    expect(row('status')).toBe('diverged');
+    expect(row('steps')).toBe('40 / 100 (1 epoch), resumed at step 20');
+    expect(row('loss')).toBe('7.2500 -> NaN');
+    expect(row('tokens')).toBe('123.5k (5432 tok/s)');
+    expect(row('time')).toBe('1:05');
+    expect(row('best checkpoint')).toBe('step 30 (train_loss 4.5000)');
+    expect(row('diverged')).toBe('the loss became NaN at step 40');
+    expect(row('saved')).toBe('nothing');
+    // values line up in one column
+    expect(new Set(lines.slice(2, -1).map((l) => l.length - l.trimStart().length))).toEqual(new Set([2]));
   });
 });

@@ -44,6 +44,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        InstanceMethod<&ModelWrap::Backward>("backward"),
                                        InstanceMethod<&ModelWrap::ApplyLora>("applyLora"),
                                        InstanceMethod<&ModelWrap::EnableFullFinetuning>("enableFullFinetuning"),
+                                       InstanceMethod<&ModelWrap::SetGradientCheckpointing>("setGradientCheckpointing"),
                                        InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
                                        InstanceMethod<&ModelWrap::ParameterNames>("parameterNames"),
                                        InstanceMethod<&ModelWrap::ParameterShape>("parameterShape"),
@@ -170,6 +171,15 @@ Napi::Value ModelWrap::ApplyLora(const Napi::CallbackInfo& info) {
     for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), names[i]);
     result.Set("targetedModules", arr);
     return result;
+  });
+}
+
+Napi::Value ModelWrap::SetGradientCheckpointing(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsBoolean()) throw UserError("setGradientCheckpointing(on) needs a boolean");
+    std::lock_guard<std::mutex> lock(model_->mutex());
+    model_->SetGradientCheckpointing(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
   });
 }
 

@@ -25,6 +25,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Backward(const Napi::CallbackInfo& info);
   Napi::Value ApplyLora(const Napi::CallbackInfo& info);
   Napi::Value EnableFullFinetuning(const Napi::CallbackInfo& info);
+  Napi::Value SetGradientCheckpointing(const Napi::CallbackInfo& info);
   Napi::Value ParameterCount(const Napi::CallbackInfo& info);
   Napi::Value ParameterNames(const Napi::CallbackInfo& info);
   Napi::Value ParameterShape(const Napi::CallbackInfo& info);

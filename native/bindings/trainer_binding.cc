@@ -7,6 +7,7 @@
 #include "bindings/model_binding.h"
 #include "common/async_task.h"
 #include "common/errors.h"
+#include "io/safetensors.h"
 
 namespace pn {
 namespace {
@@ -41,6 +42,8 @@ Napi::Function TrainerWrap::Define(Napi::Env env) {
                          InstanceMethod<&TrainerWrap::Accumulate>("accumulate"),
                          InstanceMethod<&TrainerWrap::Update>("update"),
                          InstanceMethod<&TrainerWrap::Step>("step"),
+                         InstanceMethod<&TrainerWrap::SaveState>("saveState"),
+                         InstanceMethod<&TrainerWrap::LoadState>("loadState"),
                      });
 }
 
@@ -57,6 +60,9 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     opts.beta2 = GetNumberOr(o, "beta2", 0.999, w);
     opts.eps = GetNumberOr(o, "eps", 1e-8, w);
     opts.maxGradNorm = GetNumberOr(o, "maxGradNorm", 1.0, w);
+    const std::string precision = GetStringOr(o, "precision", "fp32", w);
+    if (precision != "fp32" && precision != "bf16") throw UserError("trainer.precision must be \"fp32\" or \"bf16\", got \"" + precision + "\"");
+    opts.bf16 = precision == "bf16";
     if (!o.Get("noDecay").IsUndefined()) {
       for (auto& n : GetStringArray(o.Get("noDecay"), "trainer.noDecay")) opts.noDecay.insert(n);
     }
@@ -112,6 +118,42 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
           return trainer->Update(lr);
         },
         StepToJs, batch.keepAlive);
+  });
+}
+
+Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    std::string file = ArgString(info, 0, "file");
+    auto metadata = StringMapFromJs(info.Length() > 1 ? info[1] : info.Env().Undefined(), "metadata");
+    auto trainer = trainer_;
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [trainer, file, metadata] {
+          std::vector<std::pair<std::string, torch::Tensor>> state;
+          {
+            std::lock_guard<std::mutex> lock(trainer->model()->mutex());
+            state = trainer->ExportState();
+          }
+          io::WriteSafetensors(file, state, metadata);  // atomic: temporary file, then rename
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); });
+  });
+}
+
+Napi::Value TrainerWrap::LoadState(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    std::string file = ArgString(info, 0, "file");
+    auto trainer = trainer_;
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [trainer, file] {
+          auto opened = io::SafetensorsFile::Open(file);
+          std::lock_guard<std::mutex> lock(trainer->model()->mutex());
+          trainer->ImportState(*opened);
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); });
   });
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "io/safetensors.h"
+#include "models/checkpointed_layer.h"
 #include "models/rope.h"
 
 namespace pn {
@@ -255,17 +256,14 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   return layer.o.Forward(out, training);
 }
 
-torch::Tensor LlamaModel::DecoderStack(const torch::Tensor& inputIds, const torch::Tensor& cos, const torch::Tensor& sin,
-                                       const torch::Tensor& mask, bool training, KvCache* cache) {
-  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    DecoderLayer& layer = layers_[i];
-    h = h + Attention(layer, RmsNorm(h, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training, cache, i);
-    torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
-    h = h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
-  }
-  if (cache != nullptr) cache->Advance(inputIds.size(1));
-  return RmsNorm(h, finalNorm_, config_.rmsNormEps);
+torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                              const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                              KvCache* cache) {
+  DecoderLayer& layer = layers_.at(index);
+  torch::Tensor h = hidden + Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask,
+                                       training, cache, index);
+  torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
+  return h + layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
 }
 
 torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
@@ -275,7 +273,10 @@ torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torc
   ValidateTokens(tokens);
   if (positionIds.sizes() != inputIds.sizes()) throw UserError("position ids must have the shape of the input ids");
   auto [cos, sin] = RopeTablesAt(invFreq_, positionIds);
-  return DecoderStack(inputIds, cos, sin, mask, /*training=*/false, &cache);
+  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, mask, /*training=*/false, &cache);
+  cache.Advance(inputIds.size(1));
+  return RmsNorm(h, finalNorm_, config_.rmsNormEps);
 }
 
 torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return torch::matmul(hidden, lmHead_.t()); }
@@ -289,7 +290,12 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& batch, bool wantLogits, bool
   auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds.to(embedTokens_.device()))
                                                 : RopeTables(invFreq_, t, embedTokens_.device());
 
-  torch::Tensor h = DecoderStack(inputIds, cos, sin, mask, training, nullptr);
+  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled();
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask) : DecoderLayerForward(i, h, cos, sin, mask, training);
+  }
+  h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
   ForwardOutput out;
   if (labels.defined() && t > 1) {
@@ -418,6 +424,15 @@ torch::Tensor LlamaModel::Parameter(const std::string& name) const {
   auto it = paramIndex_.find(name);
   if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
   return params_[it->second].second;
+}
+
+std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) const {
+  const std::string prefix = LayerPrefix(index);
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, tensor] : params_) {
+    if (tensor.requires_grad() && name.compare(0, prefix.size(), prefix) == 0) out.push_back(tensor);
+  }
+  return out;
 }
 
 std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {

@@ -56,6 +56,12 @@ class LlamaModel {
   // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
   ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
+  // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
+  // With a cache (generation) the layer's keys/values are appended to it and all cached ones are attended.
+  torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                    KvCache* cache = nullptr);
+
   // Incremental decoding (generation): runs inputIds [B, T] at positionIds [B, T] (int64) against the keys and
   // values in `cache` plus its own, and appends its own to the cache. `mask` is boolean [B, 1, T, cached + T]
   // (true = may attend), or undefined for plain causal attention (T == 1: every cached key is visible).
@@ -73,6 +79,11 @@ class LlamaModel {
   std::vector<std::string> ParameterNames(bool trainableOnly) const;
   torch::Tensor Parameter(const std::string& name) const;
   std::vector<torch::Tensor> TrainableParameters() const;
+  std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
+
+  // Recompute each decoder layer in backward instead of keeping its activations (training forwards only).
+  void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
+  bool gradientCheckpointing() const { return gradientCheckpointing_; }
   int64_t CountParameters(bool trainableOnly) const;
 
   // One model is used by one call at a time; workers hold this while they run.
@@ -86,9 +97,6 @@ class LlamaModel {
   // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0);
-  // Embedded tokens through every decoder layer and the final norm.
-  torch::Tensor DecoderStack(const torch::Tensor& inputIds, const torch::Tensor& cos, const torch::Tensor& sin,
-                             const torch::Tensor& mask, bool training, KvCache* cache);
 
   ModelConfig config_;
   torch::Tensor embedTokens_;  // model.embed_tokens.weight
@@ -99,6 +107,7 @@ class LlamaModel {
   std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
   std::map<std::string, size_t> paramIndex_;
   std::mutex mutex_;
+  bool gradientCheckpointing_ = false;
 };
 
 }  // namespace pn

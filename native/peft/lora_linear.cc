@@ -33,14 +33,18 @@ variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list g
   const double scaling = ctx->saved_data["scaling"].toDouble();
   const bool hasBias = ctx->saved_data["has_bias"].toBool();
 
-  torch::Tensor g = gradOutputs[0];
+  // Under autocast (bf16) the forward's activations are bfloat16 while the weights stay float32, and backward
+  // runs without autocast: compute in the adapter's dtype (no-ops without autocast); autograd casts each
+  // input gradient back to its input's dtype.
+  const torch::ScalarType dt = loraA.scalar_type();
+  torch::Tensor g = gradOutputs[0].to(dt);
   const int64_t outFeatures = g.size(-1);
   const int64_t inFeatures = x.size(-1);
   const int64_t rank = loraA.size(0);
   // Flatten leading dims so each weight gradient is one matmul.
   torch::Tensor g2 = g.reshape({-1, outFeatures});
-  torch::Tensor x2 = x.reshape({-1, inFeatures});
-  torch::Tensor down2 = down.reshape({-1, rank});
+  torch::Tensor x2 = x.reshape({-1, inFeatures}).to(dt);
+  torch::Tensor down2 = down.reshape({-1, rank}).to(dt);
 
   // needs_input_grad counts only the tensor inputs that were given: no bias shifts A and B down by one.
   const size_t edgeA = hasBias ? 3 : 2;
@@ -49,13 +53,13 @@ variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list g
   torch::Tensor gradX, gradW, gradBias, gradA, gradB;
   if (ctx->needs_input_grad(0)) {
     torch::Tensor gradXd = torch::matmul(gradDown, loraA);  // [N, in]
-    if (dropoutMask.defined()) gradXd = gradXd * dropoutMask.reshape({-1, inFeatures});
-    gradX = torch::matmul(g2, weight).add_(gradXd).reshape(x.sizes());
+    if (dropoutMask.defined()) gradXd = gradXd * dropoutMask.reshape({-1, inFeatures}).to(dt);
+    gradX = torch::matmul(g2, weight.to(dt)).add_(gradXd).reshape(x.sizes());
   }
   if (ctx->needs_input_grad(1)) gradW = torch::matmul(g2.t(), x2);
   if (hasBias && ctx->needs_input_grad(2)) gradBias = g2.sum(0);
   if (ctx->needs_input_grad(edgeA)) {
-    torch::Tensor xd2 = dropoutMask.defined() ? x2 * dropoutMask.reshape({-1, inFeatures}) : x2;
+    torch::Tensor xd2 = dropoutMask.defined() ? x2 * dropoutMask.reshape({-1, inFeatures}).to(dt) : x2;
     gradA = torch::matmul(gradDown.t(), xd2);  // [r, in]
   }
   if (ctx->needs_input_grad(edgeB)) gradB = torch::matmul(g2.t(), down2) * scaling;  // [out, r]

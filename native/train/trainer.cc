@@ -1,7 +1,12 @@
 #include "train/trainer.h"
 
-#include <cmath>
+#include <ATen/Context.h>
+#include <torch/cuda.h>
 
+#include <cmath>
+#include <mutex>
+
+#include "common/autocast_guard.h"
 #include "common/errors.h"
 
 namespace pn {
@@ -26,6 +31,7 @@ Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& option
   std::vector<torch::Tensor> decay, noDecay;
   for (const auto& name : model_->ParameterNames(/*trainableOnly=*/true)) {
     torch::Tensor p = model_->Parameter(name);
+    names_.push_back(name);
     params_.push_back(p);
     (options_.noDecay.count(name) ? noDecay : decay).push_back(p);
   }
@@ -45,7 +51,11 @@ Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& option
 AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
   if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
   if (!batch.labels.defined()) throw UserError("training batches need labels");
-  ForwardOutput out = model_->Forward(batch, /*wantLogits=*/false, /*training=*/true);
+  ForwardOutput out;
+  {
+    AutocastGuard autocast(params_.front().device().type(), options_.bf16, at::kBFloat16);
+    out = model_->Forward(batch, /*wantLogits=*/false, /*training=*/true);
+  }
   if (out.targetTokens > 0) (out.lossSum / normalizer).backward();
   AccumulateResult r;
   r.lossSum = out.lossSum.item<double>();
@@ -75,6 +85,123 @@ StepResult Trainer::Update(double lr) {
   pendingLossSum_ = 0;
   pendingTokens_ = 0;
   return r;
+}
+
+}  // namespace pn
+
+namespace pn {
+namespace {
+
+// The default generators whose state a checkpoint keeps: the CPU one and one per CUDA device.
+std::vector<std::pair<std::string, at::Generator>> DefaultGenerators() {
+  std::vector<std::pair<std::string, at::Generator>> out{{"rng/cpu", at::globalContext().defaultGenerator(at::kCPU)}};
+  if (torch::cuda::is_available()) {
+    const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
+    for (int64_t i = 0; i < n; ++i) {
+      out.emplace_back("rng/cuda:" + std::to_string(i), at::globalContext().defaultGenerator(c10::Device(at::kCUDA, static_cast<c10::DeviceIndex>(i))));
+    }
+  }
+  return out;
+}
+
+std::string Describe(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, torch::Tensor>> Trainer::ExportState() const {
+  if (pendingTokens_ != 0) throw UserError("the trainer state cannot be saved in the middle of an accumulation (call update first)");
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  const auto& state = optimizer_->state();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const torch::Tensor& p = params_[i];
+    out.emplace_back("param/" + names_[i], p.detach().clone());
+    auto it = state.find(p.unsafeGetTensorImpl());
+    if (it == state.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+    out.emplace_back("exp_avg/" + names_[i], s.exp_avg().detach().clone());
+    out.emplace_back("exp_avg_sq/" + names_[i], s.exp_avg_sq().detach().clone());
+    out.emplace_back("step/" + names_[i], torch::full({1}, s.step(), torch::kInt64));
+  }
+  for (auto& [key, gen] : DefaultGenerators()) {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    out.emplace_back(key, gen.get_state().clone());
+  }
+  return out;
+}
+
+void Trainer::ImportState(const io::SafetensorsFile& file) {
+  const std::string where = file.path() + ": ";
+  auto tensor = [&](const std::string& key, torch::ScalarType dtype, const std::vector<int64_t>& shape) -> torch::Tensor {
+    const io::TensorEntry* e = file.Find(key);
+    if (!e) return torch::Tensor();
+    if (io::DtypeFromName(e->dtype) != dtype) throw UserError(where + "tensor \"" + key + "\" has dtype " + e->dtype + ", expected " + io::DtypeName(dtype));
+    if (!shape.empty() && e->shape != shape) {
+      throw UserError(where + "tensor \"" + key + "\" has shape " + Describe(e->shape) + ", the model's is " + Describe(shape) +
+                      " (a checkpoint of another model or method?)");
+    }
+    return file.View(key);
+  };
+  std::set<std::string> known;
+  struct Restored {
+    torch::Tensor value, expAvg, expAvgSq;
+    int64_t step = -1;
+  };
+  std::vector<Restored> restored(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const std::string& n = names_[i];
+    const std::vector<int64_t> shape(params_[i].sizes().begin(), params_[i].sizes().end());
+    for (const char* kind : {"param/", "exp_avg/", "exp_avg_sq/", "step/"}) known.insert(kind + n);
+    Restored& r = restored[i];
+    r.value = tensor("param/" + n, params_[i].scalar_type(), shape);
+    if (!r.value.defined()) throw UserError(where + "no tensor \"param/" + n + "\": the checkpoint does not hold the trainable parameter " + n);
+    r.expAvg = tensor("exp_avg/" + n, params_[i].scalar_type(), shape);
+    r.expAvgSq = tensor("exp_avg_sq/" + n, params_[i].scalar_type(), shape);
+    torch::Tensor step = tensor("step/" + n, torch::kInt64, {1});
+    const int present = r.expAvg.defined() + r.expAvgSq.defined() + step.defined();
+    if (present != 0 && present != 3) throw UserError(where + "incomplete AdamW state for " + n + " (needs exp_avg, exp_avg_sq and step)");
+    if (step.defined()) {
+      r.step = step.item<int64_t>();
+      if (r.step < 1) throw UserError(where + "AdamW step of " + n + " must be >= 1, got " + std::to_string(r.step));
+    }
+  }
+  auto generators = DefaultGenerators();
+  for (auto& [key, gen] : generators) known.insert(key);
+  for (const auto& e : file.tensors()) {
+    const bool otherDevice = e.name.rfind("rng/cuda:", 0) == 0;  // a CUDA run resumed with fewer devices
+    if (!known.count(e.name) && !otherDevice) {
+      throw UserError(where + "unexpected tensor \"" + e.name + "\": the checkpoint has trainable parameters this run does not (another method or target modules?)");
+    }
+  }
+  if (!file.Find("rng/cpu")) throw UserError(where + "no tensor \"rng/cpu\" (the generator state)");
+
+  // Everything checked: apply.
+  torch::NoGradGuard noGrad;
+  auto& state = optimizer_->state();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    torch::Tensor& p = params_[i];
+    Restored& r = restored[i];
+    p.copy_(r.value);
+    p.mutable_grad() = torch::Tensor();
+    state.erase(p.unsafeGetTensorImpl());
+    if (r.step > 0) {
+      auto s = std::make_unique<torch::optim::AdamWParamState>();
+      s->step(r.step);
+      s->exp_avg(r.expAvg.to(p.device()).clone());
+      s->exp_avg_sq(r.expAvgSq.to(p.device()).clone());
+      state[p.unsafeGetTensorImpl()] = std::move(s);
+    }
+  }
+  for (auto& [key, gen] : generators) {
+    if (!file.Find(key)) continue;
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(file.View(key).clone());
+  }
+  pendingLossSum_ = 0;
+  pendingTokens_ = 0;
 }
 
 }  // namespace pn

@@ -3,11 +3,14 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "io/safetensors.h"
 #include "models/llama.h"
 
 namespace pn {
@@ -20,6 +23,9 @@ struct TrainerOptions {
   double eps = 1e-8;
   double maxGradNorm = 1.0;          // <= 0: no clipping (the norm is still measured)
   std::set<std::string> noDecay;     // parameter names without weight decay
+  // bf16: forwards run under autocast (bfloat16 matmuls) while parameters, gradients and AdamW state stay
+  // float32 (the master weights).
+  bool bf16 = false;
 };
 
 struct AccumulateResult {
@@ -44,9 +50,20 @@ class Trainer {
 
   const std::shared_ptr<LlamaModel>& model() const { return model_; }
 
+  // Everything a resumed run needs from the native side, as named tensors (private copies):
+  //   param/<name>       trainable parameter values
+  //   exp_avg/<name>, exp_avg_sq/<name>, step/<name> (int64 [1])   AdamW state, once a step was taken
+  //   rng/cpu, rng/cuda:<i>   states of the default generators (LoRA dropout)
+  // Caller holds the model mutex; not in the middle of an accumulation.
+  std::vector<std::pair<std::string, torch::Tensor>> ExportState() const;
+  // Restores a state written by ExportState for the same trainable parameters. Everything is checked
+  // (names, shapes, dtypes) before anything changes. Caller holds the model mutex.
+  void ImportState(const io::SafetensorsFile& file);
+
  private:
   std::shared_ptr<LlamaModel> model_;
   TrainerOptions options_;
+  std::vector<std::string> names_;  // trainable parameter names, parallel to params_
   std::vector<torch::Tensor> params_;
   std::unique_ptr<torch::optim::AdamW> optimizer_;
   double pendingLossSum_ = 0;

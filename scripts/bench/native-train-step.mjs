@@ -20,6 +20,7 @@ const { values: a } = parseArgs({
     alpha: { type: 'string', default: '16' },
     'target-modules': { type: 'string', default: 'q_proj,v_proj' },
     lr: { type: 'string', default: '1e-4' },
+    'gradient-checkpointing': { type: 'boolean', default: false },
   },
 });
 const log = (...m) => console.error('[peft-native]', ...m);
@@ -44,6 +45,7 @@ if (a.method === 'lora') {
 } else {
   model.enableFullFinetuning();
 }
+if (a['gradient-checkpointing']) model.setGradientCheckpointing(true);
 const { trainable, total } = model.parameterCount();
 log(`method=${a.method} trainable=${trainable} total=${total} threads=${pn.info().threads} torch=${pn.info().torchVersion}`);
 
@@ -58,6 +60,7 @@ const { stepTimesMs: times, losses } = await timeTrainingSteps(
 const result = {
   tool: 'peft-native',
   method: a.method,
+  gradientCheckpointing: a['gradient-checkpointing'],
   stepTimesMs: times.map((t) => Math.round(t * 1000) / 1000),
   tokensPerStep: batchSize * seqLen,
   peakRssMb: Math.round((peakRssBytes() / 2 ** 20) * 10) / 10,

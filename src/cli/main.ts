@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The peft-native command line. Exit codes: 0 ok, 1 a failure while running (message only; the stack with
 // --verbose or DEBUG set), 2 a bad command line (unknown flag, bad value, missing path, unusable model folder),
+// 3 a training run diverged (summary.json has status "diverged", the step and the last good metrics),
 // 130 interrupted twice.
 import { Command, CommanderError } from 'commander';
 import { CheckpointError } from '../models/checkpoint.js';

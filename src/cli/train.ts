@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
 import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError, type LoraInit } from '../peft/lora.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
-import { TRAIN_METHODS, train, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
+import { DIVERGENCE_POLICIES, type DivergencePolicy } from '../train/divergence.js';
+import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, train, type Precision, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 
 export function parseIntegerFlag(min: number, what: string) {
@@ -60,10 +61,21 @@ export interface TrainFlags extends DataFlags {
   schedule?: ScheduleKind;
   weightDecay?: number;
   maxGradNorm?: number;
+  onDivergence?: DivergencePolicy;
+  divergenceFactor?: number;
+  divergenceWindow?: number;
   seed?: number;
   threads?: number;
   out?: string;
   overwrite?: boolean;
+  tensorboard?: boolean;
+  saveSteps?: number;
+  saveTotalLimit?: number;
+  metricForBestModel?: string;
+  greaterIsBetter?: boolean;
+  precision?: Precision;
+  gradientCheckpointing?: boolean;
+  resume?: string;
   logEvery?: number;
   quiet?: boolean;
   verbose?: boolean;
@@ -107,10 +119,22 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('schedule', f.schedule);
   set('weightDecay', f.weightDecay);
   set('maxGradNorm', f.maxGradNorm);
+  set('onDivergence', f.onDivergence);
+  set('divergenceFactor', f.divergenceFactor);
+  set('divergenceWindow', f.divergenceWindow);
   set('seed', f.seed);
   set('threads', f.threads);
   set('out', f.out);
   set('overwrite', f.overwrite);
+  set('tensorboard', f.tensorboard);
+  set('saveSteps', f.saveSteps);
+  set('saveTotalLimit', f.saveTotalLimit);
+  if (f.metricForBestModel !== undefined || f.greaterIsBetter !== undefined) {
+    o.bestMetric = { name: f.metricForBestModel ?? 'train_loss', greaterIsBetter: f.greaterIsBetter ?? false };
+  }
+  set('precision', f.precision);
+  set('gradientCheckpointing', f.gradientCheckpointing);
+  set('resume', f.resume);
   set('logEvery', f.logEvery);
   set('quiet', f.quiet);
   return o;
@@ -136,10 +160,16 @@ Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ fol
   (tokenized once into .peft-native-cache/; \`peft-native data prepare|inspect\` shows what training will see)
 Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, loadable with
   peft.PeftModel.from_pretrained) or config.json + model.safetensors (full), run_config.json,
-  metrics.jsonl (one JSON line per step), summary.json.
+  metrics.jsonl (one JSON line per step), tensorboard/ (event files: tensorboard --logdir <out>), summary.json (status: completed | interrupted | diverged).
+Checkpoints (--save-steps): <out>/checkpoints/step-N (weights, optimizer, RNG, data position), best.json;
+  resume a crashed or stopped run with: peft-native train --resume <out>
+Exit codes: 0 done, 1 failure, 2 bad command line, 3 the run diverged (see summary.json), 130 interrupted twice.
 Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, linear decay with 3% warmup;
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
 `;
+
+/** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
+export const EXIT_DIVERGED = 3;
 
 export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train): Command {
   const cmd = new Command('train')
@@ -170,16 +200,41 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--schedule <kind>', 'LR schedule after warmup (default linear for LoRA, constant for full)').choices([...SCHEDULE_KINDS]))
     .option('--weight-decay <x>', 'AdamW weight decay, not on biases/norms (default 0.01 LoRA, 0 full)', parseNumberFlag('weight decay', (n) => n >= 0, '>= 0'))
     .option('--max-grad-norm <x>', 'clip the global gradient norm; 0 disables (default 1.0)', parseNumberFlag('max grad norm', (n) => n >= 0, '>= 0'))
+    .addOption(
+      new Option('--on-divergence <policy>', 'on a non-finite loss/gradient norm or a loss spike: stop (exit code 3) or continue (flag it; exit code 3 at the end)').choices([
+        ...DIVERGENCE_POLICIES,
+      ]),
+    )
+    .option('--divergence-factor <x>', 'a loss above x times the running median is a spike (default 4)', parseNumberFlag('divergence factor', (n) => n > 1, '> 1'))
+    .option('--divergence-window <n>', 'steps in the running median of the loss (default 25)', parseIntegerFlag(1, 'divergence window'))
     .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42)', parseIntegerFlag(0, 'seed'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
     .option('--overwrite', 'allow an existing, non-empty --out folder')
+    .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast with float32 master weights (default fp32)').choices([...PRECISIONS]))
+    .option('--gradient-checkpointing', 'recompute each decoder layer in backward: less memory, same gradients, slower')
+    .option('--save-steps <n>', 'save a checkpoint (for --resume) every n steps and at the end (default: none)', parseIntegerFlag(1, 'save steps'))
+    .option('--save-total-limit <k>', 'keep the last k checkpoints plus the best (default: all)', parseIntegerFlag(1, 'save total limit'))
+    .option('--metric-for-best-model <name>', 'metric that picks the best checkpoint (default train_loss: mean training loss since the previous checkpoint)')
+    .option('--greater-is-better', 'a higher --metric-for-best-model is better (default: lower)')
+    .option('--resume <run dir>', 'continue an interrupted run from its latest checkpoint, with its recorded options')
+    .option('--no-tensorboard', 'do not write TensorBoard event files (default: <out>/tensorboard)')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show stack traces on errors');
   addDataFlags(cmd)
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: TrainFlags) => {
+    .action(async (flags: TrainFlags, command: Command) => {
+      if (flags.resume !== undefined) {
+        // The resumed run takes its options from run_config.json; only settings that leave the numbers alone may change.
+        const adjustable = new Set(['resume', 'threads', 'logEvery', 'quiet', 'verbose']);
+        const given = command.options
+          .map((opt) => ({ flag: opt.long ?? opt.flags, key: opt.attributeName() }))
+          .filter((o) => command.getOptionValueSource(o.key) === 'cli' && !adjustable.has(o.key));
+        if (given.length > 0) {
+          throw new TrainOptionsError(`--resume continues a run with the options it was started with; ${given.map((o) => o.flag).join(', ')} cannot be given with it`);
+        }
+      }
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = () => {
@@ -193,8 +248,12 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       };
       process.on('SIGINT', onSigint);
       try {
-        const result = await run({ ...trainOptionsFromFlags(flags), signal: controller.signal });
-        if (result.diverged) process.exitCode = 1;
+        const options: TrainOptions =
+          flags.resume !== undefined
+            ? { resume: flags.resume, ...(flags.threads !== undefined ? { threads: flags.threads } : {}), ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}), ...(flags.quiet ? { quiet: true } : {}) }
+            : trainOptionsFromFlags(flags);
+        const result = await run({ ...options, signal: controller.signal });
+        if (result.diverged) process.exitCode = EXIT_DIVERGED;
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -111,6 +111,8 @@ export interface NativeModel {
   applyLora(options: NativeLoraOptions): NativeLoraResult;
   /** Makes every weight trainable (full finetuning). */
   enableFullFinetuning(): void;
+  /** Recompute each decoder layer in backward instead of keeping its activations (same gradients, less memory). */
+  setGradientCheckpointing(on: boolean): void;
   parameterCount(): NativeParameterCount;
   parameterNames(options?: { trainableOnly?: boolean }): string[];
   parameterShape(name: string): number[];
@@ -140,6 +142,8 @@ export interface NativeTrainerOptions {
   maxGradNorm: number;
   /** Parameter names that get no weight decay (biases, norm weights). */
   noDecay?: string[];
+  /** fp32 (default), or bf16: forwards under autocast with float32 master weights, gradients and AdamW state. */
+  precision?: 'fp32' | 'bf16';
 }
 
 export interface NativeStepResult {
@@ -157,6 +161,13 @@ export interface NativeTrainer {
   update(lr: number): Promise<NativeStepResult>;
   /** accumulate(batch, its own target tokens) + update(lr). */
   step(batch: NativeBatch, lr: number): Promise<NativeStepResult>;
+  /**
+   * Writes the state a resumed run needs to one safetensors file, atomically: trainable parameters
+   * (`param/<name>`), AdamW state (`exp_avg/`, `exp_avg_sq/`, `step/<name>`), default generator states (`rng/cpu`, `rng/cuda:<i>`).
+   */
+  saveState(file: string, metadata?: Record<string, string>): Promise<void>;
+  /** Restores a saveState file (checked completely before anything changes). */
+  loadState(file: string): Promise<void>;
 }
 
 export interface NativeTrainerConstructor {

@@ -3,14 +3,14 @@
 // batch group is prepared while a step's Promise runs), logs metrics.jsonl, and saves the HF PEFT adapter
 // or HF checkpoint plus run_config.json and summary.json into the run folder.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { native, type NativeBatch, type NativeInfo, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
+import { native, type NativeBatch, type NativeInfo, type NativeModel, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
 import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
 import { DEFAULT_CACHE_DIR, parseDataSpec } from '../data/spec.js';
 import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { getBuiltinPreset, formatCount, type PresetTrainDefaults } from '../models/builtin.js';
+import { getBuiltinPreset, type PresetTrainDefaults } from '../models/builtin.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
 import { ConfigError } from '../models/config.js';
 import { checkModelSpec, loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
@@ -29,8 +29,13 @@ import {
   type LoraTargets,
 } from '../peft/lora.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
-import { ProgressReporter, formatDuration, type ProgressStream } from './progress.js';
+import { ProgressReporter, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
+import { findBest, pruneCheckpoints, writeCheckpoint, type BestMetric, type CheckpointRecord, type DataPosition } from './checkpoints.js';
+import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
+import { formatSummaryTable } from './summary-table.js';
+import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
+import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, DivergenceDetector, type DivergenceEvent, type DivergencePolicy } from './divergence.js';
 
 export type TrainMethod = 'lora' | 'full';
 export const TRAIN_METHODS: readonly TrainMethod[] = ['lora', 'full'];
@@ -90,6 +95,12 @@ export interface TrainOptions {
   /** AdamW weight decay (default 0.01 for PEFT, 0 for full finetuning, as the study); never on biases and norms. */
   weightDecay?: number;
   maxGradNorm?: number;
+  /** What a divergence (non-finite loss/gradient norm, loss spike) does: stop the run (default) or flag it and go on. */
+  onDivergence?: DivergencePolicy;
+  /** A loss above this factor x the running median is a spike (default 4). */
+  divergenceFactor?: number;
+  /** Steps in the running median (default 25). */
+  divergenceWindow?: number;
   seed?: number;
   /** libtorch intra-op threads (default: libtorch's). */
   threads?: number;
@@ -97,6 +108,22 @@ export interface TrainOptions {
   out?: string;
   /** Allow an existing non-empty run folder (its metrics.jsonl is replaced). */
   overwrite?: boolean;
+  /** Save a checkpoint (for --resume) every this many steps, and at the end. Default: no checkpoints. */
+  saveSteps?: number;
+  /** Keep only the last this many checkpoints, plus the best (default: keep all). */
+  saveTotalLimit?: number;
+  /** The metric that picks the best checkpoint (default train_loss, the mean training loss since the previous checkpoint, lower is better; an evaluator's metrics may be named). */
+  bestMetric?: BestMetric;
+  /** fp32 (default) or bf16 autocast with float32 master weights. */
+  precision?: Precision;
+  /** Recompute each decoder layer in backward (less memory, same gradients). */
+  gradientCheckpointing?: boolean;
+  /** Continue the run in this folder from its latest checkpoint, with its recorded options. */
+  resume?: string;
+  /** Evaluation during training (the hook for `peft-native eval`'s machinery): called after the listed steps. */
+  evaluator?: TrainEvaluator;
+  /** Write TensorBoard event files to <out>/tensorboard (default true). */
+  tensorboard?: boolean;
   /** Print a plain progress line every this many steps when stdout is not a terminal (default 10). */
   logEvery?: number;
   /** Where progress and messages go (default process.stdout). */
@@ -141,12 +168,32 @@ export interface ResolvedTrainOptions {
   schedule: ScheduleKind;
   weightDecay: number;
   maxGradNorm: number;
+  divergence: { policy: DivergencePolicy; factor: number; window: number };
   adam: { beta1: number; beta2: number; eps: number };
   seed: number;
   threads: number | null;
   out: string;
   overwrite: boolean;
+  tensorboard: boolean;
   logEvery: number;
+  saveSteps: number | null;
+  saveTotalLimit: number | null;
+  bestMetric: BestMetric;
+  precision: Precision;
+  gradientCheckpointing: boolean;
+}
+
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
+/**
+ * Evaluation during training. After each listed step (1-based) the loop calls `evaluate`; its metrics go to
+ * metrics.jsonl (as eval_<name>), TensorBoard (eval/<name>) and a checkpoint saved at that step, so the best
+ * checkpoint by a dev metric (bestMetric) is kept.
+ */
+export interface TrainEvaluator {
+  steps: number[];
+  evaluate(context: { step: number; model: NativeModel; tokenizer: TextTokenizer }): Promise<Record<string, number>>;
 }
 
 export interface TrainSummary {
@@ -166,10 +213,24 @@ export interface TrainSummary {
   tokensPerSec: number;
   trainableParameters: number;
   totalParameters: number;
+  /** completed; interrupted (Ctrl-C / abort); diverged (stopped at a divergence, or flagged with --on-divergence continue). */
+  status: RunStatus;
   diverged: boolean;
+  /** The first divergence, or null. */
+  divergence: DivergenceEvent | null;
+  /** Steps flagged as diverged (with --on-divergence continue there may be several). */
+  divergedSteps: number;
+  /** The metrics of the last step before the first divergence (or the last step when none). */
+  lastGood: StepMetrics | null;
   interrupted: boolean;
   saved: string | null;
+  /** The step the run was resumed from, or null. */
+  resumedFrom: number | null;
+  /** The best checkpoint by the chosen metric, or null (no checkpoints). */
+  best: { step: number; metric: string; value: number; dir: string } | null;
 }
+
+export type RunStatus = 'completed' | 'interrupted' | 'diverged';
 
 export interface TrainResult extends TrainSummary {
   out: string;
@@ -287,6 +348,13 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkNumber('warmup ratio', o.warmupRatio, 0, 1, true);
   checkNumber('weight decay', o.weightDecay, 0, Infinity, true);
   checkNumber('max grad norm', o.maxGradNorm, 0, Infinity, true);
+  checkNumber('divergence factor', o.divergenceFactor, 1, Infinity, false);
+  checkInt('divergence window', o.divergenceWindow, 1);
+  checkInt('save steps', o.saveSteps, 1);
+  checkInt('save total limit', o.saveTotalLimit, 1);
+  if (o.precision !== undefined && !PRECISIONS.includes(o.precision)) fail(`unknown precision "${String(o.precision)}" (expected ${PRECISIONS.join(' or ')})`);
+  if (o.bestMetric !== undefined && (typeof o.bestMetric.name !== 'string' || o.bestMetric.name === '')) fail('the best-checkpoint metric needs a name');
+  if (o.onDivergence !== undefined && !DIVERGENCE_POLICIES.includes(o.onDivergence)) fail(`unknown --on-divergence "${String(o.onDivergence)}" (expected ${DIVERGENCE_POLICIES.join(' or ')})`);
   if (o.schedule !== undefined && !SCHEDULE_KINDS.includes(o.schedule)) fail(`unknown schedule "${String(o.schedule)}" (expected ${SCHEDULE_KINDS.join(', ')})`);
 
   const preset: PresetTrainDefaults | null = modelSpec.kind === 'builtin' ? getBuiltinPreset(modelSpec.name).trainDefaults : null;
@@ -360,11 +428,22 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     schedule: o.schedule ?? (method === 'lora' ? 'linear' : 'constant'),
     weightDecay: o.weightDecay ?? (method === 'lora' ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
     maxGradNorm: o.maxGradNorm ?? 1.0,
+    divergence: {
+      policy: o.onDivergence ?? 'stop',
+      factor: o.divergenceFactor ?? DEFAULT_DIVERGENCE.factor,
+      window: o.divergenceWindow ?? DEFAULT_DIVERGENCE.window,
+    },
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     seed: o.seed ?? 42,
     threads: o.threads ?? null,
     out,
     overwrite,
+    tensorboard: o.tensorboard ?? true,
+    saveSteps: o.saveSteps ?? null,
+    saveTotalLimit: o.saveTotalLimit ?? null,
+    bestMetric: o.bestMetric ?? { name: 'train_loss', greaterIsBetter: false },
+    precision: o.precision ?? 'fp32',
+    gradientCheckpointing: o.gradientCheckpointing ?? false,
     logEvery: o.logEvery ?? 10,
   };
 }
@@ -405,6 +484,8 @@ export function toNativeBatch(b: TrainingBatch): NativeBatch {
 export interface UpdateGroup {
   epoch: number;
   batches: TrainingBatch[];
+  /** Where the following group starts (a checkpoint's data position). */
+  next: DataPosition;
 }
 
 /**
@@ -414,27 +495,28 @@ export interface UpdateGroup {
  */
 export function* updateGroups(
   batchesForEpoch: (epoch: number) => Iterable<TrainingBatch>,
-  o: { accumulation: number; maxUpdates: number; maxEpochs: number },
+  o: { accumulation: number; maxUpdates: number; maxEpochs: number; start?: DataPosition },
 ): Generator<UpdateGroup> {
   let produced = 0;
-  for (let epoch = 0; epoch < o.maxEpochs && produced < o.maxUpdates; epoch++) {
-    let any = false;
-    let group: TrainingBatch[] = [];
-    const flush = function* (): Generator<UpdateGroup> {
-      if (group.length > 0 && group.reduce((s, b) => s + b.targetTokens, 0) > 0) {
-        produced++;
-        yield { epoch, batches: group };
+  for (let epoch = o.start?.epoch ?? 0; epoch < o.maxEpochs && produced < o.maxUpdates; epoch++) {
+    const batches = batchesForEpoch(epoch)[Symbol.iterator]();
+    let current = batches.next();
+    if (current.done) return; // an epoch without batches: nothing more will come
+    // On resume, skip the batches of the start epoch that earlier groups used.
+    const skip = epoch === o.start?.epoch ? o.start.batch : 0;
+    let index = 0;
+    for (; index < skip && !current.done; index++) current = batches.next();
+    while (!current.done && produced < o.maxUpdates) {
+      const group: TrainingBatch[] = [];
+      for (; group.length < o.accumulation && !current.done; index++) {
+        group.push(current.value);
+        current = batches.next();
       }
-      group = [];
-    };
-    for (const batch of batchesForEpoch(epoch)) {
-      any = true;
-      group.push(batch);
-      if (group.length === o.accumulation) yield* flush();
-      if (produced >= o.maxUpdates) return;
+      if (group.reduce((s, b) => s + b.targetTokens, 0) === 0) continue;
+      produced++;
+      // One batch of lookahead tells whether the epoch is over.
+      yield { epoch, batches: group, next: current.done ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: index } };
     }
-    if (!any) return;
-    yield* flush();
   }
 }
 
@@ -474,19 +556,36 @@ async function tokenizerFilesOf(loaded: LoadedModel): Promise<string[]> {
   return TOKENIZER_FILE_NAMES.map((n) => path.join(dir, n)).filter((f) => existsSync(f));
 }
 
-function fmtLoss(x: number | null): string {
-  return x === null ? '-' : x.toFixed(4);
-}
-
 function describeMethod(r: ResolvedTrainOptions): string {
   if (r.method === 'full') return 'full finetuning';
   const l = r.lora!;
   return `LoRA r=${l.r} alpha=${l.alpha} dropout=${l.dropout} targets=${describeTargets(l.targets)}${l.useRslora ? ' rsLoRA' : ''}${l.init === 'gaussian' ? ' init=gaussian' : ''}`;
 }
 
+/** The resume point of options.resume; other options that would change the numbers are refused. */
+async function resumePointFor(options: TrainOptions): Promise<ResumePoint<ResolvedTrainOptions>> {
+  const adjustable: readonly string[] = RESUME_ADJUSTABLE;
+  const fixed = Object.entries(options)
+    .filter(([k, v]) => v !== undefined && !adjustable.includes(k))
+    .map(([k]) => k);
+  if (fixed.length > 0) fail(`--resume continues a run with the options it was started with; ${fixed.join(', ')} cannot be given with it`);
+  return findResumePoint<ResolvedTrainOptions>(options.resume!, fail);
+}
+
+/** metrics.jsonl as the checkpoint saw it: steps after the checkpoint (run again now) are dropped. */
+async function restoreMetrics(checkpointDir: string, runDir: string): Promise<void> {
+  const target = path.join(runDir, 'metrics.jsonl');
+  const tmp = `${target}.tmp-${process.pid}`;
+  await copyFile(path.join(checkpointDir, 'metrics.jsonl'), tmp);
+  await rename(tmp, target);
+}
+
 /** Trains per the options; see TrainOptions for the defaults. */
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
-  const r = resolveTrainOptions(options);
+  const resume = options.resume !== undefined ? await resumePointFor(options) : null;
+  const r: ResolvedTrainOptions = resume
+    ? { ...resume.options, threads: options.threads ?? resume.options.threads, logEvery: options.logEvery ?? resume.options.logEvery }
+    : resolveTrainOptions(options);
   const stdout: ProgressStream = options.stdout ?? process.stdout;
   const say = (msg: string) => {
     if (!options.quiet) stdout.write(msg + '\n');
@@ -539,6 +638,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   } else {
     model.enableFullFinetuning();
   }
+  if (r.gradientCheckpointing) model.setGradientCheckpointing(true);
   const count = model.parameterCount();
   say(
     `  trainable params: ${count.trainable.toLocaleString('en-US')} || all params: ${count.total.toLocaleString('en-US')} || trainable%: ${((100 * count.trainable) / count.total).toFixed(4)}`,
@@ -553,6 +653,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     eps: r.adam.eps,
     maxGradNorm: r.maxGradNorm,
     noDecay: trainableNames.filter(isNoDecayParameter),
+    precision: r.precision,
   });
 
   const batchSource = new BatchSource(examples, {
@@ -574,8 +675,15 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       `lr ${r.lr} ${r.schedule}${warmupSteps > 0 ? ` with ${warmupSteps} warmup steps` : ''}, weight decay ${r.weightDecay}, max grad norm ${r.maxGradNorm}`,
   );
 
+  if (resume && resume.record.totalSteps !== total) {
+    throw new Error(`${resume.checkpoint.dir}: the checkpoint is of a run with ${resume.record.totalSteps} steps, this one has ${total} (the data changed?)`);
+  }
   await mkdir(r.out, { recursive: true });
   if (r.overwrite) await rm(path.join(r.out, 'metrics.jsonl'), { force: true });
+  if (resume) {
+    await trainer.loadState(resume.stateFile);
+    await restoreMetrics(resume.checkpoint.dir, r.out);
+  }
   const runConfig = {
     options: r,
     model: {
@@ -591,10 +699,14 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     node: process.version,
     startedAt: new Date().toISOString(),
   };
-  await writeJsonAtomically(path.join(r.out, 'run_config.json'), runConfig);
+  if (!resume) await writeJsonAtomically(path.join(r.out, 'run_config.json'), runConfig);
   say(`  run folder: ${r.out}`);
+  if (resume) say(`  resumed from ${resume.checkpoint.dir} (step ${resume.record.step} of ${total})`);
 
   const metrics = new MetricsWriter(r.out);
+  const tensorboard = r.tensorboard
+    ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR), resume ? { resumeStep: resume.record.step + 1 } : {})
+    : null;
   const progress = new ProgressReporter({
     total,
     stream: stdout,
@@ -603,19 +715,60 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   });
   const quietProgress = options.quiet ?? false;
 
-  const losses: number[] = [];
-  let step = 0;
-  let lastEpoch = 0;
-  let targetTokens = 0;
-  let realTokens = 0;
-  let diverged = false;
+  const from = resume?.record;
+  const losses: number[] = from ? [...from.losses] : [];
+  let step = from?.step ?? 0;
+  let lastEpoch = from?.epoch ?? 0;
+  let targetTokens = from?.targetTokens ?? 0;
+  let realTokens = from?.realTokens ?? 0;
+  const detector = new DivergenceDetector({ factor: r.divergence.factor, window: r.divergence.window });
+  if (from) detector.restore(from.divergence.history);
+  let divergence: DivergenceEvent | null = from?.divergence.first ?? null;
+  let divergedSteps = from?.divergence.divergedSteps ?? 0;
+  let stoppedAtDivergence = false;
+  let lastGood: StepMetrics | null = from?.divergence.lastGood ?? null;
   let interrupted = false;
+  const firstStep = step;
   let firstStepSec = 0;
   let firstStepTokens = 0;
   const start = performance.now();
+  const priorSec = from?.elapsedSec ?? 0;
+  let position: DataPosition = from?.position ?? { epoch: 0, batch: 0 };
+  let lastCheckpointStep = step;
+  let best: TrainSummary['best'] = null;
+  if (resume) {
+    const b = await findBest(r.out, r.bestMetric);
+    best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
+  }
+
+  const saveCheckpointNow = async (extraMetrics: Record<string, number> = {}): Promise<void> => {
+    const sinceLast = losses.slice(lastCheckpointStep).filter((x) => Number.isFinite(x));
+    const trainLoss = mean(sinceLast);
+    const record: CheckpointRecord = {
+      format: 1,
+      step,
+      totalSteps: total,
+      position,
+      epoch: lastEpoch,
+      targetTokens,
+      realTokens,
+      elapsedSec: priorSec + (performance.now() - start) / 1000,
+      losses,
+      divergence: { history: detector.history(), first: divergence, divergedSteps, lastGood },
+      metrics: { ...(trainLoss !== null ? { train_loss: trainLoss } : {}), ...extraMetrics },
+      savedAt: new Date().toISOString(),
+    };
+    await writeCheckpoint(r.out, record, (file) => trainer.saveState(file, { step: String(step) }), metrics.file);
+    lastCheckpointStep = step;
+    const b = await pruneCheckpoints(r.out, r.saveTotalLimit, r.bestMetric);
+    best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
+  };
+  const evalSteps = new Set(options.evaluator?.steps ?? []);
 
   // The next group (a new epoch's plan + collation) is prepared while the native step runs.
-  const groups = prefetch(updateGroups((e) => batchSource.batches(e), { accumulation: r.gradientAccumulation, maxUpdates: total, maxEpochs }));
+  const groups = prefetch(
+    updateGroups((e) => batchSource.batches(e), { accumulation: r.gradientAccumulation, maxUpdates: total - step, maxEpochs, start: position }),
+  );
   try {
     for await (const group of groups) {
       if (step >= total) break;
@@ -629,10 +782,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       const stepSec = (performance.now() - stepStart) / 1000;
       step++;
       lastEpoch = group.epoch;
+      position = group.next;
       const groupReal = group.batches.reduce((s, b) => s + b.realTokens, 0);
       targetTokens += result.targetTokens;
       realTokens += groupReal;
-      const elapsedSec = (performance.now() - start) / 1000;
+      const elapsedSec = priorSec + (performance.now() - start) / 1000;
       losses.push(result.loss);
       const record: StepMetrics = {
         step,
@@ -644,16 +798,25 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
         tokensPerSec: stepSec > 0 ? groupReal / stepSec : 0,
         elapsedSec,
       };
+      const event = detector.check(step, result.loss, result.gradNorm);
+      if (event) {
+        record.divergence = event.reason;
+        divergedSteps++;
+        divergence ??= event;
+      } else if (divergence === null) {
+        lastGood = record;
+      }
       metrics.append(record);
+      tensorboard?.scalars(step, trainingScalars(record));
       options.onStep?.(record);
-      if (step === 1) {
+      if (step === firstStep + 1) {
         firstStepSec = elapsedSec;
         firstStepTokens = realTokens;
       }
       if (!quietProgress) {
         // Rates leave out the first step: it carries one-time native setup (thread pools, allocator warm-up).
         const steadySec = elapsedSec - firstStepSec;
-        const steady = step > 1 && steadySec > 0;
+        const steady = step > firstStep + 1 && steadySec > 0;
         progress.update({
           step,
           epoch: group.epoch,
@@ -662,24 +825,38 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
           gradNorm: result.gradNorm,
           tokensPerSec: steady ? (realTokens - firstStepTokens) / steadySec : elapsedSec > 0 ? realTokens / elapsedSec : 0,
           elapsedSec,
-          ...(steady ? { etaSec: (steadySec / (step - 1)) * (total - step) } : {}),
+          ...(steady ? { etaSec: (steadySec / (step - firstStep - 1)) * (total - step) } : {}),
         });
       }
-      if (!Number.isFinite(result.loss)) {
-        diverged = true;
-        break;
+      if (event) {
+        // Stopping is reported once, after the loop; a flagged step is reported as it happens.
+        if (!quietProgress && r.divergence.policy === 'continue') progress.log(`warning: diverged: ${event.message} (continuing: --on-divergence continue)`);
+        if (r.divergence.policy === 'stop') {
+          stoppedAtDivergence = true;
+          break;
+        }
       }
+      let evalMetrics: Record<string, number> | null = null;
+      if (options.evaluator && evalSteps.has(step)) {
+        evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer });
+        metrics.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
+        tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
+      }
+      if (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0)) await saveCheckpointNow(evalMetrics ?? {});
     }
+    // The end of the run (or a Ctrl-C stop) is a checkpoint too, so an interrupted run can be resumed.
+    if (r.saveSteps !== null && !stoppedAtDivergence && step > lastCheckpointStep) await saveCheckpointNow();
   } finally {
     metrics.close();
+    tensorboard?.close();
     if (!quietProgress) progress.finish();
   }
-  const elapsedSec = (performance.now() - start) / 1000;
+  const elapsedSec = priorSec + (performance.now() - start) / 1000;
 
   let saved: string | null = null;
   let savedFiles: string[] = [];
-  if (diverged) {
-    say(`error: the loss became ${losses[losses.length - 1]} at step ${step} (lr ${schedule(step - 1).toExponential(2)}); nothing was saved. Try a lower --lr.`);
+  if (stoppedAtDivergence) {
+    say(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.`);
   } else if (step > 0) {
     if (r.lora) {
       const res = await saveLoraAdapter(model, r.out, r.lora, { baseModelNameOrPath: modelDisplayName(loaded.source) });
@@ -704,16 +881,19 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
     trainableParameters: count.trainable,
     totalParameters: count.total,
-    diverged,
+    status: divergence !== null ? 'diverged' : interrupted ? 'interrupted' : 'completed',
+    diverged: divergence !== null,
+    divergence,
+    divergedSteps,
+    lastGood,
     interrupted,
     saved,
+    resumedFrom: from?.step ?? null,
+    best,
   };
   await writeJsonAtomically(path.join(r.out, 'summary.json'), summary);
 
-  say(
-    `loss ${fmtLoss(summary.firstLoss)} -> ${fmtLoss(summary.lastLoss)} (mean of first 10 steps ${fmtLoss(summary.meanFirst10)}, last 10 ${fmtLoss(summary.meanLast10)}); ` +
-      `${step} steps, ${formatCount(realTokens)} tokens, ${formatDuration(elapsedSec)}${interrupted ? ' (interrupted)' : ''}`,
-  );
+  say(formatSummaryTable({ ...summary, out: r.out }));
   if (saved && r.lora) {
     say(`LoRA adapter (HF PEFT format: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
     if (loaded.source.kind === 'hf') {

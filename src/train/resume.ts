@@ -1,0 +1,53 @@
+// `train --resume <run dir>`: the run's resolved options (run_config.json) and its latest complete checkpoint.
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { listCheckpoints, readCheckpoint, STATE_FILE, type CheckpointInfo, type CheckpointRecord } from './checkpoints.js';
+
+export const RUN_CONFIG_FILE = 'run_config.json';
+
+/** Options a resumed run may change: they do not affect the numbers. Everything else comes from run_config.json. */
+export const RESUME_ADJUSTABLE = ['resume', 'threads', 'logEvery', 'stdout', 'liveProgress', 'quiet', 'signal', 'onStep', 'now', 'evaluator'] as const;
+
+export interface ResumePoint<O> {
+  runDir: string;
+  /** The run's resolved options as run_config.json recorded them (out = runDir). */
+  options: O;
+  checkpoint: CheckpointInfo;
+  record: CheckpointRecord;
+  stateFile: string;
+}
+
+/** Fields a run_config.json must hold for a resume (a run written by an older version may lack some). */
+const REQUIRED_OPTIONS = ['model', 'modelSpec', 'data', 'method', 'lr', 'batchSize', 'gradientAccumulation', 'schedule', 'warmupRatio', 'seed', 'divergence', 'precision', 'saveSteps'];
+
+/** Finds what a resume needs, with errors that name the folder or file. `fail` reports a usage error. */
+export async function findResumePoint<O extends object>(runDir: string, fail: (message: string) => never): Promise<ResumePoint<O>> {
+  const dir = path.resolve(runDir);
+  if (!existsSync(dir)) fail(`--resume ${runDir}: the folder does not exist`);
+  if (!statSync(dir).isDirectory()) fail(`--resume ${runDir}: not a folder (give the run folder, the --out of the interrupted run)`);
+  const configFile = path.join(dir, RUN_CONFIG_FILE);
+  if (!existsSync(configFile)) fail(`--resume ${runDir}: no ${RUN_CONFIG_FILE} (not a peft-native run folder)`);
+  let config: { options?: Record<string, unknown> };
+  try {
+    config = JSON.parse(await readFile(configFile, 'utf8')) as typeof config;
+  } catch (err) {
+    fail(`${configFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const options = config.options;
+  if (typeof options !== 'object' || options === null) fail(`${configFile}: no "options" object`);
+  const missing = REQUIRED_OPTIONS.filter((k) => !(k in options));
+  if (missing.length > 0) fail(`${configFile}: options lack ${missing.join(', ')} (written by an older peft-native?); this run cannot be resumed`);
+  const checkpoints = listCheckpoints(dir);
+  const checkpoint = checkpoints[checkpoints.length - 1];
+  if (!checkpoint) fail(`--resume ${runDir}: no checkpoint in ${path.join(dir, 'checkpoints')} yet (checkpoints are written every --save-steps steps)`);
+  let record: CheckpointRecord;
+  try {
+    record = await readCheckpoint(checkpoint.dir);
+  } catch (err) {
+    fail(err instanceof Error ? err.message : String(err));
+  }
+  const stateFile = path.join(checkpoint.dir, STATE_FILE);
+  if (!existsSync(stateFile)) fail(`${checkpoint.dir}: no ${STATE_FILE}`);
+  return { runDir: dir, options: { ...options, out: dir } as O, checkpoint, record, stateFile };
+}
