@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pn::RegisterBridge(env, exports);
   pn::RegisterSafetensors(env, exports);
   pn::RegisterModel(env, exports);
+  pn::RegisterGenerate(env, exports);
   pn::RegisterTesting(env, exports);
   pn::RegisterBench(env, exports);
   return exports;

@@ -86,10 +86,38 @@ export {
   type HeadlineMetric,
 } from './eval/metrics/index.js';
 
+// Generation and evaluation
+export { generateTexts, encodePrompts, leftPad, type Generation, type GenerateTextOptions } from './eval/generate.js';
+export {
+  evaluateSuperNI,
+  buildEvalInstances,
+  EVAL_SPLITS,
+  PREDICTIONS_FILE,
+  EVAL_METRICS_FILE,
+  type EvalSplit,
+  type EvalInstance,
+  type Prediction,
+  type SuperNIEvalOptions,
+  type SuperNIEvalResult,
+} from './eval/superni-eval.js';
+export { evaluateLoss, type LossEvaluation } from './eval/loss.js';
+export { superniTrainEvaluator, type SuperNITrainEvaluatorOptions } from './eval/train-evaluator.js';
+export { runEvaluation, EvalOptionsError, type EvalRunOptions } from './eval/run-eval.js';
+export { loadLoraAdapter, loraOptionsFromAdapterConfig, type LoadedAdapter, type LoadAdapterOptions } from './peft/load-adapter.js';
+
 // Native addon
 import { native, type NativeInfo } from './native/binding.js';
 export { native };
-export type { NativeInfo, NativeModel, NativeModelConfig, NativeTrainer, NativeAddon } from './native/binding.js';
+export type {
+  NativeInfo,
+  NativeModel,
+  NativeModelConfig,
+  NativeTrainer,
+  NativeAddon,
+  NativeGenerateOptions,
+  NativeGeneratePrompts,
+  NativeGenerateResult,
+} from './native/binding.js';
 
 /** libtorch version, CUDA availability and devices, threads (loads the addon). */
 export function nativeInfo(): NativeInfo {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <regex>
 #include <set>
+#include <tuple>
 
 #include "common/errors.h"
 #include "io/safetensors.h"
@@ -224,8 +225,8 @@ torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch) const {
 }
 
 torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos,
-                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training,
-                                    const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training, KvCache* cache,
+                                    size_t layerIndex, const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
   const int64_t b = x.size(0), t = x.size(1);
   const int64_t heads = config_.numAttentionHeads, kvHeads = config_.numKeyValueHeads, hd = config_.headDim;
   torch::Tensor q = layer.q.Forward(x, training).view({b, t, heads, hd});
@@ -242,25 +243,29 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
     k = torch::cat({prefixKv->first.to(k.scalar_type()), k}, 2);
     v = torch::cat({prefixKv->second.to(v.scalar_type()), v}, 2);
   }
-  const int64_t kvLen = k.size(2);
+  if (cache != nullptr) std::tie(k, v) = cache->Append(layerIndex, k, v);
+  const int64_t keys = k.size(2);
   if (kvHeads != heads) {
     // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv).
     const int64_t groups = heads / kvHeads;
-    k = k.unsqueeze(2).expand({b, kvHeads, groups, kvLen, hd}).reshape({b, heads, kvLen, hd});
-    v = v.unsqueeze(2).expand({b, kvHeads, groups, kvLen, hd}).reshape({b, heads, kvLen, hd});
+    k = k.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
+    v = v.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
   }
+  // Without a mask: causal when queries and keys are the same positions; one new query sees every cached key.
+  if (!mask.defined() && keys != t && t != 1) throw UserError("attention over a KV cache needs a mask for more than one query");
   torch::Tensor out = mask.defined()
                           ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false)
-                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/keys == t);
   out = out.transpose(1, 2).reshape({b, t, heads * hd});
   return layer.o.Forward(out, training);
 }
 
 torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
                                               const torch::Tensor& sin, const torch::Tensor& mask, bool training,
-                                              const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
+                                              KvCache* cache, const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
   DecoderLayer& layer = layers_.at(index);
-  torch::Tensor attn = Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training, prefixKv);
+  torch::Tensor attn = Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training,
+                                 cache, index, prefixKv);
   if (layer.attnAdapter.defined()) attn = ApplyBottleneckAdapter(layer.attnAdapter, attn);
   torch::Tensor h = hidden + attn;
   torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
@@ -268,6 +273,23 @@ torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor&
   if (layer.mlpAdapter.defined()) mlp = ApplyBottleneckAdapter(layer.mlpAdapter, mlp);
   return h + mlp;
 }
+
+torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
+                                       const torch::Tensor& mask, KvCache& cache) {
+  // Virtual tokens are not threaded through the cache yet: refuse rather than decode without them.
+  if (prompt_ || prefix_) throw UserError("generation with " + method_ + " tuning is not implemented yet (the virtual tokens are not in the KV cache)");
+  TokenBatch tokens;
+  tokens.inputIds = inputIds;
+  ValidateTokens(tokens);
+  if (positionIds.sizes() != inputIds.sizes()) throw UserError("position ids must have the shape of the input ids");
+  auto [cos, sin] = RopeTablesAt(invFreq_, positionIds);
+  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, mask, /*training=*/false, &cache);
+  cache.Advance(inputIds.size(1));
+  return RmsNorm(h, finalNorm_, config_.rmsNormEps);
+}
+
+torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return torch::matmul(hidden, lmHead_.t()); }
 
 ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool training) {
   ValidateTokens(input);
@@ -312,7 +334,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool
   const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled() && !prefix_;
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask)
-                  : DecoderLayerForward(i, h, cos, sin, mask, training, prefix_ ? &prefixKv[i] : nullptr);
+                  : DecoderLayerForward(i, h, cos, sin, mask, training, nullptr, prefix_ ? &prefixKv[i] : nullptr);
   }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 

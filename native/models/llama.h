@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/kv_cache.h"
 #include "models/linear.h"
 #include "models/token_batch.h"
 #include "peft/bottleneck_adapter.h"
@@ -95,11 +96,22 @@ class LlamaModel {
   // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
   ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
 
-  // One decoder layer: h + attn(norm(h)) (+ bottleneck adapters), then + mlp(norm(.)). cos/sin: RoPE tables;
-  // mask: undefined = causal; prefixKv: prefix-tuning keys/values of this layer, or null.
+  // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
+  // With a cache (generation) the layer's keys/values are appended to it and all cached ones are attended.
+  // prefixKv: prefix-tuning keys/values of this layer, or null. Bottleneck adapters wrap both sublayers.
   torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
                                     const torch::Tensor& sin, const torch::Tensor& mask, bool training,
+                                    KvCache* cache = nullptr,
                                     const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
+
+  // Incremental decoding (generation): runs inputIds [B, T] at positionIds [B, T] (int64) against the keys and
+  // values in `cache` plus its own, and appends its own to the cache. `mask` is boolean [B, 1, T, cached + T]
+  // (true = may attend), or undefined for plain causal attention (T == 1: every cached key is visible).
+  // Returns the final-norm hidden states [B, T, hidden]; Logits() projects the ones needed. No dropout.
+  torch::Tensor DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds, const torch::Tensor& mask,
+                             KvCache& cache);
+  // hidden [..., hidden] -> logits [..., vocab].
+  torch::Tensor Logits(const torch::Tensor& hidden) const;
 
   // PEFT methods (one per model). Each freezes the base and adds trainable parameters; the ones that
   // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
@@ -146,9 +158,10 @@ class LlamaModel {
   std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   void ValidateTokens(const TokenBatch& batch) const;
   torch::Tensor AttentionMask(const TokenBatch& batch) const;
+  // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   // `prefixKv`: prefix-tuning keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          const torch::Tensor& mask, bool training,
+                          const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0,
                           const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
 
   ModelConfig config_;

@@ -9,6 +9,8 @@ import { ConfigError } from '../models/config.js';
 import { LoraOptionsError } from '../peft/lora.js';
 import { TrainOptionsError } from '../train/loop.js';
 import { AdapterError } from '../peft/adapter-files.js';
+import { EvalOptionsError } from '../eval/run-eval.js';
+import { evalCommand } from './eval.js';
 import { DataError } from '../data/errors.js';
 import { dataCommand } from './data.js';
 import { infoCommand, packageVersion } from './info.js';
@@ -27,11 +29,12 @@ export function buildProgram(): Command {
 Start with:
   $ peft-native train            # LoRA on the built-in tiny model and data (CPU, about 2 minutes)
   $ peft-native train --help     # every training flag, with examples
+  $ peft-native eval --help      # SuperNI evaluation (exact match, ROUGE-L) of a model or adapter
   $ peft-native merge --help     # fold a LoRA/DoRA/IA3 adapter into its base model
   $ peft-native data prepare --data superni:<dir> --model <dir>   # tokenize + cache, print counts
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), mergeCommand(), dataCommand(), benchCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), mergeCommand(), dataCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -57,7 +60,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json): usage errors.
-    if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError || err instanceof AdapterError) return 2;
+    if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
+      err instanceof EvalOptionsError || err instanceof AdapterError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

@@ -242,6 +242,43 @@ export interface NativeSafetensors {
   ): Promise<void>;
 }
 
+/** Prompts for generate(): row-major [batchSize, seqLen] token ids, padded on either side. */
+export interface NativeGeneratePrompts {
+  inputIds: Int32Array;
+  /** 1 = prompt token, 0 = padding (e.g. left padding). Alternatively `lengths`. Omitted both = all real. */
+  attentionMask?: Int32Array;
+  /** Row b's prompt is its first lengths[b] tokens (right padding). */
+  lengths?: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface NativeGenerateOptions {
+  /** Default 128. */
+  maxNewTokens?: number;
+  /** A row stops after producing any of these (kept in its output). Default none. */
+  eosTokenIds?: number[];
+  /** Written after a row's end. Default 0. */
+  padTokenId?: number;
+  /** 0 (default) = greedy; > 0 samples from softmax(logits / temperature). */
+  temperature?: number;
+  /** Nucleus sampling threshold in (0, 1], default 1 (off). */
+  topP?: number;
+  /** Seed of the sampling generator, default 0. */
+  seed?: number;
+}
+
+export interface NativeGenerateResult {
+  /** [batchSize, maxNewTokens] new token ids; padTokenId after each row's end. */
+  tokens: Int32Array;
+  /** New tokens per row, a final EOS included. */
+  lengths: Int32Array;
+  batchSize: number;
+  maxNewTokens: number;
+  /** Decoding steps run (fewer than maxNewTokens when every row stopped early). */
+  steps: number;
+}
+
 export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(threads: number): void;
@@ -249,6 +286,11 @@ export interface NativeAddon {
   Model: NativeModelConstructor;
   Trainer: NativeTrainerConstructor;
   safetensors: NativeSafetensors;
+  /**
+   * Batched generation with a KV cache under inference mode, on the tensor thread: positions follow HF
+   * generate (counted over real tokens), sliding window and GQA as in forward, any attached LoRA applies.
+   */
+  generate(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
   /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
   testing: {
     /** The bottleneck adapter Function's backward beside autograd and finite differences (float64). */

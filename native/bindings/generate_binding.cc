@@ -1,0 +1,105 @@
+// exports.generate(model, prompts, options): batched generation on the tensor thread (native/generate).
+#include <cstring>
+#include <mutex>
+
+#include "bindings/js_args.h"
+#include "bindings/model_binding.h"
+#include "bindings/registry.h"
+#include "bridge/tensor_bridge.h"
+#include "common/async_task.h"
+#include "common/errors.h"
+#include "generate/generate.h"
+
+namespace pn {
+namespace {
+
+struct Prompts {
+  torch::Tensor inputIds, attentionMask;
+  std::vector<Napi::Value> keepAlive;
+};
+
+// {inputIds, batchSize, seqLen} with either attentionMask [B, T] (0/1, e.g. left padding) or lengths [B]
+// (row b's prompt is its first lengths[b] tokens).
+Prompts PromptsFromJs(const Napi::Value& value) {
+  BatchView batch = BatchFromJs(value);
+  const TokenBatch& t = batch.tokens;
+  if (t.labels.defined() || t.positionIds.defined() || t.sequenceIds.defined()) {
+    throw UserError("prompts take inputIds with attentionMask or lengths (no labels, positionIds or sequenceIds)");
+  }
+  Prompts p{t.inputIds, t.attentionMask, batch.keepAlive};
+  Napi::Value lengths = value.As<Napi::Object>().Get("lengths");
+  if (!lengths.IsUndefined()) {
+    if (p.attentionMask.defined()) throw UserError("prompts: give attentionMask or lengths, not both");
+    const int64_t b = p.inputIds.size(0), t = p.inputIds.size(1);
+    torch::Tensor l = ViewInt32Array(lengths, {b}, "prompts.lengths").to(torch::kInt64);
+    if ((l < 1).logical_or(l > t).any().item<bool>()) throw UserError("prompts.lengths must be in [1, seqLen]");
+    p.attentionMask = (torch::arange(t, torch::kInt64).unsqueeze(0) < l.unsqueeze(1)).to(torch::kInt32);
+  }
+  return p;
+}
+
+GenerateOptions OptionsFromJs(const Napi::Value& value) {
+  GenerateOptions o;
+  if (value.IsUndefined()) return o;
+  if (!value.IsObject()) throw UserError("generate options must be an object");
+  auto obj = value.As<Napi::Object>();
+  const std::string w = "generate options";
+  const double maxNew = GetNumberOr(obj, "maxNewTokens", 128, w);
+  if (!(maxNew >= 1) || maxNew != static_cast<double>(static_cast<int64_t>(maxNew))) throw UserError("maxNewTokens must be a positive integer");
+  o.maxNewTokens = static_cast<int64_t>(maxNew);
+  if (!obj.Get("eosTokenIds").IsUndefined()) {
+    if (!obj.Get("eosTokenIds").IsArray()) throw UserError("eosTokenIds must be an array of token ids");
+    auto arr = obj.Get("eosTokenIds").As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsNumber() || v.As<Napi::Number>().DoubleValue() != static_cast<double>(v.As<Napi::Number>().Int64Value())) {
+        throw UserError("eosTokenIds[" + std::to_string(i) + "] must be an integer token id");
+      }
+      o.eosIds.push_back(v.As<Napi::Number>().Int64Value());
+    }
+  }
+  o.padId = static_cast<int64_t>(GetNumberOr(obj, "padTokenId", 0, w));
+  o.temperature = GetNumberOr(obj, "temperature", 0, w);
+  o.topP = GetNumberOr(obj, "topP", 1, w);
+  const double seed = GetNumberOr(obj, "seed", 0, w);
+  if (!(seed >= 0) || seed != static_cast<double>(static_cast<uint64_t>(seed))) throw UserError("seed must be an integer >= 0");
+  o.seed = static_cast<uint64_t>(seed);
+  return o;
+}
+
+Napi::Value ResultToJs(Napi::Env env, GenerateResult& r) {
+  auto o = Napi::Object::New(env);
+  const int64_t b = r.tokens.size(0), n = r.tokens.size(1);
+  auto tokens = Napi::Int32Array::New(env, static_cast<size_t>(b * n));
+  std::memcpy(tokens.Data(), r.tokens.contiguous().data_ptr<int32_t>(), sizeof(int32_t) * static_cast<size_t>(b * n));
+  auto lengths = Napi::Int32Array::New(env, static_cast<size_t>(b));
+  std::memcpy(lengths.Data(), r.lengths.contiguous().data_ptr<int32_t>(), sizeof(int32_t) * static_cast<size_t>(b));
+  o.Set("tokens", tokens);
+  o.Set("lengths", lengths);
+  o.Set("batchSize", static_cast<double>(b));
+  o.Set("maxNewTokens", static_cast<double>(n));
+  o.Set("steps", static_cast<double>(r.steps));
+  return o;
+}
+
+Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 2) throw UserError("generate(model, prompts, options?) needs a model and prompts");
+    std::shared_ptr<LlamaModel> model = ModelWrap::ModelOf(info[0]);
+    Prompts prompts = PromptsFromJs(info[1]);
+    GenerateOptions options = OptionsFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined());
+    return AsyncTask<GenerateResult>::Start(
+        info.Env(),
+        [model, prompts, options] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          return Generate(*model, prompts.inputIds, prompts.attentionMask, options);
+        },
+        ResultToJs, prompts.keepAlive);
+  });
+}
+
+}  // namespace
+
+void RegisterGenerate(Napi::Env env, Napi::Object exports) { exports.Set("generate", Napi::Function::New(env, GenerateJs, "generate")); }
+
+}  // namespace pn

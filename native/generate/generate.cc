@@ -1,0 +1,156 @@
+#include "generate/generate.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "common/errors.h"
+
+namespace pn {
+namespace {
+
+void ValidateOptions(const GenerateOptions& o, const ModelConfig& config) {
+  if (o.maxNewTokens <= 0) throw UserError("maxNewTokens must be a positive integer");
+  auto inVocab = [&](int64_t id) { return id >= 0 && id < config.vocabSize; };
+  for (int64_t id : o.eosIds) {
+    if (!inVocab(id)) throw UserError("EOS token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(config.vocabSize) + ")");
+  }
+  if (!inVocab(o.padId)) throw UserError("pad token id " + std::to_string(o.padId) + " is outside the vocabulary [0, " + std::to_string(config.vocabSize) + ")");
+  if (!(o.temperature >= 0) || !std::isfinite(o.temperature)) throw UserError("temperature must be a finite number >= 0 (0 = greedy)");
+  if (!(o.topP > 0 && o.topP <= 1)) throw UserError("topP must be in (0, 1]");
+}
+
+// Boolean [B, 1, Tq, K] attention mask for queries at cache indices firstQuery.. (positions queryPos [B, Tq])
+// over keys 0..K-1 (valid keyValid [B, K], positions keyPos [B, K]): causal in cache order, padding keys
+// hidden, and with a sliding window W only keys whose position is within W - 1 of the query's (HF's rule
+// q - k < W; with left padding cache order and positions differ by a constant). Undefined when plain causal
+// attention is the same (one query that sees every key, or an unpadded prompt without a biting window). A query that may see nothing (a padding position) attends uniformly, as HF's
+// additive min-value masking does; its output is never used.
+torch::Tensor StepMask(const torch::Tensor& keyValid, const torch::Tensor& keyPos, const torch::Tensor& queryPos,
+                       int64_t firstQuery, int64_t window) {
+  const int64_t keys = keyValid.size(1), queries = queryPos.size(1);
+  const bool windowBites = window > 0 && (queryPos.max() - keyPos.masked_fill(keyValid.logical_not(), std::numeric_limits<int64_t>::max() / 2).min()).item<int64_t>() >= window;
+  if (!windowBites && keyValid.all().item<bool>()) {
+    if (queries == 1) return torch::Tensor();                              // one query sees every key
+    if (firstQuery == 0 && queries == keys) return torch::Tensor();         // plain causal prefill
+  }
+  auto opts = torch::TensorOptions().dtype(torch::kInt64).device(keyValid.device());
+  torch::Tensor keyIndex = torch::arange(keys, opts);
+  torch::Tensor queryIndex = torch::arange(firstQuery, firstQuery + queries, opts);
+  torch::Tensor allowed = keyValid.unsqueeze(1).logical_and(keyIndex.view({1, 1, keys}) <= queryIndex.view({1, queries, 1}));
+  if (window > 0) allowed = allowed.logical_and((queryPos.unsqueeze(2) - keyPos.unsqueeze(1)) < window);
+  allowed = allowed.logical_or(allowed.logical_not().all(-1, /*keepdim=*/true));
+  return allowed.unsqueeze(1);
+}
+
+// Next token per row from logits [A, V].
+torch::Tensor ChooseTokens(const torch::Tensor& logits, const GenerateOptions& o, at::Generator& generator) {
+  if (o.temperature == 0) return logits.argmax(-1);
+  torch::Tensor scores = logits.to(torch::kCPU, torch::kFloat32) / o.temperature;
+  if (o.topP < 1) {
+    // HF TopPLogitsWarper: drop the least likely tokens whose cumulative probability is <= 1 - topP,
+    // always keeping the most likely one.
+    auto [sorted, order] = scores.sort(-1, /*descending=*/false);
+    torch::Tensor cumulative = sorted.softmax(-1).cumsum(-1);
+    torch::Tensor remove = cumulative <= (1 - o.topP);
+    remove.select(-1, remove.size(-1) - 1).fill_(false);
+    scores = scores.scatter(-1, order, sorted.masked_fill(remove, -std::numeric_limits<float>::infinity()));
+  }
+  torch::Tensor probs = scores.softmax(-1);
+  return at::multinomial(probs, 1, /*replacement=*/false, generator).squeeze(1).to(logits.device());
+}
+
+}  // namespace
+
+GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, const torch::Tensor& attentionMask,
+                        const GenerateOptions& o) {
+  c10::InferenceMode inference;
+  const ModelConfig& config = model.config();
+  ValidateOptions(o, config);
+  if (inputIdsArg.dim() != 2 || inputIdsArg.size(0) == 0 || inputIdsArg.size(1) == 0) {
+    throw UserError("prompt ids must be a non-empty [batch, seq] tensor");
+  }
+  const int64_t batch = inputIdsArg.size(0), promptLen = inputIdsArg.size(1);
+  torch::Tensor inputIds = inputIdsArg.to(torch::kInt64);
+  torch::Tensor mask = attentionMask.defined() ? attentionMask.to(torch::kInt64) : torch::ones_like(inputIds);
+  if (((mask != 0).logical_and(mask != 1)).any().item<bool>()) throw UserError("attention mask values must be 0 or 1");
+  torch::Tensor realTokens = mask.sum(1);
+  const int64_t emptyRows = (realTokens == 0).sum().item<int64_t>();
+  if (emptyRows > 0) {
+    throw UserError("prompt row " + std::to_string((realTokens == 0).nonzero()[0][0].item<int64_t>()) +
+                    " has no real token (its attention mask is all 0)");
+  }
+  const int64_t longest = realTokens.max().item<int64_t>();
+  if (longest + o.maxNewTokens - 1 > config.maxPositionEmbeddings) {
+    throw UserError("prompt of " + std::to_string(longest) + " tokens + " + std::to_string(o.maxNewTokens) +
+                    " new tokens exceeds max_position_embeddings " + std::to_string(config.maxPositionEmbeddings));
+  }
+
+  // HF generate: positions count real tokens; padding gets position 0.
+  torch::Tensor positions = (mask.cumsum(1) - 1).masked_fill(mask == 0, 0);
+  const int64_t capacity = promptLen + o.maxNewTokens - 1;  // the last new token is never fed back
+  auto longOpts = torch::TensorOptions().dtype(torch::kInt64).device(inputIds.device());
+  torch::Tensor keyValid = torch::zeros({batch, capacity}, longOpts.dtype(torch::kBool));
+  torch::Tensor keyPos = torch::zeros({batch, capacity}, longOpts);
+  keyValid.narrow(1, 0, promptLen).copy_(mask != 0);
+  keyPos.narrow(1, 0, promptLen).copy_(positions);
+
+  KvCache cache(config.numHiddenLayers, capacity);
+  torch::Tensor hidden = model.DecodeHidden(inputIds, positions, StepMask(keyValid.narrow(1, 0, promptLen), keyPos.narrow(1, 0, promptLen), positions, 0, config.slidingWindow), cache);
+  // The last real token of each row predicts its first new token.
+  torch::Tensor lastIndex = (torch::arange(promptLen, longOpts).unsqueeze(0) * mask).argmax(1);
+  torch::Tensor rowIndex = torch::arange(batch, longOpts);
+  torch::Tensor logits = model.Logits(hidden.index({rowIndex, lastIndex}));
+  torch::Tensor lastPos = positions.gather(1, lastIndex.unsqueeze(1)).squeeze(1);
+
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  GenerateResult result;
+  result.tokens = torch::full({batch, o.maxNewTokens}, o.padId, torch::TensorOptions().dtype(torch::kInt32));
+  result.lengths = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kInt32));
+  auto tokensOut = result.tokens.accessor<int32_t, 2>();
+  auto lengthsOut = result.lengths.accessor<int32_t, 1>();
+  std::vector<int64_t> active(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i) active[static_cast<size_t>(i)] = i;
+
+  for (int64_t step = 0; step < o.maxNewTokens; ++step) {
+    torch::Tensor next = ChooseTokens(logits, o, generator);
+    torch::Tensor nextCpu = next.to(torch::kCPU);
+    auto nextIds = nextCpu.accessor<int64_t, 1>();
+    std::vector<int64_t> keep;
+    for (size_t i = 0; i < active.size(); ++i) {
+      const int64_t row = active[i], id = nextIds[static_cast<int64_t>(i)];
+      tokensOut[row][step] = static_cast<int32_t>(id);
+      lengthsOut[row] = static_cast<int32_t>(step + 1);
+      bool eos = false;
+      for (int64_t e : o.eosIds) eos = eos || id == e;
+      if (!eos) keep.push_back(static_cast<int64_t>(i));
+    }
+    result.steps = step + 1;
+    if (step + 1 == o.maxNewTokens || keep.empty()) break;
+    if (keep.size() < active.size()) {
+      // Finished rows leave the batch: later steps compute only the rows still generating.
+      torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(inputIds.device());
+      std::vector<int64_t> stillActive;
+      for (int64_t i : keep) stillActive.push_back(active[static_cast<size_t>(i)]);
+      active = std::move(stillActive);
+      cache.KeepRows(rows);
+      keyValid = keyValid.index_select(0, rows);
+      keyPos = keyPos.index_select(0, rows);
+      lastPos = lastPos.index_select(0, rows);
+      next = next.index_select(0, rows);
+    }
+    const int64_t index = promptLen + step;  // cache slot of the token fed now
+    lastPos = lastPos + 1;
+    keyValid.select(1, index).fill_(true);
+    keyPos.select(1, index).copy_(lastPos);
+    torch::Tensor queryPos = lastPos.unsqueeze(1);
+    torch::Tensor stepMask = StepMask(keyValid.narrow(1, 0, index + 1), keyPos.narrow(1, 0, index + 1), queryPos, index, config.slidingWindow);
+    hidden = model.DecodeHidden(next.unsqueeze(1), queryPos, stepMask, cache);
+    logits = model.Logits(hidden.select(1, 0));
+  }
+  return result;
+}
+
+}  // namespace pn

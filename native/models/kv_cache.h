@@ -1,0 +1,34 @@
+// Keys and values of past positions for incremental decoding: one pair per decoder layer, each
+// [batch, kvHeads, capacity, headDim], allocated on the first append and filled left to right.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <utility>
+#include <vector>
+
+namespace pn {
+
+class KvCache {
+ public:
+  KvCache(int64_t layers, int64_t capacity);
+
+  // Time steps stored so far (the same for every layer between forward passes).
+  int64_t length() const { return length_; }
+  int64_t capacity() const { return capacity_; }
+
+  // Layer `layer` stores this pass's keys/values [B, kvHeads, T, hd] after the stored ones and gets back
+  // views of all of them [B, kvHeads, length + T, hd]. Advance(T) ends the pass, once every layer appended.
+  std::pair<torch::Tensor, torch::Tensor> Append(size_t layer, const torch::Tensor& k, const torch::Tensor& v);
+  void Advance(int64_t steps);
+
+  // Keeps only these batch rows (int64 indices), in this order: finished rows leave the batch.
+  void KeepRows(const torch::Tensor& rows);
+
+ private:
+  std::vector<torch::Tensor> keys_, values_;
+  int64_t capacity_;
+  int64_t length_ = 0;
+};
+
+}  // namespace pn

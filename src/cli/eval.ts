@@ -1,0 +1,110 @@
+// `peft-native eval`: flags -> EvalRunOptions -> runEvaluation(). Bad flag values fail while parsing (one
+// line, exit 2); EvalOptionsError and AdapterError are usage errors too (src/cli/main.ts).
+import { Command, Option } from 'commander';
+import { builtinModelNames } from '../models/builtin.js';
+import { EVAL_SPLITS, type EvalSplit } from '../eval/superni-eval.js';
+import { runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
+import type { SuperNIEvalResult } from '../eval/superni-eval.js';
+import { parseIntegerFlag } from './train.js';
+
+export interface EvalFlags {
+  run?: string;
+  model?: string;
+  adapter?: string;
+  ignoreBaseName?: boolean;
+  data?: string;
+  splitDir?: string;
+  split: EvalSplit;
+  tasks?: string;
+  maxInstances?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  maxSourceLength?: number;
+  seed?: number;
+  instancesPerTask?: number;
+  devTasks?: number;
+  trainTasks?: number;
+  threads?: number;
+  loss?: boolean;
+  out?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
+  return {
+    run: f.run,
+    model: f.model,
+    adapter: f.adapter,
+    ignoreBaseName: f.ignoreBaseName,
+    data: f.data,
+    splitDir: f.splitDir,
+    split: f.split,
+    tasks: f.tasks?.split(',').map((t) => t.trim()).filter((t) => t !== ''),
+    maxInstances: f.maxInstances,
+    batchSize: f.batchSize,
+    maxNewTokens: f.maxNewTokens,
+    maxSourceLength: f.maxSourceLength,
+    seed: f.seed,
+    instancesPerTask: f.instancesPerTask,
+    devTasks: f.devTasks,
+    trainTasks: f.trainTasks,
+    threads: f.threads,
+    loss: f.loss,
+    out: f.out,
+    overwrite: f.overwrite,
+    quiet: f.quiet,
+  };
+}
+
+const EXAMPLES = `
+Examples:
+  # A trained LoRA adapter on the SuperNI test tasks (greedy, 128 new tokens, first 100 instances per task)
+  $ peft-native eval --model ./Llama-3.2-1B --adapter runs/llama-r64 \\
+      --data superni:./natural-instructions --split-dir ./natural-instructions/splits/default --split test
+
+  # Held-out instances of the training tasks of a run (model, data, seed, selection, adapter from its folder)
+  $ peft-native eval --run runs/llama-r64 --split memorization
+
+  # A quick look: two tasks, 10 instances each
+  $ peft-native eval --model ./Qwen2.5-0.5B --data superni:./ni --tasks task1146_country_capital,task1321_country_continent --max-instances 10
+
+Splits, chosen as training chooses them: test = <split-dir>/test_tasks.txt (every task in the folder without
+  --split-dir), dev = the --dev-tasks tasks carved out of the training tasks with --seed, both with the first
+  --max-instances instances of each task; memorization = the training tasks' held-out half of the seeded
+  instance selection. With --run the tasks and instance ids recorded by that training run are used.
+Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, references, scores) and
+  metrics.json (overall, per category, per task: exact match, ROUGE-L, ROUGE-1, x100, as the official
+  SuperNI evaluation computes them).
+`;
+
+export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
+  return new Command('eval')
+    .description('Evaluate a model (optionally with a PEFT LoRA adapter) on SuperNI: greedy generation, exact match and ROUGE-L.')
+    .option('--run <dir>', "a training run folder: model, data, seed, the recorded task/instance selection and its adapter come from it")
+    .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')}); default builtin:tiny`)
+    .option('--adapter <dir>', 'HF PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors)')
+    .option('--ignore-base-name', "load the adapter although its base_model_name_or_path names another model")
+    .option('--data <spec>', 'evaluation data: superni:<dir>, a task .json file, or builtin (default builtin)')
+    .option('--split-dir <dir>', 'split folder with train_tasks.txt and test_tasks.txt (or a training task list file)')
+    .addOption(new Option('--split <split>', 'which instances').choices([...EVAL_SPLITS]).default('test'))
+    .option('--tasks <list>', 'only these tasks (comma list)')
+    .option('--max-instances <n>', 'instances per task at most (default 100)', parseIntegerFlag(1, 'max instances'))
+    .option('--batch-size <n>', 'prompts generated together (default 16)', parseIntegerFlag(1, 'batch size'))
+    .option('--max-new-tokens <n>', 'new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
+    .option('--max-source-length <n>', 'prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
+    .option('--seed <n>', "training's seed, for the memorization split's selection (default 42)", parseIntegerFlag(0, 'seed'))
+    .option('--instances-per-task <n>', "training's instances per task, for the memorization split (default 100)", parseIntegerFlag(1, 'instances per task'))
+    .option('--dev-tasks <k>', "training's --dev-tasks: dev tasks carved (seeded) out of the training tasks; needed for --split dev", parseIntegerFlag(0, 'dev tasks'))
+    .option('--train-tasks <n>', "training's --train-tasks: the seeded training subset (memorization split)", parseIntegerFlag(1, 'train tasks'))
+    .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
+    .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
+    .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
+    .option('--overwrite', 'replace an evaluation already in --out')
+    .option('--quiet', 'print nothing but errors')
+    .option('--verbose', 'show stack traces on errors')
+    .addHelpText('after', EXAMPLES)
+    .action(async (flags: EvalFlags) => {
+      await run(evalOptionsFromFlags(flags));
+    });
+}

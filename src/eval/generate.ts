@@ -1,0 +1,114 @@
+// Text in, text out: tokenizes prompts, left-pads them into batches (prompts of similar length together),
+// runs native batched generation (KV cache, per-row EOS stop) and decodes each row up to its EOS.
+// Prompts are encoded as for training (src/data/encode.ts): [BOS if the tokenizer adds one] + prompt tokens,
+// cut to their first maxPromptTokens.
+import { native, type NativeModel } from '../native/binding.js';
+import type { TextTokenizer } from '../tokenizer/types.js';
+
+export interface GenerateTextOptions {
+  /** New tokens per prompt at most (default 128). */
+  maxNewTokens?: number;
+  /** Prompts per native call (default 16). */
+  batchSize?: number;
+  /** Prompt tokens kept, BOS included (default 1024, the study's source length; capped by the model's positions). */
+  maxPromptTokens?: number;
+  /** Start prompts with BOS; default: what the tokenizer's config says. */
+  addBos?: boolean;
+  /** Stop ids; default the tokenizer's EOS. */
+  eosTokenIds?: number[];
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** Called after each batch with the number of prompts done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface Generation {
+  /** Decoded new text up to (without) the EOS, special tokens skipped. */
+  text: string;
+  /** New token ids, without the final EOS. */
+  tokens: number[];
+  /** Stopped at an EOS (false: ran into maxNewTokens). */
+  stoppedAtEos: boolean;
+  promptTokens: number;
+  promptTruncated: boolean;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** Token ids of each prompt as the model sees them (BOS, truncation). */
+export async function encodePrompts(
+  prompts: string[],
+  tokenizer: TextTokenizer,
+  options: { addBos: boolean; maxPromptTokens: number },
+): Promise<Array<{ ids: number[]; truncated: boolean }>> {
+  if (options.addBos && tokenizer.bosId === null) throw new Error(`addBos is set but the tokenizer (${tokenizer.source}) has no BOS token`);
+  const encoded = prompts.length === 0 ? [] : await tokenizer.encodeBatch(prompts);
+  return encoded.map((tokens) => {
+    const ids = options.addBos ? [tokenizer.bosId as number, ...tokens] : tokens;
+    const truncated = ids.length > options.maxPromptTokens;
+    return { ids: truncated ? ids.slice(0, options.maxPromptTokens) : ids, truncated };
+  });
+}
+
+/** Left-padded [rows, longest] ids and attention mask. */
+export function leftPad(rows: ReadonlyArray<readonly number[]>, padId: number): { inputIds: Int32Array; attentionMask: Int32Array; batchSize: number; seqLen: number } {
+  const seqLen = Math.max(...rows.map((r) => r.length));
+  const inputIds = new Int32Array(rows.length * seqLen).fill(padId);
+  const attentionMask = new Int32Array(rows.length * seqLen);
+  rows.forEach((row, b) => {
+    const start = b * seqLen + seqLen - row.length;
+    inputIds.set(row, start);
+    attentionMask.fill(1, start, (b + 1) * seqLen);
+  });
+  return { inputIds, attentionMask, batchSize: rows.length, seqLen };
+}
+
+/** Generates a continuation of every prompt; results are in prompt order. */
+export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
+  const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
+  const batchSize = positiveInt('batchSize', options.batchSize ?? 16);
+  const maxPositions = model.config().maxPositionEmbeddings;
+  if (maxNewTokens >= maxPositions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${maxPositions} positions`);
+  // Prompt + new tokens must fit the model's positions (the last new token is never fed back).
+  const maxPromptTokens = Math.min(positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024), maxPositions - maxNewTokens + 1);
+  const addBos = options.addBos ?? (tokenizer as { addBos?: unknown }).addBos === true;
+  const eosTokenIds = options.eosTokenIds ?? [tokenizer.eosId];
+  const eos = new Set(eosTokenIds);
+
+  const encoded = await encodePrompts(prompts, tokenizer, { addBos, maxPromptTokens });
+  // Longest first: similar lengths share a batch (less padding), and a too-large batch fails at once.
+  const order = encoded.map((_, i) => i).sort((a, b) => encoded[b]!.ids.length - encoded[a]!.ids.length || a - b);
+  const results = new Array<Generation>(prompts.length);
+  for (let start = 0; start < order.length; start += batchSize) {
+    const rows = order.slice(start, start + batchSize);
+    const batch = leftPad(rows.map((i) => encoded[i]!.ids), tokenizer.padId);
+    const out = await native().generate(model, batch, {
+      maxNewTokens,
+      eosTokenIds,
+      padTokenId: tokenizer.padId,
+      temperature: options.temperature ?? 0,
+      topP: options.topP ?? 1,
+      seed: options.seed ?? 0,
+    });
+    rows.forEach((promptIndex, b) => {
+      const length = out.lengths[b]!;
+      const row = Array.from(out.tokens.subarray(b * out.maxNewTokens, b * out.maxNewTokens + length));
+      const stoppedAtEos = length > 0 && eos.has(row[length - 1]!);
+      const tokens = stoppedAtEos ? row.slice(0, -1) : row;
+      results[promptIndex] = {
+        text: tokenizer.decode(tokens, { skipSpecialTokens: true }),
+        tokens,
+        stoppedAtEos,
+        promptTokens: encoded[promptIndex]!.ids.length,
+        promptTruncated: encoded[promptIndex]!.truncated,
+      };
+    });
+    options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+  }
+  return results;
+}

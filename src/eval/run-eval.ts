@@ -1,0 +1,182 @@
+// `peft-native eval` as a function: load the model (+ a PEFT LoRA adapter), run the SuperNI evaluation,
+// write predictions.jsonl + metrics.json, print the table. Input problems are EvalOptionsError / AdapterError
+// (usage errors, exit 2) raised before the model loads where possible.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { native } from '../native/binding.js';
+import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
+import { checkDataSpec } from '../train/loop.js';
+import { loadLoraAdapter } from '../peft/load-adapter.js';
+import { formatDuration } from '../train/progress.js';
+import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
+import { formatScoreTable } from './report.js';
+import type { DataSelection } from '../data/sources.js';
+
+export class EvalOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EvalOptionsError';
+  }
+}
+
+export interface EvalRunOptions {
+  model?: string;
+  adapter?: string;
+  ignoreBaseName?: boolean;
+  data?: string;
+  splitDir?: string;
+  split?: EvalSplit;
+  tasks?: string[];
+  maxInstances?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  maxSourceLength?: number;
+  seed?: number;
+  instancesPerTask?: number;
+  devTasks?: number;
+  trainTasks?: number;
+  /** A training run folder: its run_config.json gives the model, data, seed and the recorded task/instance
+   * selection, and its adapter (when it holds one) is loaded unless `adapter` says otherwise. */
+  run?: string;
+  threads?: number;
+  /** Also the loss / perplexity of the first references (teacher forcing). */
+  loss?: boolean;
+  out?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+  /** Where progress and the table go (default process.stderr / process.stdout). */
+  log?: (line: string) => void;
+  progressStream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
+}
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function checkPositive(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw new EvalOptionsError(`${name} must be a positive integer, got ${v}`);
+}
+
+/** Validates everything that can be checked without loading the model. */
+export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
+  const split = o.split ?? 'test';
+  if (!EVAL_SPLITS.includes(split)) throw new EvalOptionsError(`--split must be one of ${EVAL_SPLITS.join(', ')}, got ${split}`);
+  for (const [name, v] of [
+    ['--max-instances', o.maxInstances],
+    ['--batch-size', o.batchSize],
+    ['--max-new-tokens', o.maxNewTokens],
+    ['--max-source-length', o.maxSourceLength],
+    ['--instances-per-task', o.instancesPerTask],
+    ['--train-tasks', o.trainTasks],
+    ['--threads', o.threads],
+  ] as const) {
+    checkPositive(name, v);
+  }
+  if (o.devTasks !== undefined && (!Number.isInteger(o.devTasks) || o.devTasks < 0)) throw new EvalOptionsError(`--dev-tasks must be an integer >= 0, got ${o.devTasks}`);
+  checkDataSpec(o.data ?? 'builtin');
+  if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
+  if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
+    throw new EvalOptionsError(`--adapter ${o.adapter} is not a folder (give an HF PEFT adapter folder: adapter_config.json + adapter_model.safetensors)`);
+  }
+  if (o.out !== undefined && existsSync(o.out) && !o.overwrite && readdirSync(o.out).some((f) => f === 'predictions.jsonl' || f === 'metrics.json')) {
+    throw new EvalOptionsError(`--out ${o.out} already holds an evaluation (predictions.jsonl / metrics.json); choose another folder or pass --overwrite`);
+  }
+  await checkModelSpec(o.model ?? 'builtin:tiny');
+}
+
+/** Live progress on a terminal, a line per 10% otherwise. */
+function progressPrinter(stream: { write(s: string): unknown; isTTY?: boolean }, started: number) {
+  let lastDecile = -1;
+  return (done: number, total: number) => {
+    const elapsed = (Date.now() - started) / 1000;
+    const eta = done > 0 ? (elapsed / done) * (total - done) : NaN;
+    const line = `generating ${done}/${total}  ${(done / Math.max(elapsed, 1e-9)).toFixed(1)} inst/s  ${formatDuration(elapsed)} elapsed  ETA ${formatDuration(eta)}`;
+    if (stream.isTTY) {
+      stream.write(`\r${line}\x1b[K${done === total ? '\n' : ''}`);
+    } else {
+      const decile = Math.floor((10 * done) / total);
+      if (decile !== lastDecile) {
+        lastDecile = decile;
+        stream.write(line + '\n');
+      }
+    }
+  };
+}
+
+interface RunRecord {
+  model: string;
+  data: string;
+  seed: number;
+  selection: DataSelection;
+  adapter?: string;
+}
+
+/** What `--run <dir>` takes from a training run folder. */
+async function readRunRecord(dir: string): Promise<RunRecord> {
+  const file = path.join(dir, 'run_config.json');
+  if (!existsSync(file)) throw new EvalOptionsError(`--run ${dir} has no run_config.json (give a folder written by peft-native train)`);
+  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown }; data?: { selection?: unknown } };
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new EvalOptionsError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+  const { model, data, seed } = raw.options ?? {};
+  const selection = raw.data?.selection as DataSelection | undefined;
+  if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
+    throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
+  }
+  return { model, data, seed, selection, ...(existsSync(path.join(dir, 'adapter_config.json')) ? { adapter: dir } : {}) };
+}
+
+export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
+  const record = options.run !== undefined ? await readRunRecord(options.run) : undefined;
+  const o: EvalRunOptions = record
+    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, adapter: options.adapter ?? record.adapter }
+    : options;
+  await checkEvalOptions(o);
+  const split = o.split ?? 'test';
+  const data = o.data ?? 'builtin';
+  const modelSpec = o.model ?? 'builtin:tiny';
+  const out = o.out ?? path.join('runs', `${timestamp(new Date())}-eval-${split}`);
+  const say = o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
+  const addon = native();
+  if (o.threads !== undefined) addon.setNumThreads(o.threads);
+
+  say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
+  const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
+  if (o.adapter !== undefined) {
+    const adapter = await loadLoraAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
+    say(`  LoRA adapter: r=${adapter.options.r}, alpha ${adapter.options.alpha}, ${adapter.targetedModules.length} modules`);
+  }
+  const started = Date.now();
+  const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {
+    data,
+    split,
+    splitDir: o.splitDir,
+    tasks: o.tasks,
+    maxInstances: o.maxInstances,
+    batchSize: o.batchSize,
+    maxNewTokens: o.maxNewTokens,
+    maxSourceLength: o.maxSourceLength,
+    seed: o.seed,
+    instancesPerTask: o.instancesPerTask,
+    devTasks: o.devTasks,
+    trainTasks: o.trainTasks,
+    selection: record?.selection,
+    loss: o.loss,
+    out,
+    metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },
+    onProgress: o.quiet ? undefined : progressPrinter(o.progressStream ?? process.stderr, started),
+  });
+  for (const note of result.notes) say(`  note: ${note}`);
+  if (!o.quiet) {
+    const print = o.log ?? ((line: string) => process.stdout.write(line + '\n'));
+    for (const line of formatScoreTable(result.overall, result.perCategory)) print(line);
+    if (result.loss) print(`reference loss ${result.loss.meanLoss.toFixed(4)}, perplexity ${result.loss.perplexity.toFixed(2)} (${result.loss.targetTokens} target tokens)`);
+    print(`${result.instances} instances, ${Object.keys(result.perTask).length} tasks, ${formatDuration((Date.now() - started) / 1000)}; written ${result.files!.predictions} and ${result.files!.metrics}`);
+  }
+  return result;
+}
