@@ -74,9 +74,15 @@ function runWorker(job: BenchWorkerJob, log: (line: string) => void): Promise<Be
 
 async function measurePeak(log: (line: string) => void): Promise<BenchPeak> {
   const size = 2048;
-  const t = await native().bench.matmulThroughput({ size, repeats: 8, dtype: 'float32' });
-  log(`peak: float32 GEMM ${size}x${size} reaches ${(t.flopsPerSecond / 1e9).toFixed(1)} GFLOP/s here`);
-  return { flopsPerSecond: t.flopsPerSecond, source: `measured: float32 GEMM ${size}^3, libtorch, ${native().info().threads} threads` };
+  // The best of several short trials: a peak is what the GEMM can reach, so a trial slowed by another
+  // process on the machine must not lower it (that would inflate MFU).
+  let best = 0;
+  for (let trial = 0; trial < 5; trial++) {
+    const t = await native().bench.matmulThroughput({ size, repeats: 4, dtype: 'float32' });
+    best = Math.max(best, t.flopsPerSecond);
+  }
+  log(`peak: float32 GEMM ${size}x${size} reaches ${(best / 1e9).toFixed(1)} GFLOP/s here (best of 5 trials)`);
+  return { flopsPerSecond: best, source: `measured: float32 GEMM ${size}^3, best of 5 trials, libtorch, ${native().info().threads} threads` };
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
