@@ -1,6 +1,6 @@
 // `peft-native bench`: every method in its own fresh process (worker-main.ts), one after another, then
 // a table, bench.json and bench.svg. MFU is against a peak FLOP/s that is either named (--peak-tflops)
-// or measured here with a float32 GEMM on the same libtorch and thread count.
+// or measured here with a GEMM in the run's precision on the same libtorch and thread count.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
@@ -20,6 +20,7 @@ export interface BenchOptions {
   threads: number | null;
   seed: number;
   lr: number;
+  precision: 'fp32' | 'bf16';
   /** Named peak in TFLOP/s; measured when absent. */
   peakTflops: number | null;
   out: string;
@@ -38,6 +39,7 @@ export interface BenchReport {
   steps: number;
   warmup: number;
   threads: number;
+  precision: 'fp32' | 'bf16';
   torchVersion: string;
   device: string;
   peak: BenchPeak;
@@ -72,17 +74,18 @@ function runWorker(job: BenchWorkerJob, log: (line: string) => void): Promise<Be
   });
 }
 
-async function measurePeak(log: (line: string) => void): Promise<BenchPeak> {
+async function measurePeak(precision: 'fp32' | 'bf16', log: (line: string) => void): Promise<BenchPeak> {
   const size = 2048;
+  const dtype = precision === 'bf16' ? 'bfloat16' : 'float32';
   // The best of several short trials: a peak is what the GEMM can reach, so a trial slowed by another
   // process on the machine must not lower it (that would inflate MFU).
   let best = 0;
   for (let trial = 0; trial < 5; trial++) {
-    const t = await native().bench.matmulThroughput({ size, repeats: 4, dtype: 'float32' });
+    const t = await native().bench.matmulThroughput({ size, repeats: 4, dtype });
     best = Math.max(best, t.flopsPerSecond);
   }
-  log(`peak: float32 GEMM ${size}x${size} reaches ${(best / 1e9).toFixed(1)} GFLOP/s here (best of 5 trials)`);
-  return { flopsPerSecond: best, source: `measured: float32 GEMM ${size}^3, best of 5 trials, libtorch, ${native().info().threads} threads` };
+  log(`peak: ${dtype} GEMM ${size}x${size} reaches ${(best / 1e9).toFixed(1)} GFLOP/s here (best of 5 trials)`);
+  return { flopsPerSecond: best, source: `measured: ${dtype} GEMM ${size}^3, best of 5 trials, libtorch, ${native().info().threads} threads` };
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -96,13 +99,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const addon = native();
   if (o.threads !== null) addon.setNumThreads(o.threads);
   const info = addon.info();
-  const peak: BenchPeak = o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.log);
+  const peak: BenchPeak = o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.precision, o.log);
 
   const results: BenchReport['results'] = [];
   for (const method of methods) {
     o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
     const r = await runWorker(
-      { model: o.model, method, batchSize: o.batchSize, seqLen: o.seqLen, steps: o.steps, warmup: o.warmup, threads: o.threads ?? info.threads, seed: o.seed, lr: o.lr },
+      { model: o.model, method, batchSize: o.batchSize, seqLen: o.seqLen, steps: o.steps, warmup: o.warmup, threads: o.threads ?? info.threads, seed: o.seed, lr: o.lr, precision: o.precision },
       o.log,
     );
     results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });
@@ -115,6 +118,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     steps: o.steps,
     warmup: o.warmup,
     threads: o.threads ?? info.threads,
+    precision: o.precision,
     torchVersion: info.torchVersion,
     device: 'cpu',
     peak,
@@ -123,7 +127,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
   await mkdir(o.out, { recursive: true });
   await writeAtomically(path.join(o.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
-  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${report.threads} threads, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
+  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${report.threads} threads, ${o.precision}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
   const svg = benchChartSvg('peft-native bench', subtitle, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: r.peakRssBytes })));
   await writeAtomically(path.join(o.out, 'bench.svg'), svg);
   return report;

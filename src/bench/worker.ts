@@ -18,6 +18,7 @@ export interface BenchWorkerJob {
   threads: number | null;
   seed: number;
   lr: number;
+  precision: 'fp32' | 'bf16';
 }
 
 export interface BenchWorkerResult {
@@ -59,11 +60,11 @@ export interface TimedSteps {
  */
 export async function timeTrainingSteps(
   model: NativeModel,
-  o: { batchSize: number; seqLen: number; steps: number; warmup: number; seed: number; lr: number; label: string },
+  o: { batchSize: number; seqLen: number; steps: number; warmup: number; seed: number; lr: number; label: string; precision?: 'fp32' | 'bf16' },
   log: (line: string) => void,
 ): Promise<TimedSteps> {
   const addon = native();
-  const trainer = new addon.Trainer(model, { lr: o.lr, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0 });
+  const trainer = new addon.Trainer(model, { lr: o.lr, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0, precision: o.precision ?? 'fp32' });
   const inputIds = randomTokens(o.batchSize * o.seqLen, model.config().vocabSize, o.seed);
   const batch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
   const stepTimesMs: number[] = [];

@@ -16,7 +16,7 @@ interface BenchFlags {
   threads?: number;
   seed: number;
   lr: number;
-  precision: string;
+  precision: 'fp32' | 'bf16';
   device: string;
   peakTflops?: number;
   out?: string;
@@ -44,9 +44,9 @@ export function benchCommand(): Command {
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .option('--seed <n>', 'seed of weights and tokens', parseIntegerFlag(0, 'seed'), 0)
     .option('--lr <x>', 'learning rate of the measured steps', parseNumberFlag('learning rate', (n) => n > 0, '> 0'), 1e-4)
-    .addOption(new Option('--precision <p>', 'training precision').choices(['fp32']).default('fp32'))
+    .addOption(new Option('--precision <p>', 'training precision').choices(['fp32', 'bf16']).default('fp32'))
     .addOption(new Option('--device <d>', 'device to train on').choices(['cpu', 'cuda']).default('cpu'))
-    .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: measured float32 GEMM here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
+    .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: a GEMM in the run precision, measured here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
     .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')
     .addHelpText(
       'after',
@@ -72,6 +72,7 @@ Examples:
         threads: f.threads ?? null,
         seed: f.seed,
         lr: f.lr,
+        precision: f.precision,
         peakTflops: f.peakTflops ?? null,
         out,
         log: (line) => process.stderr.write(line + '\n'),
