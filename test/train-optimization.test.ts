@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeBatch, NativeModel, NativeModelConfig, NativeTrainerOptions } from '../src/native/binding.js';
+import { mulberry32 } from '../src/data/seeded-random.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const built = ['build/Release/peft_native.node', 'build/Debug/peft_native.node'].some((p) => existsSync(path.join(root, p))) || Boolean(process.env.PEFT_NATIVE_ADDON);
@@ -17,21 +18,9 @@ async function fixtureConfig(variant: string): Promise<NativeModelConfig> {
   return (await readModelConfig(path.join(root, 'test/fixtures/models', variant, 'config.json'))).config;
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so the batches are fixed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Right-padded rows with prompts (-100) of varying length, so micro-batches carry different token counts. */
 function makeBatch(rows: number, seqLen: number, vocab: number, seed: number): NativeBatch {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const inputIds = new Int32Array(rows * seqLen);
   const labels = new Int32Array(rows * seqLen).fill(-100);
   const attentionMask = new Int32Array(rows * seqLen);

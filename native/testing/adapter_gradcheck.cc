@@ -34,17 +34,7 @@ Napi::Value BottleneckAdapterGradients(const Napi::CallbackInfo& info) {
       return (BottleneckAdapterReference(p[0], p[1], p[2], p[3], p[4], act) * r).sum().item<double>();
     });
 
-    Napi::Env env = info.Env();
-    const char* names[] = {"input", "downWeight", "downBias", "upWeight", "upBias"};
-    auto result = Napi::Object::New(env);
-    for (size_t k = 0; k < base.size(); ++k) {
-      auto entry = Napi::Object::New(env);
-      entry.Set("custom", Float64ToJsArray(env, custom[k]));
-      entry.Set("autograd", Float64ToJsArray(env, autograd[k]));
-      entry.Set("finiteDifference", Float64ToJsArray(env, numeric[k]));
-      result.Set(names[k], entry);
-    }
-    return result;
+    return GradientReport(info.Env(), {"input", "downWeight", "downBias", "upWeight", "upBias"}, custom, autograd, numeric);
   });
 }
 

@@ -39,6 +39,20 @@ inline std::vector<torch::Tensor> FiniteDifferences(const std::vector<torch::Ten
   return out;
 }
 
+// {name: {custom, autograd, finiteDifference}} for each checked tensor, as the tests read it.
+inline Napi::Object GradientReport(Napi::Env env, const std::vector<const char*>& names, const std::vector<torch::Tensor>& custom,
+                                   const std::vector<torch::Tensor>& autograd, const std::vector<torch::Tensor>& numeric) {
+  auto result = Napi::Object::New(env);
+  for (size_t k = 0; k < names.size(); ++k) {
+    auto entry = Napi::Object::New(env);
+    entry.Set("custom", Float64ToJsArray(env, custom[k]));
+    entry.Set("autograd", Float64ToJsArray(env, autograd[k]));
+    entry.Set("finiteDifference", Float64ToJsArray(env, numeric[k]));
+    result.Set(names[k], entry);
+  }
+  return result;
+}
+
 // exports.testing.bottleneckAdapterGradients (native/testing/adapter_gradcheck.cc).
 Napi::Value BottleneckAdapterGradients(const Napi::CallbackInfo& info);
 

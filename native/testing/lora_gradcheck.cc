@@ -24,14 +24,6 @@ torch::Tensor Reference(const Inputs& in, const torch::Tensor& x, const torch::T
   return torch::linear(x, w, b) + in.scaling * torch::matmul(torch::matmul(xd, a.t()), bl.t());
 }
 
-Napi::Array ToJsArray(Napi::Env env, const torch::Tensor& t) {
-  torch::Tensor flat = t.contiguous().view(-1);
-  auto arr = Napi::Array::New(env, static_cast<size_t>(flat.numel()));
-  auto acc = flat.accessor<double, 1>();
-  for (int64_t i = 0; i < flat.numel(); ++i) arr.Set(static_cast<uint32_t>(i), acc[i]);
-  return arr;
-}
-
 Napi::Value LoraLinearGradients(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
     Napi::Object o = ArgObject(info, 0, "options");
@@ -64,40 +56,15 @@ Napi::Value LoraLinearGradients(const Napi::CallbackInfo& info) {
     torch::Tensor yRef = Reference(in, leaves[0], leaves[1], biasLeaf, leaves[2], leaves[3]);
     auto autograd = torch::autograd::grad({(yRef * in.r).sum()}, leaves);
     // 3. Central finite differences, element by element.
-    const double eps = 1e-6;
-    std::vector<torch::Tensor> numeric;
-    torch::NoGradGuard noGrad;
     std::vector<torch::Tensor> base = {in.x, in.w, in.a, in.bl};
     if (withBias) base.push_back(in.b);
-    auto loss = [&](const std::vector<torch::Tensor>& p) {
+    auto numeric = FiniteDifferences(base, [&](const std::vector<torch::Tensor>& p) {
       torch::Tensor yy = Reference(in, p[0], p[1], withBias ? p[4] : torch::Tensor(), p[2], p[3]);
       return (yy * in.r).sum().item<double>();
-    };
-    for (size_t k = 0; k < base.size(); ++k) {
-      torch::Tensor g = torch::zeros_like(base[k]);
-      auto flatG = g.view(-1);
-      for (int64_t i = 0; i < base[k].numel(); ++i) {
-        std::vector<torch::Tensor> plus = base, minus = base;
-        plus[k] = base[k].clone();
-        minus[k] = base[k].clone();
-        plus[k].view(-1)[i] += eps;
-        minus[k].view(-1)[i] -= eps;
-        flatG[i] = (loss(plus) - loss(minus)) / (2 * eps);
-      }
-      numeric.push_back(g);
-    }
-
-    Napi::Env env = info.Env();
-    const char* names[] = {"x", "weight", "loraA", "loraB", "bias"};
-    auto out = Napi::Object::New(env);
-    for (size_t k = 0; k < leaves.size(); ++k) {
-      auto entry = Napi::Object::New(env);
-      entry.Set("custom", ToJsArray(env, custom[k]));
-      entry.Set("autograd", ToJsArray(env, autograd[k]));
-      entry.Set("finiteDifference", ToJsArray(env, numeric[k]));
-      out.Set(names[k], entry);
-    }
-    return out;
+    });
+    std::vector<const char*> names = {"x", "weight", "loraA", "loraB"};
+    if (withBias) names.push_back("bias");
+    return GradientReport(info.Env(), names, custom, autograd, numeric);
   });
 }
 

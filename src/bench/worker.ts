@@ -3,6 +3,7 @@
 // memory it reports is that method's alone.
 import { native, type NativeModel } from '../native/binding.js';
 import { loadModel } from '../models/load.js';
+import { mulberry32 } from '../data/seeded-random.js';
 import { applyBenchMethod } from './apply-method.js';
 import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
 import type { BenchMethod } from './method-spec.js';
@@ -38,14 +39,7 @@ export interface BenchWorkerResult {
 
 /** Deterministic token ids in [0, vocab) (mulberry32), so every method trains on the same batch. */
 export function randomTokens(count: number, vocab: number, seed: number): Int32Array {
-  let s = (seed + 1) >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed + 1);
   return Int32Array.from({ length: count }, () => Math.floor(next() * vocab));
 }
 
