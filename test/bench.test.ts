@@ -196,8 +196,11 @@ describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
     }
   });
 
-  it('rejects a bad method list with a clear message', () => {
+  it('rejects a bad method list with a clear message; --help lists every method', () => {
     const cli = path.join(root, 'dist/cli/main.js');
+    const help = spawnSync(process.execPath, [cli, 'bench', '--help'], { cwd: root, encoding: 'utf8' });
+    for (const m of ['full', 'lora[', 'dora[', 'ia3', 'adapter[:size=...][:rf=...]', 'prompt[:n=...]', 'prefix[:n=...][:mlp=...]', 'bitfit']) expect(help.stdout).toContain(m);
+    expect(help.stdout).toMatch(/virtual tokens of prompt\/prefix tuning are not counted/);
     const bad = spawnSync(process.execPath, [cli, 'bench', '--methods', 'full,lorra'], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown method "lorra"/);
