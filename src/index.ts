@@ -47,7 +47,7 @@ export {
 } from './peft/lora.js';
 
 // Every method: apply, save, load (HF PEFT layout for LoRA/DoRA/IA3/prompt/prefix), merge
-export { applyMethod, describeMethod, loadAdapter, saveAdapter, SUPPORTED_PEFT_TYPES, type MethodSettings } from './peft/methods.js';
+export { applyMethod, describeMethod, loadAdapter, saveAdapter, SUPPORTED_PEFT_TYPES, type LoadAdapterChecks, type MethodSettings } from './peft/methods.js';
 export { AdapterError, readAdapterFolder } from './peft/adapter-files.js';
 export { mergeAdapter, MERGEABLE_METHODS, type MergeOptions, type MergeResult } from './peft/merge.js';
 export type { Ia3Options } from './peft/ia3.js';
@@ -103,7 +103,6 @@ export {
 export { evaluateLoss, type LossEvaluation } from './eval/loss.js';
 export { superniTrainEvaluator, type SuperNITrainEvaluatorOptions } from './eval/train-evaluator.js';
 export { runEvaluation, EvalOptionsError, type EvalRunOptions } from './eval/run-eval.js';
-export { loadLoraAdapter, loraOptionsFromAdapterConfig, type LoadedAdapter, type LoadAdapterOptions } from './peft/load-adapter.js';
 
 // Native addon
 import { native, type NativeInfo } from './native/binding.js';

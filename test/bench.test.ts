@@ -15,11 +15,26 @@ const root = path.resolve(import.meta.dirname, '..');
 const built = existsSync(path.join(root, 'build/Release/peft_native.node'));
 
 describe('bench method list', () => {
-  it('parses names and options, labelled as written', () => {
-    expect(parseBenchMethods('full, lora:r=8,lora:r=64:targets=all-linear')).toEqual([
-      { label: 'full', name: 'full', params: {} },
-      { label: 'lora:r=8', name: 'lora', params: { r: '8' } },
-      { label: 'lora:r=64:targets=all-linear', name: 'lora', params: { r: '64', targets: 'all-linear' } },
+  it('parses names and options, labelled as written, resolved as train resolves them', () => {
+    const [full, lora8, lora64] = parseBenchMethods('full, lora:r=8,lora:r=64:targets=all-linear');
+    expect(full).toEqual({ label: 'full', name: 'full', params: {}, settings: { method: 'full' } });
+    expect(lora8).toMatchObject({ label: 'lora:r=8', name: 'lora', params: { r: '8' } });
+    // alpha = r and q_proj+v_proj are train's defaults (src/train/method-options.ts); bench turns dropout off.
+    expect(lora8!.settings).toEqual({ method: 'lora', lora: { r: 8, alpha: 8, dropout: 0, targets: { modules: ['q_proj', 'v_proj'] }, useRslora: false, init: 'kaiming' } });
+    expect(lora64!.settings).toMatchObject({ lora: { r: 64, alpha: 64, targets: { modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] } } });
+  });
+
+  it('every method of train, with its options', () => {
+    const parsed = parseBenchMethods('dora:r=4:alpha=8,ia3,adapter:size=16,adapter:rf=8,prompt:n=4,prefix:n=2:mlp=none,prefix,bitfit');
+    expect(parsed.map((m) => m.settings)).toEqual([
+      { method: 'dora', lora: { r: 4, alpha: 8, dropout: 0, targets: { modules: ['q_proj', 'v_proj'] }, useRslora: false, init: 'kaiming', useDora: true } },
+      { method: 'ia3', ia3: { targets: { modules: ['k_proj', 'v_proj', 'down_proj'] }, feedforwardModules: ['down_proj'] } },
+      { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 16 }, activation: expect.any(String), init: expect.any(String) } },
+      { method: 'adapter', adapter: expect.objectContaining({ size: { reductionFactor: 8 } }) },
+      { method: 'prompt', prompt: { virtualTokens: 4, init: expect.any(String) } },
+      { method: 'prefix', prefix: { virtualTokens: 2, projectionHiddenSize: null } },
+      { method: 'prefix', prefix: { virtualTokens: 8, projectionHiddenSize: 512 } },
+      { method: 'bitfit' },
     ]);
   });
 
@@ -30,6 +45,12 @@ describe('bench method list', () => {
     expect(() => parseBenchMethods('full,full')).toThrow(/twice/);
     expect(() => parseBenchMethods('full,,lora')).toThrow(/empty entry/);
     expect(() => parseBenchMethods('full:r=2')).toThrow(/takes no options/);
+    expect(() => parseBenchMethods('ia3:r=2')).toThrow(/ia3 has no option "r"/);
+    expect(() => parseBenchMethods('prompt:n=0')).toThrow(/"prompt:n=0": n must be a positive integer, got "0"/);
+    expect(() => parseBenchMethods('prefix:mlp=big')).toThrow(/mlp must be a positive integer, got "big"/);
+    // Validation is train's: the message is the one `train` gives, prefixed with the entry.
+    expect(() => parseBenchMethods('adapter:size=8:rf=4')).toThrow(/"adapter:size=8:rf=4": give either --adapter-size or --reduction-factor, not both/);
+    expect(() => parseBenchMethods('toString')).toThrow(/unknown method "toString"/);
   });
 });
 
@@ -68,6 +89,34 @@ describe('training FLOPs per token', () => {
   it('is 6N + 12LTd for full finetuning (PaLM)', () => {
     const f = trainingFlopsPerToken(params(() => true), config, T);
     expect(f.total).toBe(6 * linear + attention);
+  });
+
+  it('leaves out what is not a product: IA3 vectors, biases, DoRA magnitudes, the prompt encoder', () => {
+    const extra: ParameterInfo[] = [];
+    for (let l = 0; l < L; l++) {
+      const p = `model.layers.${l}`;
+      extra.push(
+        { name: `${p}.self_attn.k_proj.ia3_l`, shape: [kv, 1], trainable: true },
+        { name: `${p}.mlp.down_proj.ia3_l`, shape: [1, inter], trainable: true },
+        { name: `${p}.self_attn.q_proj.bias`, shape: [d], trainable: true },
+        { name: `${p}.self_attn.q_proj.lora_magnitude_vector`, shape: [1, d], trainable: true },
+      );
+    }
+    extra.push({ name: 'prompt_encoder.embedding.weight', shape: [8, d], trainable: true }, { name: 'prompt_encoder.transform.0.weight', shape: [32, d], trainable: true });
+    const f = trainingFlopsPerToken([...params(() => false), ...extra], config, T);
+    expect(f.total).toBe(4 * linear + attention);
+    expect(f.trainableMatmulParameters).toBe(0);
+  });
+
+  it('counts bottleneck adapters as products', () => {
+    const m = 16;
+    const adapters: ParameterInfo[] = [...Array(L)].flatMap((_, l) => [
+      { name: `model.layers.${l}.attn_adapter.down_proj.weight`, shape: [m, d], trainable: true },
+      { name: `model.layers.${l}.attn_adapter.up_proj.weight`, shape: [d, m], trainable: true },
+      { name: `model.layers.${l}.attn_adapter.up_proj.bias`, shape: [d], trainable: true },
+    ]);
+    const f = trainingFlopsPerToken([...params(() => false), ...adapters], config, T);
+    expect(f.total).toBe(4 * (linear + L * 2 * m * d) + 2 * (L * 2 * m * d) + attention);
   });
 
   it('is 4N + 6 x LoRA weights + 12LTd for LoRA on q and v', () => {
@@ -124,8 +173,34 @@ describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
     expect(readFileSync(path.join(out, 'bench.svg'), 'utf8')).toContain('lora:r=4');
   });
 
-  it('rejects a bad method list with a clear message', () => {
+  it('benchmarks the other methods: trainable counts as written out from the tiny shape', () => {
+    const out = mkdtempSync(path.join(os.tmpdir(), 'bench-methods-'));
+    const r = spawnSync(
+      process.execPath,
+      [path.join(root, 'dist/cli/main.js'), 'bench', '--model', 'tiny', '--methods', 'full,ia3,adapter:size=16,bitfit', '--steps', '1', '--warmup', '0',
+        '--batch-size', '1', '--seq-len', '16', '--threads', '1', '--peak-tflops', '1', '--out', out],
+      { cwd: root, encoding: 'utf8', timeout: 180_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
+    const byLabel = Object.fromEntries(report.results.map((x: { label: string; trainableParameters: number }) => [x.label, x.trainableParameters]));
+    // builtin:tiny: hidden 256, 4 layers, k/v width 128, MLP 688.
+    const [d, L, kv, inter, m] = [256, 4, 128, 688, 16];
+    expect(byLabel['ia3']).toBe(L * (kv + kv + inter)); // k, v outputs and down_proj's input
+    expect(byLabel['bitfit']).toBe(L * (d + kv + kv + d + inter + inter + d)); // a bias per linear layer
+    expect(byLabel['adapter:size=16']).toBe(L * 2 * (d * m + m + m * d + d)); // Houlsby: two per layer
+    expect(byLabel['full']).toBeGreaterThan(byLabel['adapter:size=16']);
+    for (const x of report.results) {
+      expect(x.flopsPerToken).toBeGreaterThan(0);
+      expect(x.tokensPerSec).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects a bad method list with a clear message; --help lists every method', () => {
     const cli = path.join(root, 'dist/cli/main.js');
+    const help = spawnSync(process.execPath, [cli, 'bench', '--help'], { cwd: root, encoding: 'utf8' });
+    for (const m of ['full', 'lora[', 'dora[', 'ia3', 'adapter[:size=...][:rf=...]', 'prompt[:n=...]', 'prefix[:n=...][:mlp=...]', 'bitfit']) expect(help.stdout).toContain(m);
+    expect(help.stdout).toMatch(/virtual tokens of prompt\/prefix tuning are not counted/);
     const bad = spawnSync(process.execPath, [cli, 'bench', '--methods', 'full,lorra'], { cwd: root, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/unknown method "lorra"/);

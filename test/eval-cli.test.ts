@@ -53,7 +53,7 @@ describe('peft-native eval', () => {
     const out = path.join(runDir, 'eval-mem');
     const r = run(['eval', '--run', runDir, '--split', 'memorization', '--max-instances', '1', '--max-new-tokens', '2', '--threads', '2', '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/LoRA adapter: r=16/);
+    expect(r.stderr).toMatch(/adapter: LoRA r=16 /);
     const selection = JSON.parse(readFileSync(path.join(runDir, 'run_config.json'), 'utf8')).data.selection;
     const ids = readFileSync(path.join(out, 'predictions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).map((p) => [p.task, p.id]);
     expect(ids).toEqual(selection.tasks.train.map((t: string) => [t, selection.train[t].memorization[0]]));
@@ -65,7 +65,7 @@ describe('peft-native eval', () => {
     expect(r.stderr).toMatch(/trained on base model "test\/fixtures\/models\/llama".*"builtin:tiny"/);
     const forced = run(['eval', '--model', 'builtin:tiny', '--adapter', 'test/fixtures/models/llama/lora', '--ignore-base-name', '--max-instances', '1']);
     expect(forced.code).toBe(2);
-    expect(forced.stderr).toMatch(/missing LoRA tensors for the configured target modules: base_model\.model\.model\.layers\.2\.self_attn\.q_proj\.lora_A\.weight/);
+    expect(forced.stderr).toMatch(/tensor base_model\.model\.model\.layers\.0\.self_attn\.q_proj\.lora_A\.weight has shape \[4, 64\] but this model needs \[4, 256\]: the adapter was made for a different base model/);
   });
 
   it('bad flags fail before loading anything', () => {

@@ -1,5 +1,5 @@
 // Text generation (src/eval/generate.ts), the SuperNI evaluation (src/eval/superni-eval.ts), the loss /
-// perplexity evaluation, and loading PEFT LoRA adapters (src/peft/load-adapter.ts).
+// perplexity evaluation, and loading PEFT LoRA adapters for it (src/peft/methods.ts loadAdapter).
 import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,8 @@ import { loadTrainingData } from '../src/data/sources.js';
 import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { builtinTasks } from '../src/builtin/index.js';
-import { loadLoraAdapter } from '../src/peft/load-adapter.js';
+import { loadAdapter } from '../src/peft/methods.js';
+import { readModelConfig } from '../src/models/config.js';
 import { superniTrainEvaluator } from '../src/eval/train-evaluator.js';
 import { train } from '../src/train/loop.js';
 import { readMetrics } from '../src/train/metrics.js';
@@ -183,43 +184,44 @@ describe('evaluateLoss', () => {
   });
 });
 
-describe('loadLoraAdapter', () => {
+describe('loadAdapter (LoRA, as eval loads it)', () => {
   const llamaLora = path.join(fixturesDir, 'llama', 'lora');
+  const fixture = async (variant: string) => ({ model: await loadFixtureModel(variant), config: (await readModelConfig(path.join(fixturesDir, variant, 'config.json'))).config });
 
   it("loads PEFT's adapter: logits equal peft's", async () => {
-    const model = await loadFixtureModel('llama');
-    const loaded = await loadLoraAdapter(model, llamaLora, { modelName: path.join(fixturesDir, 'llama') });
-    expect(loaded.options).toMatchObject({ r: 4, alpha: 8, useRslora: false, targets: { modules: ['q_proj', 'v_proj'] } });
-    expect(loaded.targetedModules.length).toBe(4);
+    const { model, config } = await fixture('llama');
+    const settings = await loadAdapter(model, llamaLora, config, { modelName: path.join(fixturesDir, 'llama') });
+    expect(settings).toMatchObject({ method: 'lora', lora: { r: 4, alpha: 8, useRslora: false, targets: { modules: ['q_proj', 'v_proj'] } } });
+    expect(model.parameterNames({ group: 'adapter' }).length).toBe(2 * 2 * 2); // 2 layers x q, v x A, B
     const out = await model.forward(await fixtureBatch(path.join(fixturesDir, 'llama', 'expected.safetensors')), { returnLogits: true });
     const expected = await readExpected(path.join(llamaLora, 'expected.safetensors'), 'logits');
     expect(maxRelativeError(out.logits!, expected.data)).toBeLessThan(1e-4);
   });
 
   it('the rsLoRA regex adapter loads too', async () => {
-    const model = await loadFixtureModel('llama');
+    const { model, config } = await fixture('llama');
     const dir = path.join(fixturesDir, 'llama', 'lora-rslora-regex');
-    await loadLoraAdapter(model, dir);
+    await loadAdapter(model, dir, config);
     const out = await model.forward(await fixtureBatch(path.join(fixturesDir, 'llama', 'expected.safetensors')), { returnLogits: true });
     expect(maxRelativeError(out.logits!, (await readExpected(path.join(dir, 'expected.safetensors'), 'logits')).data)).toBeLessThan(1e-4);
   });
 
-  it('a different base model is named', async () => {
-    const model = await loadFixtureModel('llama3-gqa');
-    await expect(loadLoraAdapter(model, llamaLora, { modelName: path.join(fixturesDir, 'llama3-gqa') })).rejects.toThrow(
+  it('a different base model is named before the model is touched', async () => {
+    const { model, config } = await fixture('llama3-gqa');
+    await expect(loadAdapter(model, llamaLora, config, { modelName: path.join(fixturesDir, 'llama3-gqa') })).rejects.toThrow(
       /trained on base model "test\/fixtures\/models\/llama".*the model is ".*llama3-gqa"/,
     );
+    expect(model.parameterNames({ group: 'adapter' })).toEqual([]);
   });
 
-  it('wrong shapes name the tensor and both shapes, and leave the model without LoRA', async () => {
-    const model = await loadFixtureModel('llama3-gqa');
-    await expect(loadLoraAdapter(model, llamaLora, { ignoreBaseName: true })).rejects.toThrow(
-      /tensor base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_B\.weight has shape \[64, 4\] but the model with r=4 needs \[32, 4\]/,
+  it('wrong shapes name the tensor and both shapes', async () => {
+    const { model, config } = await fixture('llama3-gqa');
+    await expect(loadAdapter(model, llamaLora, config, { modelName: 'elsewhere/llama3-gqa', ignoreBaseName: true })).rejects.toThrow(
+      /tensor base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_B\.weight has shape \[64, 4\] but this model needs \[32, 4\]/,
     );
-    expect(model.parameterNames().some((n) => n.includes('lora_'))).toBe(false);
   });
 
-  it('unknown target modules, foreign tensors, other PEFT types and missing files are errors', async () => {
+  it('unknown target modules, foreign or missing tensors, other PEFT types and missing files are errors', async () => {
     const edit = (mutate: (cfg: Record<string, unknown>) => void) => {
       const dir = tmp();
       cpSync(llamaLora, dir, { recursive: true });
@@ -229,18 +231,24 @@ describe('loadLoraAdapter', () => {
       writeFileSync(file, JSON.stringify(cfg));
       return dir;
     };
-    const model = await loadFixtureModel('llama');
-    await expect(loadLoraAdapter(model, edit((c) => (c.target_modules = ['q_proj', 'c_attn'])))).rejects.toThrow(/target_modules c_attn match no linear module/);
-    await expect(loadLoraAdapter(model, edit((c) => (c.target_modules = ['q_proj'])))).rejects.toThrow(
-      /tensors that do not belong to the model's LoRA modules: base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_A\.weight/,
+    // A failed load may leave the method attached: each case gets a fresh model.
+    const load = async (dir: string) => {
+      const { model, config } = await fixture('llama');
+      return loadAdapter(model, dir, config);
+    };
+    await expect(load(edit((c) => (c.target_modules = ['q_proj', 'c_attn'])))).rejects.toThrow(/adapter_config\.json: target_modules c_attn match no linear module of the model/);
+    await expect(load(edit((c) => (c.target_modules = ['q_proj'])))).rejects.toThrow(
+      /holds tensors the adapter config does not explain: base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_A\.weight/,
     );
-    await expect(loadLoraAdapter(model, edit((c) => (c.target_modules = ['q_proj', 'v_proj', 'k_proj'])))).rejects.toThrow(/missing LoRA tensors .*k_proj\.lora_A/);
-    await expect(loadLoraAdapter(model, edit((c) => (c.r = 8)))).rejects.toThrow(/has shape \[4, 64\] but the model with r=8 needs \[8, 64\]/);
-    await expect(loadLoraAdapter(model, edit((c) => (c.peft_type = 'IA3')))).rejects.toThrow(/peft_type is "IA3"; only LORA adapters/);
-    await expect(loadLoraAdapter(model, edit((c) => (c.use_dora = true)))).rejects.toThrow(/use_dora = true is not supported/);
-    await expect(loadLoraAdapter(model, tmp())).rejects.toThrow(/has no adapter_config\.json/);
+    await expect(load(edit((c) => (c.target_modules = ['q_proj', 'v_proj', 'k_proj'])))).rejects.toThrow(/has no tensor base_model\.model\.model\.layers\.0\.self_attn\.k_proj\.lora_A\.weight/);
+    await expect(load(edit((c) => (c.r = 8)))).rejects.toThrow(/q_proj\.lora_A\.weight has shape \[4, 64\] but this model needs \[8, 64\]/);
+    await expect(load(edit((c) => (c.peft_type = 'LOHA')))).rejects.toThrow(/unknown peft_type "LOHA"/);
+    await expect(load(edit((c) => (c.use_dora = true)))).rejects.toThrow(/has no tensor .*lora_magnitude_vector/);
+    await expect(load(tmp())).rejects.toThrow(/no adapter_config\.json/);
     expect(existsSync(llamaLora)).toBe(true);
-    // None of the failures attached anything: a correct adapter still loads.
-    await loadLoraAdapter(model, llamaLora);
+    // A model that already holds an adapter is refused.
+    const { model, config } = await fixture('llama');
+    await loadAdapter(model, llamaLora, config);
+    await expect(loadAdapter(model, llamaLora, config)).rejects.toThrow(/already has adapter weights/);
   });
 });

@@ -5,7 +5,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, type NativeGenerateOptions, type NativeModel } from '../src/native/binding.js';
-import { loadLoraAdapter } from '../src/peft/load-adapter.js';
+import { readModelConfig } from '../src/models/config.js';
+import { loadAdapter } from '../src/peft/methods.js';
 import { fixturesDir, loadFixtureModel, repoRoot } from './helpers/fixtures.js';
 
 interface GenerateFixture {
@@ -34,7 +35,10 @@ function fixtureModel(f: GenerateFixture): Promise<NativeModel> {
   if (model === undefined) {
     model = (async () => {
       const m = await loadFixtureModel(f.variant);
-      if (f.adapter_dir !== null) await loadLoraAdapter(m, path.join(repoRoot, f.adapter_dir), { modelName: path.join(fixturesDir, f.variant) });
+      if (f.adapter_dir !== null) {
+        const { config } = await readModelConfig(path.join(fixturesDir, f.variant, 'config.json'));
+        await loadAdapter(m, path.join(repoRoot, f.adapter_dir), config, { modelName: path.join(fixturesDir, f.variant) });
+      }
       return m;
     })();
     models.set(f, model);

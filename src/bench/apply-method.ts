@@ -1,29 +1,12 @@
-// Attaches a benchmarked method to a freshly loaded model, with the same native calls `train` uses.
-import type { NativeModel } from '../native/binding.js';
-import { parseTargetModules, toNativeLoraOptions, validateLoraOptions, type LoraOptions } from '../peft/lora.js';
-import { BenchMethodError, intParam, type BenchMethod } from './method-spec.js';
+// Attaches a benchmarked method to a freshly loaded model with the same call `train` uses (applyMethod).
+import type { NativeModel, NativeModelConfig } from '../native/binding.js';
+import { applyMethod } from '../peft/methods.js';
+import { BenchMethodError, type BenchMethod } from './method-spec.js';
 
-export function applyBenchMethod(model: NativeModel, m: BenchMethod, seed: number): void {
-  switch (m.name) {
-    case 'full':
-      model.enableFullFinetuning();
-      return;
-    case 'lora': {
-      const r = intParam(m, 'r', 8);
-      const lora: LoraOptions = {
-        r,
-        alpha: m.params['alpha'] !== undefined ? Number(m.params['alpha']) : r,
-        dropout: 0,
-        targets: parseTargetModules((m.params['targets'] ?? 'q_proj+v_proj').replace(/\+/g, ',')),
-        useRslora: false,
-        init: 'kaiming',
-      };
-      validateLoraOptions(lora);
-      const applied = model.applyLora(toNativeLoraOptions(lora, seed));
-      if (applied.targetedModules.length === 0) throw new BenchMethodError(`--methods entry "${m.label}": the LoRA targets match no module`);
-      return;
-    }
-    default:
-      throw new BenchMethodError(`--methods entry "${m.label}": method ${m.name} cannot be benchmarked`);
-  }
+/** Methods that adapt existing modules: matching none would benchmark the frozen model. */
+const MODULE_METHODS = new Set(['lora', 'dora', 'ia3', 'adapter', 'bitfit']);
+
+export function applyBenchMethod(model: NativeModel, m: BenchMethod, config: NativeModelConfig, seed: number): void {
+  const targeted = applyMethod(model, m.settings, config, seed);
+  if (MODULE_METHODS.has(m.name) && targeted.length === 0) throw new BenchMethodError(`--methods entry "${m.label}": the method's targets match no module of the model`);
 }

@@ -6,6 +6,13 @@
 //                                        T = sequence length, d = heads x head dim, causal halving ignored)
 // Full finetuning gives PaLM's 6M + 12LTd; LoRA gives 4M + 2 x (LoRA weights) + 12LTd. Embedding lookups
 // are not products and are left out; a tied lm_head counts as the vocabulary projection it is.
+// Per method: LoRA/DoRA A and B and the bottleneck adapters' projections are products and count. What is
+// not a product is left out even where it is stored 2-D: IA3's scaling vectors (ia3_l, [out, 1] or [1, in]:
+// elementwise), DoRA's magnitudes, biases (BitFit) and the prompt/prefix encoder (prompt_encoder.*: an
+// embedding lookup, and prefix tuning's MLP runs once per step on the virtual tokens, not per token).
+// Not counted either: the extra positions of prompt tuning (its N virtual tokens go through every layer)
+// and the extra keys/values of prefix tuning in attention; with N small against T the count is a slight
+// underestimate for those two methods.
 import type { NativeModelConfig } from '../native/binding.js';
 
 export interface ParameterInfo {
@@ -23,11 +30,17 @@ export interface FlopsPerToken {
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** A weight matrix that multiplies every token's activations (see the header for what is left out). */
+function isMatmulWeight(p: ParameterInfo): boolean {
+  if (p.shape.length !== 2) return false;
+  return !p.name.endsWith('.ia3_l') && !p.name.endsWith('.lora_magnitude_vector') && !p.name.startsWith('prompt_encoder.');
+}
+
 export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number): FlopsPerToken {
   let matmul = 0;
   let trainableMatmul = 0;
   for (const p of params) {
-    if (p.shape.length !== 2) continue;
+    if (!isMatmulWeight(p)) continue;
     const isEmbedding = p.name === 'model.embed_tokens.weight';
     // The embedding matrix is a product only as the tied output projection.
     const asProjection = !isEmbedding || config.tieWordEmbeddings;

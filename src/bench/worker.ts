@@ -84,7 +84,7 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   if (job.threads !== null) addon.setNumThreads(job.threads);
   addon.manualSeed(job.seed);
   const { model, config } = await loadModel(job.model, { seed: job.seed });
-  applyBenchMethod(model, job.method, job.seed);
+  applyBenchMethod(model, job.method, config, job.seed);
   if (job.seqLen > config.maxPositionEmbeddings) {
     throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);
   }

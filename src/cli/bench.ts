@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { builtinModelNames } from '../models/builtin.js';
-import { BenchMethodError, parseBenchMethods } from '../bench/method-spec.js';
+import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../bench/method-spec.js';
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
 
 interface BenchFlags {
@@ -36,7 +36,7 @@ export function benchCommand(): Command {
   return new Command('bench')
     .description('Benchmark training steps of several methods side by side (each in a fresh process): time, tokens/s, peak memory, MFU')
     .option('--model <spec>', `built-in model (${builtinModelNames().join(', ')}) or an HF model folder`, 'small')
-    .option('--methods <list>', 'comma-separated methods: full, lora[:r=8][:alpha=16][:targets=q_proj+v_proj|all-linear]', parseMethodsFlag, 'full,lora:r=8,lora:r=64')
+    .option('--methods <list>', `comma-separated methods, options as in train --method: ${describeBenchMethods()}`, parseMethodsFlag, 'full,lora:r=8,lora:r=64')
     .option('--batch-size <n>', 'sequences per step', parseIntegerFlag(1, 'batch size'), 4)
     .option('--seq-len <n>', 'tokens per sequence', parseIntegerFlag(2, 'sequence length'), 256)
     .option('--steps <n>', 'timed steps per method', parseIntegerFlag(1, 'steps'), 10)
@@ -53,7 +53,16 @@ export function benchCommand(): Command {
       `
 Examples:
   $ peft-native bench --model small --methods full,lora:r=8,lora:r=64 --batch-size 4 --seq-len 256
-  $ peft-native bench --model 1b --methods full,lora:r=16:targets=all-linear --steps 20`,
+  $ peft-native bench --model 1b --methods full,lora:r=16:targets=all-linear --steps 20
+  $ peft-native bench --model small --methods lora,dora,ia3,adapter:size=16,prompt:n=32,prefix:n=8:mlp=none,bitfit
+
+Method options (defaults are train's; LoRA/DoRA run without dropout):
+  lora, dora   r=<rank> alpha=<alpha> targets=<q_proj+v_proj | all-linear>
+  adapter      size=<bottleneck width> or rf=<reduction factor>
+  prompt       n=<virtual tokens>
+  prefix       n=<virtual tokens> mlp=<reparameterization hidden size | none>
+  full, ia3, bitfit take no options
+GFLOP/token counts matrix products of weights only; the virtual tokens of prompt/prefix tuning are not counted.`,
     )
     .action(async (f: BenchFlags) => {
       if (f.device === 'cuda') {

@@ -1,4 +1,4 @@
-// `peft-native eval` as a function: load the model (+ a PEFT LoRA adapter), run the SuperNI evaluation,
+// `peft-native eval` as a function: load the model (+ an adapter of any method, src/peft/methods.ts), run the SuperNI evaluation,
 // write predictions.jsonl + metrics.json, print the table. Input problems are EvalOptionsError / AdapterError
 // (usage errors, exit 2) raised before the model loads where possible.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
 import { checkDataSpec } from '../train/loop.js';
-import { loadLoraAdapter } from '../peft/load-adapter.js';
+import { describeMethod, loadAdapter } from '../peft/methods.js';
 import { formatDuration } from '../train/progress.js';
 import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
 import { formatScoreTable } from './report.js';
@@ -78,7 +78,7 @@ export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
   checkDataSpec(o.data ?? 'builtin');
   if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
   if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
-    throw new EvalOptionsError(`--adapter ${o.adapter} is not a folder (give an HF PEFT adapter folder: adapter_config.json + adapter_model.safetensors)`);
+    throw new EvalOptionsError(`--adapter ${o.adapter} is not a folder (give an adapter folder: adapter_config.json + adapter_model.safetensors)`);
   }
   if (o.out !== undefined && existsSync(o.out) && !o.overwrite && readdirSync(o.out).some((f) => f === 'predictions.jsonl' || f === 'metrics.json')) {
     throw new EvalOptionsError(`--out ${o.out} already holds an evaluation (predictions.jsonl / metrics.json); choose another folder or pass --overwrite`);
@@ -148,8 +148,12 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
   if (o.adapter !== undefined) {
-    const adapter = await loadLoraAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
-    say(`  LoRA adapter: r=${adapter.options.r}, alpha ${adapter.options.alpha}, ${adapter.targetedModules.length} modules`);
+    const settings = await loadAdapter(loaded.model, o.adapter, loaded.config, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
+    if (settings.method === 'prompt' || settings.method === 'prefix') {
+      // Greedy generation runs on the KV cache, which does not hold the virtual tokens (native/models/llama.cc).
+      throw new EvalOptionsError(`--adapter ${o.adapter}: ${describeMethod(settings)}: evaluation generates text, and generation with ${settings.method} tuning is not implemented yet (the virtual tokens are not in the KV cache)`);
+    }
+    say(`  adapter: ${describeMethod(settings)}`);
   }
   const started = Date.now();
   const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {

@@ -15,7 +15,16 @@ import {
   type BottleneckOptions,
 } from './bottleneck.js';
 import { describeIa3, ia3OptionsFromConfig, loadIa3Weights, saveIa3Adapter, toNativeIa3Options, type Ia3Options } from './ia3.js';
-import { describeTargets, loadLoraWeights, loraOptionsFromConfig, saveLoraAdapter, toNativeLoraOptions, type LoraOptions } from './lora.js';
+import {
+  LLAMA_LINEAR_MODULES,
+  describeTargets,
+  loadLoraWeights,
+  loraOptionsFromConfig,
+  saveLoraAdapter,
+  toNativeLoraOptions,
+  unmatchedTargets,
+  type LoraOptions,
+} from './lora.js';
 import { describePrefix, loadPrefixWeights, prefixOptionsFromConfig, savePrefixAdapter, toNativePrefixOptions, type PrefixTuningOptions } from './prefix.js';
 import { describePrompt, loadPromptWeights, promptOptionsFromConfig, savePromptAdapter, toNativePromptOptions, type PromptTuningOptions } from './prompt.js';
 
@@ -111,31 +120,62 @@ export async function saveAdapter(model: NativeModel, dir: string, s: MethodSett
   }
 }
 
+export interface LoadAdapterChecks {
+  /** The model's display name (HF folder or builtin:<name>), compared with base_model_name_or_path. */
+  modelName?: string;
+  /** Skip the base-model name check (same weights stored under another name). */
+  ignoreBaseName?: boolean;
+}
+
+/** The last path component of a model name (folders and hub ids alike), for the base-model check. */
+function baseNameOf(name: string): string {
+  return name.startsWith('builtin:') ? name : name.replace(/[\\/]+$/, '').split(/[\\/]/).pop()!;
+}
+
 /**
  * Reads an adapter folder (HF PEFT: LoRA, DoRA, IA3, prompt and prefix tuning; this project's bottleneck
  * adapters and BitFit), applies the method to `model` and copies the weights in. Errors name the file and
- * the problem: unknown peft_type, unsupported options, a different base model (shapes), unmatched targets.
+ * the problem: unknown peft_type, unsupported options, another base model (by name when `checks.modelName`
+ * is given, by shapes otherwise), unmatched targets. Config and name problems are found before the model is
+ * touched; a tensor that does not fit is found after the method is applied, so a failed load leaves the
+ * model unusable (load onto a fresh model).
  */
-export async function loadAdapter(model: NativeModel, dir: string, config: NativeModelConfig): Promise<MethodSettings> {
+export async function loadAdapter(model: NativeModel, dir: string, config: NativeModelConfig, checks: LoadAdapterChecks = {}): Promise<MethodSettings> {
   const folder = await readAdapterFolder(dir);
   const peftType = folder.config.peft_type;
+  const base = folder.config.base_model_name_or_path;
+  if (typeof base === 'string' && base !== '' && checks.modelName !== undefined && !checks.ignoreBaseName && baseNameOf(base) !== baseNameOf(checks.modelName)) {
+    throw new AdapterError(
+      `${folder.configFile}: the adapter was trained on base model "${base}" (base_model_name_or_path) but the model is ` +
+        `"${checks.modelName}"; pass --ignore-base-name if these are the same weights under another name`,
+    );
+  }
+  if (model.parameterNames({ group: 'adapter' }).length > 0) throw new AdapterError(`the model already has adapter weights; load ${folder.dir} onto a fresh model`);
   const taskType = folder.config.task_type;
   if (taskType !== undefined && taskType !== null && taskType !== 'CAUSAL_LM') {
     throw new AdapterError(`${folder.configFile}: task_type ${JSON.stringify(taskType)} is not supported (only CAUSAL_LM adapters for decoder-only models)`);
   }
   const baseHint = typeof folder.config.base_model_name_or_path === 'string' ? `base_model_name_or_path ${folder.config.base_model_name_or_path}` : '';
-  const apply = (s: MethodSettings) => {
+  /** Applies the method; returns the modules it changed. */
+  const applyOrFail = (s: MethodSettings): string[] => {
     try {
-      applyMethod(model, s, config, 0);
+      return applyMethod(model, s, config, 0);
     } catch (err) {
       throw new AdapterError(`${folder.configFile}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  };
+  const apply = (s: MethodSettings): MethodSettings => {
+    applyOrFail(s);
     return s;
   };
   switch (peftType) {
     case 'LORA': {
       const lora = loraOptionsFromConfig(folder);
-      const s = apply({ method: lora.useDora ? 'dora' : 'lora', lora });
+      const s: MethodSettings = { method: lora.useDora ? 'dora' : 'lora', lora };
+      const unknown = unmatchedTargets(lora.targets, applyOrFail(s));
+      if (unknown.length > 0) {
+        throw new AdapterError(`${folder.configFile}: target_modules ${unknown.join(', ')} match no linear module of the model (it has ${LLAMA_LINEAR_MODULES.join(', ')})`);
+      }
       await loadLoraWeights(model, folder, baseHint);
       return s;
     }

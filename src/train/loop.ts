@@ -16,11 +16,9 @@ import { ConfigError } from '../models/config.js';
 import { checkModelSpec, loadModel, modelDisplayName, resolveModelSpec, type LoadedModel, type ModelSpec } from '../models/load.js';
 import { saveCheckpoint, writeJsonAtomically } from '../models/save.js';
 import {
-  DEFAULT_LORA_OPTIONS,
   LoraOptionsError,
   parseTargetModules,
   unmatchedTargets,
-  validateLoraOptions,
   type LoraInit,
   type LoraOptions,
   type LoraTargets,
@@ -366,29 +364,9 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     if (err instanceof LoraOptionsError) fail(err.message);
     throw err;
   }
-  let lora: LoraOptions | null = null;
-  if (method === 'lora' || method === 'dora') {
-    const r = o.rank ?? preset?.rank ?? DEFAULT_LORA_OPTIONS.r;
-    lora = {
-      r,
-      // alpha = r unless given (the study); a preset's alpha only goes with the preset's rank.
-      alpha: o.alpha ?? (o.rank === undefined && preset?.alpha !== undefined ? preset.alpha : r),
-      dropout: o.dropout ?? preset?.dropout ?? DEFAULT_LORA_OPTIONS.dropout,
-      targets: toTargets(o.targetModules, preset?.targetModules ? { modules: [...preset.targetModules] } : DEFAULT_LORA_OPTIONS.targets),
-      useRslora: o.rslora ?? false,
-      init: o.loraInit ?? 'kaiming',
-      ...(method === 'dora' ? { useDora: true } : {}),
-    };
-    try {
-      validateLoraOptions(lora);
-    } catch (err) {
-      if (err instanceof LoraOptionsError) fail(err.message);
-      throw err;
-    }
-  }
   let methodSettings: MethodSettings;
   try {
-    methodSettings = lora ? { method: method as 'lora' | 'dora', lora } : resolveMethodSettings(method, o, toTargets(o.targetModules, { modules: [] }));
+    methodSettings = resolveMethodSettings(method, o, o.targetModules === undefined ? undefined : toTargets(o.targetModules, { modules: [] }), preset ?? {});
   } catch (err) {
     if (err instanceof LoraOptionsError) fail(err.message);
     throw err;
@@ -420,7 +398,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     data,
     method,
     methodSettings,
-    lora,
+    lora: 'lora' in methodSettings ? methodSettings.lora : null,
     lr,
     steps,
     epochs,

@@ -1,6 +1,7 @@
-// Training options of the non-LoRA methods (and which flags belong to which method), resolved into
-// MethodSettings. LoRA/DoRA options are resolved in loop.ts with the built-in presets' defaults.
-import { LoraOptionsError, type LoraTargets } from '../peft/lora.js';
+// Training options of every method (and which flags belong to which method), resolved into MethodSettings
+// with their defaults and validation. `train` (loop.ts, with a built-in preset's LoRA defaults) and
+// `bench --methods` (src/bench/method-spec.ts) both resolve methods here.
+import { DEFAULT_LORA_OPTIONS, LoraOptionsError, validateLoraOptions, type LoraInit, type LoraOptions, type LoraTargets } from '../peft/lora.js';
 import { DEFAULT_BOTTLENECK_OPTIONS, validateBottleneckOptions, type AdapterActivation, type AdapterInit, type AdapterPlacement, type BottleneckOptions } from '../peft/bottleneck.js';
 import { DEFAULT_IA3_OPTIONS, validateIa3Options } from '../peft/ia3.js';
 import type { MethodSettings, TrainMethod } from '../peft/methods.js';
@@ -8,6 +9,12 @@ import { DEFAULT_PREFIX_OPTIONS, validatePrefixOptions } from '../peft/prefix.js
 import { DEFAULT_PROMPT_OPTIONS, validatePromptOptions } from '../peft/prompt.js';
 
 export interface MethodTrainOptions {
+  /** LoRA/DoRA rank, alpha (default = rank), dropout, rsLoRA scaling and initialization. */
+  rank?: number;
+  alpha?: number;
+  dropout?: number;
+  rslora?: boolean;
+  loraInit?: LoraInit;
   /** IA3: modules whose input is scaled (default down_proj). */
   feedforwardModules?: string[];
   /** Bottleneck adapters: houlsby (default, the study) or pfeiffer. */
@@ -53,11 +60,41 @@ export function checkMethodFlags(method: TrainMethod, o: Record<string, unknown>
   }
 }
 
-/** Settings for the methods other than LoRA/DoRA; throws LoraOptionsError with a one-line message. */
-export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions, targets: LoraTargets): MethodSettings {
+/** LoRA/DoRA defaults a built-in model preset brings (src/models/builtin.ts). */
+export interface LoraDefaults {
+  rank?: number;
+  alpha?: number;
+  dropout?: number;
+  targetModules?: readonly string[];
+}
+
+function resolveLora(method: 'lora' | 'dora', o: MethodTrainOptions, targets: LoraTargets | undefined, preset: LoraDefaults): LoraOptions {
+  const r = o.rank ?? preset.rank ?? DEFAULT_LORA_OPTIONS.r;
+  const lora: LoraOptions = {
+    r,
+    // alpha = r unless given (the study); a preset's alpha only goes with the preset's rank.
+    alpha: o.alpha ?? (o.rank === undefined && preset.alpha !== undefined ? preset.alpha : r),
+    dropout: o.dropout ?? preset.dropout ?? DEFAULT_LORA_OPTIONS.dropout,
+    targets: targets ?? (preset.targetModules ? { modules: [...preset.targetModules] } : DEFAULT_LORA_OPTIONS.targets),
+    useRslora: o.rslora ?? false,
+    init: o.loraInit ?? 'kaiming',
+    ...(method === 'dora' ? { useDora: true } : {}),
+  };
+  validateLoraOptions(lora);
+  return lora;
+}
+
+/**
+ * A method's settings from its options; `targets` is what the user gave (undefined: the method's default).
+ * Throws LoraOptionsError with a one-line message.
+ */
+export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions, targets: LoraTargets | undefined, loraDefaults: LoraDefaults = {}): MethodSettings {
   switch (method) {
+    case 'lora':
+    case 'dora':
+      return { method, lora: resolveLora(method, o, targets, loraDefaults) };
     case 'ia3': {
-      const hasTargets = 'regex' in targets || targets.modules.length > 0;
+      const hasTargets = targets !== undefined && ('regex' in targets || targets.modules.length > 0);
       const t = hasTargets ? targets : DEFAULT_IA3_OPTIONS.targets;
       const ia3 = {
         targets: t,
@@ -95,8 +132,5 @@ export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions
       return { method };
     case 'full':
       return { method };
-    case 'lora':
-    case 'dora':
-      throw new Error('resolveMethodSettings: LoRA and DoRA are resolved by resolveTrainOptions');
   }
 }
