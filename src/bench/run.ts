@@ -8,19 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { native } from '../native/binding.js';
 import { parseBenchMethods, type BenchMethod } from './method-spec.js';
 import { benchChartSvg } from './svg-chart.js';
-import type { BenchWorkerJob, BenchWorkerResult } from './worker.js';
+import type { BenchSettings, BenchWorkerJob, BenchWorkerResult } from './worker.js';
 
-export interface BenchOptions {
-  model: string;
+export interface BenchOptions extends BenchSettings {
   methods: string;
-  batchSize: number;
-  seqLen: number;
-  steps: number;
-  warmup: number;
-  threads: number | null;
-  seed: number;
-  lr: number;
-  precision: 'fp32' | 'bf16';
   /** Named peak in TFLOP/s; measured when absent. */
   peakTflops: number | null;
   out: string;
@@ -105,7 +96,18 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   for (const method of methods) {
     o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
     const r = await runWorker(
-      { model: o.model, method, batchSize: o.batchSize, seqLen: o.seqLen, steps: o.steps, warmup: o.warmup, threads: o.threads ?? info.threads, seed: o.seed, lr: o.lr, precision: o.precision },
+      {
+        model: o.model,
+        batchSize: o.batchSize,
+        seqLen: o.seqLen,
+        steps: o.steps,
+        warmup: o.warmup,
+        threads: o.threads ?? info.threads,
+        seed: o.seed,
+        lr: o.lr,
+        precision: o.precision,
+        method,
+      },
       o.log,
     );
     results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });

@@ -9,9 +9,9 @@ import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
 import type { BenchMethod } from './method-spec.js';
 import { summarizeTimes, type TimeSummary } from './stats.js';
 
-export interface BenchWorkerJob {
+/** What every method of one bench run shares. */
+export interface BenchSettings {
   model: string;
-  method: BenchMethod;
   batchSize: number;
   seqLen: number;
   steps: number;
@@ -20,6 +20,10 @@ export interface BenchWorkerJob {
   seed: number;
   lr: number;
   precision: 'fp32' | 'bf16';
+}
+
+export interface BenchWorkerJob extends BenchSettings {
+  method: BenchMethod;
 }
 
 export interface BenchWorkerResult {
