@@ -4,7 +4,7 @@
 // (evaluator, finalEvaluator, bestMetric) from the run's own data options, so the dev tasks are the ones the
 // run carved (same data, split folder, seed, --dev-tasks).
 import path from 'node:path';
-import { parseDataSpec } from '../data/spec.js';
+import { existsSync, statSync } from 'node:fs';
 import { TrainOptionsError, type FinalEvaluator, type TrainOptions } from '../train/loop.js';
 import type { BestMetric } from '../train/checkpoints.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
@@ -40,11 +40,14 @@ export function evalTimesSteps(totalSteps: number, times: number): number[] {
 export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
   if (!Number.isInteger(o.times) || o.times < 1) throw new TrainOptionsError(`--eval-times must be an integer >= 1, got ${o.times}`);
   const data = run.data ?? 'builtin';
-  if (parseDataSpec(data).kind === 'tulu') throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is TÜLU data (give superni:<dir>, a task .json file or builtin)`);
+  if (data.trim().startsWith('tulu:')) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is TÜLU data (give superni:<dir>, a task .json file or builtin)`);
   if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
   if (run.bestMetric !== undefined) throw new TrainOptionsError('--eval-times picks the best checkpoint by --eval-metric; --metric-for-best-model / --greater-is-better cannot be given with it');
   if (run.steps !== undefined && o.times > run.steps) throw new TrainOptionsError(`--eval-times ${o.times} is more than --steps ${run.steps}`);
   if (run.resume !== undefined) throw new TrainOptionsError('--eval-times cannot be given with --resume');
+  if (o.test && run.splitDir !== undefined && !(existsSync(run.splitDir) && statSync(run.splitDir).isDirectory() && existsSync(path.join(run.splitDir, 'test_tasks.txt')))) {
+    throw new TrainOptionsError(`--test evaluates the tasks of <split-dir>/test_tasks.txt; ${path.join(run.splitDir, 'test_tasks.txt')} does not exist`);
+  }
 }
 
 /** The TrainOptions that run the evaluations: evaluator (dev), bestMetric, and with `test` the finalEvaluator. */
