@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { evalTimesSteps } from '../src/eval/eval-times.js';
 import { sharedDir } from './helpers/shared.js';
+import { native } from '../src/native/binding.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -51,7 +52,7 @@ describe('evalTimesSteps', () => {
 });
 
 describe('peft-native train --eval-times', () => {
-  it('evaluates at the K steps, keeps the best dev ROUGE-L checkpoint, and --test equals a separate eval of it', () => {
+  it('evaluates at the K steps, keeps the best dev ROUGE-L checkpoint, and --test equals a separate eval of it', async () => {
     const split = splitFolder();
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-evaltimes-')), 'run');
     const data = `superni:${tasksDir}`;
@@ -78,6 +79,22 @@ describe('peft-native train --eval-times', () => {
     const best = JSON.parse(readFileSync(path.join(out, 'checkpoints', 'best.json'), 'utf8'));
     expect(best).toMatchObject({ step: bestStep, metric: 'rougeL', value: top, greaterIsBetter: true });
     expect(existsSync(path.join(out, 'checkpoints', `step-${bestStep}`, 'trainer_state.safetensors'))).toBe(true);
+
+    // <out>/best holds the best checkpoint's trainable weights (its trainer state's param/<name>), not the final ones.
+    const { safetensors } = native();
+    const bestFile = path.join(out, 'best', 'adapter_model.safetensors');
+    const stateFile = path.join(out, 'checkpoints', `step-${bestStep}`, 'trainer_state.safetensors');
+    const finalFile = path.join(out, 'adapter_model.safetensors');
+    const bytes = (t: { data: Float32Array }) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const { tensors } = await safetensors.inspect(bestFile);
+    expect(tensors.length).toBeGreaterThan(0);
+    let differsFromFinal = false;
+    for (const t of tensors) {
+      const saved = bytes(await safetensors.readTensor(bestFile, t.name));
+      expect(saved.equals(bytes(await safetensors.readTensor(stateFile, `param/${t.name.replace(/^base_model\.model\./, '')}`)))).toBe(true);
+      if (!saved.equals(bytes(await safetensors.readTensor(finalFile, t.name)))) differsFromFinal = true;
+    }
+    expect(differsFromFinal).toBe(bestStep !== 6);
 
     // --test: the best weights on the 3 test tasks, in <out>/test and summary.json.
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
