@@ -15,6 +15,8 @@ export {
   type TrainResult,
   type TrainSummary,
   type TrainMethod,
+  type TrainEvaluator,
+  type FinalEvaluator,
 } from './train/loop.js';
 export { learningRate, lrMultiplier, makeSchedule, warmupStepsFor, SCHEDULE_KINDS, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { MetricsWriter, readMetrics, METRICS_FILE, type StepMetrics } from './train/metrics.js';
@@ -102,6 +104,7 @@ export {
 } from './eval/superni-eval.js';
 export { evaluateLoss, type LossEvaluation } from './eval/loss.js';
 export { superniTrainEvaluator, type SuperNITrainEvaluatorOptions } from './eval/train-evaluator.js';
+export { evalTimesSteps, evalTimesTrainOptions, EVAL_METRICS, type EvalMetric, type EvalTimesOptions } from './eval/eval-times.js';
 export { runEvaluation, EvalOptionsError, type EvalRunOptions } from './eval/run-eval.js';
 
 // Native addon

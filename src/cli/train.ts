@@ -7,6 +7,7 @@ import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES, type DivergencePolicy } from '../train/divergence.js';
 import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, train, type Precision, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
+import { EVAL_METRICS, evalTimesTrainOptions, type EvalMetric } from '../eval/eval-times.js';
 
 export function parseIntegerFlag(min: number, what: string) {
   return (value: string): number => {
@@ -85,6 +86,12 @@ export interface TrainFlags extends DataFlags {
   precision?: Precision;
   gradientCheckpointing?: boolean;
   resume?: string;
+  evalTimes?: number;
+  evalMetric?: EvalMetric;
+  evalMaxInstances?: number;
+  evalBatchSize?: number;
+  maxNewTokens?: number;
+  test?: boolean;
   logEvery?: number;
   quiet?: boolean;
   verbose?: boolean;
@@ -155,7 +162,35 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('resume', f.resume);
   set('logEvery', f.logEvery);
   set('quiet', f.quiet);
-  return o;
+  return { ...o, ...evalTimesOptionsFromFlags(f, o) };
+}
+
+/** --eval-times and the flags that only make sense with it. */
+function evalTimesOptionsFromFlags(f: TrainFlags, o: TrainOptions): Partial<TrainOptions> {
+  if (f.evalTimes === undefined) {
+    const given = (
+      [
+        ['--eval-metric', f.evalMetric],
+        ['--eval-max-instances', f.evalMaxInstances],
+        ['--eval-batch-size', f.evalBatchSize],
+        ['--max-new-tokens', f.maxNewTokens],
+        ['--test', f.test],
+      ] as const
+    ).filter(([, v]) => v !== undefined && v !== false);
+    if (given.length > 0) throw new TrainOptionsError(`${given.map(([flag]) => flag).join(', ')} need${given.length === 1 ? 's' : ''} --eval-times K`);
+    return {};
+  }
+  return evalTimesTrainOptions(
+    {
+      times: f.evalTimes,
+      ...(f.evalMetric !== undefined ? { metric: f.evalMetric } : {}),
+      ...(f.evalMaxInstances !== undefined ? { maxInstances: f.evalMaxInstances } : {}),
+      ...(f.evalBatchSize !== undefined ? { batchSize: f.evalBatchSize } : {}),
+      ...(f.maxNewTokens !== undefined ? { maxNewTokens: f.maxNewTokens } : {}),
+      test: f.test === true,
+    },
+    o,
+  );
 }
 
 const EXAMPLES = `
@@ -192,6 +227,11 @@ Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, DoRA, I
   metrics.jsonl (one JSON line per step), tensorboard/ (event files: tensorboard --logdir <out>), summary.json (status: completed | interrupted | diverged).
 Checkpoints (--save-steps): <out>/checkpoints/step-N (weights, optimizer, RNG, data position), best.json;
   resume a crashed or stopped run with: peft-native train --resume <out>
+Evaluation during training (--eval-times K, SuperNI data with --dev-tasks N): K dev evaluations evenly spaced
+  over the run, the last at the final step, each a checkpoint (<out>/dev/step-N, eval_rougeL in metrics.jsonl);
+  the best by --eval-metric is kept. --test then loads the best checkpoint's weights (saved to <out>/best),
+  evaluates the test split into <out>/test/ (predictions.jsonl, metrics.json) and summary.json "test":
+  $ peft-native train --model ./Llama-3.2-1B --data superni:./ni --split-dir ./ni/splits/default --dev-tasks 50 --eval-times 8 --test
 Exit codes: 0 done, 1 failure, 2 bad command line, 3 the run diverged (see summary.json), 130 interrupted twice.
 Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, linear decay with 3% warmup;
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
@@ -255,6 +295,12 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--save-total-limit <k>', 'keep the last k checkpoints plus the best (default: all)', parseIntegerFlag(1, 'save total limit'))
     .option('--metric-for-best-model <name>', 'metric that picks the best checkpoint (default train_loss: mean training loss since the previous checkpoint)')
     .option('--greater-is-better', 'a higher --metric-for-best-model is better (default: lower)')
+    .option('--eval-times <k>', 'evaluate on the --dev-tasks dev split k times, evenly spaced (the last at the final step); each is a checkpoint (the study: 8)', parseIntegerFlag(1, 'eval times'))
+    .addOption(new Option('--eval-metric <metric>', 'with --eval-times: the dev metric that picks the best checkpoint, higher is better (default rougeL)').choices([...EVAL_METRICS]))
+    .option('--eval-max-instances <n>', 'with --eval-times: instances per dev/test task at most (default 100)', parseIntegerFlag(1, 'eval max instances'))
+    .option('--eval-batch-size <n>', 'with --eval-times: prompts generated together (default 16)', parseIntegerFlag(1, 'eval batch size'))
+    .option('--max-new-tokens <n>', 'with --eval-times: new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
+    .option('--test', "with --eval-times: at the end, evaluate the best checkpoint on the test split (<split-dir>/test_tasks.txt) into <out>/test/")
     .option('--resume <run dir>', 'continue an interrupted run from its latest checkpoint, with its recorded options')
     .option('--no-tensorboard', 'do not write TensorBoard event files (default: <out>/tensorboard)')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))

@@ -1,15 +1,15 @@
 // The SuperNI evaluation as a training-loop evaluator (TrainOptions.evaluator): after the listed steps it
 // evaluates the model being trained on a split (usually dev, carved with the same seed and devTasks as the
 // run's data) and reports overall exact match / ROUGE-L / ROUGE-1 (x100), which bestMetric can name
-// (e.g. { name: 'rougeL', greaterIsBetter: true }, the study's checkpoint choice). With `outDir` each
-// evaluation's predictions.jsonl and metrics.json go to <outDir>/step-<N>/.
+// (e.g. { name: 'rougeL', greaterIsBetter: true }, the study's checkpoint choice). With `outDir` (relative to
+// the run folder, or absolute) each evaluation's predictions.jsonl and metrics.json go to <outDir>/step-<N>/.
 import path from 'node:path';
 import type { TrainEvaluator } from '../train/loop.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 
 export interface SuperNITrainEvaluatorOptions extends Omit<SuperNIEvalOptions, 'out' | 'onProgress'> {
-  /** 1-based optimizer steps after which to evaluate. */
-  steps: number[];
+  /** 1-based optimizer steps after which to evaluate, or a function of the run's total steps. */
+  steps: TrainEvaluator['steps'];
   /** Folder for each evaluation's files (nothing written when absent). */
   outDir?: string;
 }
@@ -18,10 +18,10 @@ export function superniTrainEvaluator(options: SuperNITrainEvaluatorOptions): Tr
   const { steps, outDir, ...evalOptions } = options;
   return {
     steps,
-    evaluate: async ({ step, model, tokenizer }) => {
+    evaluate: async ({ step, model, tokenizer, runDir }) => {
       const result = await evaluateSuperNI(model, tokenizer, {
         ...evalOptions,
-        ...(outDir !== undefined ? { out: path.join(outDir, `step-${step}`) } : {}),
+        ...(outDir !== undefined ? { out: path.join(path.resolve(runDir, outDir), `step-${step}`) } : {}),
         metadata: { ...evalOptions.metadata, step },
       });
       return { exactMatch: result.overall.exactMatch, rougeL: result.overall.rougeL, rouge1: result.overall.rouge1 };

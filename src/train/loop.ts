@@ -28,7 +28,7 @@ import { checkMethodFlags, resolveMethodSettings, type MethodTrainOptions } from
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { SCHEDULE_KINDS, makeSchedule, warmupStepsFor, type ScheduleKind } from './schedule.js';
-import { findBest, pruneCheckpoints, writeCheckpoint, type BestMetric, type CheckpointRecord, type DataPosition } from './checkpoints.js';
+import { STATE_FILE, findBest, pruneCheckpoints, writeCheckpoint, type BestMetric, type CheckpointRecord, type DataPosition } from './checkpoints.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
@@ -118,6 +118,9 @@ export interface TrainOptions extends MethodTrainOptions {
   resume?: string;
   /** Evaluation during training (the hook for `peft-native eval`'s machinery): called after the listed steps. */
   evaluator?: TrainEvaluator;
+  /** After a completed run: the best checkpoint's trainable weights are loaded into the model (and saved to
+   * <out>/best), then this evaluates it; its metrics go to summary.json as `test`. */
+  finalEvaluator?: FinalEvaluator;
   /** Write TensorBoard event files to <out>/tensorboard (default true). */
   tensorboard?: boolean;
   /** Print a plain progress line every this many steps when stdout is not a terminal (default 10). */
@@ -191,9 +194,18 @@ export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
  * checkpoint by a dev metric (bestMetric) is kept.
  */
 export interface TrainEvaluator {
-  steps: number[];
-  evaluate(context: { step: number; model: NativeModel; tokenizer: TextTokenizer }): Promise<Record<string, number>>;
+  /** The steps, or a function of the run's total steps (known once the data is loaded). */
+  steps: number[] | ((totalSteps: number) => number[]);
+  evaluate(context: { step: number; model: NativeModel; tokenizer: TextTokenizer; runDir: string }): Promise<Record<string, number>>;
 }
+
+/** The evaluation at the end of a completed run, on the best checkpoint's weights (the final ones without a best). */
+export interface FinalEvaluator {
+  evaluate(context: { model: NativeModel; tokenizer: TextTokenizer; runDir: string; best: TrainSummary['best'] }): Promise<Record<string, number>>;
+}
+
+/** Where the best checkpoint's weights are saved (adapter or full checkpoint) when a final evaluation runs. */
+export const BEST_WEIGHTS_DIR = 'best';
 
 export interface TrainSummary {
   method: TrainMethod;
@@ -227,6 +239,9 @@ export interface TrainSummary {
   resumedFrom: number | null;
   /** The best checkpoint by the chosen metric, or null (no checkpoints). */
   best: { step: number; metric: string; value: number; dir: string } | null;
+  /** The final evaluation (TrainOptions.finalEvaluator): the weights it saw (the best checkpoint's step, or the
+   * last step without one), where they were saved, and its metrics; absent without a final evaluator. */
+  test?: { step: number; weights: string | null; metrics: Record<string, number> } | null;
 }
 
 export type RunStatus = 'completed' | 'interrupted' | 'diverged';
@@ -748,7 +763,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     const b = await pruneCheckpoints(r.out, r.saveTotalLimit, r.bestMetric);
     best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
   };
-  const evalSteps = new Set(options.evaluator?.steps ?? []);
+  const plannedEvalSteps = options.evaluator?.steps ?? [];
+  const evalSteps = new Set(typeof plannedEvalSteps === 'function' ? plannedEvalSteps(total) : plannedEvalSteps);
 
   // The next group (a new epoch's plan + collation) is prepared while the native step runs.
   const groups = prefetch(
@@ -823,7 +839,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       }
       let evalMetrics: Record<string, number> | null = null;
       if (options.evaluator && evalSteps.has(step)) {
-        evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer });
+        evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer, runDir: r.out });
         metrics.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
         tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
       }
@@ -840,15 +856,33 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   let saved: string | null = null;
   let savedFiles: string[] = [];
+  const saveWeights = async (dir: string): Promise<string[]> =>
+    r.method !== 'full'
+      ? saveAdapter(model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config })
+      : saveCheckpoint(model, dir, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
   if (stoppedAtDivergence) {
     say(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.`);
   } else if (step > 0) {
-    if (r.method !== 'full') {
-      savedFiles = await saveAdapter(model, r.out, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config });
-    } else {
-      savedFiles = await saveCheckpoint(model, r.out, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
-    }
+    savedFiles = await saveWeights(r.out);
     saved = r.out;
+  }
+
+  // The final evaluation: only a completed run; the model takes the best checkpoint's trainable weights.
+  let test: TrainSummary['test'] = null;
+  if (options.finalEvaluator && divergence === null && !interrupted && step > 0) {
+    let weights: string | null = null;
+    if (best !== null) {
+      await trainer.loadState(path.join(best.dir, STATE_FILE));
+      weights = path.join(r.out, BEST_WEIGHTS_DIR);
+      await mkdir(weights, { recursive: true });
+      await saveWeights(weights);
+      say(`  final evaluation with the best checkpoint (step ${best.step}, ${best.metric} ${best.value}); its weights saved to ${weights}`);
+    } else {
+      say('  final evaluation with the final weights (no checkpoint has the best-checkpoint metric)');
+    }
+    test = { step: best?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model, tokenizer, runDir: r.out, best }) };
+  } else if (options.finalEvaluator) {
+    say('  no final evaluation: the run did not complete');
   }
 
   const summary: TrainSummary = {
@@ -874,6 +908,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     saved,
     resumedFrom: from?.step ?? null,
     best,
+    ...(options.finalEvaluator ? { test } : {}),
   };
   await writeJsonAtomically(path.join(r.out, 'summary.json'), summary);
 

@@ -1,0 +1,85 @@
+// `train --eval-times K [--test]`: K SuperNI dev evaluations evenly spaced over the run (the last at the final
+// step), each a checkpoint whose dev metric picks the best one; with `test`, the best checkpoint's weights are
+// evaluated on the test split at the end (<run>/test/, summary.json `test`). Builds the TrainOptions pieces
+// (evaluator, finalEvaluator, bestMetric) from the run's own data options, so the dev tasks are the ones the
+// run carved (same data, split folder, seed, --dev-tasks).
+import path from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { TrainOptionsError, type FinalEvaluator, type TrainOptions } from '../train/loop.js';
+import type { BestMetric } from '../train/checkpoints.js';
+import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
+import { superniTrainEvaluator } from './train-evaluator.js';
+
+export const EVAL_METRICS = ['rougeL', 'exactMatch'] as const;
+export type EvalMetric = (typeof EVAL_METRICS)[number];
+
+/** Dev evaluations go to <run>/DEV_EVAL_DIR/step-N, the test evaluation to <run>/TEST_EVAL_DIR. */
+export const DEV_EVAL_DIR = 'dev';
+export const TEST_EVAL_DIR = 'test';
+
+export interface EvalTimesOptions {
+  /** Evaluations over the run (>= 1). */
+  times: number;
+  /** The dev metric that picks the best checkpoint (greater is better). Default rougeL. */
+  metric?: EvalMetric;
+  maxInstances?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  /** Evaluate the best checkpoint on the test split at the end. */
+  test?: boolean;
+}
+
+/** The 1-based steps of `times` evaluations evenly spaced over `totalSteps` (the last is the final step); fewer when times > totalSteps. */
+export function evalTimesSteps(totalSteps: number, times: number): number[] {
+  const steps = new Set<number>();
+  for (let i = 1; i <= times; i++) steps.add(Math.ceil((i * totalSteps) / times));
+  return [...steps].filter((s) => s >= 1).sort((a, b) => a - b);
+}
+
+/** Refuses what cannot work before anything loads (TrainOptionsError: exit code 2). */
+export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
+  if (!Number.isInteger(o.times) || o.times < 1) throw new TrainOptionsError(`--eval-times must be an integer >= 1, got ${o.times}`);
+  const data = run.data ?? 'builtin';
+  if (data.trim().startsWith('tulu:')) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is TÜLU data (give superni:<dir>, a task .json file or builtin)`);
+  if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
+  if (run.bestMetric !== undefined) throw new TrainOptionsError('--eval-times picks the best checkpoint by --eval-metric; --metric-for-best-model / --greater-is-better cannot be given with it');
+  if (run.steps !== undefined && o.times > run.steps) throw new TrainOptionsError(`--eval-times ${o.times} is more than --steps ${run.steps}`);
+  if (run.resume !== undefined) throw new TrainOptionsError('--eval-times cannot be given with --resume');
+  if (o.test && run.splitDir !== undefined && !(existsSync(run.splitDir) && statSync(run.splitDir).isDirectory() && existsSync(path.join(run.splitDir, 'test_tasks.txt')))) {
+    throw new TrainOptionsError(`--test evaluates the tasks of <split-dir>/test_tasks.txt; ${path.join(run.splitDir, 'test_tasks.txt')} does not exist`);
+  }
+}
+
+/** The TrainOptions that run the evaluations: evaluator (dev), bestMetric, and with `test` the finalEvaluator. */
+export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator' | 'bestMetric'> {
+  checkEvalTimes(o, run);
+  const data = run.data ?? 'builtin';
+  const common: Omit<SuperNIEvalOptions, 'split'> = {
+    data,
+    ...(run.splitDir !== undefined ? { splitDir: run.splitDir } : {}),
+    ...(run.seed !== undefined ? { seed: run.seed } : {}),
+    ...(run.instancesPerTask !== undefined ? { instancesPerTask: run.instancesPerTask } : {}),
+    devTasks: run.devTasks,
+    ...(run.trainTasks !== undefined ? { trainTasks: run.trainTasks } : {}),
+    ...(run.posExamples !== undefined ? { posExamples: run.posExamples } : {}),
+    ...(run.maxSourceLength !== undefined ? { maxSourceLength: run.maxSourceLength } : {}),
+    ...(o.maxInstances !== undefined ? { maxInstances: o.maxInstances } : {}),
+    ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+    ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens } : {}),
+  };
+  const bestMetric: BestMetric = { name: o.metric ?? 'rougeL', greaterIsBetter: true };
+  const evaluator = superniTrainEvaluator({ ...common, split: 'dev', steps: (total) => evalTimesSteps(total, o.times), outDir: DEV_EVAL_DIR });
+  if (!o.test) return { evaluator, bestMetric };
+  const finalEvaluator: FinalEvaluator = {
+    evaluate: async ({ model, tokenizer, runDir, best }) => {
+      const result = await evaluateSuperNI(model, tokenizer, {
+        ...common,
+        split: 'test',
+        out: path.join(runDir, TEST_EVAL_DIR),
+        metadata: { checkpointStep: best?.step ?? null, bestMetric: best ? { name: best.metric, value: best.value } : null },
+      });
+      return { exactMatch: result.overall.exactMatch, rougeL: result.overall.rougeL, rouge1: result.overall.rouge1, instances: result.instances };
+    },
+  };
+  return { evaluator, finalEvaluator, bestMetric };
+}
