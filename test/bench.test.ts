@@ -2,7 +2,7 @@
 // shapes by hand), the chart, and one real run through the CLI with a fresh process per method.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseBenchMethods } from '../src/bench/method-spec.js';
@@ -10,9 +10,10 @@ import { trainingFlopsPerToken, type ParameterInfo } from '../src/bench/flops.js
 import { benchChartSvg } from '../src/bench/svg-chart.js';
 import { summarizeTimes } from '../src/bench/stats.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
+import { addonBuilt } from './helpers/addon.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const built = existsSync(path.join(root, 'build/Release/peft_native.node'));
+const built = addonBuilt(import.meta.filename);
 
 describe('bench method list', () => {
   it('parses names and options, labelled as written, resolved as train resolves them', () => {

@@ -1,11 +1,10 @@
 // The data pipeline against the native addon: batch buffers (from Arrow-cached examples) reach libtorch
 // without a copy, and a packed batch's loss equals the sum of its sequences' losses run separately
-// (positions restart per sequence, no attention across sequences). Skips itself when the addon is not built.
+// (positions restart per sequence, no attention across sequences). Without a built addon: skipped with the reason (a failure under CI).
 import { describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { builtinTokenizer } from '../src/builtin/index.js';
 import { prepareDataset } from '../src/data/dataset.js';
 import { BatchSource } from '../src/data/batch-source.js';
@@ -14,10 +13,9 @@ import { collate } from '../src/data/batching.js';
 import { toNativeBatch } from '../src/train/loop.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
 import { sharedDir } from './helpers/shared.js';
+import { addonBuilt } from './helpers/addon.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = ['build/Release/peft_native.node', 'build/Debug/peft_native.node'].some((p) => existsSync(path.join(root, p))) || Boolean(process.env.PEFT_NATIVE_ADDON);
-if (!built) console.warn('data-native.test.ts: skipped, the native addon is not built (npm run build:native)');
+const built = addonBuilt(import.meta.filename);
 
 async function cachedBuiltinData() {
   const tok = await builtinTokenizer();

@@ -2,14 +2,15 @@
 // briefly on builtin:tiny, saved by `train`, and evaluated through the one general loader (loadAdapter).
 // Prompt and prefix tuning are refused with an error naming the method.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { train, type TrainOptions } from '../src/train/loop.js';
 import { runEvaluation } from '../src/eval/run-eval.js';
 import type { TrainMethod } from '../src/peft/methods.js';
+import { addonBuilt } from './helpers/addon.js';
 
-const built = existsSync(path.resolve(import.meta.dirname, '../build/Release/peft_native.node'));
+const built = addonBuilt(import.meta.filename);
 const sink = { write: () => true, isTTY: false };
 const tmp = (prefix: string) => mkdtempSync(path.join(os.tmpdir(), prefix));
 

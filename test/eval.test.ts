@@ -18,7 +18,7 @@ import { readModelConfig } from '../src/models/config.js';
 import { superniTrainEvaluator } from '../src/eval/train-evaluator.js';
 import { train } from '../src/train/loop.js';
 import { readMetrics } from '../src/train/metrics.js';
-import { sharedDataDir } from './helpers/shared-data.js';
+import { sharedDataDir } from './helpers/shared.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, readExpected } from './helpers/fixtures.js';
 
 const sharedTasks = path.join(sharedDataDir(), 'superni', 'tasks');

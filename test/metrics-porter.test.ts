@@ -7,7 +7,7 @@ import { porterStem } from '../src/eval/metrics/porter-stemmer.js';
 import { mulberry32, randomInt } from '../src/data/seeded-random.js';
 import { parsePythonJson } from '../src/data/superni/task.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, sharedDataDir } from './helpers/shared-data.js';
+import { listFilesRecursive, sharedDataDir } from './helpers/shared.js';
 
 /** Suffixes of every rule in steps 1a-5b, plus common English endings that chain several rules. */
 const SUFFIXES = [

@@ -11,7 +11,7 @@ import { exactMatch, normalizeAnswer } from '../src/eval/metrics/exact-match.js'
 import { rouge1, rougeL, rougeTokenize } from '../src/eval/metrics/rouge.js';
 import { scoreInstance } from '../src/eval/metrics/score.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, sharedDataDir } from './helpers/shared-data.js';
+import { listFilesRecursive, sharedDataDir } from './helpers/shared.js';
 
 interface Case {
   prediction: string;

@@ -1,14 +1,12 @@
 // train() with the real addon on the built-in tiny model (CPU): the loss falls, and what is saved loads back.
-// Skips itself (with the reason) when the addon is not built.
+// Without a built addon: skipped with the reason (a failure under CI).
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonBuilt } from './helpers/addon.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const built = ['build/Release/peft_native.node', 'build/Debug/peft_native.node'].some((p) => existsSync(path.join(root, p))) || Boolean(process.env.PEFT_NATIVE_ADDON);
-if (!built) console.warn('train-native.test.ts: skipped, the native addon is not built (npm run build:native)');
+const built = addonBuilt(import.meta.filename);
 
 const sink = { write: () => true, isTTY: false };
 
