@@ -5,6 +5,7 @@ import path from 'node:path';
 import { builtinModelNames } from '../models/builtin.js';
 import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../bench/method-spec.js';
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
+import { timestamp } from '../train/timestamp.js';
 
 interface BenchFlags {
   model: string;
@@ -69,8 +70,7 @@ GFLOP/token counts matrix products of weights only; the virtual tokens of prompt
         throw new Error('--device cuda: this build trains on CPU only (the CUDA path is not implemented yet); use --device cpu');
       }
       const { runBench, formatBenchTable } = await import('../bench/run.js');
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-      const out = path.resolve(f.out ?? path.join('bench-results', stamp));
+      const out = path.resolve(f.out ?? path.join('bench-results', timestamp(new Date())));
       const report = await runBench({
         model: f.model,
         methods: f.methods,

@@ -7,54 +7,15 @@ import { runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
 import type { SuperNIEvalResult } from '../eval/superni-eval.js';
 import { parseIntegerFlag } from './train.js';
 
-export interface EvalFlags {
-  run?: string;
-  model?: string;
-  adapter?: string;
-  ignoreBaseName?: boolean;
-  data?: string;
-  splitDir?: string;
+/** The flags as commander parses them: the runner's options, with the task list still one string. */
+export interface EvalFlags extends Omit<EvalRunOptions, 'split' | 'tasks' | 'log' | 'progressStream'> {
   split: EvalSplit;
   tasks?: string;
-  maxInstances?: number;
-  batchSize?: number;
-  maxNewTokens?: number;
-  maxSourceLength?: number;
-  seed?: number;
-  instancesPerTask?: number;
-  devTasks?: number;
-  trainTasks?: number;
-  threads?: number;
-  loss?: boolean;
-  out?: string;
-  overwrite?: boolean;
-  quiet?: boolean;
 }
 
 export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
-  return {
-    run: f.run,
-    model: f.model,
-    adapter: f.adapter,
-    ignoreBaseName: f.ignoreBaseName,
-    data: f.data,
-    splitDir: f.splitDir,
-    split: f.split,
-    tasks: f.tasks?.split(',').map((t) => t.trim()).filter((t) => t !== ''),
-    maxInstances: f.maxInstances,
-    batchSize: f.batchSize,
-    maxNewTokens: f.maxNewTokens,
-    maxSourceLength: f.maxSourceLength,
-    seed: f.seed,
-    instancesPerTask: f.instancesPerTask,
-    devTasks: f.devTasks,
-    trainTasks: f.trainTasks,
-    threads: f.threads,
-    loss: f.loss,
-    out: f.out,
-    overwrite: f.overwrite,
-    quiet: f.quiet,
-  };
+  const { tasks, ...rest } = f;
+  return { ...rest, tasks: tasks?.split(',').map((t) => t.trim()).filter((t) => t !== '') };
 }
 
 const EXAMPLES = `

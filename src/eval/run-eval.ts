@@ -12,6 +12,7 @@ import { formatDuration } from '../train/progress.js';
 import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
 import { formatScoreTable } from './report.js';
 import type { DataSelection } from '../data/sources.js';
+import { timestamp } from '../train/timestamp.js';
 
 export class EvalOptionsError extends Error {
   constructor(message: string) {
@@ -48,11 +49,6 @@ export interface EvalRunOptions {
   /** Where progress and the table go (default process.stderr / process.stdout). */
   log?: (line: string) => void;
   progressStream?: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean };
-}
-
-function timestamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 function checkPositive(name: string, v: number | undefined): void {

@@ -33,6 +33,7 @@ import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.j
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
 import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, DivergenceDetector, type DivergenceEvent, type DivergencePolicy } from './divergence.js';
+import { timestamp } from './timestamp.js';
 
 export { TRAIN_METHODS, type TrainMethod };
 
@@ -289,11 +290,6 @@ function checkNumber(name: string, v: number | undefined, lo: number, hi: number
   if (v === undefined) return;
   const ok = typeof v === 'number' && Number.isFinite(v) && (loInclusive ? v >= lo : v > lo) && v <= hi;
   if (!ok) fail(`${name} must be a number ${loInclusive ? '>=' : '>'} ${lo}${hi !== Infinity ? ` and <= ${hi}` : ''}, got ${String(v)}`);
-}
-
-function timestamp(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 function defaultOut(method: TrainMethod, now: Date): string {
