@@ -301,7 +301,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool
   const int64_t virtualTokens = prompt_ ? prompt_->virtualTokens() : 0;
   TokenBatch batch = input;
   if (prompt_) {
-    batch.inputIds = PrependValue(input.inputIds, virtualTokens, 0);  // placeholders: only the shape is used
+    batch.inputIds = PrependValue(input.inputIds, virtualTokens, 0);  // the virtual positions' ids are never embedded: only the shape is used
     batch.labels = PrependValue(input.labels, virtualTokens, -100);
     batch.attentionMask = PrependValue(input.attentionMask, virtualTokens, 1);
     h = PrependPrompt(*prompt_, h);

@@ -270,9 +270,9 @@ function codePointLength(text: string): number {
 function stemAstral(word: string): string {
   const present = new Set<number>();
   for (let i = 0; i < word.length; i++) present.add(word.charCodeAt(i));
-  const toPlaceholder = new Map<string, string>();
-  const fromPlaceholder = new Map<string, string>();
-  // Placeholders: the private use area first, then the rest of the non-ASCII, non-surrogate BMP.
+  const toStandIn = new Map<string, string>();
+  const fromStandIn = new Map<string, string>();
+  // Stand-ins: the private use area first, then the rest of the non-ASCII, non-surrogate BMP.
   const ranges: Array<[number, number]> = [[0xe000, 0xffff], [0x80, 0xd7ff]];
   let range = 0;
   let next = ranges[0]![0];
@@ -295,16 +295,16 @@ function stemAstral(word: string): string {
       mapped += ch;
       continue;
     }
-    let placeholder = toPlaceholder.get(ch);
-    if (placeholder === undefined) {
-      placeholder = allocate();
-      toPlaceholder.set(ch, placeholder);
-      fromPlaceholder.set(placeholder, ch);
+    let standIn = toStandIn.get(ch);
+    if (standIn === undefined) {
+      standIn = allocate();
+      toStandIn.set(ch, standIn);
+      fromStandIn.set(standIn, ch);
     }
-    mapped += placeholder;
+    mapped += standIn;
   }
   let result = '';
-  for (const ch of applySteps(mapped)) result += fromPlaceholder.get(ch) ?? ch;
+  for (const ch of applySteps(mapped)) result += fromStandIn.get(ch) ?? ch;
   return result;
 }
 
