@@ -137,7 +137,7 @@ describe('bench helpers', () => {
   });
 
   it('draws one bar per method in each panel, with labels escaped', () => {
-    const svg = benchChartSvg('t', 's', [
+    const svg = benchChartSvg('t', 's', 'peak RSS', [
       { label: 'full', tokensPerSec: 100, peakMemoryBytes: 2 ** 30 },
       { label: 'lora<r=8>', tokensPerSec: 150, peakMemoryBytes: 2 ** 29 },
     ]);

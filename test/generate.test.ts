@@ -8,6 +8,7 @@ import { native, type NativeGenerateOptions, type NativeModel } from '../src/nat
 import { readModelConfig } from '../src/models/config.js';
 import { loadAdapter } from '../src/peft/methods.js';
 import { fixturesDir, loadFixtureModel, repoRoot } from './helpers/fixtures.js';
+import { TEST_DEVICES, skipNote, unavailable } from './helpers/devices.js';
 
 interface GenerateFixture {
   variant: string;
@@ -27,21 +28,22 @@ const CASES = readdirSync(generateDir)
   .sort()
   .map((f) => ({ name: f.slice(0, -'.json'.length), fixture: JSON.parse(readFileSync(path.join(generateDir, f), 'utf8')) as GenerateFixture }));
 
-const models = new Map<GenerateFixture, Promise<NativeModel>>();
+const models = new Map<string, Promise<NativeModel>>();
 
-/** The fixture's model (+ adapter), loaded once per fixture: generation leaves the model unchanged. */
-function fixtureModel(f: GenerateFixture): Promise<NativeModel> {
-  let model = models.get(f);
+/** The fixture's model (+ adapter) on `device`, loaded once per fixture and device: generation leaves it unchanged. */
+function fixtureModel(f: GenerateFixture, device = 'cpu'): Promise<NativeModel> {
+  const key = `${f.variant}|${f.adapter_dir}|${device}`;
+  let model = models.get(key);
   if (model === undefined) {
     model = (async () => {
-      const m = await loadFixtureModel(f.variant);
+      const m = await loadFixtureModel(f.variant, device);
       if (f.adapter_dir !== null) {
         const { config } = await readModelConfig(path.join(fixturesDir, f.variant, 'config.json'));
         await loadAdapter(m, path.join(repoRoot, f.adapter_dir), config, { modelName: path.join(fixturesDir, f.variant) });
       }
       return m;
     })();
-    models.set(f, model);
+    models.set(key, model);
   }
   return model;
 }
@@ -75,9 +77,13 @@ it('fixtures cover llama, llama3-gqa, mistral, qwen2, qwen3 and LoRA', () => {
   expect(CASES.map((c) => c.name).sort()).toEqual(['llama', 'llama-lora', 'llama3-gqa', 'mistral', 'mistral-lora', 'qwen2', 'qwen3'].sort());
 });
 
+const DEVICE_CASES = TEST_DEVICES.map((device) => ({ device, note: skipNote(device), skip: unavailable(device) }));
+
 describe.each(CASES)('$name: greedy generation matches transformers', ({ fixture: f }) => {
-  it('left-padded batch, no EOS: every new token', async () => {
-    const model = await fixtureModel(f);
+  // On every device: CUDA runs the same HF comparison (skipped, with the reason, where there is none).
+  it.for(DEVICE_CASES)('left-padded batch, no EOS: every new token on $device$note', async ({ device, skip }, ctx) => {
+    if (skip) return ctx.skip();
+    const model = await fixtureModel(f, device);
     const out = await generate(model, leftPadded(f), { maxNewTokens: f.max_new_tokens, padTokenId: f.pad_token_id });
     expect(out.steps).toBe(f.max_new_tokens);
     expect(Array.from(out.lengths)).toEqual(f.greedy.map(() => f.max_new_tokens));
@@ -95,8 +101,9 @@ describe.each(CASES)('$name: greedy generation matches transformers', ({ fixture
     }
   });
 
-  it('two EOS ids stop rows independently, as HF (pad after the EOS)', async () => {
-    const model = await fixtureModel(f);
+  it.for(DEVICE_CASES)('two EOS ids stop rows independently, as HF (pad after the EOS) on $device$note', async ({ device, skip }, ctx) => {
+    if (skip) return ctx.skip();
+    const model = await fixtureModel(f, device);
     const out = await generate(model, leftPadded(f), {
       maxNewTokens: f.max_new_tokens,
       padTokenId: f.pad_token_id,

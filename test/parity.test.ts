@@ -12,6 +12,7 @@ import {
   nativeNameOfPeftKey,
   readExpected,
 } from './helpers/fixtures.js';
+import { TEST_DEVICES, skipNote, unavailable } from './helpers/devices.js';
 
 const ARCHITECTURES = ['llama', 'llama3-gqa', 'mistral', 'qwen2', 'qwen3'];
 const LOADING_VARIANTS = ['llama-sharded', 'llama-bf16', 'llama-fp16'];
@@ -20,12 +21,16 @@ async function readJson(file: string): Promise<Record<string, unknown>> {
   return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
 }
 
+// Every HF comparison runs on the CPU and on CUDA (skipped, with the reason, where there is none).
+const DEVICE_CASES = TEST_DEVICES.map((device) => ({ device, note: skipNote(device), skip: unavailable(device) }));
+
 describe.each([...ARCHITECTURES, ...LOADING_VARIANTS])('%s matches transformers', (variant) => {
   const dir = path.join(fixturesDir, variant);
   const expectedFile = path.join(dir, 'expected.safetensors');
 
-  it('logits and loss', async () => {
-    const model = await loadFixtureModel(variant);
+  it.for(DEVICE_CASES)('logits and loss on $device$note', async ({ device, skip }, ctx) => {
+    if (skip) return ctx.skip();
+    const model = await loadFixtureModel(variant, device);
     const batch = await fixtureBatch(expectedFile);
     const out = await model.forward(batch, { returnLogits: true });
     const logits = await readExpected(expectedFile, 'logits');
@@ -40,10 +45,11 @@ describe.each([...ARCHITECTURES, ...LOADING_VARIANTS])('%s matches transformers'
 });
 
 describe.each(ARCHITECTURES)('%s full-finetuning gradients match transformers', (variant) => {
-  it('every parameter', async () => {
+  it.for(DEVICE_CASES)('every parameter on $device$note', async ({ device, skip }, ctx) => {
+    if (skip) return ctx.skip();
     const dir = path.join(fixturesDir, variant);
     const expectedFile = path.join(dir, 'expected.safetensors');
-    const model = await loadFixtureModel(variant);
+    const model = await loadFixtureModel(variant, device);
     model.enableFullFinetuning();
     const out = await model.backward(await fixtureBatch(expectedFile));
     const loss = (await readExpected(expectedFile, 'loss')).data[0]!;
@@ -81,8 +87,9 @@ const LORA_CASES: LoraCase[] = [
 ];
 
 describe.each(LORA_CASES)('LoRA on $variant ($adapterDir) matches peft', ({ variant, adapterDir, options }) => {
-  it('trainable count, logits, loss and LoRA gradients', async () => {
-    const model = await loadFixtureModel(variant);
+  it.for(DEVICE_CASES)('trainable count, logits, loss and LoRA gradients on $device$note', async ({ device, skip }, ctx) => {
+    if (skip) return ctx.skip();
+    const model = await loadFixtureModel(variant, device);
     const applied = model.applyLora({ ...options, dropout: 0, init: 'kaiming', seed: 1 });
     const meta = await readJson(path.join(adapterDir, 'expected.json'));
     expect(applied.targetedModules.map((m) => `base_model.model.${m}`).sort()).toEqual([...(meta.wrapped_modules as string[])].sort());

@@ -8,6 +8,7 @@
 #include "bindings/js_args.h"
 #include "bindings/registry.h"
 #include "common/async_task.h"
+#include "common/device.h"
 #include "common/errors.h"
 
 namespace pn {
@@ -32,16 +33,19 @@ Napi::Value MatmulThroughput(const Napi::CallbackInfo& info) {
     if (size < 16 || size > 16384) throw UserError("matmulThroughput: size must be in [16, 16384]");
     if (repeats < 1) throw UserError("matmulThroughput: repeats must be >= 1");
     const torch::Dtype dtype = DtypeFromName(GetStringOr(o, "dtype", "float32", "matmulThroughput"));
+    const torch::Device device = ParseDevice(GetStringOr(o, "device", "cpu", "matmulThroughput"));
     return AsyncTask<MatmulTiming>::Start(
         info.Env(),
-        [size, repeats, dtype] {
+        [size, repeats, dtype, device] {
           torch::NoGradGuard noGrad;
-          auto options = torch::TensorOptions().dtype(dtype);
+          auto options = torch::TensorOptions().dtype(dtype).device(device);
           torch::Tensor a = torch::randn({size, size}, options);
           torch::Tensor b = torch::randn({size, size}, options);
-          torch::Tensor c = torch::matmul(a, b);  // warm-up: thread pool, allocator, packing buffers
+          torch::Tensor c = torch::matmul(a, b);  // warm-up: thread pool, allocator, packing buffers, cuBLAS handles
+          Synchronize(device);
           const auto start = std::chrono::steady_clock::now();
           for (int64_t i = 0; i < repeats; ++i) torch::matmul_out(c, a, b);
+          Synchronize(device);
           MatmulTiming t;
           t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           t.flops = 2.0 * static_cast<double>(size) * size * size * repeats / t.seconds;

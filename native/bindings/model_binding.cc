@@ -6,6 +6,7 @@
 #include "bindings/js_args.h"
 #include "bridge/tensor_bridge.h"
 #include "common/async_task.h"
+#include "common/device.h"
 #include "common/errors.h"
 #include "bindings/safetensors_write.h"
 #include "io/safetensors.h"
@@ -65,6 +66,8 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        StaticMethod<&ModelWrap::Create>("create"),
                                        InstanceMethod<&ModelWrap::Config>("config"),
                                        InstanceMethod<&ModelWrap::LoadWeights>("loadWeights"),
+                                       InstanceMethod<&ModelWrap::Device>("device"),
+                                       InstanceMethod<&ModelWrap::MoveTo>("moveTo"),
                                        InstanceMethod<&ModelWrap::Forward>("forward"),
                                        InstanceMethod<&ModelWrap::Backward>("backward"),
                                        InstanceMethod<&ModelWrap::ApplyLora>("applyLora"),
@@ -132,6 +135,26 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
         [model, files] {
           std::lock_guard<std::mutex> lock(model->mutex());
           model->LoadWeights(files);
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); });
+  });
+}
+
+Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), model_->device().str()); });
+}
+
+Napi::Value ModelWrap::MoveTo(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    const torch::Device device = ParseDevice(ArgString(info, 0, "device"));
+    auto model = model_;
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [model, device] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          model->To(device);
+          Synchronize(device);
           return true;
         },
         [](Napi::Env env, bool&) { return env.Undefined(); });
@@ -370,8 +393,8 @@ Napi::Value ModelWrap::SaveParameters(const Napi::CallbackInfo& info) {
     for (uint32_t i = 0; i < arr.Length(); ++i) {
       auto pair = GetStringArray(arr.Get(i), "entries[" + std::to_string(i) + "]");
       if (pair.size() != 2) throw UserError("entries[" + std::to_string(i) + "] must be [keyInFile, parameterName]");
-      // Detached copies: the write runs off-thread while training may go on.
-      tensors.emplace_back(pair[0], model_->Parameter(pair[1]).detach().clone());
+      // Private host copies: the write runs off-thread while training may go on.
+      tensors.emplace_back(pair[0], HostCopy(model_->Parameter(pair[1])));
     }
     auto metadata = StringMapFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined(), "metadata");
     return WriteSafetensorsAsync(info.Env(), file, std::move(tensors), std::move(metadata));

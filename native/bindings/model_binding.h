@@ -21,6 +21,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static Napi::Value Create(const Napi::CallbackInfo& info);
   Napi::Value Config(const Napi::CallbackInfo& info);
   Napi::Value LoadWeights(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value MoveTo(const Napi::CallbackInfo& info);
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value Backward(const Napi::CallbackInfo& info);
   Napi::Value ApplyLora(const Napi::CallbackInfo& info);

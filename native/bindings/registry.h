@@ -5,7 +5,7 @@
 
 namespace pn {
 
-void RegisterRuntime(Napi::Env env, Napi::Object exports);      // info, setNumThreads, manualSeed
+void RegisterRuntime(Napi::Env env, Napi::Object exports);      // info, setNumThreads, manualSeed, devices, CUDA memory
 void RegisterBridge(Napi::Env env, Napi::Object exports);       // bridge test hooks
 void RegisterSafetensors(Napi::Env env, Napi::Object exports);  // safetensors.*
 void RegisterModel(Napi::Env env, Napi::Object exports);        // Model, Trainer

@@ -1,7 +1,8 @@
-// exports.info / setNumThreads / manualSeed: the libtorch runtime as JS sees it.
+// exports.info / setNumThreads / manualSeed / checkDevice / cudaMemory / resetCudaPeakMemory: the libtorch runtime as JS sees it.
 #include <torch/torch.h>
 
 #include "bindings/registry.h"
+#include "common/device.h"
 #include "common/errors.h"
 
 namespace pn {
@@ -45,12 +46,45 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   });
 }
 
+// cudaMemory(device): the CUDA caching allocator's counters (bytes) for one device.
+Napi::Value CudaMemory(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw UserError("cudaMemory(device) needs a device string such as 'cuda:0'");
+    const DeviceMemoryStats s = MemoryStats(ParseDevice(info[0].As<Napi::String>().Utf8Value()));
+    auto o = Napi::Object::New(info.Env());
+    o.Set("allocatedBytes", static_cast<double>(s.allocatedBytes));
+    o.Set("reservedBytes", static_cast<double>(s.reservedBytes));
+    o.Set("peakAllocatedBytes", static_cast<double>(s.peakAllocatedBytes));
+    o.Set("peakReservedBytes", static_cast<double>(s.peakReservedBytes));
+    return o;
+  });
+}
+
+Napi::Value ResetCudaPeakMemory(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw UserError("resetCudaPeakMemory(device) needs a device string such as 'cuda:0'");
+    ResetPeakMemoryStats(ParseDevice(info[0].As<Napi::String>().Utf8Value()));
+    return info.Env().Undefined();
+  });
+}
+
+// checkDevice(name): the canonical name ("cpu", "cuda:0"), or a thrown Error saying why it cannot be used.
+Napi::Value CheckDevice(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsString()) throw UserError("checkDevice(name) needs a device string");
+    return Napi::String::New(info.Env(), ParseDevice(info[0].As<Napi::String>().Utf8Value()).str());
+  });
+}
+
 }  // namespace
 
 void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("checkDevice", Napi::Function::New(env, CheckDevice, "checkDevice"));
+  exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory, "cudaMemory"));
+  exports.Set("resetCudaPeakMemory", Napi::Function::New(env, ResetCudaPeakMemory, "resetCudaPeakMemory"));
 }
 
 }  // namespace pn

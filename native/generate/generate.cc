@@ -88,6 +88,9 @@ GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, con
                     " new tokens exceeds max_position_embeddings " + std::to_string(config.maxPositionEmbeddings));
   }
 
+  // Prompts were checked on the host; everything from here on runs where the model is.
+  inputIds = inputIds.to(model.device());
+  mask = mask.to(model.device());
   // HF generate: positions count real tokens; padding gets position 0.
   torch::Tensor positions = (mask.cumsum(1) - 1).masked_fill(mask == 0, 0);
   const int64_t capacity = promptLen + o.maxNewTokens - 1;  // the last new token is never fed back

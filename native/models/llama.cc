@@ -209,7 +209,7 @@ torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch) const {
   const bool padded = batch.attentionMask.defined() && (batch.attentionMask == 0).any().item<bool>();
   const bool packed = batch.sequenceIds.defined();
   if (!window && !padded && !packed) return torch::Tensor();
-  auto idx = torch::arange(seqLen, torch::kInt64);
+  auto idx = torch::arange(seqLen, torch::TensorOptions().dtype(torch::kInt64).device(batch.inputIds.device()));
   torch::Tensor allowed = idx.unsqueeze(1) >= idx.unsqueeze(0);  // [T(query), T(key)]
   // Within one packed sequence, index distance equals position distance, so the window rule holds as is.
   if (window) allowed = allowed.logical_and(idx.unsqueeze(0) > idx.unsqueeze(1) - config_.slidingWindow);
@@ -291,11 +291,12 @@ torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torc
 
 torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return torch::matmul(hidden, lmHead_.t()); }
 
-ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool training) {
-  ValidateTokens(input);
-  if ((prompt_ || prefix_) && (input.positionIds.defined() || input.sequenceIds.defined())) {
+ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, bool training) {
+  ValidateTokens(hostInput);
+  if ((prompt_ || prefix_) && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
     throw UserError(method_ + " tuning does not support packed batches (position/sequence ids); use padded batches");
   }
+  const TokenBatch input = ToDevice(hostInput, device());
   torch::Tensor h = torch::embedding(embedTokens_, input.inputIds.to(torch::kInt64));
   // Prompt tuning: virtual tokens in front (their labels -100, their mask 1); their logits are dropped below.
   const int64_t virtualTokens = prompt_ ? prompt_->virtualTokens() : 0;
@@ -319,12 +320,12 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool
   torch::Tensor mask;
   if (prefix_) {
     prefixKv = PrefixKeysValues(*prefix_, h.size(0));
-    mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow);
+    mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow, device());
   } else {
     mask = AttentionMask(batch);
   }
-  auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds.to(embedTokens_.device()))
-                                                : RopeTables(invFreq_, prefixLen + t, embedTokens_.device());
+  auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds)
+                                                : RopeTables(invFreq_, prefixLen + t, device());
   if (prefixLen > 0) {
     cos = cos.narrow(0, prefixLen, t);
     sin = sin.narrow(0, prefixLen, t);
@@ -357,11 +358,21 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& input, bool wantLogits, bool
       out.lossSum = torch::cross_entropy_loss(shifted.to(torch::kFloat32), targets, {}, at::Reduction::Sum, -100);
     }
   } else {
-    out.lossSum = torch::zeros({}, kF32);
+    out.lossSum = torch::zeros({}, kF32.device(device()));
     if (wantLogits) out.logits = torch::matmul(h, lmHead_.t());
   }
   if (out.logits.defined() && virtualTokens > 0) out.logits = out.logits.narrow(1, virtualTokens, t - virtualTokens);
   return out;
+}
+
+void LlamaModel::To(const torch::Device& device) {
+  if (device == this->device()) return;
+  torch::NoGradGuard noGrad;
+  for (auto& [name, tensor] : params_) {
+    if (tensor.grad().defined()) tensor.mutable_grad() = tensor.grad().to(device);
+    tensor.set_data(tensor.data().to(device));
+  }
+  invFreq_ = invFreq_.to(device);
 }
 
 void LlamaModel::EnableFullFinetuning() {

@@ -89,6 +89,13 @@ class LlamaModel {
 
   const ModelConfig& config() const { return config_; }
 
+  // Where the model's tensors live (CPU after construction). To() moves every parameter in place (the
+  // tensors keep their identity, so LoRA/adapter handles stay valid); parameters added later by a PEFT
+  // method are initialized on the CPU (same values on every device) and moved here when registered.
+  // Batches and prompts arrive on the CPU and are moved here by Forward / Generate.
+  torch::Device device() const { return embedTokens_.device(); }
+  void To(const torch::Device& device);
+
   // Copies every weight from the safetensors files (name for name, upcast to float32). Missing,
   // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
   void LoadWeights(const std::vector<std::string>& files);

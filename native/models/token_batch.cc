@@ -1,6 +1,25 @@
 #include "models/token_batch.h"
 
 namespace pn {
+namespace {
+
+torch::Tensor Upload(const torch::Tensor& t, const torch::Device& device) {
+  if (!t.defined() || t.device() == device) return t;
+  if (device.is_cuda() && t.is_cpu()) return t.pin_memory().to(device, /*non_blocking=*/true);
+  return t.to(device);
+}
+
+}  // namespace
+
+TokenBatch ToDevice(const TokenBatch& batch, const torch::Device& device) {
+  TokenBatch out;
+  out.inputIds = Upload(batch.inputIds, device);
+  out.labels = Upload(batch.labels, device);
+  out.attentionMask = Upload(batch.attentionMask, device);
+  out.positionIds = Upload(batch.positionIds, device);
+  out.sequenceIds = Upload(batch.sequenceIds, device);
+  return out;
+}
 
 torch::Tensor ShiftedTargets(const TokenBatch& batch) {
   const int64_t t = batch.labels.size(1);

@@ -5,7 +5,8 @@
 
 namespace pn {
 
-// All [B, T] int32 (CPU); everything but inputIds may be undefined.
+// All [B, T] int32; everything but inputIds may be undefined. They arrive on the CPU (views of JS memory)
+// and the model moves them to its device (ToDevice).
 struct TokenBatch {
   torch::Tensor inputIds;
   torch::Tensor labels;         // aligned with inputIds (shifted inside the model); -100 = no loss
@@ -16,6 +17,10 @@ struct TokenBatch {
   torch::Tensor positionIds;
   torch::Tensor sequenceIds;
 };
+
+// The same batch on `device` (the tensors themselves when already there). To CUDA: one pinned staging copy,
+// then an asynchronous host-to-device copy, so the JS memory is read once and the upload overlaps queued work.
+TokenBatch ToDevice(const TokenBatch& batch, const torch::Device& device);
 
 // The training targets after the one-token shift, flattened to [B * (T - 1)] int64: labels[:, 1:], with
 // -100 also where a packed sequence starts (its first token is not predicted from the previous one).

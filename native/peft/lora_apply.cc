@@ -43,7 +43,8 @@ std::vector<std::string> LlamaModel::ApplyLora(const LoraOptions& options) {
     entries.emplace_back(anchor, lin->name + ".lora_B.weight", lora.b);
     if (options.useDora) {
       // PEFT: the magnitude starts as the row norms of W + s·BA (= ||W|| rows while B is zero).
-      lora.magnitude = DoraWeightNorm(lin->weight, lora.a, lora.b, scaling).clone();
+      const torch::Device device = lin->weight.device();
+      lora.magnitude = DoraWeightNorm(lin->weight, lora.a.to(device), lora.b.to(device), scaling).clone();
       entries.emplace_back(anchor, lin->name + ".lora_magnitude_vector", lora.magnitude);
     }
     lin->lora = lora;

@@ -22,6 +22,8 @@ void LlamaModel::RegisterAdapterParameters(const std::vector<AdapterEntry>& entr
   std::vector<std::pair<std::string, torch::Tensor>> atEnd;
   for (const auto& [anchor, name, tensor] : entries) {
     if (paramIndex_.count(name) != 0) throw std::logic_error("parameter " + name + " registered twice");
+    // Initialized on the CPU (the same values whatever the device); moved in place so the method's own handle follows.
+    if (tensor.device() != device()) tensor.set_data(tensor.to(device()));
     tensor.set_requires_grad(true);
     adapterNames_.insert(name);
     if (anchor.empty()) atEnd.emplace_back(name, tensor);

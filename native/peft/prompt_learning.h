@@ -40,8 +40,8 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> PrefixKeysValues(const Pref
 
 // Boolean [B, 1, T, N+T] (true = may attend) for queries at positions N..N+T-1 over N prefix slots + T keys:
 // causal on the real keys (with a sliding window when `window` > 0), key padding from `attentionMask`
-// ([B, T] or undefined); prefix slots are always visible.
+// ([B, T] or undefined); prefix slots are always visible. Made on `device`.
 torch::Tensor PrefixAttentionMask(const torch::Tensor& attentionMask, int64_t batch, int64_t seqLen, int64_t prefixLen,
-                                  int64_t window);
+                                  int64_t window, const torch::Device& device);
 
 }  // namespace pn

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/autocast_guard.h"
+#include "common/device.h"
 #include "common/errors.h"
 
 namespace pn {
@@ -82,6 +83,8 @@ StepResult Trainer::Update(double lr) {
   for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
   optimizer_->step();
   optimizer_->zero_grad(/*set_to_none=*/true);
+  // The step is done when the device is: the caller's step time measures it, and JS never queues ahead.
+  Synchronize(params_.front().device());
   pendingLossSum_ = 0;
   pendingTokens_ = 0;
   return r;
@@ -118,12 +121,12 @@ std::vector<std::pair<std::string, torch::Tensor>> Trainer::ExportState() const 
   const auto& state = optimizer_->state();
   for (size_t i = 0; i < params_.size(); ++i) {
     const torch::Tensor& p = params_[i];
-    out.emplace_back("param/" + names_[i], p.detach().clone());
+    out.emplace_back("param/" + names_[i], HostCopy(p));
     auto it = state.find(p.unsafeGetTensorImpl());
     if (it == state.end()) continue;
     const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-    out.emplace_back("exp_avg/" + names_[i], s.exp_avg().detach().clone());
-    out.emplace_back("exp_avg_sq/" + names_[i], s.exp_avg_sq().detach().clone());
+    out.emplace_back("exp_avg/" + names_[i], HostCopy(s.exp_avg()));
+    out.emplace_back("exp_avg_sq/" + names_[i], HostCopy(s.exp_avg_sq()));
     out.emplace_back("step/" + names_[i], torch::full({1}, s.step(), torch::kInt64));
   }
   for (auto& [key, gen] : DefaultGenerators()) {

@@ -5,6 +5,10 @@
 //       [--batch 4] [--seq 256] [--steps 10] [--warmup 2] [--threads N] [--rounds 3]
 //       [--methods lora,full] [--python .venv/bin/python] [--json-out results.json]
 //       [--seed 0] [--rank 8] [--alpha 16] [--target-modules q_proj,v_proj] [--lr 1e-4]
+//       [--device cpu|cuda|cuda:N] [--precision fp32|bf16]
+//
+// Memory compared: peak RSS on the CPU; on CUDA the allocator's peak allocated bytes (each tool's own
+// counter: torch.cuda.max_memory_allocated / peft-native's cudaMemory), with peak reserved alongside.
 //
 // For each method, runs `rounds` rounds; each round runs both tools, each in its own
 // fresh process, alternating which goes first. Both scripts take the same flags and print
@@ -41,9 +45,11 @@ const DEFAULTS = {
   alpha: '16',
   'target-modules': 'q_proj,v_proj',
   lr: '1e-4',
+  device: 'cpu',
+  precision: 'fp32',
 };
 // flags forwarded verbatim to both step scripts
-const FORWARDED = ['config', 'batch', 'seq', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr'];
+const FORWARDED = ['config', 'batch', 'seq', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr', 'device', 'precision'];
 
 function usage(msg) {
   if (msg) process.stderr.write(`compare-train-step: ${msg}\n`);
@@ -82,6 +88,8 @@ function parseArgs(argv) {
   if (!/^\d+$/.test(opts.warmup)) usage(`--warmup must be a non-negative integer (got '${opts.warmup}')`);
   opts.methodList = opts.methods.split(',').map((s) => s.trim()).filter(Boolean);
   for (const m of opts.methodList) if (m !== 'lora' && m !== 'full') usage(`unknown method '${m}'`);
+  if (!/^(cpu|cuda(:\d+)?)$/.test(opts.device)) usage(`--device must be cpu, cuda or cuda:N (got '${opts.device}')`);
+  if (opts.precision !== 'fp32' && opts.precision !== 'bf16') usage(`--precision must be fp32 or bf16 (got '${opts.precision}')`);
   opts.config = path.resolve(opts.config);
   return opts;
 }
@@ -149,6 +157,9 @@ function summarize(runs) {
     perRunMediansMs: perRunMedians,
     tokensPerSec: tokensPerStep / (med / 1000),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    // What the tables compare: peak RSS on the CPU, the CUDA allocator's peak allocated bytes on a GPU.
+    peakMemoryMb: Math.max(...runs.map((r) => r.peakCudaAllocatedMb ?? r.peakRssMb)),
+    peakCudaReservedMb: runs[0].peakCudaReservedMb == null ? null : Math.max(...runs.map((r) => r.peakCudaReservedMb)),
     trainable: runs[0].trainable,
     total: runs[0].total,
     tokensPerStep,
@@ -200,7 +211,9 @@ async function main() {
         res.round = r;
         results.push(res);
         process.stderr.write(
-          `compare-train-step: ${tool}/${method}: median ${fmt(median(res.stepTimesMs))} ms/step, peak RSS ${fmt(res.peakRssMb)} MB\n`,
+          `compare-train-step: ${tool}/${method}: median ${fmt(median(res.stepTimesMs))} ms/step, peak RSS ${fmt(res.peakRssMb)} MB` +
+            (res.peakCudaAllocatedMb != null ? `, CUDA peak allocated ${fmt(res.peakCudaAllocatedMb)} MB` : '') +
+            '\n',
         );
       }
     }
@@ -223,13 +236,14 @@ async function main() {
     `config \`${path.relative(repoRoot, opts.config) || opts.config}\`, batch ${opts.batch} x seq ${opts.seq} ` +
       `(${Number(opts.batch) * Number(opts.seq)} tokens/step), ${opts.steps} timed steps after ${opts.warmup} warmup, ` +
       `${opts.threads} threads, ${rounds} rounds (fresh process per run), LoRA r=${opts.rank} alpha=${opts.alpha} ` +
-      `on ${opts['target-modules']}, AdamW lr ${opts.lr}, grad clip 1.0, fp32. ` +
+      `on ${opts['target-modules']}, AdamW lr ${opts.lr}, grad clip 1.0, ${opts.precision}, device ${opts.device}. ` +
       `HF: torch ${hfInfo.torch ?? '?'}, transformers ${hfInfo.transformers ?? '?'}, peft ${hfInfo.peft ?? '?'}` +
       (hfInfo.attnImplementation ? ` (${hfInfo.attnImplementation} attention)` : '') +
       `; host ${os.cpus()[0]?.model ?? '?'} (${os.cpus().length} logical CPUs).`,
   );
   lines.push('');
-  lines.push('| tool | method | median step (ms) | spread of run medians (ms) | tokens/s | peak RSS (MB) | trainable params | total params |');
+  const memory = opts.device === 'cpu' ? 'peak RSS' : 'CUDA peak allocated';
+  lines.push(`| tool | method | median step (ms) | spread of run medians (ms) | tokens/s | ${memory} (MB) | trainable params | total params |`);
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const tool of toolNames) {
     for (const method of opts.methodList) {
@@ -237,27 +251,27 @@ async function main() {
       if (!s) continue;
       lines.push(
         `| ${tool} | ${method} | ${fmt(s.medianStepMs)} | ${fmt(s.minRunMedianMs)} - ${fmt(s.maxRunMedianMs)} | ` +
-          `${fmt(s.tokensPerSec)} | ${fmt(s.peakRssMb)} | ${fmtInt(s.trainable)} | ${fmtInt(s.total)} |`,
+          `${fmt(s.tokensPerSec)} | ${fmt(s.peakMemoryMb)} | ${fmtInt(s.trainable)} | ${fmtInt(s.total)} |`,
       );
     }
   }
   lines.push('');
-  lines.push('| method | tokens/s peft-native / hf | peak RSS peft-native / hf |');
+  lines.push(`| method | tokens/s peft-native / hf | ${memory} peft-native / hf |`);
   lines.push('|---|---:|---:|');
   for (const method of opts.methodList) {
     const n = summary['peft-native'][method];
     const h = summary.hf[method];
-    lines.push(`| ${method} | ${ratio(n?.tokensPerSec, h?.tokensPerSec)} | ${ratio(n?.peakRssMb, h?.peakRssMb)} |`);
+    lines.push(`| ${method} | ${ratio(n?.tokensPerSec, h?.tokensPerSec)} | ${ratio(n?.peakMemoryMb, h?.peakMemoryMb)} |`);
   }
   if (opts.methodList.includes('lora') && opts.methodList.includes('full')) {
     lines.push('');
-    lines.push('| tool | tokens/s lora / full | peak RSS lora / full | trainable lora / full |');
+    lines.push(`| tool | tokens/s lora / full | ${memory} lora / full | trainable lora / full |`);
     lines.push('|---|---:|---:|---:|');
     for (const tool of toolNames) {
       const l = summary[tool].lora;
       const f = summary[tool].full;
       lines.push(
-        `| ${tool} | ${ratio(l?.tokensPerSec, f?.tokensPerSec)} | ${ratio(l?.peakRssMb, f?.peakRssMb)} | ` +
+        `| ${tool} | ${ratio(l?.tokensPerSec, f?.tokensPerSec)} | ${ratio(l?.peakMemoryMb, f?.peakMemoryMb)} | ` +
           `${l && f ? ((100 * l.trainable) / f.trainable).toFixed(3) + '%' : 'n/a'} |`,
       );
     }

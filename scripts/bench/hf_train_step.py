@@ -45,6 +45,9 @@ def parse_args(argv=None):
     ap.add_argument("--alpha", type=float, default=16)
     ap.add_argument("--target-modules", default="q_proj,v_proj")
     ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                    help="bf16: autocast to bfloat16 with float32 master weights (as peft-native --precision bf16)")
     args = ap.parse_args(argv)
     for k in ("batch", "seq", "steps", "threads", "rank"):
         if getattr(args, k) < 1:
@@ -73,7 +76,10 @@ def main():
     torch.manual_seed(args.seed)
     config = LlamaConfig.from_json_file(args.config)
     config.use_cache = False  # training: no KV cache
-    model = LlamaForCausalLM(config).to(torch.float32)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"--device {args.device}: this torch has no usable CUDA")
+    model = LlamaForCausalLM(config).to(torch.float32).to(device)
     attn = model.config._attn_implementation
     log(f"[hf] attn_implementation={attn} threads={torch.get_num_threads()} "
         f"torch={torch.__version__} transformers={transformers.__version__} peft={peft.__version__}")
@@ -102,22 +108,27 @@ def main():
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
 
     g = torch.Generator().manual_seed(args.seed + 1)
-    input_ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=g)
+    input_ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=g).to(device)
     labels = input_ids.clone()
+    bf16 = args.precision == "bf16"
 
     def step():
         opt.zero_grad(set_to_none=True)
-        out = model(input_ids=input_ids, labels=labels, use_cache=False)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model(input_ids=input_ids, labels=labels, use_cache=False)
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        return out.loss.detach().item()
+        loss = out.loss.detach().item()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)  # the optimizer step is done too, as peft-native's step
+        return loss
 
     times = []
     losses = []
     for i in range(args.warmup + args.steps):
         t0 = time.perf_counter()
-        loss = step()  # .item() synchronises; CPU anyway
+        loss = step()
         dt = (time.perf_counter() - t0) * 1000.0
         losses.append(loss)
         if i >= args.warmup:
@@ -125,12 +136,19 @@ def main():
         log(f"[hf] step {i}{' (warmup)' if i < args.warmup else ''}: {dt:.1f} ms loss={loss:.4f}")
 
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    cuda = device.type == "cuda"
+    peak_cuda_alloc_mb = torch.cuda.max_memory_allocated(device) / 2**20 if cuda else None
+    peak_cuda_reserved_mb = torch.cuda.max_memory_reserved(device) / 2**20 if cuda else None
     result = {
         "tool": "hf",
         "method": args.method,
         "stepTimesMs": [round(t, 3) for t in times],
         "tokensPerStep": args.batch * args.seq,
         "peakRssMb": round(peak_rss_mb, 1),
+        "peakCudaAllocatedMb": round(peak_cuda_alloc_mb, 1) if cuda else None,
+        "peakCudaReservedMb": round(peak_cuda_reserved_mb, 1) if cuda else None,
+        "device": str(device),
+        "precision": args.precision,
         "trainable": int(trainable),
         "total": int(total),
         "torch": torch.__version__,

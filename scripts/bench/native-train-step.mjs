@@ -21,11 +21,14 @@ const { values: a } = parseArgs({
     'target-modules': { type: 'string', default: 'q_proj,v_proj' },
     lr: { type: 'string', default: '1e-4' },
     'gradient-checkpointing': { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
+    precision: { type: 'string', default: 'fp32' },
   },
 });
 const log = (...m) => console.error('[peft-native]', ...m);
 if (a.method !== 'lora' && a.method !== 'full') throw new Error('--method must be lora or full');
 if (!a.config) throw new Error('--config <HF config.json> is required');
+if (a.precision !== 'fp32' && a.precision !== 'bf16') throw new Error('--precision must be fp32 or bf16');
 
 const pn = native();
 const threads = Number(a.threads);
@@ -46,6 +49,8 @@ if (a.method === 'lora') {
   model.enableFullFinetuning();
 }
 if (a['gradient-checkpointing']) model.setGradientCheckpointing(true);
+const device = pn.checkDevice(a.device);
+await model.moveTo(device);
 const { trainable, total } = model.parameterCount();
 log(`method=${a.method} trainable=${trainable} total=${total} threads=${pn.info().threads} torch=${pn.info().torchVersion}`);
 
@@ -54,16 +59,22 @@ const seqLen = Number(a.seq);
 // The same timing loop as `peft-native bench` (random tokens from mulberry32, labels = inputs, as the HF script).
 const { stepTimesMs: times, losses } = await timeTrainingSteps(
   model,
-  { batchSize, seqLen, steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method },
+  { batchSize, seqLen, steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method, precision: a.precision },
   log,
 );
+const cuda = device === 'cpu' ? null : pn.cudaMemory(device);
+const mb = (bytes) => Math.round((bytes / 2 ** 20) * 10) / 10;
 const result = {
   tool: 'peft-native',
   method: a.method,
   gradientCheckpointing: a['gradient-checkpointing'],
   stepTimesMs: times.map((t) => Math.round(t * 1000) / 1000),
   tokensPerStep: batchSize * seqLen,
-  peakRssMb: Math.round((peakRssBytes() / 2 ** 20) * 10) / 10,
+  peakRssMb: mb(peakRssBytes()),
+  peakCudaAllocatedMb: cuda ? mb(cuda.peakAllocatedBytes) : null,
+  peakCudaReservedMb: cuda ? mb(cuda.peakReservedBytes) : null,
+  device,
+  precision: a.precision,
   trainable,
   total,
   torch: pn.info().torchVersion,

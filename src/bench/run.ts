@@ -6,11 +6,14 @@ import { mkdir, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../native/binding.js';
+import { resolveDevice } from '../native/device.js';
 import { parseBenchMethods, type BenchMethod } from './method-spec.js';
 import { benchChartSvg } from './svg-chart.js';
 import type { BenchSettings, BenchWorkerJob, BenchWorkerResult } from './worker.js';
 
-export interface BenchOptions extends BenchSettings {
+export interface BenchOptions extends Omit<BenchSettings, 'device'> {
+  /** auto, cpu, cuda or cuda:N. */
+  device: string;
   methods: string;
   /** Named peak in TFLOP/s; measured when absent. */
   peakTflops: number | null;
@@ -65,18 +68,20 @@ function runWorker(job: BenchWorkerJob, log: (line: string) => void): Promise<Be
   });
 }
 
-async function measurePeak(precision: 'fp32' | 'bf16', log: (line: string) => void): Promise<BenchPeak> {
-  const size = 2048;
+async function measurePeak(precision: 'fp32' | 'bf16', device: string, log: (line: string) => void): Promise<BenchPeak> {
+  // Large enough to saturate the device: 2048^3 on a CPU, 8192^3 on a GPU.
+  const size = device === 'cpu' ? 2048 : 8192;
   const dtype = precision === 'bf16' ? 'bfloat16' : 'float32';
   // The best of several short trials: a peak is what the GEMM can reach, so a trial slowed by another
   // process on the machine must not lower it (that would inflate MFU).
   let best = 0;
   for (let trial = 0; trial < 5; trial++) {
-    const t = await native().bench.matmulThroughput({ size, repeats: 4, dtype });
+    const t = await native().bench.matmulThroughput({ size, repeats: device === 'cpu' ? 4 : 10, dtype, device });
     best = Math.max(best, t.flopsPerSecond);
   }
-  log(`peak: ${dtype} GEMM ${size}x${size} reaches ${(best / 1e9).toFixed(1)} GFLOP/s here (best of 5 trials)`);
-  return { flopsPerSecond: best, source: `measured: ${dtype} GEMM ${size}^3, best of 5 trials, libtorch, ${native().info().threads} threads` };
+  const where = device === 'cpu' ? `${native().info().threads} threads` : device;
+  log(`peak: ${dtype} GEMM ${size}x${size} reaches ${(best / 1e9).toFixed(1)} GFLOP/s on ${where} (best of 5 trials)`);
+  return { flopsPerSecond: best, source: `measured: ${dtype} GEMM ${size}^3, best of 5 trials, libtorch, ${where}` };
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -90,7 +95,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const addon = native();
   if (o.threads !== null) addon.setNumThreads(o.threads);
   const info = addon.info();
-  const peak: BenchPeak = o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.precision, o.log);
+  const device = resolveDevice(o.device);
+  const peak: BenchPeak =
+    o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.precision, device, o.log);
 
   const results: BenchReport['results'] = [];
   for (const method of methods) {
@@ -106,6 +113,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         seed: o.seed,
         lr: o.lr,
         precision: o.precision,
+        device,
         method,
       },
       o.log,
@@ -122,27 +130,38 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     threads: o.threads ?? info.threads,
     precision: o.precision,
     torchVersion: info.torchVersion,
-    device: 'cpu',
+    device,
     peak,
     results,
     createdAt: new Date().toISOString(),
   };
   await mkdir(o.out, { recursive: true });
   await writeAtomically(path.join(o.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
-  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${report.threads} threads, ${o.precision}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
-  const svg = benchChartSvg('peft-native bench', subtitle, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: r.peakRssBytes })));
+  const where = device === 'cpu' ? `CPU, ${report.threads} threads` : device;
+  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${where}, ${o.precision}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
+  const memory = device === 'cpu' ? 'peak RSS' : 'peak CUDA allocated';
+  const svg = benchChartSvg('peft-native bench', subtitle, memory, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: peakMemoryOf(r) })));
   await writeAtomically(path.join(o.out, 'bench.svg'), svg);
   return report;
 }
 
+/** The memory a method is charged with: the CUDA allocator's peak on a GPU, the process's peak RSS on the CPU. */
+function peakMemoryOf(r: BenchWorkerResult): number {
+  return r.peakCudaAllocatedBytes ?? r.peakRssBytes;
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+
 /** The terminal table of a report. */
 export function formatBenchTable(report: BenchReport): string {
-  const header = ['method', 'step ms (p10-p90)', 'tokens/s', 'peak RSS', 'trainable', 'GFLOP/token', 'MFU'];
+  const cuda = report.device !== 'cpu';
+  const header = ['method', 'step ms (p10-p90)', 'tokens/s', ...(cuda ? ['CUDA peak alloc / reserved', 'peak RSS'] : ['peak RSS']), 'trainable', 'GFLOP/token', 'MFU'];
   const rows = report.results.map((r) => [
     r.label,
     `${r.time.medianMs.toFixed(1)} (${r.time.p10Ms.toFixed(1)}-${r.time.p90Ms.toFixed(1)})`,
     r.tokensPerSec.toFixed(1),
-    `${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+    ...(cuda ? [`${mib(r.peakCudaAllocatedBytes ?? 0)} / ${mib(r.peakCudaReservedBytes ?? 0)}`] : []),
+    mib(r.peakRssBytes),
     r.trainableParameters.toLocaleString('en-US'),
     (r.flopsPerToken / 1e9).toFixed(3),
     `${(100 * r.mfu).toFixed(1)}%`,

@@ -30,7 +30,8 @@ function panel(title: string, rows: ChartRow[], value: (r: ChartRow) => number, 
 /** Panel height for `n` rows (title + bars). */
 const panelHeight = (n: number) => 40 + n * 26;
 
-export function benchChartSvg(title: string, subtitle: string, rows: ChartRow[]): string {
+/** `memoryKind` names what peakMemoryBytes measures ("peak RSS", "peak CUDA allocated"). */
+export function benchChartSvg(title: string, subtitle: string, memoryKind: string, rows: ChartRow[]): string {
   if (rows.length === 0) throw new Error('benchChartSvg: no rows');
   const width = 720;
   const top = 50;
@@ -42,7 +43,7 @@ export function benchChartSvg(title: string, subtitle: string, rows: ChartRow[])
     `<text x="10" y="22" font-size="16" font-weight="bold">${esc(title)}</text>`,
     `<text x="10" y="40" font-size="11" fill="#555">${esc(subtitle)}</text>`,
     panel('Training throughput (tokens/s, higher is better)', rows, (r) => r.tokensPerSec, (v) => v.toFixed(1), top, '#3b7dd8'),
-    panel('Peak memory (lower is better)', rows, (r) => r.peakMemoryBytes, mb, top + panelHeight(rows.length), '#d8823b'),
+    panel(`Memory: ${memoryKind} (lower is better)`, rows, (r) => r.peakMemoryBytes, mb, top + panelHeight(rows.length), '#d8823b'),
     '</svg>',
     '',
   ].join('\n');

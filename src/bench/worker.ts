@@ -1,5 +1,5 @@
-// One benchmarked method: load the model, attach the method, time `warmup + steps` optimizer steps on a
-// fixed random batch. `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
+// One benchmarked method: load the model, attach the method, move it to the device, time `warmup + steps`
+// optimizer steps on a fixed random batch (on CUDA each step ends with a device synchronization). `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
 // memory it reports is that method's alone.
 import { native, type NativeModel } from '../native/binding.js';
 import { loadModel } from '../models/load.js';
@@ -20,6 +20,8 @@ export interface BenchSettings {
   seed: number;
   lr: number;
   precision: 'fp32' | 'bf16';
+  /** Canonical device: "cpu" or "cuda:N". */
+  device: string;
 }
 
 export interface BenchWorkerJob extends BenchSettings {
@@ -32,7 +34,11 @@ export interface BenchWorkerResult {
   time: TimeSummary;
   tokensPerStep: number;
   tokensPerSec: number;
+  /** Peak resident memory of the worker process (host memory; on CUDA mostly the runtime and the staging copy). */
   peakRssBytes: number;
+  /** CUDA: the caching allocator's peak allocated and reserved bytes over the whole job; null on the CPU. */
+  peakCudaAllocatedBytes: number | null;
+  peakCudaReservedBytes: number | null;
   trainableParameters: number;
   totalParameters: number;
   flopsPerToken: number;
@@ -89,6 +95,7 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   addon.manualSeed(job.seed);
   const { model, config } = await loadModel(job.model, { seed: job.seed });
   applyBenchMethod(model, job.method, config, job.seed);
+  await model.moveTo(job.device);
   if (job.seqLen > config.maxPositionEmbeddings) {
     throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);
   }
@@ -97,6 +104,7 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const params: ParameterInfo[] = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: trainable.has(name) }));
   const flops = trainingFlopsPerToken(params, config, job.seqLen);
   const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label }, log);
+  const cuda = job.device.startsWith('cuda') ? addon.cudaMemory(job.device) : null;
   const time = summarizeTimes(stepTimesMs);
   const tokensPerStep = job.batchSize * job.seqLen;
   const tokensPerSec = tokensPerStep / (time.medianMs / 1000);
@@ -107,6 +115,8 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
     tokensPerStep,
     tokensPerSec,
     peakRssBytes: peakRssBytes(),
+    peakCudaAllocatedBytes: cuda?.peakAllocatedBytes ?? null,
+    peakCudaReservedBytes: cuda?.peakReservedBytes ?? null,
     trainableParameters: count.trainable,
     totalParameters: count.total,
     flopsPerToken: flops.total,

@@ -6,6 +6,7 @@ import { builtinModelNames } from '../models/builtin.js';
 import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../bench/method-spec.js';
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
 import { timestamp } from '../train/timestamp.js';
+import { deviceOption } from './device-flag.js';
 
 interface BenchFlags {
   model: string;
@@ -46,7 +47,7 @@ export function benchCommand(): Command {
     .option('--seed <n>', 'seed of weights and tokens', parseIntegerFlag(0, 'seed'), 0)
     .option('--lr <x>', 'learning rate of the measured steps', parseNumberFlag('learning rate', (n) => n > 0, '> 0'), 1e-4)
     .addOption(new Option('--precision <p>', 'training precision').choices(['fp32', 'bf16']).default('fp32'))
-    .addOption(new Option('--device <d>', 'device to train on').choices(['cpu', 'cuda']).default('cpu'))
+    .addOption(deviceOption('auto'))
     .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: a GEMM in the run precision, measured here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
     .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')
     .addHelpText(
@@ -66,9 +67,6 @@ Method options (defaults are train's; LoRA/DoRA run without dropout):
 GFLOP/token counts matrix products of weights only; the virtual tokens of prompt/prefix tuning are not counted.`,
     )
     .action(async (f: BenchFlags) => {
-      if (f.device === 'cuda') {
-        throw new Error('--device cuda: this build trains on CPU only (the CUDA path is not implemented yet); use --device cpu');
-      }
       const { runBench, formatBenchTable } = await import('../bench/run.js');
       const out = path.resolve(f.out ?? path.join('bench-results', timestamp(new Date())));
       const report = await runBench({
@@ -82,6 +80,7 @@ GFLOP/token counts matrix products of weights only; the virtual tokens of prompt
         seed: f.seed,
         lr: f.lr,
         precision: f.precision,
+        device: f.device,
         peakTflops: f.peakTflops ?? null,
         out,
         log: (line) => process.stderr.write(line + '\n'),

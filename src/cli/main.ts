@@ -12,6 +12,7 @@ import { AdapterError } from '../peft/adapter-files.js';
 import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';
 import { DataError } from '../data/errors.js';
+import { DeviceError } from '../native/device.js';
 import { dataCommand } from './data.js';
 import { infoCommand, packageVersion } from './info.js';
 import { mergeCommand } from './merge.js';
@@ -61,7 +62,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json): usage errors.
     if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
-      err instanceof EvalOptionsError || err instanceof AdapterError) return 2;
+      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

@@ -7,6 +7,7 @@ import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES, type DivergencePolicy } from '../train/divergence.js';
 import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, train, type Precision, type TrainMethod, type TrainOptions, type TrainResult } from '../train/loop.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
+import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, type EvalMetric } from '../eval/eval-times.js';
 
 export function parseIntegerFlag(min: number, what: string) {
@@ -76,6 +77,7 @@ export interface TrainFlags extends DataFlags {
   divergenceWindow?: number;
   seed?: number;
   threads?: number;
+  device?: string;
   out?: string;
   overwrite?: boolean;
   tensorboard?: boolean;
@@ -149,6 +151,7 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   set('divergenceWindow', f.divergenceWindow);
   set('seed', f.seed);
   set('threads', f.threads);
+  set('device', f.device);
   set('out', f.out);
   set('overwrite', f.overwrite);
   set('tensorboard', f.tensorboard);
@@ -287,6 +290,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--divergence-window <n>', 'steps in the running median of the loss (default 25)', parseIntegerFlag(1, 'divergence window'))
     .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42)', parseIntegerFlag(0, 'seed'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
+    .addOption(deviceOption(/* default in TrainOptions: auto */ undefined))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
     .option('--overwrite', 'allow an existing, non-empty --out folder')
     .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast with float32 master weights (default fp32)').choices([...PRECISIONS]))
@@ -311,7 +315,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .action(async (flags: TrainFlags, command: Command) => {
       if (flags.resume !== undefined) {
         // The resumed run takes its options from run_config.json; only settings that leave the numbers alone may change.
-        const adjustable = new Set(['resume', 'threads', 'logEvery', 'quiet', 'verbose']);
+        const adjustable = new Set(['resume', 'threads', 'device', 'logEvery', 'quiet', 'verbose']);
         const given = command.options
           .map((opt) => ({ flag: opt.long ?? opt.flags, key: opt.attributeName() }))
           .filter((o) => command.getOptionValueSource(o.key) === 'cli' && !adjustable.has(o.key));
@@ -334,7 +338,11 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       try {
         const options: TrainOptions =
           flags.resume !== undefined
-            ? { resume: flags.resume, ...(flags.threads !== undefined ? { threads: flags.threads } : {}), ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}), ...(flags.quiet ? { quiet: true } : {}) }
+            ? {
+                resume: flags.resume,
+                ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+                ...(flags.device !== undefined ? { device: flags.device } : {}),
+                ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}), ...(flags.quiet ? { quiet: true } : {}) }
             : trainOptionsFromFlags(flags);
         const result = await run({ ...options, signal: controller.signal });
         if (result.diverged) process.exitCode = EXIT_DIVERGED;

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
+import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
 import { checkDataSpec } from '../train/loop.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
@@ -41,6 +42,8 @@ export interface EvalRunOptions {
    * selection, and its adapter (when it holds one) is loaded unless `adapter` says otherwise. */
   run?: string;
   threads?: number;
+  /** auto (default: the first CUDA device when there is one, else the CPU), cpu, cuda or cuda:N. */
+  device?: string;
   /** Also the loss / perplexity of the first references (teacher forcing). */
   loss?: boolean;
   out?: string;
@@ -71,6 +74,7 @@ export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
     checkPositive(name, v);
   }
   if (o.devTasks !== undefined && (!Number.isInteger(o.devTasks) || o.devTasks < 0)) throw new EvalOptionsError(`--dev-tasks must be an integer >= 0, got ${o.devTasks}`);
+  if (o.device !== undefined && !isDeviceName(o.device)) throw new EvalOptionsError(`unknown --device "${o.device}" (expected ${DEVICE_CHOICES_TEXT})`);
   checkDataSpec(o.data ?? 'builtin');
   if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
   if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
@@ -140,6 +144,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   const say = o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
   const addon = native();
   if (o.threads !== undefined) addon.setNumThreads(o.threads);
+  const device = resolveDevice(o.device ?? 'auto');
 
   say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
@@ -151,6 +156,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
     }
     say(`  adapter: ${describeMethod(settings)}`);
   }
+  await loaded.model.moveTo(device);
+  say(`  device: ${device}`);
   const started = Date.now();
   const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {
     data,

@@ -135,10 +135,25 @@ export interface NativeParameterCount {
   trainable: number;
 }
 
+export interface NativeDeviceMemory {
+  allocatedBytes: number;
+  reservedBytes: number;
+  peakAllocatedBytes: number;
+  peakReservedBytes: number;
+}
+
 export interface NativeModel {
   config(): NativeModelConfig;
   /** Copies weights from safetensors files, name for name; errors name missing/unexpected/mis-shaped tensors. */
   loadWeights(files: string[]): Promise<void>;
+  /** Where the tensors live: "cpu" or "cuda:N". */
+  device(): string;
+  /**
+   * Moves every parameter (and its gradient) to `device` ("cpu", "cuda", "cuda:N"); batches and prompts are
+   * uploaded there by each call. Parameters a PEFT method adds later are initialized on the CPU (the same
+   * values on every device) and follow the model. Rejects when the device cannot be used (no CUDA in this build).
+   */
+  moveTo(device: string): Promise<void>;
   forward(batch: NativeBatch, options?: { returnLogits?: boolean }): Promise<NativeForwardResult>;
   /** Zeroes gradients, runs forward + backward of the mean target-token loss; gradients stay for gradient(). */
   backward(batch: NativeBatch): Promise<NativeForwardResult>;
@@ -283,6 +298,11 @@ export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(threads: number): void;
   manualSeed(seed: number): void;
+  /** The canonical name of a usable device ("cpu", "cuda:0"); throws an Error saying why one is not usable. */
+  checkDevice(device: string): string;
+  /** The CUDA caching allocator's byte counters of a CUDA device (peaks since the last reset). */
+  cudaMemory(device: string): NativeDeviceMemory;
+  resetCudaPeakMemory(device: string): void;
   Model: NativeModelConstructor;
   Trainer: NativeTrainerConstructor;
   safetensors: NativeSafetensors;
@@ -305,7 +325,7 @@ export interface NativeAddon {
   };
   /** A measured peak for MFU: FLOP/s of square matrix products on the tensor thread. */
   bench: {
-    matmulThroughput(options: { size: number; repeats: number; dtype?: 'float32' | 'bfloat16' }): Promise<{ seconds: number; flopsPerSecond: number }>;
+    matmulThroughput(options: { size: number; repeats: number; dtype?: 'float32' | 'bfloat16'; device?: string }): Promise<{ seconds: number; flopsPerSecond: number }>;
   };
   /** Test hooks for the tensor bridge: prove batches cross without a copy. */
   bridge: {

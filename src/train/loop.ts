@@ -6,6 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { native, type NativeBatch, type NativeInfo, type NativeModel, type NativeStepResult, type NativeTrainer } from '../native/binding.js';
+import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingBatch, TrainingExample } from '../data/types.js';
 import { DEFAULT_CACHE_DIR, parseDataSpec } from '../data/spec.js';
 import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
@@ -101,6 +102,8 @@ export interface TrainOptions extends MethodTrainOptions {
   seed?: number;
   /** libtorch intra-op threads (default: libtorch's). */
   threads?: number;
+  /** auto (default: the first CUDA device when there is one, else the CPU), cpu, cuda or cuda:N. */
+  device?: string;
   /** Run folder (default runs/<timestamp>-<method>). */
   out?: string;
   /** Allow an existing non-empty run folder (its metrics.jsonl is replaced). */
@@ -175,6 +178,7 @@ export interface ResolvedTrainOptions {
   adam: { beta1: number; beta2: number; eps: number };
   seed: number;
   threads: number | null;
+  device: string;
   out: string;
   overwrite: boolean;
   tensorboard: boolean;
@@ -353,6 +357,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkInt('pack length', o.packLength, 2);
   checkInt('seed', o.seed, 0);
   checkInt('threads', o.threads, 1);
+  if (o.device !== undefined && !isDeviceName(o.device)) fail(`unknown device "${o.device}" (expected ${DEVICE_CHOICES_TEXT})`);
   checkInt('log every', o.logEvery, 1);
   checkNumber('learning rate', o.lr, 0, Infinity, false);
   checkNumber('warmup ratio', o.warmupRatio, 0, 1, true);
@@ -440,6 +445,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     seed: o.seed ?? 42,
     threads: o.threads ?? null,
+    device: o.device ?? 'auto',
     out,
     overwrite,
     tensorboard: o.tensorboard ?? true,
@@ -582,7 +588,13 @@ async function restoreMetrics(checkpointDir: string, runDir: string): Promise<vo
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const resume = options.resume !== undefined ? await resumePointFor(options) : null;
   const r: ResolvedTrainOptions = resume
-    ? { ...resume.options, threads: options.threads ?? resume.options.threads, logEvery: options.logEvery ?? resume.options.logEvery }
+    ? {
+        ...resume.options,
+        threads: options.threads ?? resume.options.threads,
+        // Runs recorded before --device existed trained on the CPU.
+        device: options.device ?? resume.options.device ?? 'cpu',
+        logEvery: options.logEvery ?? resume.options.logEvery,
+      }
     : resolveTrainOptions(options);
   const stdout: ProgressStream = options.stdout ?? process.stdout;
   const say = (msg: string) => {
@@ -602,8 +614,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);
   const info: NativeInfo = addon.info();
+  const device = resolveDevice(r.device);
   say(`peft-native: ${describeMethod(r.methodSettings)} on ${modelDisplayName(r.modelSpec)}, data ${r.data}`);
-  say(`  libtorch ${info.torchVersion}, ${info.cudaAvailable ? `CUDA (${info.cudaDevices.join(', ')})` : 'CPU'}, ${info.threads} threads`);
+  say(`  libtorch ${info.torchVersion}, device ${device}${info.cudaAvailable ? ` (CUDA devices: ${info.cudaDevices.join(', ')})` : ''}, ${info.threads} CPU threads`);
 
   const loaded = await loadModel(r.model, { seed: r.seed });
   const { model, tokenizer, config } = loaded;
@@ -634,6 +647,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     if (targetedModules.length > 0) say(`  ${r.method} on ${targetedModules.length} modules`);
   }
   if (r.gradientCheckpointing) model.setGradientCheckpointing(true);
+  await model.moveTo(device);
   const count = model.parameterCount();
   say(
     `  trainable params: ${count.trainable.toLocaleString('en-US')} || all params: ${count.total.toLocaleString('en-US')} || trainable%: ${((100 * count.trainable) / count.total).toFixed(4)}`,
@@ -692,6 +706,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     parameters: count,
     schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch },
     native: info,
+    device,
     node: process.version,
     startedAt: new Date().toISOString(),
   };

@@ -13,13 +13,17 @@ export async function readExpected(file: string, name: string): Promise<{ shape:
   return native().safetensors.readTensor(file, name);
 }
 
-/** Loads a fixture checkpoint folder into a native model, through the product's own config + checkpoint code. */
-export async function loadFixtureModel(variant: string): Promise<NativeModel> {
+/**
+ * Loads a fixture checkpoint folder into a native model, through the product's own config + checkpoint code,
+ * and moves it to `device` (default the CPU).
+ */
+export async function loadFixtureModel(variant: string, device = 'cpu'): Promise<NativeModel> {
   const dir = path.join(fixturesDir, variant);
   const { config } = await readModelConfig(path.join(dir, 'config.json'));
   const model = native().Model.create(config, { seed: 0, initialize: false });
   const checkpoint = await resolveCheckpoint(dir);
   await model.loadWeights(checkpoint.weightFiles);
+  await model.moveTo(device);
   return model;
 }
 

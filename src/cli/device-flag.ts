@@ -1,0 +1,13 @@
+// The --device flag of train, eval and bench.
+import { InvalidArgumentError, Option } from 'commander';
+import { DEVICE_CHOICES_TEXT, isDeviceName } from '../native/device.js';
+
+export function deviceOption(defaultValue: string | undefined = 'auto'): Option {
+  const option = new Option('--device <d>', `where the model runs: ${DEVICE_CHOICES_TEXT} (auto: the first CUDA device when there is one, else the CPU)`).argParser(
+    (value: string) => {
+      if (!isDeviceName(value)) throw new InvalidArgumentError(`expected ${DEVICE_CHOICES_TEXT}.`);
+      return value;
+    },
+  );
+  return defaultValue === undefined ? option : option.default(defaultValue);
+}
