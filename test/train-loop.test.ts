@@ -10,6 +10,7 @@ import type { NativeBatch, NativeModelConfig, NativeTrainerOptions } from '../sr
 interface Recorded {
   config?: NativeModelConfig;
   seed?: number;
+  device?: string;
   lora?: unknown;
   full: boolean;
   trainerOptions?: NativeTrainerOptions;
@@ -33,6 +34,9 @@ vi.mock('../src/native/binding.js', () => {
       return this.cfg;
     }
     async loadWeights() {}
+    async moveTo(device: string) {
+      rec.device = device;
+    }
     applyLora(o: unknown) {
       rec.lora = o;
       this.lora = true;
@@ -93,6 +97,10 @@ vi.mock('../src/native/binding.js', () => {
     info: () => ({ torchVersion: 'fake', cudaAvailable: false, cudaDeviceCount: 0, cudaDevices: [], threads: 1 }),
     setNumThreads: () => {},
     manualSeed: () => {},
+    checkDevice: (d: string) => {
+      if (d !== 'cpu') throw new Error(`device '${d}': CUDA is not available`);
+      return 'cpu';
+    },
     Model: {
       create: (config: NativeModelConfig, o: { seed: number }) => {
         rec.config = config;
@@ -132,6 +140,7 @@ describe('train() with a stand-in addon', () => {
 
     expect(rec.config?.hiddenSize).toBe(256);
     expect(rec.seed).toBe(7);
+    expect(rec.device).toBe('cpu'); // auto without CUDA
     expect(rec.lora).toMatchObject({ r: 16, alpha: 32, seed: 7 });
     expect(rec.trainerOptions).toMatchObject({ weightDecay: 0.01, maxGradNorm: 1, beta1: 0.9, beta2: 0.999 });
     expect(rec.trainerOptions?.noDecay).toEqual([]); // LoRA A/B decay
