@@ -1,26 +1,21 @@
 // `peft-native data prepare|inspect` and the data flags of `train`, through the compiled CLI (no addon needed).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { sharedDir } from './helpers/shared.js';
+import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist/cli/main.js');
 const python = path.join(root, '.venv/bin/python');
 const gpt2Dir = path.join(sharedDir, 'fixtures/hf/fake_gpt2');
 const superni = `superni:${path.join(sharedDir, 'data/superni')}`;
 const tuluFile = path.join(sharedDir, 'data/tulu/tulu_human_eval_messages.jsonl');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
-beforeAll(() => {
-  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-});
+beforeAll(compileCliIfMissing);
 
 describe('peft-native data', () => {
   it('prepare prints counts and nearest-rank length percentiles, then loads from the cache', () => {

@@ -1,27 +1,20 @@
 // Runs the compiled CLI (dist/cli/main.js) as a child process: argument validation and help need no addon.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cliPath, compileCliIfMissing, runCli } from './helpers/cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist/cli/main.js');
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '', ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { env, timeoutMs: 60_000 });
 
-beforeAll(() => {
-  // `npm test` compiles first; a bare `vitest run` may find no dist yet.
-  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-});
+beforeAll(compileCliIfMissing);
 
 describe('peft-native CLI', () => {
   it('starts with a shebang', async () => {
     const { readFileSync } = await import('node:fs');
-    expect(readFileSync(cli, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(cliPath, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 
   it('train --help lists the flags and examples', () => {

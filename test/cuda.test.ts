@@ -4,15 +4,14 @@
 // greedy generation run on CUDA in parity.test.ts and generate.test.ts.
 // Skipped (with the reason) without a CUDA device. PEFT_NATIVE_TEST_DEVICE=cpu runs this file against the
 // CPU instead, which checks the file itself on a machine without a GPU.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NativeBatch, NativeModel, NativeTrainerOptions } from '../src/native/binding.js';
 import { addonBuilt } from './helpers/addon.js';
+import { runCli } from './helpers/cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const built = addonBuilt(import.meta.filename);
 const device = process.env.PEFT_NATIVE_TEST_DEVICE ?? 'cuda:0';
 
@@ -151,14 +150,9 @@ describe.skipIf(!usable)(title, async () => {
     expect(native().cudaMemory(device).peakAllocatedBytes).toBe(native().cudaMemory(device).allocatedBytes);
   });
 
-  function runCli(args: string[]) {
-    const r = spawnSync(process.execPath, [path.join(root, 'dist/cli/main.js'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
-
   it('peft-native train --device trains the built-in model there and records it', () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cuda-train-')), 'run');
-    const r = runCli(['train', '--device', device, '--model', 'builtin:tiny', '--steps', '4', '--batch-size', '4', '--out', out, '--no-tensorboard']);
+    const r = runCli(['train', '--device', device, '--model', 'builtin:tiny', '--steps', '4', '--batch-size', '4', '--out', out, '--no-tensorboard'], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const config = JSON.parse(readFileSync(path.join(out, 'run_config.json'), 'utf8')) as { device: string };
     expect(config.device).toBe(device === 'cuda' ? 'cuda:0' : device);
@@ -169,7 +163,7 @@ describe.skipIf(!usable)(title, async () => {
 
   it('peft-native bench --device reports the device memory of each method', () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'cuda-bench-')), 'bench');
-    const r = runCli(['bench', '--device', device, '--model', 'tiny', '--methods', 'full,lora:r=8', '--steps', '2', '--warmup', '1', '--batch-size', '2', '--seq-len', '32', '--out', out]);
+    const r = runCli(['bench', '--device', device, '--model', 'tiny', '--methods', 'full,lora:r=8', '--steps', '2', '--warmup', '1', '--batch-size', '2', '--seq-len', '32', '--out', out], { timeoutMs: 300_000 });
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8')) as {
       device: string;

@@ -2,25 +2,18 @@
 // error (exit code 2 from the CLI) and never a crash, moving to the CPU changes nothing, and runs record
 // their device. The CUDA-unavailable cases are skipped (with the reason) on a machine that has CUDA;
 // test/cuda.test.ts covers that machine.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addonBuilt } from './helpers/addon.js';
+import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist/cli/main.js');
 const built = addonBuilt(import.meta.filename);
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '' }, timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
-beforeAll(() => {
-  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-});
+beforeAll(compileCliIfMissing);
 
 describe('device flags (no addon call needed)', () => {
   it('train, eval and bench reject a malformed --device while parsing', () => {

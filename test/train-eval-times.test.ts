@@ -2,22 +2,17 @@
 // evaluations land on the K evenly spaced steps, best.json names the step with the best dev ROUGE-L of
 // metrics.jsonl, and --test's numbers equal a separate `peft-native eval` of the saved best adapter.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { evalTimesSteps } from '../src/eval/eval-times.js';
 import { sharedDir } from './helpers/shared.js';
 import { native } from '../src/native/binding.js';
+import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const cli = path.join(root, 'dist/cli/main.js');
 const tasksDir = path.join(sharedDir, 'data', 'superni', 'tasks');
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '' }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]) => runCli(args, { timeoutMs: 300_000 });
 
 const readJsonl = (file: string): Array<Record<string, unknown>> =>
   readFileSync(file, 'utf8')
@@ -37,9 +32,7 @@ function splitFolder(): string {
   return dir;
 }
 
-beforeAll(() => {
-  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-});
+beforeAll(compileCliIfMissing);
 
 describe('evalTimesSteps', () => {
   it('spaces K evaluations evenly, the last at the final step', () => {

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addonBuilt } from './helpers/addon.js';
+import { cliPath, compileCliIfMissing, runCli as runCliProcess } from './helpers/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cli = path.join(root, 'dist/cli/main.js');
 const built = addonBuilt(import.meta.filename);
 
 // Small and quick on 2 cores; dropout on, so resuming must restore the dropout generator.
@@ -31,10 +31,7 @@ function finishedLines(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').length - 1 : 0;
 }
 
-function runCli(args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, DEBUG: '' }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const runCli = (args: string[]) => runCliProcess(args, { timeoutMs: 300_000 });
 
 /** Makes `dir` unwritable (chmod; as root, which chmod does not stop, the immutable attribute); returns the undo. */
 function makeReadOnly(dir: string): () => void {
@@ -64,9 +61,7 @@ function makeReadOnly(dir: string): () => void {
   };
 }
 
-beforeAll(() => {
-  if (!existsSync(cli)) spawnSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'ignore' });
-});
+beforeAll(compileCliIfMissing);
 
 describe.skipIf(!built)('crash and resume (builtin:tiny, CPU)', () => {
   it('kill -9 mid-training, resume: the loss sequence equals the uninterrupted run exactly', async () => {
@@ -78,7 +73,7 @@ describe.skipIf(!built)('crash and resume (builtin:tiny, CPU)', () => {
     expect(expected).toHaveLength(24);
 
     const out = path.join(tmp, 'crashed');
-    const child = spawn(process.execPath, [cli, ...RUN, '--save-steps', '5', '--out', out], { cwd: root, stdio: 'ignore' });
+    const child = spawn(process.execPath, [cliPath, ...RUN, '--save-steps', '5', '--out', out], { cwd: root, stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
     // Kill as soon as a checkpoint exists and training went on past it.
     await new Promise<void>((resolve, reject) => {
@@ -164,7 +159,7 @@ describe.skipIf(!built || !namespaces)('a full disk', () => {
     const script = [
       'set -u',
       `mkdir -p '${mountPoint}' && mount -t tmpfs -o size=9m tmpfs '${mountPoint}'`,
-      `'${process.execPath}' '${cli}' ${args.join(' ')} --out '${mountPoint}/run' > '${tmp}/stdout' 2> '${tmp}/stderr'`,
+      `'${process.execPath}' '${cliPath}' ${args.join(' ')} --out '${mountPoint}/run' > '${tmp}/stdout' 2> '${tmp}/stderr'`,
       `echo $? > '${tmp}/code'`,
       `cp -a '${mountPoint}/run' '${kept}'`,
     ].join('\n');

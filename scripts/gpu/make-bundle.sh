@@ -18,5 +18,5 @@ find node_modules \( -path node_modules/typescript -o -path node_modules/@typesc
   \( -name 'tokenizers.*.node' ! -name 'tokenizers.linux-x64-gnu.node' \) -prune -o \( -type f -o -type l \) -print |
   tar -cf - --no-recursion -T - | xz -T0 -6 > "$out.tmp/node_modules.tar.xz"
 rm -rf "$out" && mv "$out.tmp" "$out"
-du -b "$out"/* dist | awk '{ printf "%s %.1f MiB\n", $2, $1 / 1048576 }'
+du -sb "$out"/* dist | awk '{ printf "%s %.1f MiB\n", $2, $1 / 1048576 }'
 echo "make-bundle: carry [\".gpu-bundle\", \"dist\"] and run: bash scripts/gpu-check.sh"
