@@ -65,7 +65,7 @@ say "node $(node --version)"
 # 2. The addon, against python3's torch (CUDA when that torch has it). Hopper: sm_90.
 export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
 export PEFT_NATIVE_PARALLEL="${PEFT_NATIVE_PARALLEL:-$(nproc)}"
-phase build 420 node scripts/build-native.mjs || { say "build failed: see gpu-check.log"; exit 1; }
+phase build "${GPU_CHECK_BUILD_LIMIT:-420}" node scripts/build-native.mjs || { say "build failed: see gpu-check.log"; exit 1; }
 node dist/cli/main.js info 2>&1 | tee -a "$summary"
 
 # 3. Tests on the device (PEFT_NATIVE_TEST_DEVICE picks test/cuda.test.ts's device).

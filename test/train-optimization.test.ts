@@ -163,6 +163,48 @@ describe.skipIf(!built)('native Trainer optimization', () => {
     }
   });
 
+  it('three AdamW steps at changing learning rates equal a float64 recomputation (moments, bias correction, decay)', async () => {
+    const { native } = await import('../src/native/binding.js');
+    const { isNoDecayParameter } = await import('../src/train/loop.js');
+    const addon = native();
+    const config = await fixtureConfig('qwen2');
+    const model = addon.Model.create(config, { seed: 6 });
+    model.enableFullFinetuning();
+    const names = model.parameterNames({ trainableOnly: true });
+    const noDecay = names.filter(isNoDecayParameter);
+    const [b1, b2, eps, wd] = [0.9, 0.95, 1e-4, 0.1];
+    const trainer = new addon.Trainer(model, { lr: 0, weightDecay: wd, beta1: b1, beta2: b2, eps, maxGradNorm: 0, noDecay });
+    // torch.optim.AdamW in float64: p <- p (1 - lr wd); m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
+    // p <- p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
+    const m = new Map(names.map((n) => [n, new Float64Array(model.getParameter(n).length)]));
+    const v = new Map(names.map((n) => [n, new Float64Array(model.getParameter(n).length)]));
+    for (const [t, lr] of [0.05, 0.02, 0.08].entries()) {
+      const batch = makeBatch(3, 10, config.vocabSize, 20 + t);
+      await trainer.accumulate(batch, targetTokens(batch));
+      const p0 = snapshot(model);
+      const grads = new Map(names.map((n) => [n, Float64Array.from(model.gradient(n)!)]));
+      await trainer.update(lr);
+      const p1 = snapshot(model);
+      const step = t + 1;
+      let maxErr = 0;
+      let maxUpdate = 0;
+      for (const n of names) {
+        const decay = noDecay.includes(n) ? 0 : wd;
+        const [a, g, got, mn, vn] = [p0.get(n)!, grads.get(n)!, p1.get(n)!, m.get(n)!, v.get(n)!];
+        for (let i = 0; i < a.length; i++) {
+          mn[i] = b1 * mn[i]! + (1 - b1) * g[i]!;
+          vn[i] = b2 * vn[i]! + (1 - b2) * g[i]! * g[i]!;
+          const update = (lr * (mn[i]! / (1 - b1 ** step))) / (Math.sqrt(vn[i]! / (1 - b2 ** step)) + eps);
+          const expected = a[i]! * (1 - lr * decay) - update;
+          maxErr = Math.max(maxErr, Math.abs(got[i]! - expected));
+          maxUpdate = Math.max(maxUpdate, Math.abs(expected - a[i]!));
+        }
+      }
+      // float32 parameters: the error is rounding, far below the update itself.
+      expect(maxErr, `step ${step}`).toBeLessThan(1e-4 * maxUpdate + 1e-6);
+    }
+  });
+
   it('names q/k norms (Qwen3) and every bias as no-decay, weights as decay', async () => {
     const { isNoDecayParameter } = await import('../src/train/loop.js');
     for (const n of ['model.layers.3.self_attn.q_norm.weight', 'model.layers.3.self_attn.k_norm.weight', 'model.layers.0.mlp.down_proj.bias', 'model.norm.weight', 'model.layers.1.post_attention_layernorm.weight']) {

@@ -29,24 +29,14 @@ Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& option
     throw UserError("AdamW betas must be in [0, 1)");
   }
   if (!(options_.eps > 0)) throw UserError("AdamW eps must be positive");
-  std::vector<torch::Tensor> decay, noDecay;
+  std::vector<double> weightDecay;
   for (const auto& name : model_->ParameterNames(/*trainableOnly=*/true)) {
-    torch::Tensor p = model_->Parameter(name);
     names_.push_back(name);
-    params_.push_back(p);
-    (options_.noDecay.count(name) ? noDecay : decay).push_back(p);
+    params_.push_back(model_->Parameter(name));
+    weightDecay.push_back(options_.noDecay.count(name) ? 0.0 : options_.weightDecay);
   }
   if (params_.empty()) throw UserError("the model has no trainable parameters: apply LoRA or enable full finetuning first");
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  auto groupOptions = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(options_.lr)
-                                                            .betas({options_.beta1, options_.beta2})
-                                                            .eps(options_.eps)
-                                                            .weight_decay(wd));
-  };
-  if (!decay.empty()) groups.emplace_back(decay, groupOptions(options_.weightDecay));
-  if (!noDecay.empty()) groups.emplace_back(noDecay, groupOptions(0.0));
-  optimizer_ = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(options_.lr));
+  optimizer_ = std::make_unique<FusedAdamW>(params_, weightDecay, options_.beta1, options_.beta2, options_.eps);
 }
 
 AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
@@ -80,9 +70,8 @@ StepResult Trainer::Update(double lr) {
       if (p.grad().defined()) p.grad().mul_(coef);
     }
   }
-  for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-  optimizer_->step();
-  optimizer_->zero_grad(/*set_to_none=*/true);
+  optimizer_->Step(lr);
+  for (auto& p : params_) p.mutable_grad() = torch::Tensor();
   // The step is done when the device is: the caller's step time measures it, and JS never queues ahead.
   Synchronize(params_.front().device());
   pendingLossSum_ = 0;
@@ -118,16 +107,13 @@ std::string Describe(const std::vector<int64_t>& shape) {
 std::vector<std::pair<std::string, torch::Tensor>> Trainer::ExportState() const {
   if (pendingTokens_ != 0) throw UserError("the trainer state cannot be saved in the middle of an accumulation (call update first)");
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  const auto& state = optimizer_->state();
   for (size_t i = 0; i < params_.size(); ++i) {
-    const torch::Tensor& p = params_[i];
-    out.emplace_back("param/" + names_[i], HostCopy(p));
-    auto it = state.find(p.unsafeGetTensorImpl());
-    if (it == state.end()) continue;
-    const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
-    out.emplace_back("exp_avg/" + names_[i], HostCopy(s.exp_avg()));
-    out.emplace_back("exp_avg_sq/" + names_[i], HostCopy(s.exp_avg_sq()));
-    out.emplace_back("step/" + names_[i], torch::full({1}, s.step(), torch::kInt64));
+    out.emplace_back("param/" + names_[i], HostCopy(params_[i]));
+    const FusedAdamW::ParamState s = optimizer_->State(i);
+    if (s.step == 0) continue;
+    out.emplace_back("exp_avg/" + names_[i], HostCopy(s.expAvg));
+    out.emplace_back("exp_avg_sq/" + names_[i], HostCopy(s.expAvgSq));
+    out.emplace_back("step/" + names_[i], torch::full({1}, s.step, torch::kInt64));
   }
   for (auto& [key, gen] : DefaultGenerators()) {
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -183,20 +169,12 @@ void Trainer::ImportState(const io::SafetensorsFile& file) {
 
   // Everything checked: apply.
   torch::NoGradGuard noGrad;
-  auto& state = optimizer_->state();
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor& p = params_[i];
     Restored& r = restored[i];
     p.copy_(r.value);
     p.mutable_grad() = torch::Tensor();
-    state.erase(p.unsafeGetTensorImpl());
-    if (r.step > 0) {
-      auto s = std::make_unique<torch::optim::AdamWParamState>();
-      s->step(r.step);
-      s->exp_avg(r.expAvg.to(p.device()).clone());
-      s->exp_avg_sq(r.expAvgSq.to(p.device()).clone());
-      state[p.unsafeGetTensorImpl()] = std::move(s);
-    }
+    optimizer_->SetState(i, r.expAvg, r.expAvgSq, r.step > 0 ? r.step : 0);
   }
   for (auto& [key, gen] : generators) {
     if (!file.Find(key)) continue;

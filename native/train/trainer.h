@@ -1,4 +1,4 @@
-// AdamW over the model's trainable parameters, with gradient accumulation normalized by the caller.
+// AdamW (fused, train/adamw.h) over the model's trainable parameters, with gradient accumulation normalized by the caller.
 #pragma once
 
 #include <torch/torch.h>
@@ -12,6 +12,7 @@
 
 #include "io/safetensors.h"
 #include "models/llama.h"
+#include "train/adamw.h"
 
 namespace pn {
 
@@ -65,7 +66,7 @@ class Trainer {
   TrainerOptions options_;
   std::vector<std::string> names_;  // trainable parameter names, parallel to params_
   std::vector<torch::Tensor> params_;
-  std::unique_ptr<torch::optim::AdamW> optimizer_;
+  std::unique_ptr<FusedAdamW> optimizer_;
   double pendingLossSum_ = 0;
   int64_t pendingTokens_ = 0;
 };

@@ -94,6 +94,15 @@ function parseArgs(argv) {
   return opts;
 }
 
+/** A path as given, or a bare command name looked up on PATH; null when there is none. */
+function resolveExecutable(name) {
+  if (name.includes(path.sep)) return existsSync(name) ? name : null;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (dir && existsSync(path.join(dir, name))) return path.join(dir, name);
+  }
+  return null;
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
@@ -177,10 +186,12 @@ async function main() {
     );
     process.exit(1);
   }
-  if (!existsSync(opts.python)) {
+  const python = resolveExecutable(opts.python);
+  if (!python) {
     process.stderr.write(`compare-train-step: python interpreter '${opts.python}' not found (use --python)\n`);
     process.exit(1);
   }
+  opts.python = python;
   if (!existsSync(opts.config)) {
     process.stderr.write(`compare-train-step: config '${opts.config}' not found\n`);
     process.exit(1);
