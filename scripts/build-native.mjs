@@ -1,11 +1,17 @@
 // Builds the addon with cmake-js against the libtorch that libtorch.mjs finds (installing one if none).
-// Usage: node scripts/build-native.mjs [--debug]
+// Usage: node scripts/build-native.mjs [--debug] [--out <folder>]
+//   --out: the cmake-js build folder, relative to the project root; default build/ (the addon the package
+//          loads: build/Release/peft_native.node)
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { findLibtorch, installLibtorch, projectRoot } from './libtorch.mjs';
 
 function main() {
+  const { values: opts } = parseArgs({
+    options: { debug: { type: 'boolean', default: false }, out: { type: 'string', default: 'build' } },
+  });
   let torch = findLibtorch();
   if (!torch) {
     installLibtorch();
@@ -16,8 +22,8 @@ function main() {
 
   const require = createRequire(import.meta.url);
   const cmakeJs = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-  const args = [cmakeJs, 'compile', '--out', path.join(projectRoot, 'build'), `--CDTorch_DIR=${torch.cmakeDir}`];
-  if (process.argv.includes('--debug')) args.push('--debug');
+  const args = [cmakeJs, 'compile', '--out', path.resolve(projectRoot, opts.out), `--CDTorch_DIR=${torch.cmakeDir}`];
+  if (opts.debug) args.push('--debug');
   if (process.env.PEFT_NATIVE_PARALLEL) args.push('--parallel', process.env.PEFT_NATIVE_PARALLEL);
   execFileSync(process.execPath, args, { stdio: 'inherit', cwd: projectRoot });
 }
