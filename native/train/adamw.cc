@@ -34,6 +34,11 @@ void FusedAdamW::Step(double lr) {
       s.expAvg = torch::zeros_like(s.param, at::MemoryFormat::Preserve);
       s.expAvgSq = torch::zeros_like(s.param, at::MemoryFormat::Preserve);
       s.step = torch::zeros({}, s.param.options().dtype(torch::kFloat32));
+    } else if (s.step.device() != s.param.device()) {
+      // The model moved after earlier steps (LlamaModel::To): the state follows its parameter.
+      s.expAvg = s.expAvg.to(s.param.device());
+      s.expAvgSq = s.expAvgSq.to(s.param.device());
+      s.step = s.step.to(s.param.device());
     }
     Lists& l = calls[Key{s.weightDecay, s.param.device().str(), s.param.scalar_type()}];
     l.params.push_back(s.param);

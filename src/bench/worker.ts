@@ -1,5 +1,6 @@
 // One benchmarked method: load the model, attach the method, move it to the device, time `warmup + steps`
-// optimizer steps on a fixed random batch (on CUDA each step ends with a device synchronization). `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
+// optimizer steps on a fixed random batch (on CUDA each step ends with a device synchronization).
+// `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
 // memory it reports is that method's alone.
 import { native, type NativeModel } from '../native/binding.js';
 import { loadModel } from '../models/load.js';
