@@ -4,20 +4,9 @@
 //   const result = await train({ model: './Llama-3.2-1B', data: 'superni:./natural-instructions', rank: 64 });
 
 // Training
-export {
-  train,
-  resolveTrainOptions,
-  TrainOptionsError,
-  TRAIN_METHODS,
-  isNoDecayParameter,
-  type TrainOptions,
-  type ResolvedTrainOptions,
-  type TrainResult,
-  type TrainSummary,
-  type TrainMethod,
-  type TrainEvaluator,
-  type FinalEvaluator,
-} from './train/loop.js';
+export { train, type TrainResult, type TrainSummary, type TrainEvaluator, type FinalEvaluator } from './train/loop.js';
+export { resolveTrainOptions, TrainOptionsError, TRAIN_METHODS, type TrainOptions, type ResolvedTrainOptions, type TrainMethod } from './train/options.js';
+export { isNoDecayParameter } from './train/updates.js';
 export { learningRate, lrMultiplier, makeSchedule, warmupStepsFor, SCHEDULE_KINDS, type ScheduleKind, type ScheduleOptions } from './train/schedule.js';
 export { MetricsWriter, readMetrics, METRICS_FILE, type StepMetrics } from './train/metrics.js';
 export { ProgressReporter, formatProgressLine, type ProgressUpdate } from './train/progress.js';

@@ -10,7 +10,7 @@ import { prepareDataset } from '../src/data/dataset.js';
 import { BatchSource } from '../src/data/batch-source.js';
 import { collatePacked } from '../src/data/packing.js';
 import { collate } from '../src/data/batching.js';
-import { toNativeBatch } from '../src/train/loop.js';
+import { toNativeBatch } from '../src/train/updates.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
 import { sharedDir } from './helpers/shared.js';
 import { addonBuilt } from './helpers/addon.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { resolveTrainOptions, type TrainOptions } from '../src/train/loop.js';
+import { resolveTrainOptions, type TrainOptions } from '../src/train/options.js';
 import { bottleneckAdapterConfig, bottleneckSize, DEFAULT_BOTTLENECK_OPTIONS } from '../src/peft/bottleneck.js';
 import { prefixAdapterConfig, prefixTokenDim, toNativePrefixOptions } from '../src/peft/prefix.js';
 import { promptAdapterConfig } from '../src/peft/prompt.js';

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { train, type TrainOptions } from '../src/train/loop.js';
+import { train } from '../src/train/loop.js';
+import type { TrainOptions } from '../src/train/options.js';
 import type { TrainMethod } from '../src/peft/methods.js';
 
 const sink = { write: () => true, isTTY: false };

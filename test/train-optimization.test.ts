@@ -124,7 +124,7 @@ describe.skipIf(!built)('native Trainer optimization', () => {
 
   it('weight decay skips biases and norm weights (first AdamW step recomputed in float64)', async () => {
     const { native } = await import('../src/native/binding.js');
-    const { isNoDecayParameter } = await import('../src/train/loop.js');
+    const { isNoDecayParameter } = await import('../src/train/updates.js');
     const addon = native();
     const config = await fixtureConfig('qwen2'); // q/k/v biases, RMSNorm weights
     const model = addon.Model.create(config, { seed: 5 });
@@ -165,7 +165,7 @@ describe.skipIf(!built)('native Trainer optimization', () => {
 
   it('three AdamW steps at changing learning rates equal a float64 recomputation (moments, bias correction, decay)', async () => {
     const { native } = await import('../src/native/binding.js');
-    const { isNoDecayParameter } = await import('../src/train/loop.js');
+    const { isNoDecayParameter } = await import('../src/train/updates.js');
     const addon = native();
     const config = await fixtureConfig('qwen2');
     const model = addon.Model.create(config, { seed: 6 });
@@ -206,7 +206,7 @@ describe.skipIf(!built)('native Trainer optimization', () => {
   });
 
   it('names q/k norms (Qwen3) and every bias as no-decay, weights as decay', async () => {
-    const { isNoDecayParameter } = await import('../src/train/loop.js');
+    const { isNoDecayParameter } = await import('../src/train/updates.js');
     for (const n of ['model.layers.3.self_attn.q_norm.weight', 'model.layers.3.self_attn.k_norm.weight', 'model.layers.0.mlp.down_proj.bias', 'model.norm.weight', 'model.layers.1.post_attention_layernorm.weight']) {
       expect(isNoDecayParameter(n), n).toBe(true);
     }

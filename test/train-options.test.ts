@@ -3,15 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TrainingBatch } from '../src/data/types.js';
-import {
-  TrainOptionsError,
-  isNoDecayParameter,
-  lossSummary,
-  resolveTrainOptions,
-  runUpdate,
-  totalUpdates,
-  updateGroups,
-} from '../src/train/loop.js';
+import { lossSummary } from '../src/train/loop.js';
+import { TrainOptionsError, resolveTrainOptions } from '../src/train/options.js';
+import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from '../src/train/updates.js';
 import { MetricsWriter, readMetrics } from '../src/train/metrics.js';
 import { ProgressReporter, formatDuration, formatProgressLine } from '../src/train/progress.js';
 import type { NativeBatch, NativeTrainer } from '../src/native/binding.js';

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { CheckpointError } from '../models/checkpoint.js';
 import { ConfigError } from '../models/config.js';
 import { LoraOptionsError } from '../peft/lora.js';
-import { TrainOptionsError } from '../train/loop.js';
+import { TrainOptionsError } from '../train/options.js';
 import { AdapterError } from '../peft/adapter-files.js';
 import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';

@@ -5,7 +5,8 @@
 // run carved (same data, split folder, seed, --dev-tasks).
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { TrainOptionsError, type FinalEvaluator, type TrainOptions } from '../train/loop.js';
+import type { FinalEvaluator } from '../train/loop.js';
+import { TrainOptionsError, type TrainOptions } from '../train/options.js';
 import type { BestMetric } from '../train/checkpoints.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 import { superniTrainEvaluator } from './train-evaluator.js';

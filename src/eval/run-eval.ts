@@ -7,7 +7,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
-import { checkDataSpec } from '../train/loop.js';
+import { checkDataSpec } from '../train/options.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
 import { formatDuration } from '../train/progress.js';
 import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
