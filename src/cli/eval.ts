@@ -60,7 +60,7 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--dev-tasks <k>', "training's --dev-tasks: dev tasks carved (seeded) out of the training tasks; needed for --split dev", parseIntegerFlag(0, 'dev tasks'))
     .option('--train-tasks <n>', "training's --train-tasks: the seeded training subset (memorization split)", parseIntegerFlag(1, 'train tasks'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
-    .addOption(deviceOption(/* default in EvalRunOptions: auto */ undefined))
+    .addOption(deviceOption(/* none here: EvalRunOptions' default is auto */))
     .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
     .option('--overwrite', 'replace an evaluation already in --out')

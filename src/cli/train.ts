@@ -2,11 +2,11 @@
 // reports a bad one in one line); the CLI entry maps those and TrainOptionsError to exit code 2.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
-import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError, type LoraInit } from '../peft/lora.js';
-import { SCHEDULE_KINDS, type ScheduleKind } from '../train/schedule.js';
-import { DIVERGENCE_POLICIES, type DivergencePolicy } from '../train/divergence.js';
+import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError } from '../peft/lora.js';
+import { SCHEDULE_KINDS } from '../train/schedule.js';
+import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, type Precision, type TrainMethod, type TrainOptions } from '../train/options.js';
+import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, type TrainOptions } from '../train/options.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, type EvalMetric } from '../eval/eval-times.js';
@@ -42,131 +42,52 @@ function parseTargetsFlag(value: string): string {
   return value;
 }
 
-/** The flags as commander parses them. */
-export interface TrainFlags extends DataFlags {
-  model?: string;
-  method?: TrainMethod;
-  rank?: number;
-  alpha?: number;
-  dropout?: number;
+/** Flags whose TrainOptions field has the same name and value: copied as they are. */
+const SAME_AS_OPTION = [
+  'model', 'data', 'method', 'rank', 'alpha', 'dropout', 'rslora', 'loraInit', 'adapterPlacement', 'adapterSize',
+  'reductionFactor', 'adapterActivation', 'adapterInit', 'virtualTokens', 'promptInit', 'lr', 'steps', 'epochs',
+  'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
+  'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'warmupRatio', 'schedule', 'weightDecay',
+  'maxGradNorm', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'threads', 'device', 'out', 'overwrite',
+  'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
+] as const satisfies readonly (keyof TrainOptions)[];
+
+/**
+ * The flags as commander parses them: the TrainOptions fields of SAME_AS_OPTION, and the flags that are
+ * spelled or shaped differently (comma lists as one string, --grad-accum, --prefix-hidden, the best-metric
+ * pair, --no-cache, the --eval-* group).
+ */
+export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof SAME_AS_OPTION)[number]>, keyof DataFlags> {
   targetModules?: string;
-  rslora?: boolean;
-  loraInit?: LoraInit;
   feedforwardModules?: string;
-  adapterPlacement?: 'houlsby' | 'pfeiffer';
-  adapterSize?: number;
-  reductionFactor?: number;
-  adapterActivation?: 'silu' | 'relu' | 'gelu';
-  adapterInit?: 'normal' | 'identity';
-  virtualTokens?: number;
-  promptInit?: 'random' | 'vocab';
   prefixHidden?: number | null;
-  lr?: number;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
   gradAccum?: number;
-  packing?: boolean;
-  packLength?: number;
-  groupByLength?: boolean;
-  warmupRatio?: number;
-  schedule?: ScheduleKind;
-  weightDecay?: number;
-  maxGradNorm?: number;
-  onDivergence?: DivergencePolicy;
-  divergenceFactor?: number;
-  divergenceWindow?: number;
-  seed?: number;
-  threads?: number;
-  device?: string;
-  out?: string;
-  overwrite?: boolean;
-  tensorboard?: boolean;
-  saveSteps?: number;
-  saveTotalLimit?: number;
   metricForBestModel?: string;
   greaterIsBetter?: boolean;
-  precision?: Precision;
-  gradientCheckpointing?: boolean;
-  resume?: string;
   evalTimes?: number;
   evalMetric?: EvalMetric;
   evalMaxInstances?: number;
   evalBatchSize?: number;
   maxNewTokens?: number;
   test?: boolean;
-  logEvery?: number;
-  quiet?: boolean;
   verbose?: boolean;
 }
 
 /** TrainOptions from parsed flags (undefined flags stay undefined: train() documents the defaults). */
 export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
-  const o: TrainOptions = {};
-  const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => {
-    if (v !== undefined) o[k] = v;
-  };
-  set('model', f.model);
-  set('data', f.data);
-  set('method', f.method);
-  set('rank', f.rank);
-  set('alpha', f.alpha);
-  set('dropout', f.dropout);
-  set('targetModules', f.targetModules);
-  set('rslora', f.rslora);
-  set('loraInit', f.loraInit);
-  set('feedforwardModules', f.feedforwardModules?.split(',').map((m) => m.trim()).filter((m) => m.length > 0));
-  set('adapterPlacement', f.adapterPlacement);
-  set('adapterSize', f.adapterSize);
-  set('reductionFactor', f.reductionFactor);
-  set('adapterActivation', f.adapterActivation);
-  set('adapterInit', f.adapterInit);
-  set('virtualTokens', f.virtualTokens);
-  set('promptInit', f.promptInit);
-  if (f.prefixHidden !== undefined) o.prefixHiddenSize = f.prefixHidden;
-  set('lr', f.lr);
-  set('steps', f.steps);
-  set('epochs', f.epochs);
-  set('batchSize', f.batchSize);
-  set('gradientAccumulation', f.gradAccum);
-  set('maxLength', f.maxLength);
-  set('instancesPerTask', f.instancesPerTask);
-  set('splitDir', f.splitDir);
-  set('devTasks', f.devTasks);
-  set('trainTasks', f.trainTasks);
-  set('posExamples', f.posExamples);
-  set('maxSourceLength', f.maxSourceLength);
-  set('maxTargetLength', f.maxTargetLength);
-  set('chatTemplate', f.chatTemplate);
-  set('packing', f.packing);
-  set('packLength', f.packLength);
-  set('groupByLength', f.groupByLength);
-  if (f.cache === false) o.cacheDir = null;
-  else set('cacheDir', f.cacheDir);
-  set('warmupRatio', f.warmupRatio);
-  set('schedule', f.schedule);
-  set('weightDecay', f.weightDecay);
-  set('maxGradNorm', f.maxGradNorm);
-  set('onDivergence', f.onDivergence);
-  set('divergenceFactor', f.divergenceFactor);
-  set('divergenceWindow', f.divergenceWindow);
-  set('seed', f.seed);
-  set('threads', f.threads);
-  set('device', f.device);
-  set('out', f.out);
-  set('overwrite', f.overwrite);
-  set('tensorboard', f.tensorboard);
-  set('saveSteps', f.saveSteps);
-  set('saveTotalLimit', f.saveTotalLimit);
+  const o: Record<string, unknown> = {};
+  for (const key of SAME_AS_OPTION) if (f[key] !== undefined) o[key] = f[key];
+  const options = o as TrainOptions;
+  if (f.targetModules !== undefined) options.targetModules = f.targetModules;
+  if (f.feedforwardModules !== undefined) options.feedforwardModules = f.feedforwardModules.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
+  if (f.prefixHidden !== undefined) options.prefixHiddenSize = f.prefixHidden;
+  if (f.gradAccum !== undefined) options.gradientAccumulation = f.gradAccum;
+  if (f.cache === false) options.cacheDir = null;
+  else if (f.cacheDir !== undefined) options.cacheDir = f.cacheDir;
   if (f.metricForBestModel !== undefined || f.greaterIsBetter !== undefined) {
-    o.bestMetric = { name: f.metricForBestModel ?? 'train_loss', greaterIsBetter: f.greaterIsBetter ?? false };
+    options.bestMetric = { name: f.metricForBestModel ?? 'train_loss', greaterIsBetter: f.greaterIsBetter ?? false };
   }
-  set('precision', f.precision);
-  set('gradientCheckpointing', f.gradientCheckpointing);
-  set('resume', f.resume);
-  set('logEvery', f.logEvery);
-  set('quiet', f.quiet);
-  return { ...o, ...evalTimesOptionsFromFlags(f, o) };
+  return { ...options, ...evalTimesOptionsFromFlags(f, options) };
 }
 
 /** --eval-times and the flags that only make sense with it. */
@@ -291,7 +212,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--divergence-window <n>', 'steps in the running median of the loss (default 25)', parseIntegerFlag(1, 'divergence window'))
     .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42)', parseIntegerFlag(0, 'seed'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
-    .addOption(deviceOption(/* default in TrainOptions: auto */ undefined))
+    .addOption(deviceOption(/* none here: TrainOptions' default is auto */))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
     .option('--overwrite', 'allow an existing, non-empty --out folder')
     .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast with float32 master weights (default fp32)').choices([...PRECISIONS]))
