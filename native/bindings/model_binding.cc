@@ -148,6 +148,15 @@ Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::MoveTo(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     const torch::Device device = ParseDevice(ArgString(info, 0, "device"));
+    {
+      // Already there (every CPU run): settle at once instead of queuing a task on the tensor thread.
+      std::lock_guard<std::mutex> lock(model_->mutex());
+      if (model_->device() == device) {
+        auto deferred = Napi::Promise::Deferred::New(info.Env());
+        deferred.Resolve(info.Env().Undefined());
+        return deferred.Promise();
+      }
+    }
     auto model = model_;
     return AsyncTask<bool>::Start(
         info.Env(),
