@@ -4,11 +4,13 @@
 #include <memory>
 
 #include "bindings/registry.h"
+#include "common/malloc_arenas.h"
 #include "common/tensor_thread.h"
 
 namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  pn::LimitMallocArenas();
   // The environment owns the tensor thread and deletes it (joining the thread) at teardown.
   env.SetInstanceData(std::make_unique<pn::TensorThread>().release());
   pn::RegisterRuntime(env, exports);
