@@ -1,7 +1,6 @@
 // `peft-native bench`: the method list, the FLOP count (against a count written out from the model
 // shapes by hand), the chart, and one real run through the CLI with a fresh process per method.
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,8 +10,8 @@ import { benchChartSvg } from '../src/bench/svg-chart.js';
 import { summarizeTimes } from '../src/bench/stats.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
 import { addonBuilt } from './helpers/addon.js';
+import { runCli } from './helpers/cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const built = addonBuilt(import.meta.filename);
 
 describe('bench method list', () => {
@@ -152,13 +151,11 @@ describe('bench helpers', () => {
 describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
   it('runs each method in its own process and writes the table, bench.json and bench.svg', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'bench-'));
-    const r = spawnSync(
-      process.execPath,
-      [path.join(root, 'dist/cli/main.js'), 'bench', '--model', 'tiny', '--methods', 'full,lora:r=4', '--steps', '2', '--warmup', '1',
+    const r = runCli(
+      ['bench', '--model', 'tiny', '--methods', 'full,lora:r=4', '--steps', '2', '--warmup', '1',
         '--batch-size', '2', '--seq-len', '32', '--threads', '1', '--peak-tflops', '1', '--out', out],
-      { cwd: root, encoding: 'utf8', timeout: 120_000 },
     );
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^method\s+step ms/m);
     const report = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
     expect(report.results.map((x: { label: string }) => x.label)).toEqual(['full', 'lora:r=4']);
@@ -176,13 +173,12 @@ describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
 
   it('benchmarks the other methods: trainable counts as written out from the tiny shape', () => {
     const out = mkdtempSync(path.join(os.tmpdir(), 'bench-methods-'));
-    const r = spawnSync(
-      process.execPath,
-      [path.join(root, 'dist/cli/main.js'), 'bench', '--model', 'tiny', '--methods', 'full,ia3,adapter:size=16,bitfit', '--steps', '1', '--warmup', '0',
+    const r = runCli(
+      ['bench', '--model', 'tiny', '--methods', 'full,ia3,adapter:size=16,bitfit', '--steps', '1', '--warmup', '0',
         '--batch-size', '1', '--seq-len', '16', '--threads', '1', '--peak-tflops', '1', '--out', out],
-      { cwd: root, encoding: 'utf8', timeout: 180_000 },
+      { timeoutMs: 180_000 },
     );
-    expect(r.status, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(readFileSync(path.join(out, 'bench.json'), 'utf8'));
     const byLabel = Object.fromEntries(report.results.map((x: { label: string; trainableParameters: number }) => [x.label, x.trainableParameters]));
     // builtin:tiny: hidden 256, 4 layers, k/v width 128, MLP 688.
@@ -198,12 +194,11 @@ describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
   });
 
   it('rejects a bad method list with a clear message; --help lists every method', () => {
-    const cli = path.join(root, 'dist/cli/main.js');
-    const help = spawnSync(process.execPath, [cli, 'bench', '--help'], { cwd: root, encoding: 'utf8' });
+    const help = runCli(['bench', '--help']);
     for (const m of ['full', 'lora[', 'dora[', 'ia3', 'adapter[:size=...][:rf=...]', 'prompt[:n=...]', 'prefix[:n=...][:mlp=...]', 'bitfit']) expect(help.stdout).toContain(m);
     expect(help.stdout).toMatch(/virtual tokens of prompt\/prefix tuning are not counted/);
-    const bad = spawnSync(process.execPath, [cli, 'bench', '--methods', 'full,lorra'], { cwd: root, encoding: 'utf8' });
-    expect(bad.status).toBe(2);
+    const bad = runCli(['bench', '--methods', 'full,lorra']);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown method "lorra"/);
   });
 });

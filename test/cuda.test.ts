@@ -139,7 +139,7 @@ describe.skipIf(!usable)(title, async () => {
     expect(saved.data.some((x) => x !== 0)).toBe(true);
   });
 
-  it.skipIf(device === 'cpu')('the CUDA allocator counts the weights, and its peak resets', async () => {
+  it.skipIf(device === 'cpu')(`the CUDA allocator counts the weights, and its peak resets${device === 'cpu' ? ' (skipped: the CPU has no allocator counters)' : ''}`, async () => {
     const model = await loadFixtureModel('llama', device);
     const weightsBytes = 4 * model.parameterCount().total;
     const m = native().cudaMemory(device);

@@ -203,10 +203,9 @@ void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
 }
 
 // Boolean [B, 1, T, T] (true = may attend), or undefined when plain causal attention suffices.
-torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch) const {
+torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch, bool padded) const {
   const int64_t seqLen = batch.inputIds.size(1);
   const bool window = config_.slidingWindow > 0 && seqLen > config_.slidingWindow;
-  const bool padded = batch.attentionMask.defined() && (batch.attentionMask == 0).any().item<bool>();
   const bool packed = batch.sequenceIds.defined();
   if (!window && !padded && !packed) return torch::Tensor();
   auto idx = torch::arange(seqLen, torch::TensorOptions().dtype(torch::kInt64).device(batch.inputIds.device()));
@@ -296,6 +295,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   if ((prompt_ || prefix_) && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
     throw UserError(method_ + " tuning does not support packed batches (position/sequence ids); use padded batches");
   }
+  const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());
   torch::Tensor h = torch::embedding(embedTokens_, input.inputIds.to(torch::kInt64));
   // Prompt tuning: virtual tokens in front (their labels -100, their mask 1); their logits are dropped below.
@@ -322,7 +322,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
     prefixKv = PrefixKeysValues(*prefix_, h.size(0));
     mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow, device());
   } else {
-    mask = AttentionMask(batch);
+    mask = AttentionMask(batch, padded);
   }
   auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds)
                                                 : RopeTables(invFreq_, prefixLen + t, device());

@@ -164,7 +164,8 @@ class LlamaModel {
   // The linears of the blocks whose names match; `what` names the method in errors.
   std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   void ValidateTokens(const TokenBatch& batch) const;
-  torch::Tensor AttentionMask(const TokenBatch& batch) const;
+  // `padded`: the mask has a 0 (decided on the host copy, so a CUDA forward does not wait for the device).
+  torch::Tensor AttentionMask(const TokenBatch& batch, bool padded) const;
   // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   // `prefixKv`: prefix-tuning keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,

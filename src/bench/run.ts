@@ -26,16 +26,10 @@ export interface BenchPeak {
   source: string;
 }
 
-export interface BenchReport {
-  model: string;
-  batchSize: number;
-  seqLen: number;
-  steps: number;
-  warmup: number;
+/** The settings (seed and learning rate included, for reproduction), where it ran, the peak, the results. */
+export interface BenchReport extends Omit<BenchSettings, 'threads'> {
   threads: number;
-  precision: 'fp32' | 'bf16';
   torchVersion: string;
-  device: string;
   peak: BenchPeak;
   results: Array<BenchWorkerResult & { mfu: number }>;
   createdAt: string;
@@ -99,38 +93,30 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const peak: BenchPeak =
     o.peakTflops !== null ? { flopsPerSecond: o.peakTflops * 1e12, source: `named: ${o.peakTflops} TFLOP/s` } : await measurePeak(o.precision, device, o.log);
 
-  const results: BenchReport['results'] = [];
-  for (const method of methods) {
-    o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
-    const r = await runWorker(
-      {
-        model: o.model,
-        batchSize: o.batchSize,
-        seqLen: o.seqLen,
-        steps: o.steps,
-        warmup: o.warmup,
-        threads: o.threads ?? info.threads,
-        seed: o.seed,
-        lr: o.lr,
-        precision: o.precision,
-        device,
-        method,
-      },
-      o.log,
-    );
-    results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });
-  }
-
-  const report: BenchReport = {
+  const threads = o.threads ?? info.threads;
+  const settings: BenchSettings = {
     model: o.model,
     batchSize: o.batchSize,
     seqLen: o.seqLen,
     steps: o.steps,
     warmup: o.warmup,
-    threads: o.threads ?? info.threads,
+    threads,
+    seed: o.seed,
+    lr: o.lr,
     precision: o.precision,
-    torchVersion: info.torchVersion,
     device,
+  };
+  const results: BenchReport['results'] = [];
+  for (const method of methods) {
+    o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
+    const r = await runWorker({ ...settings, method }, o.log);
+    results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });
+  }
+
+  const report: BenchReport = {
+    ...settings,
+    threads,
+    torchVersion: info.torchVersion,
     peak,
     results,
     createdAt: new Date().toISOString(),
