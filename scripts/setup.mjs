@@ -1,10 +1,12 @@
-// One-stop setup after `npm ci`: find or install libtorch, build the addon, compile the TypeScript.
+// One-stop setup of a clone after `npm ci`: the native addon (kept when `npm ci`'s install step already built
+// it against the libtorch found now; otherwise libtorch is found or installed and the addon built) and the
+// TypeScript in dist/.
 import { execFileSync } from 'node:child_process';
-import { projectRoot } from './libtorch.mjs';
+import { projectRoot } from './native/libtorch-discover.mjs';
 
 const run = (cmd, args) => execFileSync(cmd, args, { stdio: 'inherit', cwd: projectRoot });
 try {
-  run(process.execPath, ['scripts/build-native.mjs']);
+  run(process.execPath, ['scripts/native/build.mjs', '--if-missing']);
   run('npx', ['tsc', '-p', 'tsconfig.json']);
   console.log('peft-native: setup done. Try `npx peft-native info` and `npx peft-native train`.');
 } catch {

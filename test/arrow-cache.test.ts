@@ -10,11 +10,11 @@ import { loadTrainingData } from '../src/data/sources.js';
 import { prepareDataset } from '../src/data/dataset.js';
 import type { TextTokenizer } from '../src/tokenizer/types.js';
 import { repoRoot } from './helpers/fixtures.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
-const tasksDir = path.join(sharedDir, 'data/superni/tasks');
-const tuluFile = path.join(sharedDir, 'data/tulu/tulu_human_eval_messages.jsonl');
-const gpt2Dir = path.join(sharedDir, 'fixtures/hf/fake_gpt2');
+const tasksDir = path.join(realFixturesDir, 'data/superni/tasks');
+const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
+const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
 const python = path.join(repoRoot, '.venv/bin/python');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'arrow-cache-'));
 

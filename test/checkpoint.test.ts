@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CheckpointError, resolveCheckpoint } from '../src/models/checkpoint.js';
 import { resolveModelSpec } from '../src/models/load.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
 function folder(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
@@ -99,8 +99,8 @@ describe('resolveCheckpoint', () => {
     expect(await errorOf(path.join(dir, 'model.safetensors'))).toContain('is not a folder');
   });
 
-  it('works on the shared HF fixture folder (resolution only)', async () => {
-    const r = await resolveCheckpoint(path.join(sharedDir, 'fixtures/hf/fake_gpt2'));
+  it('works on the committed GPT-2 fixture folder (resolution only)', async () => {
+    const r = await resolveCheckpoint(path.join(realFixturesDir, 'hf/fake_gpt2'));
     expect(r.layout).toBe('single');
     expect(r.tokenizerFiles.map((f) => path.basename(f))).toContain('tokenizer.json');
   });

@@ -4,14 +4,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const python = path.join(root, '.venv/bin/python');
-const gpt2Dir = path.join(sharedDir, 'fixtures/hf/fake_gpt2');
-const superni = `superni:${path.join(sharedDir, 'data/superni')}`;
-const tuluFile = path.join(sharedDir, 'data/tulu/tulu_human_eval_messages.jsonl');
+const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
+const superni = `superni:${path.join(realFixturesDir, 'data/superni')}`;
+const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
 
 const run = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
@@ -69,7 +69,7 @@ describe('peft-native data', () => {
     [['train', '--chat-template', 'model'], /--chat-template applies to tulu:<file> data/],
   ];
   for (const [args, re] of bad) {
-    it(`exits 2 with one clear line: ${args.join(' ').replace(sharedDir, '<shared>')}`, () => {
+    it(`exits 2 with one clear line: ${args.join(' ').replace(realFixturesDir, '<fixtures>')}`, () => {
       const r = run(args);
       expect(r.stderr).toMatch(re);
       expect(r.code).toBe(2);

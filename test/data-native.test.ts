@@ -12,7 +12,7 @@ import { collatePacked } from '../src/data/packing.js';
 import { collate } from '../src/data/batching.js';
 import { toNativeBatch } from '../src/train/updates.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 import { addonBuilt } from './helpers/addon.js';
 
 const built = addonBuilt(import.meta.filename);
@@ -75,7 +75,7 @@ describe.skipIf(!built)('data pipeline -> native addon', () => {
     const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'data-native-cache-'));
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'data-native-run-')), 'run');
     const sink = { write: () => true, isTTY: false };
-    const tulu = path.join(sharedDir, 'data/tulu/tulu_human_eval_messages.jsonl');
+    const tulu = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
     const options = { data: `tulu:${tulu}`, steps: 3, batchSize: 4, maxLength: 128, groupByLength: true, threads: 2, cacheDir, stdout: sink } as const;
     const first = await train({ ...options, out });
     expect(first.steps).toBe(3);

@@ -18,10 +18,10 @@ import { readModelConfig } from '../src/models/config.js';
 import { superniTrainEvaluator } from '../src/eval/train-evaluator.js';
 import { train } from '../src/train/loop.js';
 import { readMetrics } from '../src/train/metrics.js';
-import { sharedDataDir } from './helpers/shared.js';
+import { realDataDir } from './helpers/real-data.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, readExpected } from './helpers/fixtures.js';
 
-const sharedTasks = path.join(sharedDataDir(), 'superni', 'tasks');
+const realTasks = path.join(realDataDir, 'superni', 'tasks');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'pn-eval-'));
 
 describe('generateTexts', () => {
@@ -130,11 +130,11 @@ describe('evaluateSuperNI', () => {
   it('test split on real task files: first instances in file order, --tasks filter, unknown task named', async () => {
     const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
     const name = 'task1146_country_capital';
-    const result = await evaluateSuperNI(model, tokenizer, { data: `superni:${sharedTasks}`, split: 'test', tasks: [name], maxInstances: 3, maxNewTokens: 3 });
-    const task = await readSuperNITask(path.join(sharedTasks, `${name}.json`));
+    const result = await evaluateSuperNI(model, tokenizer, { data: `superni:${realTasks}`, split: 'test', tasks: [name], maxInstances: 3, maxNewTokens: 3 });
+    const task = await readSuperNITask(path.join(realTasks, `${name}.json`));
     expect(result.predictions.map((p) => p.id)).toEqual(task.instances.slice(0, 3).map((i) => i.id));
     expect(Object.keys(result.perTask)).toEqual([name]);
-    await expect(evaluateSuperNI(model, tokenizer, { data: `superni:${sharedTasks}`, split: 'test', tasks: ['task9999_nope'] })).rejects.toThrow(/task9999_nope/);
+    await expect(evaluateSuperNI(model, tokenizer, { data: `superni:${realTasks}`, split: 'test', tasks: ['task9999_nope'] })).rejects.toThrow(/task9999_nope/);
   });
 });
 

@@ -1,5 +1,5 @@
 // porterStem against NLTK's PorterStemmer() (scripts/oracles/porter_stem.py) on every word of a large word
-// list: all words of the shared data files (SuperNI tasks, TÜLU texts, READMEs) in their original case and
+// list: all words of the real data files (test/fixtures/data) (SuperNI tasks, TÜLU texts, split lists) in their original case and
 // lowercased, each word with suffixes that exercise every rule of steps 1-5, and hand-picked edge cases.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { porterStem } from '../src/eval/metrics/porter-stemmer.js';
 import { mulberry32, randomInt } from '../src/data/seeded-random.js';
 import { parsePythonJson } from '../src/data/superni/task.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, sharedDataDir } from './helpers/shared.js';
+import { listFilesRecursive, realDataDir } from './helpers/real-data.js';
 
 /** Suffixes of every rule in steps 1a-5b, plus common English endings that chain several rules. */
 const SUFFIXES = [
@@ -38,10 +38,10 @@ function collectStrings(value: unknown, out: string[]): void {
   else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) collectStrings(item, out);
 }
 
-/** The texts of the shared data files: JSON strings (Python's json, bare NaN allowed), jsonl lines, plain text. */
-function sharedTexts(): string[] {
+/** The texts of the real data files (test/fixtures/data): JSON strings (Python's json, bare NaN allowed), jsonl lines, plain text. */
+function realTexts(): string[] {
   const texts: string[] = [];
-  for (const file of listFilesRecursive(sharedDataDir())) {
+  for (const file of listFilesRecursive(realDataDir)) {
     const raw = readFileSync(file, 'utf8');
     if (file.endsWith('.json')) collectStrings(parsePythonJson(raw, file), texts);
     else if (file.endsWith('.jsonl')) for (const line of raw.split('\n')) line.trim() && collectStrings(JSON.parse(line), texts);
@@ -53,7 +53,7 @@ function sharedTexts(): string[] {
 function buildWordList(): string[] {
   const words = new Set<string>(EDGE_CASES);
   const baseWords = new Set<string>();
-  for (const text of sharedTexts()) {
+  for (const text of realTexts()) {
     for (const word of text.split(/[^\p{L}\p{M}\p{N}]+/u)) {
       if (word === '') continue;
       words.add(word);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native } from '../src/native/binding.js';
 import { fixturesDir, repoRoot } from './helpers/fixtures.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
 const st = () => native().safetensors;
 const tmp = mkdtempSync(path.join(tmpdir(), 'pn-safetensors-'));
@@ -54,8 +54,8 @@ describe('safetensors reader', () => {
     }
   });
 
-  it('reads the GPT-2 checkpoint from the shared fixtures', async () => {
-    const file = path.join(sharedDir, 'fixtures/hf/fake_gpt2/model.safetensors');
+  it('reads the GPT-2 checkpoint from the committed fixtures', async () => {
+    const file = path.join(realFixturesDir, 'hf/fake_gpt2/model.safetensors');
     const info = await st().inspect(file);
     expect(info.tensors.length).toBe(16);
     const count = info.tensors.reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);

@@ -10,16 +10,15 @@ import { mulberry32, shuffleInPlace } from '../src/data/seeded-random.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadTrainingData, parseDataSpec } from '../src/data/sources.js';
 import { carveTaskSplit } from '../src/data/superni/task-split.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = sharedDir;
-const superniDir = path.join(shared, 'data/superni');
+const superniDir = path.join(realFixturesDir, 'data/superni');
 const tasksDir = path.join(superniDir, 'tasks');
-const gpt2Dir = path.join(shared, 'fixtures/hf/fake_gpt2');
+const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'superni-'));
 
-// Instance counts from shared/data/README.md (counted there independently of this code).
+// Instance counts from test/fixtures/README.md (counted there independently of this code).
 const README_COUNTS: Record<string, number> = {
   task1146_country_capital: 231,
   task1147_country_currency: 232,
@@ -181,7 +180,7 @@ describe('splits and instance selection', () => {
     await expect(listTaskFiles(tmp())).rejects.toThrow(/No SuperNI task files/);
   });
 
-  it('reads the official split list; every shared task is in the default train split', async () => {
+  it('reads the official split list; every committed task is in the default train split', async () => {
     const names = await readSplitList(path.join(superniDir, 'splits/train_tasks.txt'));
     expect(names).toHaveLength(756);
     for (const name of Object.keys(README_COUNTS)) expect(names).toContain(name);

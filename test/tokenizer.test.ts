@@ -7,15 +7,14 @@ import { loadTokenizer, fromTokenizerJson } from '../src/tokenizer/load.js';
 import { HfTokenizer } from '../src/tokenizer/hf-tokenizer.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const shared = sharedDir;
-const gpt2Dir = path.join(shared, 'fixtures/hf/fake_gpt2');
-const tasksDir = path.join(shared, 'data/superni/tasks');
+const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
+const tasksDir = path.join(realFixturesDir, 'data/superni/tasks');
 
-/** Every string in the shared SuperNI files (definitions, examples, inputs, outputs). */
-function sharedTexts(): string[] {
+/** Every string in the real SuperNI files (definitions, examples, inputs, outputs). */
+function realTexts(): string[] {
   const texts: string[] = [];
   for (const file of readdirSync(tasksDir).sort()) {
     const task = JSON.parse(readFileSync(path.join(tasksDir, file), 'utf8').replace(/\bNaN\b/g, 'null'));
@@ -61,9 +60,9 @@ describe('loadTokenizer on a real GPT-2 tokenizer.json', () => {
     expect(tok.source).toBe(gpt2Dir);
   });
 
-  it('round-trips every shared SuperNI text and tricky strings, and decodes like the package', async () => {
+  it('round-trips every real SuperNI text and tricky strings, and decodes like the package', async () => {
     const tok = (await loadTokenizer(gpt2Dir)) as HfTokenizer;
-    const texts = [...sharedTexts(), ...tricky];
+    const texts = [...realTexts(), ...tricky];
     expect(texts.length).toBeGreaterThan(800);
     const batch = await tok.encodeBatch(texts);
     expect(batch).toHaveLength(texts.length);
@@ -74,7 +73,7 @@ describe('loadTokenizer on a real GPT-2 tokenizer.json', () => {
     }
   });
 
-  it('encodeBatch gives what encode gives, text by text, on the shared SuperNI prompts', async () => {
+  it('encodeBatch gives what encode gives, text by text, on the real SuperNI prompts', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const prompts: string[] = [];
     for (const file of readdirSync(tasksDir).sort()) {

@@ -1,4 +1,4 @@
-// `peft-native train --eval-times K [--test]` through the compiled CLI on the shared SuperNI tasks: the dev
+// `peft-native train --eval-times K [--test]` through the compiled CLI on the committed SuperNI tasks: the dev
 // evaluations land on the K evenly spaced steps, best.json names the step with the best dev ROUGE-L of
 // metrics.jsonl, and --test's numbers equal a separate `peft-native eval` of the saved best adapter.
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { evalTimesSteps } from '../src/eval/eval-times.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 import { native } from '../src/native/binding.js';
 import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
-const tasksDir = path.join(sharedDir, 'data', 'superni', 'tasks');
+const tasksDir = path.join(realFixturesDir, 'data', 'superni', 'tasks');
 
 const run = (args: string[]) => runCli(args, { timeoutMs: 300_000 });
 
@@ -20,7 +20,7 @@ const readJsonl = (file: string): Array<Record<string, unknown>> =>
     .split('\n')
     .map((l) => JSON.parse(l));
 
-/** A split folder over the shared tasks: 9 training tasks (2 of them carved as dev), 3 test tasks. */
+/** A split folder over the committed tasks: 9 training tasks (2 of them carved as dev), 3 test tasks. */
 function splitFolder(): string {
   const names = readdirSync(tasksDir)
     .filter((f) => f.endsWith('.json'))
@@ -115,7 +115,7 @@ describe('peft-native train --eval-times', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--data', data, '--eval-times', '2'], /--eval-times needs --dev-tasks/],
       [['--data', data, '--dev-tasks', '0', '--eval-times', '2'], /--eval-times needs --dev-tasks/],
-      [['--data', `tulu:${path.join(sharedDir, 'data', 'tulu', readdirSync(path.join(sharedDir, 'data', 'tulu')).find((f) => f.endsWith('.jsonl'))!)}`, '--dev-tasks', '2', '--eval-times', '2'], /TÜLU data/],
+      [['--data', `tulu:${path.join(realFixturesDir, 'data', 'tulu', readdirSync(path.join(realFixturesDir, 'data', 'tulu')).find((f) => f.endsWith('.jsonl'))!)}`, '--dev-tasks', '2', '--eval-times', '2'], /TÜLU data/],
       [['--data', data, '--test'], /--test needs --eval-times/],
       [['--data', data, '--eval-metric', 'exactMatch', '--max-new-tokens', '4'], /--eval-metric, --max-new-tokens need --eval-times/],
       [['--data', data, '--dev-tasks', '2', '--eval-times', '2', '--metric-for-best-model', 'train_loss'], /--metric-for-best-model/],

@@ -1,5 +1,5 @@
 // TÜLU conversations: reading jsonl, the TÜLU chat format and a model's chat template, loss masks checked
-// by decoding the trained tokens and comparing with the assistant texts of the real shared file.
+// by decoding the trained tokens and comparing with the assistant texts of the real file.
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -10,10 +10,10 @@ import { readConversations } from '../src/data/tulu/read.js';
 import { toCodePointSpans } from '../src/data/tulu/encode.js';
 import { IGNORE_INDEX } from '../src/data/encode.js';
 import type { TrainingExample } from '../src/data/types.js';
-import { sharedDir } from './helpers/shared.js';
+import { realFixturesDir } from './helpers/real-data.js';
 
-const tuluFile = path.join(sharedDir, 'data/tulu/tulu_human_eval_messages.jsonl');
-const gpt2Dir = path.join(sharedDir, 'fixtures/hf/fake_gpt2');
+const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
+const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
 const EOS = '<|endoftext|>';
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'tulu-'));
 

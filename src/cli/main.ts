@@ -13,6 +13,7 @@ import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';
 import { DataError } from '../data/errors.js';
 import { DeviceError } from '../native/device.js';
+import { AddonUnavailableError } from '../native/addon-file.js';
 import { dataCommand } from './data.js';
 import { infoCommand, packageVersion } from './info.js';
 import { mergeCommand } from './merge.js';
@@ -60,9 +61,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
-    // Bad input named on the command line (flags, model folders, config.json): usage errors.
+    // Bad input named on the command line (flags, model folders, config.json) and a missing native build: usage errors.
     if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
-      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError) return 2;
+      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

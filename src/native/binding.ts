@@ -1,9 +1,7 @@
 // The typed native boundary: the only module that touches the addon. Everything tensor-shaped lives in C++;
 // JS holds opaque Model/Trainer handles and plain numbers, and passes token batches as Int32Arrays (no copy).
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { AddonUnavailableError, addonFile, addonMissingMessage } from './addon-file.js';
 
 export interface NativeInfo {
   /** libtorch version the addon was built against, e.g. "2.13.0". */
@@ -336,29 +334,19 @@ export interface NativeAddon {
   };
 }
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const addonCandidates = [
-  process.env.PEFT_NATIVE_ADDON,
-  path.resolve(here, '../../build/Release/peft_native.node'),
-  path.resolve(here, '../../build/Debug/peft_native.node'),
-].filter((p): p is string => typeof p === 'string' && p.length > 0);
-
 let cached: NativeAddon | undefined;
 
-/** Loads the addon once; a missing build is a clear error telling the user what to run. */
+/** Loads the addon once; a missing or unloadable build is an AddonUnavailableError saying what to run. */
 export function native(): NativeAddon {
   if (cached) return cached;
-  const file = addonCandidates.find((p) => existsSync(p));
-  if (!file) {
-    throw new Error(
-      `peft-native: the native addon is not built (looked for ${addonCandidates.join(', ')}). Run \`npm run setup\` in the package folder.`,
-    );
-  }
+  const file = addonFile();
+  if (!file) throw new AddonUnavailableError(addonMissingMessage());
   const require = createRequire(import.meta.url);
   try {
     cached = require(file) as NativeAddon;
   } catch (err) {
-    throw new Error(`peft-native: could not load the native addon ${file}: ${err instanceof Error ? err.message : String(err)}`);
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new AddonUnavailableError(`could not load the native addon ${file} (${reason}); rebuild it against an installed libtorch: ${addonMissingMessage().replace(/^.*?\. /, '')}`);
   }
   return cached;
 }

@@ -1,0 +1,105 @@
+// The compiler and linker flags of a libtorch, for builds that do not read TorchConfig.cmake (node-gyp's
+// binding.gyp). They come from the libtorch itself: its include layout, the compile definitions its CMake
+// targets export (Caffe2Targets.cmake), its libraries and its CUDA runtime folders.
+//
+// As a command, for binding.gyp's `<!@(...)`: node scripts/native/libtorch-flags.mjs <what>
+//   include_dirs | defines | libraries | cflags_cc | sources
+// It finds libtorch like every build (LIBTORCH, the active Python's torch, .deps/); the build scripts set
+// LIBTORCH to their choice. gyp splits the output at whitespace, so paths with spaces are refused.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compareVersions } from './libtorch-plan.mjs';
+import { findLibtorch, projectRoot } from './libtorch-discover.mjs';
+
+/** INTERFACE_COMPILE_DEFINITIONS of one imported target in Caffe2Targets.cmake ("A;B" -> [A, B]). */
+export function exportedDefinitions(targetsCmake, target) {
+  const block = new RegExp(`set_target_properties\\(${target} PROPERTIES([\\s\\S]*?)\\n\\)`).exec(targetsCmake);
+  const defs = block && /INTERFACE_COMPILE_DEFINITIONS "([^"]*)"/.exec(block[1]);
+  return defs ? defs[1].split(';').filter((d) => d && !d.startsWith('$<')) : [];
+}
+
+/** The CUDA runtime folders of a pip CUDA torch: site-packages/nvidia/<x>/{include,lib}. */
+function nvidiaFolders(root, sub) {
+  const nvidia = path.join(root, '..', 'nvidia');
+  if (!existsSync(nvidia)) return [];
+  return readdirSync(nvidia)
+    .sort()
+    .map((name) => path.resolve(nvidia, name, sub))
+    .filter((dir) => existsSync(dir));
+}
+
+/**
+ * @param {{ root: string, version: string, cuda: boolean }} torch from findLibtorch()
+ * @returns {{ includeDirs: string[], defines: string[], libDir: string, libraries: string[], rpath: string[], cxxStandard: string }}
+ */
+export function libtorchBuildFlags(torch) {
+  const targetsFile = path.join(torch.root, 'share', 'cmake', 'Caffe2', 'Caffe2Targets.cmake');
+  const targets = existsSync(targetsFile) ? readFileSync(targetsFile, 'utf8') : '';
+  const defines = [...new Set(['torch_cpu', ...(torch.cuda ? ['torch_cuda'] : [])].flatMap((t) => exportedDefinitions(targets, t)))];
+  const libDir = path.join(torch.root, 'lib');
+  return {
+    includeDirs: [path.join(torch.root, 'include'), path.join(torch.root, 'include', 'torch', 'csrc', 'api', 'include'), ...(torch.cuda ? nvidiaFolders(torch.root, 'include') : [])],
+    defines,
+    libDir,
+    // Linked even where no symbol is referenced directly: libtorch_cpu/libtorch_cuda register their kernels
+    // when loaded (TorchConfig links them with --no-as-needed for the same reason).
+    libraries: torch.cuda ? ['torch', 'torch_cpu', 'torch_cuda', 'c10_cuda', 'c10'] : ['torch', 'torch_cpu', 'c10'],
+    rpath: [libDir, ...(torch.cuda ? nvidiaFolders(torch.root, 'lib') : [])],
+    // torch >= 2.14 headers need C++20.
+    cxxStandard: compareVersions(torch.version.replace(/[^0-9.].*$/, ''), '2.14') >= 0 ? 'c++20' : 'c++17',
+  };
+}
+
+/** The addon's C++ sources (native/**\/*.cc), relative to the project root, sorted. */
+export function nativeSources(dir = path.join(projectRoot, 'native')) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...nativeSources(full));
+    else if (entry.name.endsWith('.cc')) out.push(path.relative(projectRoot, full).split(path.sep).join('/'));
+  }
+  return out.sort();
+}
+
+function gypWords(what) {
+  if (what === 'sources') return nativeSources();
+  const torch = findLibtorch();
+  if (!torch) {
+    throw new Error('no libtorch found: run `npm run setup` (installs one into .deps/), or set LIBTORCH to a libtorch folder, or install torch in the active Python');
+  }
+  const flags = libtorchBuildFlags(torch);
+  switch (what) {
+    case 'include_dirs':
+      return flags.includeDirs;
+    case 'defines':
+      return flags.defines;
+    case 'cflags_cc':
+      return [`-std=${flags.cxxStandard}`];
+    case 'libraries': {
+      // GNU ld drops unreferenced libraries unless told not to; macOS's linker keeps them and has no such flag.
+      const gnu = process.platform !== 'darwin';
+      return [
+        `-L${flags.libDir}`,
+        ...(gnu ? ['-Wl,--no-as-needed'] : []),
+        ...flags.libraries.map((l) => `-l${l}`),
+        ...(gnu ? ['-Wl,--as-needed'] : []),
+        ...flags.rpath.map((dir) => `-Wl,-rpath,${dir}`),
+      ];
+    }
+    default:
+      throw new Error(`unknown flag set '${what}' (include_dirs, defines, libraries, cflags_cc, sources)`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const words = gypWords(process.argv[2] ?? '');
+    const spaced = words.find((w) => /\s/.test(w));
+    if (spaced) throw new Error(`'${spaced}' contains whitespace, which binding.gyp cannot pass through; build with cmake-js (npm run build:native -- --builder cmake-js)`);
+    process.stdout.write(words.join(' ') + '\n');
+  } catch (err) {
+    process.stderr.write(`peft-native (binding.gyp): ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
+}
