@@ -11,7 +11,6 @@
       'include_dirs': [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         'native',
-        '<!@(node scripts/native/libtorch-flags.mjs include_dirs)',
       ],
       'defines': [
         'NAPI_VERSION=8',
@@ -27,9 +26,8 @@
       'xcode_settings': {
         'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
         'GCC_ENABLE_CPP_RTTI': 'YES',
-        'CLANG_CXX_LANGUAGE_STANDARD': '<!(node scripts/native/libtorch-flags.mjs cflags_cc | cut -c6-)',
         'MACOSX_DEPLOYMENT_TARGET': '11.0',
-        'OTHER_CPLUSPLUSFLAGS': ['-Wno-unused-parameter'],
+        'OTHER_CPLUSPLUSFLAGS': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-Wno-unused-parameter'],
       },
     },
   ],

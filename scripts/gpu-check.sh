@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The GPU check, in one go, for a machine with an NVIDIA GPU, Python + a CUDA PyTorch, nvcc and CMake but no
 # Node.js (the device tool's H200). Run from the repository root with .gpu-bundle/ and dist/ present
-# (bash scripts/gpu/make-bundle.sh makes both here; the device tool carries them: carry [".gpu-bundle", "dist"]):
+# (bash scripts/gpu/make-bundle.sh makes both; copy .gpu-bundle and dist to the GPU machine with the checkout):
 #   1. unpacks Node.js and node_modules from .gpu-bundle/
-#   2. builds the addon against the machine's CUDA PyTorch (scripts/build-native.mjs finds it through python3)
+#   2. builds the addon against the machine's CUDA PyTorch (scripts/native/build.mjs finds it through python3)
 #   3. runs the tests that exercise CUDA: test/cuda.test.ts, and the HF comparisons of parity/generate on CUDA
 #   4. peft-native bench on the ~1B built-in model in bf16, every method, each in a fresh process
 #   5. scripts/bench/compare-train-step.mjs: peft-native vs HF transformers + peft, LoRA and full, same config
@@ -50,7 +50,7 @@ python3 -c 'import torch; print("python torch", torch.__version__, "cuda", torch
 
 # 1. Node.js and node_modules (unless this machine already has them).
 if ! command -v node > /dev/null; then
-  [ -f .gpu-bundle/node.xz ] || { say "no node and no .gpu-bundle/node.xz: run scripts/gpu/make-bundle.sh and carry .gpu-bundle"; exit 1; }
+  [ -f .gpu-bundle/node.xz ] || { say "no node and no .gpu-bundle/node.xz: run scripts/gpu/make-bundle.sh and copy .gpu-bundle along"; exit 1; }
   mkdir -p /tmp/peft-native-node/bin
   xz -dc .gpu-bundle/node.xz > /tmp/peft-native-node/bin/node && chmod +x /tmp/peft-native-node/bin/node
   export PATH="/tmp/peft-native-node/bin:$PATH"
@@ -59,13 +59,13 @@ if [ ! -d node_modules ]; then
   [ -f .gpu-bundle/node_modules.tar.xz ] || { say "no node_modules and no .gpu-bundle/node_modules.tar.xz"; exit 1; }
   tar -xJf .gpu-bundle/node_modules.tar.xz
 fi
-[ -f dist/cli/main.js ] || { say "dist/ is missing: carry it (scripts/gpu/make-bundle.sh compiles it)"; exit 1; }
+[ -f dist/cli/main.js ] || { say "dist/ is missing: copy it along (scripts/gpu/make-bundle.sh compiles it)"; exit 1; }
 say "node $(node --version)"
 
 # 2. The addon, against python3's torch (CUDA when that torch has it). Hopper: sm_90.
 export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
 export PEFT_NATIVE_PARALLEL="${PEFT_NATIVE_PARALLEL:-$(nproc)}"
-phase build "${GPU_CHECK_BUILD_LIMIT:-420}" node scripts/build-native.mjs || { say "build failed: see gpu-check.log"; exit 1; }
+phase build "${GPU_CHECK_BUILD_LIMIT:-420}" node scripts/native/build.mjs || { say "build failed: see gpu-check.log"; exit 1; }
 node dist/cli/main.js info 2>&1 | tee -a "$summary"
 
 # 3. Tests on the device (PEFT_NATIVE_TEST_DEVICE picks test/cuda.test.ts's device).

@@ -21,7 +21,7 @@ print(json.dumps({tag: [[e.step, e.value] for e in acc.Scalars(tag)] for tag in 
 
 /** Every scalar series in `dir` as TensorBoard reads it: {tag: [[step, value], ...]}. */
 function readWithTensorBoard(dir: string): Record<string, Array<[number, number]>> {
-  if (!existsSync(python)) throw new Error(`this test needs ${python} with the tensorboard package (.venv/bin/pip install --index-url file:///opt/pypi/simple tensorboard)`);
+  if (!existsSync(python)) throw new Error(`this test needs ${python} with the tensorboard package (npm run setup:python)`);
   const r = spawnSync(python, ['-c', READ_BACK, dir], { encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`reading the event files with tensorboard failed (is the tensorboard package installed in .venv?):\n${r.stderr}`);
   return JSON.parse(r.stdout.replace(/NaN/g, '"NaN"'), (_k, v: unknown) => (v === 'NaN' ? NaN : v)) as Record<string, Array<[number, number]>>;

@@ -1,7 +1,7 @@
 // exports.bench.matmulThroughput: a measured peak for MFU. Times square matrix products of the given
 // size and dtype on the tensor thread (the one that runs training) and reports FLOP/s, so `bench` can
 // state MFU against what this machine's libtorch GEMM actually reaches.
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <chrono>
 

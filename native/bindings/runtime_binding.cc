@@ -1,5 +1,6 @@
 // exports.info / setNumThreads / manualSeed / checkDevice / cudaMemory / resetCudaPeakMemory: the libtorch runtime as JS sees it.
-#include <torch/torch.h>
+#include "common/torch_api.h"
+#include <torch/headeronly/version.h>  // TORCH_VERSION_MAJOR/MINOR/PATCH
 
 #include "bindings/registry.h"
 #include "common/device.h"

@@ -3,7 +3,7 @@
 // against a CPU or a CUDA libtorch; CUDA is usable when the libtorch the addon was built against has it.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <cstdint>
 #include <string>

@@ -2,7 +2,7 @@
 // prompts padded on either side (the attention mask says which tokens are real), per-row stop at EOS.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <cstdint>
 #include <vector>

@@ -3,7 +3,7 @@
 // then the data section; offsets are relative to the data section.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <cstdint>
 #include <map>

@@ -4,7 +4,7 @@
 // as without checkpointing.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <optional>
 

@@ -2,7 +2,7 @@
 // [batch, kvHeads, capacity, headDim], allocated on the first append and filled left to right.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <utility>
 #include <vector>

@@ -1,7 +1,7 @@
 // A linear projection of the decoder with optional PEFT attachments: LoRA (optionally DoRA) or IA3.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <string>
 

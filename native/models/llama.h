@@ -2,7 +2,7 @@
 // checkpoint is a name-for-name copy. All tensors live here; JS sees names and numbers only.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <map>
 #include <mutex>

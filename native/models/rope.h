@@ -1,7 +1,7 @@
 // Rotary position embeddings as HF transformers computes them (default, linear and Llama-3 scaling).
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <utility>
 

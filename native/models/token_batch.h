@@ -1,7 +1,7 @@
 // The token tensors of one batch as the model consumes them.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 namespace pn {
 

@@ -4,7 +4,7 @@
 // Without dropout this is (m/n) ⊙ (x (W + s·BA)ᵀ) + b. Written with autograd ops (no custom backward).
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 namespace pn {
 

@@ -3,7 +3,7 @@
 //   - the input, y = (x ⊙ l) Wᵀ + b, for feedforward modules (down_proj), l of shape [1, in].
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 namespace pn {
 

@@ -4,7 +4,7 @@
 // forward/backward without touching callers.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <optional>
 

@@ -7,7 +7,7 @@
 //    reparameterization embedding [N, kvDim] -> Linear(kvDim, hidden) -> tanh -> Linear(hidden, layers*2*kvDim).
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <utility>
 #include <vector>

@@ -2,7 +2,7 @@
 #pragma once
 
 #include <napi.h>
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <functional>
 #include <vector>

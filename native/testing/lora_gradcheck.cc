@@ -2,7 +2,7 @@
 // references, in float64 — autograd through the same math written as plain ops, and central finite
 // differences of the scalar L = sum(y * R). The test compares them (test/lora-gradcheck.test.ts).
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include "bindings/js_args.h"
 #include "bindings/registry.h"

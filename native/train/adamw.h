@@ -4,7 +4,7 @@
 // instead of torch::optim::AdamW's seven elementwise passes.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <cstdint>
 #include <vector>

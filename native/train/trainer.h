@@ -1,7 +1,7 @@
 // AdamW (fused, train/adamw.h) over the model's trainable parameters, with gradient accumulation normalized by the caller.
 #pragma once
 
-#include <torch/torch.h>
+#include "common/torch_api.h"
 
 #include <map>
 #include <memory>

@@ -1,5 +1,6 @@
 // Scoring speed of the SuperNI metrics (exact match + ROUGE-L + ROUGE-1 per pair). Run after
-// `npx tsc -p tsconfig.json` (uses dist/): node scripts/bench/score-metrics.mjs [shared/data dir]
+// `npx tsc -p tsconfig.json` (uses dist/): node scripts/bench/score-metrics.mjs [data dir]
+// (default test/fixtures/data: superni/tasks/*.json and tulu/*.jsonl)
 // Two sets of 10,000 (prediction, reference) pairs: short ones (SuperNI outputs against each other) and
 // long ones (windows of ~100 words of TÜLU texts). "cold" starts with an empty stem cache.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,9 +11,7 @@ import { mulberry32, randomInt } from '../../dist/data/seeded-random.js';
 import { parsePythonJson } from '../../dist/data/superni/task.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = process.argv[2] ?? [path.resolve(root, '../shared/data'), path.resolve(root, '../../shared/data')].find((d) => {
-  try { return readdirSync(d).length > 0; } catch { return false; }
-});
+const dataDir = process.argv[2] ?? path.join(root, 'test/fixtures/data');
 const random = mulberry32(1);
 const pick = (items) => items[randomInt(random, items.length)];
 

@@ -2,7 +2,8 @@
 // is left alone) and checks that it really links libtorch's CUDA libraries. Nothing here runs it: a machine
 // without a GPU cannot; the point is that a CUDA-incompatible change fails CI.
 //   1. scripts/cuda/setup-cuda-build.sh: CUDA torch + CMake 3.31 in .deps/cuda-build/ (once)
-//   2. scripts/build-native.mjs --out build-cuda with LIBTORCH=.deps/cuda-build/torch and that CMake first on PATH
+//   2. scripts/native/build.mjs --builder cmake-js --out build-cuda with LIBTORCH=.deps/cuda-build/torch and that
+//      CMake first on PATH
 //   3. readelf -d: the addon must list libtorch_cuda.so as NEEDED (TorchConfig links it with --no-as-needed:
 //      loading it registers torch's CUDA kernels); once native/**/*.cu kernels exist, also libc10_cuda.so
 //      (they launch on torch's current stream) and libcudart. Without kernels nothing in the addon calls
@@ -11,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../libtorch.mjs';
+import { projectRoot } from '../native/libtorch-discover.mjs';
 
 const outDir = path.join(projectRoot, 'build-cuda');
 const torchRoot = path.join(projectRoot, '.deps', 'cuda-build', 'torch');
@@ -34,7 +35,7 @@ function main() {
 
   const env = { ...process.env, LIBTORCH: torchRoot, PATH: `${cmakeBin}${path.delimiter}${process.env.PATH ?? ''}` };
   const started = Date.now();
-  execFileSync(process.execPath, [path.join(projectRoot, 'scripts', 'build-native.mjs'), '--out', outDir], {
+  execFileSync(process.execPath, [path.join(projectRoot, 'scripts', 'native', 'build.mjs'), '--builder', 'cmake-js', '--out', outDir], {
     cwd: projectRoot,
     env,
     stdio: 'inherit',

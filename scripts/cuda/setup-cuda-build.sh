@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the CUDA build tier project-locally into .deps/cuda-build/: a CUDA 13 torch (headers, CMake files,
-# libtorch_cuda.so to link against) and a CMake new enough to compile CUDA as C++20 (shared/CUDA_BUILD.md).
+# libtorch_cuda.so to link against) and a CMake new enough to compile CUDA as C++20.
 # `--no-deps`: torch's runtime dependencies (the nvidia-* CUDA libraries, about 4.4 GB) are only needed to
 # load the addon, not to compile and link it, and are not installed. Idempotent: an install already in place
 # is kept. Prints the folder holding the cmake binary on its last line.
@@ -24,19 +24,12 @@ installed() {
 if installed; then
   echo "peft-native: CUDA build tier already in $target (torch $torch_version, cmake $cmake_version)" >&2
 else
-  # Where this workplace's local package indexes exist, use only them (pip would otherwise try the public
-  # index); elsewhere, pip's own configuration applies.
-  index=()
-  if [ -d /opt/pypi/simple ]; then
-    index=(--index-url file:///opt/pypi/simple)
-    [ -d /opt/pypi-more/simple ] && index+=(--extra-index-url file:///opt/pypi-more/simple)
-  fi
   # Install next to the target and move it into place, so an interrupted install never looks complete.
   staging="$target.partial"
   rm -rf "$staging"
   echo "peft-native: installing torch==$torch_version and cmake==$cmake_version into $target" >&2
   if ! "$python" -m pip install --quiet --no-deps --disable-pip-version-check --target "$staging" \
-      "${index[@]}" "torch==$torch_version" "cmake==$cmake_version" >&2; then
+      "torch==$torch_version" "cmake==$cmake_version" >&2; then
     rm -rf "$staging"
     echo "peft-native: pip could not install torch==$torch_version and cmake==$cmake_version ($python -m pip)." >&2
     echo "Both must be available from the package index (torch: the CUDA 13 Linux wheel)." >&2

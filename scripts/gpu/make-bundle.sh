@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packs what a GPU machine without Node.js needs for scripts/gpu-check.sh into .gpu-bundle/ (ignored by git):
 # this machine's node binary and the npm packages (runtime, build and vitest; not TypeScript, not other
-# platforms' prebuilt binaries), both xz-compressed. Also compiles dist/. Carry `.gpu-bundle` and `dist`.
+# platforms' prebuilt binaries), both xz-compressed. Also compiles dist/. Copy `.gpu-bundle` and `dist` to the GPU machine with the checkout.
 # Usage: bash scripts/gpu/make-bundle.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,4 +19,4 @@ find node_modules \( -path node_modules/typescript -o -path node_modules/@typesc
   tar -cf - --no-recursion -T - | xz -T0 -6 > "$out.tmp/node_modules.tar.xz"
 rm -rf "$out" && mv "$out.tmp" "$out"
 du -sb "$out"/* dist | awk '{ printf "%s %.1f MiB\n", $2, $1 / 1048576 }'
-echo "make-bundle: carry [\".gpu-bundle\", \"dist\"] and run: bash scripts/gpu-check.sh"
+echo "make-bundle: copy .gpu-bundle and dist to the GPU machine with the checkout and run: bash scripts/gpu-check.sh"

@@ -66,6 +66,12 @@ function nodeDirArgs() {
   return existsSync(path.join(prefix, 'include', 'node', 'common.gypi')) ? [`--nodedir=${prefix}`] : [];
 }
 
+/** ccache, when installed and not turned off (PEFT_NATIVE_CCACHE=0): rebuilds of unchanged files are instant. */
+function ccache() {
+  if (process.env.PEFT_NATIVE_CCACHE === '0') return null;
+  return spawnSync('ccache', ['--version'], { stdio: 'ignore' }).status === 0 ? 'ccache' : null;
+}
+
 function jobs() {
   return process.env.PEFT_NATIVE_PARALLEL || String(os.availableParallelism?.() ?? os.cpus().length);
 }
@@ -73,14 +79,19 @@ function jobs() {
 function buildWithNodeGyp(torch, debug) {
   const [cmd, ...pre] = nodeGypCommand();
   const args = [...pre, 'rebuild', `--jobs=${jobs()}`, ...nodeDirArgs(), ...(debug ? ['--debug'] : [])];
-  console.log(`peft-native: node-gyp ${args.slice(pre.length).join(' ')}`);
-  execFileSync(cmd, args, { cwd: projectRoot, stdio: 'inherit', env: { ...process.env, LIBTORCH: torch.root } });
+  const env = { ...process.env, LIBTORCH: torch.root };
+  const launcher = ccache();
+  if (launcher && !process.env.CXX) Object.assign(env, { CC: `${launcher} ${process.env.CC || 'cc'}`, CXX: `${launcher} c++` });
+  console.log(`peft-native: node-gyp ${args.slice(pre.length).join(' ')}${launcher ? ' (through ccache)' : ''}`);
+  execFileSync(cmd, args, { cwd: projectRoot, stdio: 'inherit', env });
 }
 
 function buildWithCmakeJs(torch, outDir, debug) {
   const require = createRequire(import.meta.url);
   const cmakeJs = path.join(path.dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   const args = [cmakeJs, 'compile', '--out', outDir, `--CDTorch_DIR=${torch.cmakeDir}`, '--parallel', jobs()];
+  const launcher = ccache();
+  if (launcher) args.push(`--CDCMAKE_CXX_COMPILER_LAUNCHER=${launcher}`);
   if (debug) args.push('--debug');
   execFileSync(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' });
 }

@@ -3,7 +3,7 @@
 // targets export (Caffe2Targets.cmake), its libraries and its CUDA runtime folders.
 //
 // As a command, for binding.gyp's `<!@(...)`: node scripts/native/libtorch-flags.mjs <what>
-//   include_dirs | defines | libraries | cflags_cc | sources
+//   defines | libraries | cflags_cc | sources
 // It finds libtorch like every build (LIBTORCH, the active Python's torch, .deps/); the build scripts set
 // LIBTORCH to their choice. gyp splits the output at whitespace, so paths with spaces are refused.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -70,12 +70,11 @@ function gypWords(what) {
   }
   const flags = libtorchBuildFlags(torch);
   switch (what) {
-    case 'include_dirs':
-      return flags.includeDirs;
     case 'defines':
       return flags.defines;
     case 'cflags_cc':
-      return [`-std=${flags.cxxStandard}`];
+      // libtorch's headers as system headers: their warnings are not ours (CMake does the same).
+      return [`-std=${flags.cxxStandard}`, ...flags.includeDirs.flatMap((dir) => ['-isystem', dir])];
     case 'libraries': {
       // GNU ld drops unreferenced libraries unless told not to; macOS's linker keeps them and has no such flag.
       const gnu = process.platform !== 'darwin';
@@ -88,7 +87,7 @@ function gypWords(what) {
       ];
     }
     default:
-      throw new Error(`unknown flag set '${what}' (include_dirs, defines, libraries, cflags_cc, sources)`);
+      throw new Error(`unknown flag set '${what}' (defines, libraries, cflags_cc, sources)`);
   }
 }
 

@@ -16,13 +16,11 @@ export class AddonUnavailableError extends Error {
   }
 }
 
-/** The files tried, in order: PEFT_NATIVE_ADDON, the Release build, the Debug build. */
+/** The files tried, in order: PEFT_NATIVE_ADDON alone when set (an explicit choice is never replaced), else the Release build, then the Debug build. */
 export function addonCandidates(): string[] {
-  return [
-    process.env.PEFT_NATIVE_ADDON,
-    path.join(packageRoot, 'build/Release/peft_native.node'),
-    path.join(packageRoot, 'build/Debug/peft_native.node'),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  const explicit = process.env.PEFT_NATIVE_ADDON;
+  if (explicit) return [path.resolve(explicit)];
+  return [path.join(packageRoot, 'build/Release/peft_native.node'), path.join(packageRoot, 'build/Debug/peft_native.node')];
 }
 
 /** The addon file that native() loads, or null when none is built. */
@@ -53,11 +51,19 @@ function buildCommand(): string {
   return isClone ? '`npm run setup` in the peft-native folder' : '`npm rebuild peft-native` in the project that installed it (`npm rebuild -g peft-native` for a global install)';
 }
 
+/** What to install and which command builds the addon. */
+export function addonBuildAdvice(): string {
+  return `Install the \`torch\` Python package (\`pip install torch\`) or set LIBTORCH to a libtorch folder, then run ${buildCommand()}.`;
+}
+
 /** One line: what is missing, what to install, which command finishes the build. */
 export function addonMissingMessage(): string {
-  return (
-    'the native addon is not built (usually: no libtorch was found when the package was installed). ' +
-    'Install the `torch` Python package (`pip install torch`) or set LIBTORCH to a libtorch folder, ' +
-    `then run ${buildCommand()}.`
-  );
+  const explicit = process.env.PEFT_NATIVE_ADDON;
+  if (explicit) return `PEFT_NATIVE_ADDON=${explicit}: no such file (unset it to use the addon built in ${path.join(packageRoot, 'build')}).`;
+  return `the native addon is not built (usually: no libtorch was found when the package was installed). ${addonBuildAdvice()}`;
+}
+
+/** One line for an addon file that exists but does not load (a broken build, or its libtorch is gone). */
+export function addonLoadFailedMessage(file: string, reason: string): string {
+  return `could not load the native addon ${file} (${reason.split('\n')[0]}); rebuild it against an installed libtorch. ${addonBuildAdvice()}`;
 }

@@ -1,7 +1,7 @@
 // The typed native boundary: the only module that touches the addon. Everything tensor-shaped lives in C++;
 // JS holds opaque Model/Trainer handles and plain numbers, and passes token batches as Int32Arrays (no copy).
 import { createRequire } from 'node:module';
-import { AddonUnavailableError, addonFile, addonMissingMessage } from './addon-file.js';
+import { AddonUnavailableError, addonFile, addonLoadFailedMessage, addonMissingMessage } from './addon-file.js';
 
 export interface NativeInfo {
   /** libtorch version the addon was built against, e.g. "2.13.0". */
@@ -345,8 +345,7 @@ export function native(): NativeAddon {
   try {
     cached = require(file) as NativeAddon;
   } catch (err) {
-    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new AddonUnavailableError(`could not load the native addon ${file} (${reason}); rebuild it against an installed libtorch: ${addonMissingMessage().replace(/^.*?\. /, '')}`);
+    throw new AddonUnavailableError(addonLoadFailedMessage(file, err instanceof Error ? err.message : String(err)));
   }
   return cached;
 }
