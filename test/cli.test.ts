@@ -1,6 +1,6 @@
 // Runs the compiled CLI (dist/cli/main.js) as a child process: argument validation and help need no addon.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cliPath, compileCliIfMissing, runCli } from './helpers/cli.js';
@@ -65,6 +65,15 @@ describe('peft-native CLI', () => {
     }
     expect(r.stdout).toContain('Examples:');
     expect(r.stdout).toContain('superni:');
+    // The description names every method, not only LoRA and full finetuning.
+    const description = r.stdout.split('\nOptions:')[0]!;
+    for (const method of ['lora', 'dora', 'adapter', 'ia3', 'prompt', 'prefix', 'bitfit', 'full']) expect(description).toMatch(new RegExp(`\\b${method}\\b`));
+  });
+
+  it('--version prints the package version', () => {
+    const r = run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')).version);
   });
 
   it('top-level --help names the commands', () => {

@@ -6,7 +6,7 @@
 //     builds the addon with node-gyp, and `npx peft-native train --steps 3` runs the embedded default.
 // The second builds the addon from source (minutes on 2 cores), so the file runs under CI (CI=true) or with
 // PEFT_NATIVE_TEST_PACKAGE=1, and is skipped with that reason otherwise.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,8 +27,27 @@ function userEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return env;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command without blocking the test worker's event loop (installs take minutes; vitest's RPC must go on). */
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 function emptyProject(parent: string, name: string): string {
@@ -42,10 +61,11 @@ describe.runIf(enabled)('npm pack -> npm install -> npx peft-native', () => {
   let work: string;
   let tarball: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'peft-native-pack-'));
-    const out = execFileSync(npm, ['pack', '--json', '--pack-destination', work], { cwd: repoRoot, encoding: 'utf8', env: userEnv(), maxBuffer: 64 * 1024 * 1024 });
-    const [info] = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const pack = await run(npm, ['pack', '--json', '--pack-destination', work], repoRoot, userEnv(), 600_000);
+    if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.stderr.slice(-2000)}`);
+    const [info] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     tarball = path.join(work, path.basename(info!.filename));
     const files = info!.files.map((f) => f.path);
     writeFileSync(path.join(work, 'files.json'), JSON.stringify(files));
@@ -62,18 +82,18 @@ describe.runIf(enabled)('npm pack -> npm install -> npx peft-native', () => {
     }
   });
 
-  it('without libtorch and without Python the install succeeds, and the CLI says in one line what to install and run (exit 2)', () => {
+  it('without libtorch and without Python the install succeeds, and the CLI says in one line what to install and run (exit 2)', async () => {
     const project = emptyProject(work, 'no-torch');
     const env = userEnv({ PYTHON: path.join(work, 'no-python-here') });
-    const install = run(npm, ['install', '--foreground-scripts', tarball], project, env, 600_000);
+    const install = await run(npm, ['install', '--foreground-scripts', tarball], project, env, 600_000);
     expect(install.status, install.stdout + install.stderr).toBe(0);
     expect(install.stdout + install.stderr).toMatch(/native addon was not built/);
 
-    const version = run('npx', ['peft-native', '--version'], project, env, 60_000);
+    const version = await run('npx', ['peft-native', '--version'], project, env, 60_000);
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version);
 
-    const info = run('npx', ['peft-native', 'info'], project, env, 60_000);
+    const info = await run('npx', ['peft-native', 'info'], project, env, 60_000);
     expect(info.status).toBe(2);
     const lines = info.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
@@ -82,22 +102,22 @@ describe.runIf(enabled)('npm pack -> npm install -> npx peft-native', () => {
     expect(lines[0]).toMatch(/npm rebuild peft-native/);
   }, 900_000);
 
-  it('on a machine with pip: the install puts libtorch in the package, builds the addon, and `train --steps 3` runs the embedded default', () => {
+  it('on a machine with pip: the install puts libtorch in the package, builds the addon, and `train --steps 3` runs the embedded default', async () => {
     const project = emptyProject(work, 'fresh');
     const env = userEnv();
-    const install = run(npm, ['install', '--foreground-scripts', tarball], project, env, 3_000_000);
+    const install = await run(npm, ['install', '--foreground-scripts', tarball], project, env, 3_000_000);
     expect(install.status, (install.stdout + install.stderr).slice(-4000)).toBe(0);
     const pkg = path.join(project, 'node_modules', 'peft-native');
     expect(existsSync(path.join(pkg, 'build', 'Release', 'peft_native.node'))).toBe(true);
     const provenance = JSON.parse(readFileSync(path.join(pkg, 'build', 'Release', 'peft_native.json'), 'utf8')) as { builder: string; libtorch: string };
     expect(provenance.builder).toBe('node-gyp');
 
-    const info = run('npx', ['peft-native', 'info'], project, env, 120_000);
+    const info = await run('npx', ['peft-native', 'info'], project, env, 120_000);
     expect(info.status, info.stderr).toBe(0);
     expect(info.stdout).toMatch(/libtorch: \d+\.\d+/);
     expect(info.stdout).toMatch(/built with node-gyp/);
 
-    const train = run('npx', ['peft-native', 'train', '--steps', '3', '--out', 'run'], project, env, 900_000);
+    const train = await run('npx', ['peft-native', 'train', '--steps', '3', '--out', 'run'], project, env, 900_000);
     expect(train.status, (train.stdout + train.stderr).slice(-4000)).toBe(0);
     const runDir = path.join(project, 'run');
     expect(readdirSync(runDir)).toEqual(expect.arrayContaining(['adapter_config.json', 'adapter_model.safetensors', 'summary.json', 'metrics.jsonl']));

@@ -4,17 +4,19 @@
 //   --builder     node-gyp (binding.gyp; the default) or cmake-js (CMakeLists.txt; required for .cu kernels
 //                 against a CUDA libtorch, and chosen by itself then). PEFT_NATIVE_BUILDER sets the default.
 //   --out         cmake-js only: the build folder (default build/). node-gyp always builds into build/.
-//   --if-missing  keep an addon in build/ that loads and was built against the same libtorch (install time)
+//   --if-missing  keep an addon that loads and was built from the same sources against the same libtorch
 //   --optional    when no libtorch can be found or installed, say what to do and exit 0 (install time: the
 //                 package installs, and every command that needs the addon repeats the instruction)
 // The addon lands in <out>/Release/peft_native.node with <out>/Release/peft_native.json beside it: which
 // builder, which libtorch. Before building, a prebuilt addon for this platform and libtorch is taken from
 // prebuilds/ when one is there and loads (prebuilds.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findLibtorch, localInstallRoot, projectRoot } from './libtorch-discover.mjs';
 import { LibtorchUnavailableError, installLibtorch } from './libtorch-install.mjs';
@@ -34,6 +36,22 @@ function hasCudaKernels() {
 export function addonLoads(file) {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).info()`], { stdio: 'ignore', timeout: 60_000 });
   return r.status === 0;
+}
+
+/** sha256 over the addon's sources and build files: a build is up to date only for the same inputs. */
+export function sourcesHash() {
+  const hash = createHash('sha256');
+  const files = [
+    ...readdirSync(path.join(projectRoot, 'native'), { recursive: true }).map((f) => path.join('native', String(f))),
+    'binding.gyp',
+    'CMakeLists.txt',
+  ].sort();
+  for (const rel of files) {
+    const full = path.join(projectRoot, rel);
+    if (!existsSync(full) || statSync(full).isDirectory()) continue;
+    hash.update(`${rel}\0`).update(readFileSync(full)).update('\0');
+  }
+  return hash.digest('hex');
 }
 
 function readProvenance(releaseDir) {
@@ -135,8 +153,10 @@ function main() {
   if (!torch) return;
   console.log(`peft-native: libtorch ${torch.version}${torch.cuda ? ' (CUDA)' : ''} from ${torch.root} (${torch.source})`);
 
-  if (opts['if-missing'] && existsSync(addon) && readProvenance(releaseDir)?.libtorch === torch.root && addonLoads(addon)) {
-    console.log(`peft-native: ${path.relative(projectRoot, addon)} is built against this libtorch and loads; not rebuilding (npm run build:native rebuilds)`);
+  const sources = sourcesHash();
+  const previous = readProvenance(releaseDir);
+  if (opts['if-missing'] && existsSync(addon) && previous?.libtorch === torch.root && previous?.sources === sources && addonLoads(addon)) {
+    console.log(`peft-native: ${path.relative(projectRoot, addon)} is built from these sources against this libtorch and loads; not rebuilding (npm run build:native rebuilds)`);
     return;
   }
 
@@ -144,7 +164,7 @@ function main() {
   if (prebuild && addonLoads(prebuild)) {
     mkdirSync(releaseDir, { recursive: true });
     copyFileSync(prebuild, addon);
-    writeProvenance(releaseDir, { builder: 'prebuild', from: path.relative(projectRoot, prebuild), libtorch: torch.root, torchVersion: torch.version, cuda: torch.cuda });
+    writeProvenance(releaseDir, { builder: 'prebuild', from: path.relative(projectRoot, prebuild), libtorch: torch.root, torchVersion: torch.version, cuda: torch.cuda, sources });
     console.log(`peft-native: using the prebuilt ${path.relative(projectRoot, prebuild)}`);
     return;
   }
@@ -160,13 +180,15 @@ function main() {
   if (builder === 'node-gyp') buildWithNodeGyp(torch, opts.debug);
   else buildWithCmakeJs(torch, outDir, opts.debug);
   if (!existsSync(addon)) throw new Error(`${builder} finished but ${addon} does not exist`);
-  writeProvenance(releaseDir, { builder, libtorch: torch.root, torchVersion: torch.version, cuda: torch.cuda });
+  writeProvenance(releaseDir, { builder, libtorch: torch.root, torchVersion: torch.version, cuda: torch.cuda, sources });
   console.log(`peft-native: built ${path.relative(projectRoot, addon)} with ${builder} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-try {
-  main();
-} catch (err) {
-  console.error(`peft-native build failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (err) {
+    console.error(`peft-native build failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
 }
