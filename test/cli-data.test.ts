@@ -40,7 +40,7 @@ describe('peft-native data', () => {
     expect(first.stdout).toContain(`: ${ref.tasks} task(s)`);
     expect(first.stdout).toContain(`examples ${fmt(ref.rows)}, tokens ${fmt(ref.tokens)} (trained ${fmt(ref.trained)}), truncated 0, dropped 0`);
     expect(first.stdout).toContain(`length p50 ${ref.p[0]}, p90 ${ref.p[1]}, p99 ${ref.p[2]}, max ${ref.max}`);
-    expect(first.stdout).toContain('2 dev task(s) carved out of the training tasks (seed 42)');
+    expect(first.stdout).toContain('2 dev task(s) carved out of the training tasks (data seed 42)');
     const second = run(args);
     expect(second.stdout).toContain(`loaded from the cache: ${file}`);
     expect(second.stdout.split('\n').slice(0, 3)).toEqual(first.stdout.split('\n').slice(0, 3));

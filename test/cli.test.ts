@@ -47,6 +47,7 @@ describe('peft-native CLI', () => {
       '--weight-decay',
       '--max-grad-norm',
       '--seed',
+      '--data-seed',
       '--threads',
       '--out',
       '--log-every',

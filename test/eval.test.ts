@@ -68,7 +68,7 @@ describe('evaluateSuperNI', () => {
   it('memorization split: the held-out instances of training, prompted as in training, scored and written', async () => {
     const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
     const out = tmp();
-    const result = await evaluateSuperNI(model, tokenizer, { data: 'builtin', split: 'memorization', maxInstances: 2, maxNewTokens: 5, batchSize: 4, out, seed: 42 });
+    const result = await evaluateSuperNI(model, tokenizer, { data: 'builtin', split: 'memorization', maxInstances: 2, maxNewTokens: 5, batchSize: 4, out, dataSeed: 42 });
     const training = await loadTrainingData('builtin', tokenizer, { seed: 42 });
     const tasks = builtinTasks();
     expect(result.instances).toBe(2 * tasks.length);
@@ -96,11 +96,11 @@ describe('evaluateSuperNI', () => {
     expect(metrics.split).toBe('memorization');
   });
 
-  it('dev split: the tasks training carves out (--dev-tasks, seed), or a recorded selection, give the same instances', async () => {
+  it('dev split: the tasks training carves out (--dev-tasks, data seed), or a recorded selection, give the same instances', async () => {
     const { model, tokenizer } = await loadModel('builtin:tiny', { seed: 5 });
     const training = await loadTrainingData('builtin', tokenizer, { seed: 7, devTasks: 3, instancesPerTask: 4 });
     const common = { data: 'builtin', maxInstances: 2, maxNewTokens: 1 };
-    const dev = await evaluateSuperNI(model, tokenizer, { ...common, split: 'dev', seed: 7, devTasks: 3 });
+    const dev = await evaluateSuperNI(model, tokenizer, { ...common, split: 'dev', dataSeed: 7, devTasks: 3 });
     expect(Object.keys(dev.perTask).sort()).toEqual([...training.selection.tasks.dev].sort());
     for (const task of training.selection.tasks.dev) {
       expect(dev.predictions.filter((p) => p.task === task).map((p) => p.id)).toEqual(training.selection.dev[task]!.slice(0, 2));

@@ -10,6 +10,9 @@ import { mulberry32, shuffleInPlace } from '../src/data/seeded-random.js';
 import { loadTokenizer } from '../src/tokenizer/load.js';
 import { loadTrainingData, parseDataSpec } from '../src/data/sources.js';
 import { carveTaskSplit } from '../src/data/superni/task-split.js';
+import { buildEvalInstances } from '../src/eval/superni-eval.js';
+import { resolveTrainOptions, trainingDataOptions } from '../src/train/options.js';
+import { pythonShuffledRange } from '../src/data/python-random.js';
 import { realFixturesDir } from './helpers/real-data.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -219,22 +222,23 @@ describe('splits and instance selection', () => {
     for (const c of counts.values()) expect(Math.abs(c / n - 1 / 6)).toBeLessThan(0.01);
   });
 
-  it('takes 100 training instances from a seeded shuffle of the first 200 and keeps the other 100', async () => {
+  it("takes the study's instances: 100 from random.seed(42)'s shuffle of the first 200, the other 100 held out", async () => {
     const task = await readSuperNITask(path.join(tasksDir, 'task1146_country_capital.json'));
     const sel = selectTrainingInstances(task.instances, { seed: 42, instancesPerTask: 100 });
     expect(sel.train).toHaveLength(100);
     expect(sel.memorization).toHaveLength(100);
     const ids = new Set([...sel.train, ...sel.memorization].map((i) => i.id));
     expect(ids).toEqual(new Set(task.instances.slice(0, 200).map((i) => i.id)));
-    // The permutation is the seeded Fisher-Yates shuffle of 0..199.
-    const order = shuffleInPlace(Array.from({ length: 200 }, (_, i) => i), mulberry32(42));
+    // The order is CPython's shuffle of range(200) (checked against Python in python-random.test.ts).
+    const order = pythonShuffledRange(200, 42);
     expect(sel.train.map((i) => i.id)).toEqual(order.slice(0, 100).map((i) => task.instances[i]!.id));
     expect(selectTrainingInstances(task.instances, { seed: 42, instancesPerTask: 100 })).toEqual(sel);
     expect(selectTrainingInstances(task.instances, { seed: 127, instancesPerTask: 100 }).train).not.toEqual(sel.train);
-    // A task with 101 instances: 100 for training, 1 held out.
+    // A task with fewer than 200 instances (101): the first 100 in file order for training, the rest held out.
     const small = await readSuperNITask(path.join(tasksDir, 'task1191_food_veg_nonveg.json'));
     const s = selectTrainingInstances(small.instances, { seed: 42, instancesPerTask: 100 });
-    expect([s.train.length, s.memorization.length]).toEqual([100, 1]);
+    expect(s.train.map((i) => i.id)).toEqual(small.instances.slice(0, 100).map((i) => i.id));
+    expect(s.memorization.map((i) => i.id)).toEqual([small.instances[100]!.id]);
     expect(selectEvalInstances(task.instances).map((i) => i.id)).toEqual(task.instances.slice(0, 100).map((i) => i.id));
     expect(() => selectTrainingInstances(task.instances, { seed: 1, instancesPerTask: 0 })).toThrow(/instancesPerTask/);
   });
@@ -350,6 +354,31 @@ describe('loadTrainingData on SuperNI sources', () => {
     // A test list naming a task without a file is an error naming the list.
     writeFileSync(path.join(splitDir, 'test_tasks.txt'), 'task_missing\n');
     await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 5 })).rejects.toThrow(/test_tasks\.txt names 1 of 1 tasks that have no file/);
+  });
+
+  it("honors a split folder's dev_tasks.txt: its tasks are the dev tasks (the first k with devTasks k) and never trained on", async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const splitDir = tmp();
+    const all = readdirSync(tasksDir).map((f) => f.replace(/\.json$/, '')).sort();
+    // The dev list names one task that is also in the training list and one that is not.
+    writeFileSync(path.join(splitDir, 'train_tasks.txt'), all.slice(0, 8).join('\n') + '\n');
+    writeFileSync(path.join(splitDir, 'dev_tasks.txt'), `${all[9]}\n${all[2]}\n`);
+    const data = await loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 3 });
+    expect(data.selection.tasks.dev).toEqual([all[9], all[2]]);
+    expect(data.selection.tasks.train).toEqual(all.slice(0, 8).filter((n) => n !== all[2]));
+    expect(data.summary.notes).toContain(`2 dev task(s) from ${path.join(splitDir, 'dev_tasks.txt')}`);
+    const first = await loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 3, devTasks: 1 });
+    expect(first.selection.tasks.dev).toEqual([all[9]]);
+    expect(first.selection.tasks.train).toEqual(data.selection.tasks.train);
+    await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 3, devTasks: 3 })).rejects.toThrow(/3 dev task\(s\) asked, but the dev list names 2/);
+    // The same dev tasks in an evaluation of the dev split, with no --dev-tasks needed.
+    const devInstances = await buildEvalInstances(tok, { data: `superni:${superniDir}`, split: 'dev', splitDir, maxInstances: 2 });
+    expect([...new Set(devInstances.map((i) => i.task))]).toEqual([all[9], all[2]]);
+  });
+
+  it('chooses the data with the data seed alone: the training seed changes nothing, another data seed changes it', () => {
+    expect(trainingDataOptions(resolveTrainOptions({ seed: 127, out: tmp(), overwrite: true })).seed).toBe(42);
+    expect(trainingDataOptions(resolveTrainOptions({ seed: 127, dataSeed: 894, out: tmp(), overwrite: true })).seed).toBe(894);
   });
 
   it('reads a task folder without a tasks/ subfolder, and a task file with NaN', async () => {

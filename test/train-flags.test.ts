@@ -23,7 +23,7 @@ describe('train flags -> TrainOptions', () => {
     const o = await parse([
       '--model', 'builtin:small', '--method', 'adapter', '--adapter-size', '32', '--adapter-placement', 'pfeiffer',
       '--lr', '0.002', '--steps', '7', '--batch-size', '3', '--grad-accum', '2', '--packing', '--pack-length', '64',
-      '--seed', '5', '--threads', '1', '--device', 'cpu', '--precision', 'bf16', '--gradient-checkpointing',
+      '--seed', '5', '--data-seed', '127', '--threads', '1', '--device', 'cpu', '--precision', 'bf16', '--gradient-checkpointing',
       '--metric-for-best-model', 'eval_rougeL', '--greater-is-better', '--no-cache', '--no-tensorboard', '--log-every', '3',
       '--max-length', '128', '--quiet',
     ]);
@@ -40,6 +40,7 @@ describe('train flags -> TrainOptions', () => {
       packing: true,
       packLength: 64,
       seed: 5,
+      dataSeed: 127,
       threads: 1,
       device: 'cpu',
       precision: 'bf16',

@@ -17,10 +17,11 @@ export interface DataFlags {
   /** commander's --no-cache sets cache false; --cache-dir names the folder. */
   cache?: boolean;
   cacheDir?: string;
-  seed?: number;
+  /** Seed of the SuperNI task split and instance selection (default 42, the study's; independent of --seed). */
+  dataSeed?: number;
 }
 
-/** Adds the data flags (except --data and --seed, which each command words itself). */
+/** Adds the data flags (except --data, which each command words itself). */
 export function addDataFlags(cmd: Command): Command {
   return cmd
     .option('--split-dir <dir>', 'SuperNI split folder (train_tasks.txt, optional test_tasks.txt) or a training task list file')
@@ -31,6 +32,7 @@ export function addDataFlags(cmd: Command): Command {
     .option('--max-source-length <n>', 'SuperNI prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
     .option('--max-target-length <n>', 'SuperNI target tokens kept, EOS included (default 128)', parseIntegerFlag(1, 'max target length'))
     .addOption(new Option('--chat-template <format>', "TÜLU data: the TÜLU chat format or the model's chat_template (default tulu)").choices(['tulu', 'model']))
+    .option('--data-seed <n>', "seed of the SuperNI task split and instance selection (default 42, the study's; the same data whatever --seed)", parseIntegerFlag(0, 'data seed'))
     .option('--cache-dir <dir>', 'tokenized-data cache folder (default .peft-native-cache/ in the working directory)')
     .option('--no-cache', 'tokenize without reading or writing the cache');
 }

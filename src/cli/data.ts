@@ -22,7 +22,7 @@ interface DataCommandFlags extends DataFlags {
 /** TrainingDataOptions from the data flags (unset flags keep the loader's defaults). */
 export function dataOptionsFromFlags(f: DataFlags): TrainingDataOptions {
   const o: TrainingDataOptions = {};
-  if (f.seed !== undefined) o.seed = f.seed;
+  if (f.dataSeed !== undefined) o.seed = f.dataSeed;
   if (f.splitDir !== undefined) o.splitDir = f.splitDir;
   if (f.devTasks !== undefined) o.devTasks = f.devTasks;
   if (f.trainTasks !== undefined) o.trainTasks = f.trainTasks;
@@ -118,8 +118,7 @@ function dataSubcommand(name: string, description: string): Command {
     .description(description)
     .option('--data <spec>', 'the data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
     .option('--model <dir|name>', 'model folder (its tokenizer) or built-in model', 'builtin:tiny')
-    .option('--max-length <n>', 'longest tokenized example (SuperNI default: source + target; TÜLU: 2048)', parseIntegerFlag(2, 'max length'))
-    .option('--seed <n>', 'seed of the task split, instance selection and reference choice (default 42)', parseIntegerFlag(0, 'seed'));
+    .option('--max-length <n>', 'longest tokenized example (SuperNI default: source + target; TÜLU: 2048)', parseIntegerFlag(2, 'max length'));
   addDataFlags(cmd);
   cmd.addHelpText('after', DATA_HELP);
   cmd.exitOverride();

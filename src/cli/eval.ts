@@ -25,16 +25,16 @@ Examples:
   $ peft-native eval --model ./Llama-3.2-1B --adapter runs/llama-r64 \\
       --data superni:./natural-instructions --split-dir ./natural-instructions/splits/default --split test
 
-  # Held-out instances of the training tasks of a run (model, data, seed, selection, adapter from its folder)
+  # Held-out instances of the training tasks of a run (model, data, seeds, selection, adapter from its folder)
   $ peft-native eval --run runs/llama-r64 --split memorization
 
   # A quick look: two tasks, 10 instances each
   $ peft-native eval --model ./Qwen2.5-0.5B --data superni:./ni --tasks task1146_country_capital,task1321_country_continent --max-instances 10
 
 Splits, chosen as training chooses them: test = <split-dir>/test_tasks.txt (every task in the folder without
-  --split-dir), dev = the --dev-tasks tasks carved out of the training tasks with --seed, both with the first
-  --max-instances instances of each task; memorization = the training tasks' held-out half of the seeded
-  instance selection. With --run the tasks and instance ids recorded by that training run are used.
+  --split-dir), dev = the --dev-tasks tasks carved out of the training tasks with --data-seed, both with the first
+  --max-instances instances of each task; memorization = the training tasks' held-out instances of the
+  study's instance selection (--data-seed). With --run the tasks and instance ids recorded by that training run are used.
 Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, references, scores) and
   metrics.json (overall, per category, per task: exact match, ROUGE-L, ROUGE-1, x100, as the official
   SuperNI evaluation computes them).
@@ -43,7 +43,7 @@ Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, ref
 export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
   return new Command('eval')
     .description('Evaluate a model (optionally with an adapter: LoRA, DoRA, IA3, bottleneck adapter or BitFit) on SuperNI: greedy generation, exact match and ROUGE-L.')
-    .option('--run <dir>', "a training run folder: model, data, seed, the recorded task/instance selection and its adapter come from it")
+    .option('--run <dir>', "a training run folder: model, data, seeds, the recorded task/instance selection and its adapter come from it")
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')}); default builtin:tiny`)
     .option('--adapter <dir>', 'adapter folder of any method but prompt/prefix tuning (adapter_config.json + adapter_model.safetensors)')
     .option('--ignore-base-name', "load the adapter although its base_model_name_or_path names another model")
@@ -55,7 +55,8 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--batch-size <n>', 'prompts generated together (default 16)', parseIntegerFlag(1, 'batch size'))
     .option('--max-new-tokens <n>', 'new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
     .option('--max-source-length <n>', 'prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
-    .option('--seed <n>', "training's seed, for the memorization split's selection (default 42)", parseIntegerFlag(0, 'seed'))
+    .option('--seed <n>', "training's --seed: a built-in model's random initialization (default 42)", parseIntegerFlag(0, 'seed'))
+    .option('--data-seed <n>', "training's --data-seed: dev carving and the memorization split's selection (default 42)", parseIntegerFlag(0, 'data seed'))
     .option('--instances-per-task <n>', "training's instances per task, for the memorization split (default 100)", parseIntegerFlag(1, 'instances per task'))
     .option('--dev-tasks <k>', "training's --dev-tasks: dev tasks carved (seeded) out of the training tasks; needed for --split dev", parseIntegerFlag(0, 'dev tasks'))
     .option('--train-tasks <n>', "training's --train-tasks: the seeded training subset (memorization split)", parseIntegerFlag(1, 'train tasks'))

@@ -48,7 +48,7 @@ const SAME_AS_OPTION = [
   'reductionFactor', 'adapterActivation', 'adapterInit', 'virtualTokens', 'promptInit', 'lr', 'steps', 'epochs',
   'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
   'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'warmupRatio', 'schedule', 'weightDecay',
-  'maxGradNorm', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'threads', 'device', 'out', 'overwrite',
+  'maxGradNorm', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
   'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
@@ -210,7 +210,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     )
     .option('--divergence-factor <x>', 'a loss above x times the running median is a spike (default 4)', parseNumberFlag('divergence factor', (n) => n > 1, '> 1'))
     .option('--divergence-window <n>', 'steps in the running median of the loss (default 25)', parseIntegerFlag(1, 'divergence window'))
-    .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42)', parseIntegerFlag(0, 'seed'))
+    .option('--seed <n>', 'seed for init, LoRA init, data order and dropout (default 42); --data-seed chooses the data', parseIntegerFlag(0, 'seed'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .addOption(deviceOption(/* none here: TrainOptions' default is auto */))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')

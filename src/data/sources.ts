@@ -15,7 +15,7 @@ import type { HfTextTokenizer } from '../tokenizer/hf-tokenizer.js';
 import { EncodeTally, encodeTokens, validateEncodeLimits, type EncodeLimits } from './encode.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from './superni/prompt.js';
 import { readSuperNITask, type SuperNITask } from './superni/task.js';
-import { resolveSplitTasks, selectEvalInstances, selectTrainingInstances, splitListFile } from './superni/splits.js';
+import { hasSplitList, resolveSplitTasks, resolveTrainDevTasks, selectEvalInstances, selectTrainingInstances } from './superni/splits.js';
 import { carveTaskSplit } from './superni/task-split.js';
 import { deriveSeed, mulberry32, randomInt } from './seeded-random.js';
 import { parseDataSpec, type DataSpec } from './spec.js';
@@ -113,11 +113,13 @@ interface TaskLists {
 }
 
 async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
+  const taskSplit = {
+    seed,
+    ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
+    ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
+  };
   const carve = <T extends { name: string }>(items: T[]): { train: T[]; dev: T[] } => {
-    const split = carveTaskSplit(
-      items.map((t) => t.name),
-      { seed, ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}), ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}) },
-    );
+    const split = carveTaskSplit(items.map((t) => t.name), taskSplit);
     const byName = new Map(items.map((t) => [t.name, t]));
     return { train: split.train.map((n) => byName.get(n)!), dev: split.dev.map((n) => byName.get(n)!) };
   };
@@ -127,20 +129,12 @@ async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options:
     case 'file':
       return { ...carve([await readSuperNITask(spec.file)]), test: [] };
     case 'superni': {
-      const entries = carve(await resolveSplitTasks(spec.dir, options.splitDir));
+      const entries = await resolveTrainDevTasks(spec.dir, options.splitDir, taskSplit);
       const read = (list: Array<{ file: string }>) => Promise.all(list.map((e) => readSuperNITask(e.file)));
-      const testEntries = options.splitDir !== undefined && hasTestList(options.splitDir) ? await resolveSplitTasks(spec.dir, options.splitDir, 'test') : [];
+      const testEntries = hasSplitList(options.splitDir, 'test') ? await resolveSplitTasks(spec.dir, options.splitDir, 'test') : [];
       const [train, dev, test] = await Promise.all([read(entries.train), read(entries.dev), read(testEntries)]);
       return { train, dev, test };
     }
-  }
-}
-
-function hasTestList(splitDir: string): boolean {
-  try {
-    return splitListFile(splitDir, 'test') !== splitDir; // a single list file is the training list
-  } catch {
-    return false;
   }
 }
 
@@ -211,7 +205,10 @@ async function loadSuperNI(spec: Exclude<DataSpec, { kind: 'tulu' }>, tokenizer:
     if (outcome.example) examples.push(outcome.example);
   }
 
-  if (lists.dev.length > 0) notes.push(`${lists.dev.length} dev task(s) carved out of the training tasks (seed ${seed})`);
+  if (lists.dev.length > 0) {
+    const devFile = spec.kind === 'superni' && hasSplitList(options.splitDir, 'dev') ? path.join(options.splitDir!, 'dev_tasks.txt') : null;
+    notes.push(devFile ? `${lists.dev.length} dev task(s) from ${devFile}` : `${lists.dev.length} dev task(s) carved out of the training tasks (data seed ${seed})`);
+  }
   if (shortTasks.length > 0) {
     notes.push(`${shortTasks.length} task(s) have fewer than ${instancesPerTask} training instances: ${shortTasks.slice(0, 10).join(', ')}${shortTasks.length > 10 ? ', ...' : ''}`);
   }

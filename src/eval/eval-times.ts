@@ -2,7 +2,7 @@
 // step), each a checkpoint whose dev metric picks the best one; with `test`, the best checkpoint's weights are
 // evaluated on the test split at the end (<run>/test/, summary.json `test`). Builds the TrainOptions pieces
 // (evaluator, finalEvaluator, bestMetric) from the run's own data options, so the dev tasks are the ones the
-// run carved (same data, split folder, seed, --dev-tasks).
+// run carved (same data, split folder, data seed, --dev-tasks).
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
@@ -58,7 +58,7 @@ export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): P
   const common: Omit<SuperNIEvalOptions, 'split'> = {
     data,
     ...(run.splitDir !== undefined ? { splitDir: run.splitDir } : {}),
-    ...(run.seed !== undefined ? { seed: run.seed } : {}),
+    ...(run.dataSeed !== undefined ? { dataSeed: run.dataSeed } : {}),
     ...(run.instancesPerTask !== undefined ? { instancesPerTask: run.instancesPerTask } : {}),
     devTasks: run.devTasks,
     ...(run.trainTasks !== undefined ? { trainTasks: run.trainTasks } : {}),

@@ -34,7 +34,10 @@ export interface EvalRunOptions {
   batchSize?: number;
   maxNewTokens?: number;
   maxSourceLength?: number;
+  /** Seed of a built-in model's random initialization (training's --seed). */
   seed?: number;
+  /** Training's --data-seed: dev carving and the memorization split's selection (default 42). */
+  dataSeed?: number;
   instancesPerTask?: number;
   devTasks?: number;
   trainTasks?: number;
@@ -109,6 +112,7 @@ interface RunRecord {
   model: string;
   data: string;
   seed: number;
+  dataSeed: number;
   selection: DataSelection;
   adapter?: string;
 }
@@ -117,24 +121,25 @@ interface RunRecord {
 async function readRunRecord(dir: string): Promise<RunRecord> {
   const file = path.join(dir, 'run_config.json');
   if (!existsSync(file)) throw new EvalOptionsError(`--run ${dir} has no run_config.json (give a folder written by peft-native train)`);
-  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown }; data?: { selection?: unknown } };
+  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown; dataSeed?: unknown }; data?: { selection?: unknown } };
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new EvalOptionsError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
-  const { model, data, seed } = raw.options ?? {};
+  const { model, data, seed, dataSeed } = raw.options ?? {};
   const selection = raw.data?.selection as DataSelection | undefined;
   if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
     throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
   }
-  return { model, data, seed, selection, ...(existsSync(path.join(dir, 'adapter_config.json')) ? { adapter: dir } : {}) };
+  // Runs made before --data-seed chose their data with `seed`; the recorded selection is what counts either way.
+  return { model, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, ...(existsSync(path.join(dir, 'adapter_config.json')) ? { adapter: dir } : {}) };
 }
 
 export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
   const record = options.run !== undefined ? await readRunRecord(options.run) : undefined;
   const o: EvalRunOptions = record
-    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, adapter: options.adapter ?? record.adapter }
+    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, dataSeed: options.dataSeed ?? record.dataSeed, adapter: options.adapter ?? record.adapter }
     : options;
   await checkEvalOptions(o);
   const split = o.split ?? 'test';
@@ -168,7 +173,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
     batchSize: o.batchSize,
     maxNewTokens: o.maxNewTokens,
     maxSourceLength: o.maxSourceLength,
-    seed: o.seed,
+    dataSeed: o.dataSeed,
     instancesPerTask: o.instancesPerTask,
     devTasks: o.devTasks,
     trainTasks: o.trainTasks,

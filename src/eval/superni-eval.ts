@@ -7,7 +7,7 @@
 //                  first maxInstances (100) instances of each in file order;
 //   dev            the devTasks tasks carved (seeded) out of the training list, first instances likewise;
 //   memorization   the training tasks (after carving dev and taking the trainTasks subset), their held-out
-//                  instances: the second half of the seeded shuffle of the first 2 x instancesPerTask.
+//                  instances (src/data/superni/splits.ts: the study's selection with the data seed).
 // With `selection` (a training run's DataSelection, also in its run_config.json) tasks and instance ids are
 // taken from it as recorded.
 import { statSync } from 'node:fs';
@@ -17,7 +17,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import { parseDataSpec } from '../data/sources.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from '../data/superni/prompt.js';
 import { readSuperNITask, type SuperNIInstance, type SuperNITask } from '../data/superni/task.js';
-import { listTaskFiles, resolveSplitTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
+import { hasSplitList, listTaskFiles, resolveSplitTasks, resolveTrainDevTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
 import { carveTaskSplit } from '../data/superni/task-split.js';
 import type { DataSelection } from '../data/sources.js';
 import { builtinTasks } from '../builtin/index.js';
@@ -44,8 +44,8 @@ export interface SuperNIEvalOptions {
   tasks?: string[];
   /** Instances per task at most (default 100). */
   maxInstances?: number;
-  /** Training's seed, instances per task, dev tasks and training subset (defaults 42, 100, 0, all). */
-  seed?: number;
+  /** Training's data seed, instances per task, dev tasks and training subset (defaults 42, 100, 0, all). */
+  dataSeed?: number;
   instancesPerTask?: number;
   devTasks?: number;
   trainTasks?: number;
@@ -119,15 +119,19 @@ async function splitTaskNames(options: SuperNIEvalOptions, source: { names: stri
     if (statSync(options.splitDir).isFile()) throw new Error(`--split test needs a split folder with test_tasks.txt; ${options.splitDir} is a list file`);
     return (await resolveSplitTasks(source.dir, options.splitDir, 'test')).map((e) => e.name);
   }
-  const trainList = source.dir !== undefined && options.splitDir !== undefined ? (await resolveSplitTasks(source.dir, options.splitDir, 'train')).map((e) => e.name) : source.names;
-  if (split === 'dev' && !(options.devTasks !== undefined && options.devTasks > 0)) {
-    throw new Error('--split dev needs --dev-tasks k: dev tasks are carved out of the training tasks with the seed, as in training');
-  }
-  const carved = carveTaskSplit(trainList, {
-    seed: options.seed ?? 42,
+  const taskSplit = {
+    seed: options.dataSeed ?? 42,
     ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
     ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
-  });
+  };
+  const hasDevList = hasSplitList(options.splitDir, 'dev');
+  if (split === 'dev' && !hasDevList && !(options.devTasks !== undefined && options.devTasks > 0)) {
+    throw new Error('--split dev needs --dev-tasks k (dev tasks carved out of the training tasks with the data seed, as in training) or a split folder with dev_tasks.txt');
+  }
+  const carved =
+    source.dir !== undefined
+      ? await resolveTrainDevTasks(source.dir, options.splitDir, taskSplit).then((t) => ({ train: t.train.map((e) => e.name), dev: t.dev.map((e) => e.name) }))
+      : carveTaskSplit(source.names, taskSplit);
   return split === 'dev' ? carved.dev : carved.train;
 }
 
@@ -158,7 +162,7 @@ function splitInstances(task: SuperNITask, options: SuperNIEvalOptions, maxInsta
     });
   }
   if (options.split !== 'memorization') return selectEvalInstances(task.instances, maxInstances);
-  const held = selectTrainingInstances(task.instances, { seed: options.seed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 }).memorization;
+  const held = selectTrainingInstances(task.instances, { seed: options.dataSeed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 }).memorization;
   return held.slice(0, maxInstances);
 }
 
@@ -233,7 +237,7 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
         maxSourceLength: options.maxSourceLength ?? 1024,
         maxInstances: options.maxInstances ?? 100,
         decoding: 'greedy',
-        ...(options.split === 'memorization' ? { seed: options.seed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 } : {}),
+        ...(options.split === 'memorization' ? { dataSeed: options.dataSeed ?? 42, instancesPerTask: options.instancesPerTask ?? 100 } : {}),
       },
       ...options.metadata,
     });

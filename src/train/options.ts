@@ -81,7 +81,10 @@ export interface TrainOptions extends MethodTrainOptions {
   divergenceFactor?: number;
   /** Steps in the running median (default 25). */
   divergenceWindow?: number;
+  /** Initialization, method init, data order and dropout (default 42). */
   seed?: number;
+  /** SuperNI task split and instance selection (default 42, the study's): the same data whatever `seed`. */
+  dataSeed?: number;
   /** libtorch intra-op threads (default: libtorch's). */
   threads?: number;
   /** auto (default: the first CUDA device when there is one, else the CPU), cpu, cuda or cuda:N. */
@@ -159,6 +162,7 @@ export interface ResolvedTrainOptions {
   divergence: { policy: DivergencePolicy; factor: number; window: number };
   adam: { beta1: number; beta2: number; eps: number };
   seed: number;
+  dataSeed: number;
   threads: number | null;
   device: string;
   out: string;
@@ -272,6 +276,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkInt('positive examples', o.posExamples, 0);
   checkInt('pack length', o.packLength, 2);
   checkInt('seed', o.seed, 0);
+  checkInt('data seed', o.dataSeed, 0);
   checkInt('threads', o.threads, 1);
   if (o.device !== undefined && !isDeviceName(o.device)) fail(`unknown device "${o.device}" (expected ${DEVICE_CHOICES_TEXT})`);
   checkInt('log every', o.logEvery, 1);
@@ -360,6 +365,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     },
     adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
     seed: o.seed ?? 42,
+    dataSeed: o.dataSeed ?? 42,
     threads: o.threads ?? null,
     device: o.device ?? 'auto',
     out,
@@ -381,7 +387,7 @@ function flagName(key: string): string {
 
 /** What the data loader gets from the resolved options (unset ones keep the loader's defaults). */
 export function trainingDataOptions(r: ResolvedTrainOptions): TrainingDataOptions {
-  const o: TrainingDataOptions = { seed: r.seed };
+  const o: TrainingDataOptions = { seed: r.dataSeed };
   if (r.maxLength !== null) o.maxLength = r.maxLength;
   if (r.maxSourceLength !== null) o.maxSourceLength = r.maxSourceLength;
   if (r.maxTargetLength !== null) o.maxTargetLength = r.maxTargetLength;

@@ -19,7 +19,7 @@ export interface ResumePoint<O> {
 }
 
 /** Fields a run_config.json must hold for a resume (a run written by an older version may lack some). */
-const REQUIRED_OPTIONS = ['model', 'modelSpec', 'data', 'method', 'lr', 'batchSize', 'gradientAccumulation', 'schedule', 'warmupRatio', 'seed', 'divergence', 'precision', 'saveSteps'];
+const REQUIRED_OPTIONS = ['model', 'modelSpec', 'data', 'method', 'lr', 'batchSize', 'gradientAccumulation', 'schedule', 'warmupRatio', 'seed', 'dataSeed', 'divergence', 'precision', 'saveSteps'];
 
 /** Finds what a resume needs, with errors that name the folder or file. `fail` reports a usage error. */
 export async function findResumePoint<O extends object>(runDir: string, fail: (message: string) => never): Promise<ResumePoint<O>> {

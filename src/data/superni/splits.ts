@@ -4,17 +4,19 @@
 // optionally restricted by a split list (`train_tasks.txt`: one task name per line, as in the official
 // `splits/default/`). Every name in a split must have a file; otherwise the error lists the missing ones.
 //
-// Instances (STUDY.md "SuperNI protocol"): for a training task with N = instancesPerTask (100 in the
-// study), shuffle the indices of the first 2N instances with mulberry32(seed) and a Fisher-Yates shuffle
-// (src/data/seeded-random.ts), take the first N of the shuffled order for training and keep the other N as
-// held-out "memorization" instances. The same seed gives every task with >= 2N instances the same
-// permutation. A task with fewer than 2N instances shuffles what it has (training first, then the rest).
-// Dev and test tasks use their first N instances in file order.
+// Instances: the study's selection, as its released code makes it (util/ni_dataset.py of
+// hepengfe/parameter_efficient_instruction_tuning, `_split_generators` and `_generate_examples`), with
+// N = instancesPerTask (100 in the study) and the data seed (42 in the study, whatever the training seed):
+//   order = list(range(2N)); random.seed(seed); random.shuffle(order)      (CPython's generator, python-random.ts)
+//   a task with >= 2N instances: training = instances[order[:N]], memorization = instances[order[N:]];
+//   a task with fewer:           training = instances[0:N] and memorization = instances[N:], in file order.
+// The same permutation serves every task. Dev and test tasks use their first N instances in file order.
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { mulberry32, shuffledIndices } from '../seeded-random.js';
+import { pythonShuffledRange } from '../python-random.js';
 import type { SuperNIInstance } from './task.js';
+import { carveTaskSplit } from './task-split.js';
 
 /** Task name -> task file, for a folder of SuperNI tasks. */
 export async function listTaskFiles(dir: string): Promise<Map<string, string>> {
@@ -70,18 +72,49 @@ export async function resolveSplitTasks(dir: string, splitDirOrFile?: string, sp
   return names.map((name) => ({ name, file: files.get(name)! }));
 }
 
+/** Whether `splitDirOrFile` is a split folder with `<split>_tasks.txt` (a single list file is a training list only). */
+export function hasSplitList(splitDirOrFile: string | undefined, split: string): boolean {
+  if (splitDirOrFile === undefined || !existsSync(splitDirOrFile) || !statSync(splitDirOrFile).isDirectory()) return false;
+  return existsSync(path.join(splitDirOrFile, `${split}_tasks.txt`));
+}
+
+/**
+ * The training and dev tasks of a SuperNI folder, as every run and evaluation chooses them: the split's
+ * training list (or every task of the folder), with dev tasks from the split folder's dev_tasks.txt when it
+ * has one and carved out with the data seed otherwise, and the seeded training subset (task-split.ts).
+ */
+export async function resolveTrainDevTasks(
+  dir: string,
+  splitDirOrFile: string | undefined,
+  options: { seed: number; devTasks?: number; trainTasks?: number },
+): Promise<{ train: Array<{ name: string; file: string }>; dev: Array<{ name: string; file: string }> }> {
+  const trainList = await resolveSplitTasks(dir, splitDirOrFile, 'train');
+  const devList = hasSplitList(splitDirOrFile, 'dev') ? await resolveSplitTasks(dir, splitDirOrFile, 'dev') : undefined;
+  const entries = new Map([...trainList, ...(devList ?? [])].map((e) => [e.name, e]));
+  const split = carveTaskSplit(
+    trainList.map((e) => e.name),
+    {
+      seed: options.seed,
+      ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
+      ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
+      ...(devList !== undefined ? { devList: devList.map((e) => e.name) } : {}),
+    },
+  );
+  return { train: split.train.map((n) => entries.get(n)!), dev: split.dev.map((n) => entries.get(n)!) };
+}
+
 export interface InstanceSelection {
   train: SuperNIInstance[];
   /** Held-out instances of the training task (the study's memorization test). */
   memorization: SuperNIInstance[];
 }
 
-/** Training / memorization instances of a training task (see the file comment). */
+/** Training / memorization instances of a training task (the study's rule: see the file comment). */
 export function selectTrainingInstances(instances: readonly SuperNIInstance[], options: { seed: number; instancesPerTask: number }): InstanceSelection {
   const n = options.instancesPerTask;
   if (!Number.isInteger(n) || n <= 0) throw new Error(`instancesPerTask must be a positive integer, got ${n}`);
-  const pool = Math.min(instances.length, 2 * n);
-  const order = shuffledIndices(pool, mulberry32(options.seed));
+  if (instances.length < 2 * n) return { train: instances.slice(0, n), memorization: instances.slice(n) };
+  const order = pythonShuffledRange(2 * n, options.seed);
   return {
     train: order.slice(0, n).map((i) => instances[i]!),
     memorization: order.slice(n).map((i) => instances[i]!),

@@ -2,6 +2,9 @@
 // training task list, and a seeded subset of N of the remaining training tasks (the task-count study:
 // N in {8, 32, ..., 707}, K = 50).
 //
+// A split folder's dev_tasks.txt, when there is one, gives the dev tasks instead (the first K with --dev-tasks K,
+// all of them otherwise); none of its tasks is trained on.
+//
 // Both draws are seeded Fisher-Yates permutations of the training list (list order): dev = the first K of
 // permutation deriveSeed(seed, "superni-dev"); the training subset = the first N of permutation
 // deriveSeed(seed, "superni-train-subset") over what is left. Taking a prefix of one fixed permutation makes
@@ -15,6 +18,8 @@ export interface TaskSplitOptions {
   devTasks?: number;
   /** Training tasks kept after carving (default: all of the rest). */
   trainTasks?: number;
+  /** A fixed dev list (dev_tasks.txt): dev tasks are taken from it instead of being carved. */
+  devList?: readonly string[];
 }
 
 export interface TaskSplit {
@@ -29,6 +34,7 @@ function firstOfPermutation(names: readonly string[], count: number, seed: numbe
 
 /** Carves dev tasks and a training subset out of `names` (see the file comment). */
 export function carveTaskSplit(names: readonly string[], options: TaskSplitOptions): TaskSplit {
+  if (options.devList !== undefined) return splitWithDevList(names, options.devList, options);
   const devCount = options.devTasks ?? 0;
   if (!Number.isInteger(devCount) || devCount < 0) throw new Error(`devTasks must be a non-negative integer, got ${devCount}`);
   if (options.trainTasks !== undefined && (!Number.isInteger(options.trainTasks) || options.trainTasks <= 0)) {
@@ -45,4 +51,16 @@ export function carveTaskSplit(names: readonly string[], options: TaskSplitOptio
   const rest = names.filter((n) => !dev.has(n));
   const train = firstOfPermutation(rest, trainCount, deriveSeed(options.seed, 'superni-train-subset'));
   return { train: rest.filter((n) => train.has(n)), dev: names.filter((n) => dev.has(n)) };
+}
+
+/** Dev tasks from a fixed list (its first devTasks, default all); training: the other tasks, optionally a seeded subset. */
+function splitWithDevList(names: readonly string[], devList: readonly string[], options: TaskSplitOptions): TaskSplit {
+  const devCount = options.devTasks ?? devList.length;
+  if (!Number.isInteger(devCount) || devCount < 0) throw new Error(`devTasks must be a non-negative integer, got ${devCount}`);
+  if (devCount > devList.length) throw new Error(`${devCount} dev task(s) asked, but the dev list names ${devList.length}`);
+  const listed = new Set(devList);
+  const rest = names.filter((n) => !listed.has(n));
+  if (rest.length === 0) throw new Error('every training task is in the dev list: none left to train on');
+  const train = carveTaskSplit(rest, { seed: options.seed, ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}) }).train;
+  return { train, dev: devList.slice(0, devCount) };
 }
