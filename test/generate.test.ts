@@ -1,5 +1,6 @@
 // Native batched generation against HF transformers' generate(do_sample=False) on the committed fixtures
-// (test/fixtures/generate/*.json, made by scripts/fixtures/make_generate_fixtures.py), plus the sampling
+// (test/fixtures/generate/*.json, made by scripts/fixtures/make_generate_fixtures.py; for prompt and prefix
+// tuning the reference is HF PEFT's generate of each row alone, which a padded batch must reproduce), plus the sampling
 // controls and per-row stopping.
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -73,8 +74,10 @@ async function generate(model: NativeModel, prompts: Parameters<ReturnType<typeo
   return native().generate(model, prompts, options);
 }
 
-it('fixtures cover llama, llama3-gqa, mistral, qwen2, qwen3 and LoRA', () => {
-  expect(CASES.map((c) => c.name).sort()).toEqual(['llama', 'llama-lora', 'llama3-gqa', 'mistral', 'mistral-lora', 'qwen2', 'qwen3'].sort());
+it('fixtures cover llama, llama3-gqa, mistral, qwen2, qwen3, LoRA, and prompt and prefix tuning (GQA and the reparameterization MLP too)', () => {
+  expect(CASES.map((c) => c.name).sort()).toEqual(
+    ['llama', 'llama-lora', 'llama3-gqa', 'mistral', 'mistral-lora', 'qwen2', 'qwen3', 'llama-prompt', 'llama-prefix', 'llama-prefix-projection', 'llama3-gqa-prefix'].sort(),
+  );
 });
 
 const DEVICE_CASES = TEST_DEVICES.map((device) => ({ device, note: skipNote(device), skip: unavailable(device) }));

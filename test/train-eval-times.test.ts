@@ -110,6 +110,28 @@ describe('peft-native train --eval-times', () => {
     expect(predictions(path.join(out, 'test'))).toEqual(predictions(evalOut));
   }, 600_000);
 
+  it.each([['prompt'], ['prefix']])('%s tuning: a run with --eval-times and --test completes, is scored, and equals a separate eval of its adapter', (method) => {
+    const split = splitFolder();
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), `pn-evaltimes-${method}-`)), 'run');
+    const common = ['--model', 'builtin:tiny', '--data', `superni:${tasksDir}`, '--split-dir', split];
+    const evalFlags = ['--max-new-tokens', '3'];
+    const train = run([
+      'train', ...common, '--method', method, '--virtual-tokens', '4', '--dev-tasks', '2', '--instances-per-task', '2', '--steps', '4',
+      '--batch-size', '2', '--lr', '1e-2', '--eval-times', '2', '--eval-max-instances', '2', '--test', ...evalFlags, '--threads', '2', '--out', out, '--quiet',
+    ]);
+    expect(train.stderr).toBe('');
+    expect(train.code).toBe(0);
+    expect(readJsonl(path.join(out, 'metrics.jsonl')).filter((m) => 'eval_rougeL' in m).map((m) => m.step)).toEqual([2, 4]);
+    const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(summary.test.metrics.rougeL).toEqual(expect.any(Number));
+    const evalOut = path.join(path.dirname(out), 'eval-best');
+    const separate = run(['eval', ...common, '--adapter', path.join(out, 'best'), '--split', 'test', '--max-instances', '2', ...evalFlags, '--threads', '2', '--out', evalOut, '--quiet']);
+    expect(separate.stderr).toBe('');
+    expect(separate.code).toBe(0);
+    const predictions = (dir: string) => readJsonl(path.join(dir, 'predictions.jsonl')).map((p) => [p.id, p.prediction]);
+    expect(predictions(path.join(out, 'test'))).toEqual(predictions(evalOut));
+  }, 600_000);
+
   it('refuses bad combinations before loading anything (exit 2, naming the problem)', () => {
     const data = `superni:${tasksDir}`;
     const cases: Array<[string[], RegExp]> = [

@@ -222,6 +222,26 @@ describe('train() with a stand-in addon', () => {
     expect(metrics.map((m) => m.divergence ?? null)).toEqual([null, null, null, 'non-finite loss']);
   });
 
+  it('scores a diverged run: with continue the final weights, stopped the best checkpoint before the divergence, else says why not', async () => {
+    const finalEvaluator = { evaluate: async () => ({ rougeL: 7 }) };
+    lossAt = (i) => (i === 4 ? NaN : 2);
+    const continued = await train({ out: outDir(), steps: 8, stdout: sink, onDivergence: 'continue', finalEvaluator });
+    expect(continued).toMatchObject({ status: 'diverged', test: { step: 8, weights: null, metrics: { rougeL: 7 } } });
+
+    // Stopped at step 5: the best checkpoint (lowest train loss: the latest, step 4) is scored.
+    lossAt = (i) => (i === 4 ? NaN : 3 - i / 10);
+    const stoppedOut = outDir();
+    const stopped = await train({ out: stoppedOut, steps: 8, stdout: sink, saveSteps: 2, finalEvaluator });
+    expect(stopped).toMatchObject({ status: 'diverged', steps: 5, test: { step: 4, weights: path.join(stoppedOut, 'best'), metrics: { rougeL: 7 } } });
+    expect(existsSync(path.join(stoppedOut, 'best', 'adapter_model.safetensors'))).toBe(true);
+    expect(existsSync(path.join(stoppedOut, 'adapter_config.json'))).toBe(false); // the diverged final weights are not saved
+
+    const lines: string[] = [];
+    const none = await train({ out: outDir(), steps: 8, stdout: { write: (t: string) => lines.push(t), isTTY: false }, finalEvaluator });
+    expect(none).toMatchObject({ status: 'diverged', test: null });
+    expect(lines.join('')).toMatch(/no final evaluation: the run diverged before any checkpoint was saved/);
+  });
+
   it('stops at a loss spike beyond factor x the running median', async () => {
     lossAt = (i) => (i === 7 ? 30 : 3);
     const result = await train({ out: outDir(), steps: 20, stdout: sink, divergenceFactor: 5, divergenceWindow: 4 });
@@ -362,5 +382,24 @@ describe('checkpoints and resume (stand-in addon)', () => {
       [4, 0.5],
       [6, 0.4],
     ]);
+  });
+
+  it('an evaluation that fails saves the weights trained so far before the error', async () => {
+    const out = outDir();
+    const run = train({
+      out,
+      steps: 6,
+      stdout: sink,
+      evaluator: {
+        steps: [3, 6],
+        evaluate: async ({ step }) => {
+          if (step === 3) throw new Error('no room for the predictions');
+          return { rougeL: 1 };
+        },
+      },
+    });
+    await expect(run).rejects.toThrow(new RegExp(`evaluation at step 3 failed: no room for the predictions \\(the weights trained so far are saved in ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    expect(existsSync(path.join(out, 'adapter_config.json'))).toBe(true);
+    expect(existsSync(path.join(out, 'adapter_model.safetensors'))).toBe(true);
   });
 });

@@ -83,25 +83,34 @@ GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, con
                     " has no real token (its attention mask is all 0)");
   }
   const int64_t longest = realTokens.max().item<int64_t>();
-  if (longest + o.maxNewTokens - 1 > config.maxPositionEmbeddings) {
-    throw UserError("prompt of " + std::to_string(longest) + " tokens + " + std::to_string(o.maxNewTokens) +
-                    " new tokens exceeds max_position_embeddings " + std::to_string(config.maxPositionEmbeddings));
+  // Prompt/prefix tuning: every row's cache starts with the same `virtual` slots, and its tokens follow them.
+  const int64_t virtual_ = model.VirtualTokens();
+  if (virtual_ + longest + o.maxNewTokens - 1 > config.maxPositionEmbeddings) {
+    throw UserError("prompt of " + std::to_string(longest) + " tokens + " + std::to_string(o.maxNewTokens) + " new tokens" +
+                    (virtual_ > 0 ? " + " + std::to_string(virtual_) + " virtual tokens" : std::string()) +
+                    " exceeds max_position_embeddings " + std::to_string(config.maxPositionEmbeddings));
   }
 
   // Prompts were checked on the host; everything from here on runs where the model is.
   inputIds = inputIds.to(model.device());
   mask = mask.to(model.device());
-  // HF generate: positions count real tokens; padding gets position 0.
-  torch::Tensor positions = (mask.cumsum(1) - 1).masked_fill(mask == 0, 0);
-  const int64_t capacity = promptLen + o.maxNewTokens - 1;  // the last new token is never fed back
+  // HF generate: positions count real tokens (after the virtual ones); padding gets position 0. Unlike HF PEFT's
+  // generate, which drops these positions for prompt/prefix tuning and so counts left padding, a row's
+  // positions do not depend on its batch: a padded row generates what it would alone.
+  torch::Tensor positions = (mask.cumsum(1) - 1 + virtual_).masked_fill(mask == 0, 0);
+  const int64_t capacity = virtual_ + promptLen + o.maxNewTokens - 1;  // the last new token is never fed back
   auto longOpts = torch::TensorOptions().dtype(torch::kInt64).device(inputIds.device());
   torch::Tensor keyValid = torch::zeros({batch, capacity}, longOpts.dtype(torch::kBool));
   torch::Tensor keyPos = torch::zeros({batch, capacity}, longOpts);
-  keyValid.narrow(1, 0, promptLen).copy_(mask != 0);
-  keyPos.narrow(1, 0, promptLen).copy_(positions);
+  keyValid.narrow(1, 0, virtual_).fill_(true);
+  keyPos.narrow(1, 0, virtual_).copy_(torch::arange(virtual_, longOpts).unsqueeze(0).expand({batch, virtual_}));
+  keyValid.narrow(1, virtual_, promptLen).copy_(mask != 0);
+  keyPos.narrow(1, virtual_, promptLen).copy_(positions);
 
   KvCache cache(config.numHiddenLayers, capacity);
-  torch::Tensor hidden = model.DecodeHidden(inputIds, positions, StepMask(keyValid.narrow(1, 0, promptLen), keyPos.narrow(1, 0, promptLen), positions, 0, config.slidingWindow), cache);
+  model.PrefillVirtualTokens(cache, batch);
+  const int64_t prefilled = virtual_ + promptLen;
+  torch::Tensor hidden = model.DecodeHidden(inputIds, positions, StepMask(keyValid.narrow(1, 0, prefilled), keyPos.narrow(1, 0, prefilled), positions, virtual_, config.slidingWindow), cache);
   // The last real token of each row predicts its first new token.
   torch::Tensor lastIndex = (torch::arange(promptLen, longOpts).unsqueeze(0) * mask).argmax(1);
   torch::Tensor rowIndex = torch::arange(batch, longOpts);
@@ -144,7 +153,7 @@ GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, con
       lastPos = lastPos.index_select(0, rows);
       next = next.index_select(0, rows);
     }
-    const int64_t index = promptLen + step;  // cache slot of the token fed now
+    const int64_t index = prefilled + step;  // cache slot of the token fed now
     lastPos = lastPos + 1;
     keyValid.select(1, index).fill_(true);
     keyPos.select(1, index).copy_(lastPos);

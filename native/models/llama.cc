@@ -273,10 +273,31 @@ torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor&
   return h + mlp;
 }
 
+int64_t LlamaModel::VirtualTokens() const {
+  if (prompt_) return prompt_->virtualTokens();
+  if (prefix_) return prefix_->virtualTokens();
+  return 0;
+}
+
+void LlamaModel::PrefillVirtualTokens(KvCache& cache, int64_t batch) {
+  if (cache.length() != 0) throw UserError("virtual tokens go first: the KV cache must be empty");
+  const int64_t n = VirtualTokens();
+  if (n == 0) return;
+  if (prefix_) {
+    auto keysValues = PrefixKeysValues(*prefix_, batch);
+    for (size_t i = 0; i < layers_.size(); ++i) {
+      cache.Append(i, keysValues[i].first.to(embedTokens_.scalar_type()), keysValues[i].second.to(embedTokens_.scalar_type()));
+    }
+  } else {
+    torch::Tensor h = prompt_->embedding.to(embedTokens_.scalar_type()).unsqueeze(0).expand({batch, n, prompt_->embedding.size(1)});
+    auto [cos, sin] = RopeTables(invFreq_, n, device());
+    for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, torch::Tensor(), /*training=*/false, &cache);
+  }
+  cache.Advance(n);
+}
+
 torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
                                        const torch::Tensor& mask, KvCache& cache) {
-  // Virtual tokens are not threaded through the cache yet: refuse rather than decode without them.
-  if (prompt_ || prefix_) throw UserError("generation with " + method_ + " tuning is not implemented yet (the virtual tokens are not in the KV cache)");
   TokenBatch tokens;
   tokens.inputIds = inputIds;
   ValidateTokens(tokens);

@@ -117,6 +117,12 @@ class LlamaModel {
   // Returns the final-norm hidden states [B, T, hidden]; Logits() projects the ones needed. No dropout.
   torch::Tensor DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds, const torch::Tensor& mask,
                              KvCache& cache);
+  // Cache slots every row starts with before its tokens: prompt tuning's virtual tokens or prefix tuning's
+  // prefix (N), else 0. PrefillVirtualTokens writes them into an empty cache for `batch` rows: the virtual
+  // tokens run through the decoder at positions 0..N-1 (they come first and see only each other); the prefix
+  // keys and values are stored as they are. The tokens that follow take positions from N on.
+  int64_t VirtualTokens() const;
+  void PrefillVirtualTokens(KvCache& cache, int64_t batch);
   // hidden [..., hidden] -> logits [..., vocab].
   torch::Tensor Logits(const torch::Tensor& hidden) const;
 

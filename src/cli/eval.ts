@@ -42,10 +42,10 @@ Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, ref
 
 export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
   return new Command('eval')
-    .description('Evaluate a model (optionally with an adapter: LoRA, DoRA, IA3, bottleneck adapter or BitFit) on SuperNI: greedy generation, exact match and ROUGE-L.')
+    .description('Evaluate a model (optionally with an adapter: LoRA, DoRA, IA3, bottleneck adapter, prompt or prefix tuning, BitFit) on SuperNI: greedy generation, exact match and ROUGE-L.')
     .option('--run <dir>', "a training run folder: model, data, seeds, the recorded task/instance selection and its adapter come from it")
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')}); default builtin:tiny`)
-    .option('--adapter <dir>', 'adapter folder of any method but prompt/prefix tuning (adapter_config.json + adapter_model.safetensors)')
+    .option('--adapter <dir>', 'adapter folder of any method (adapter_config.json + adapter_model.safetensors)')
     .option('--ignore-base-name', "load the adapter although its base_model_name_or_path names another model")
     .option('--data <spec>', 'evaluation data: superni:<dir>, a task .json file, or builtin (default builtin)')
     .option('--split-dir <dir>', 'split folder with train_tasks.txt and test_tasks.txt (or a training task list file)')

@@ -155,10 +155,6 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
   if (o.adapter !== undefined) {
     const settings = await loadAdapter(loaded.model, o.adapter, loaded.config, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
-    if (settings.method === 'prompt' || settings.method === 'prefix') {
-      // Greedy generation runs on the KV cache, which does not hold the virtual tokens (native/models/llama.cc).
-      throw new EvalOptionsError(`--adapter ${o.adapter}: ${describeMethod(settings)}: evaluation generates text, and generation with ${settings.method} tuning is not implemented yet (the virtual tokens are not in the KV cache)`);
-    }
     say(`  adapter: ${describeMethod(settings)}`);
   }
   await loaded.model.moveTo(device);

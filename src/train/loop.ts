@@ -18,7 +18,7 @@ import { applyMethod, describeMethod, saveAdapter, type TrainMethod } from '../p
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { makeSchedule, warmupStepsFor } from './schedule.js';
-import { STATE_FILE, findBest, pruneCheckpoints, writeCheckpoint, type CheckpointRecord, type DataPosition } from './checkpoints.js';
+import { STATE_FILE, findBest, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointRecord, type DataPosition } from './checkpoints.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
@@ -302,6 +302,11 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
   }
 
+  /** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for full finetuning, an HF checkpoint. */
+  const saveWeights = async (dir: string): Promise<string[]> =>
+    r.method !== 'full'
+      ? saveAdapter(model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config })
+      : saveCheckpoint(model, dir, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
   const saveCheckpointNow = async (extraMetrics: Record<string, number> = {}): Promise<void> => {
     const sinceLast = losses.slice(lastCheckpointStep).filter((x) => Number.isFinite(x));
     const trainLoss = mean(sinceLast);
@@ -400,7 +405,13 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       }
       let evalMetrics: Record<string, number> | null = null;
       if (options.evaluator && evalSteps.has(step)) {
-        evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer, runDir: r.out });
+        try {
+          evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer, runDir: r.out });
+        } catch (err) {
+          // An evaluation that fails must not lose the training done so far: save the weights, then report.
+          await saveWeights(r.out);
+          throw new Error(`evaluation at step ${step} failed: ${err instanceof Error ? err.message : String(err)} (the weights trained so far are saved in ${r.out})`);
+        }
         metrics.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
         tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
       }
@@ -417,10 +428,6 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
 
   let saved: string | null = null;
   let savedFiles: string[] = [];
-  const saveWeights = async (dir: string): Promise<string[]> =>
-    r.method !== 'full'
-      ? saveAdapter(model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config })
-      : saveCheckpoint(model, dir, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
   if (stoppedAtDivergence) {
     say(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.`);
   } else if (step > 0) {
@@ -428,20 +435,30 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     saved = r.out;
   }
 
-  // The final evaluation: only a completed run; the model takes the best checkpoint's trainable weights.
+  // The final evaluation of a run that was not interrupted. The model takes the best checkpoint's trainable
+  // weights, else the final ones. A diverged run is scored too: with --on-divergence continue like any other;
+  // stopped at the divergence, its final weights are not usable, so the best checkpoint or else the last one
+  // before the divergence is evaluated (none: no evaluation, said so).
   let test: TrainSummary['test'] = null;
-  if (options.finalEvaluator && divergence === null && !interrupted && step > 0) {
-    let weights: string | null = null;
-    if (best !== null) {
-      await trainer.loadState(path.join(best.dir, STATE_FILE));
-      weights = path.join(r.out, BEST_WEIGHTS_DIR);
-      await mkdir(weights, { recursive: true });
-      await saveWeights(weights);
-      say(`  final evaluation with the best checkpoint (step ${best.step}, ${best.metric} ${best.value}); its weights saved to ${weights}`);
+  if (options.finalEvaluator && !interrupted && step > 0) {
+    const lastGood = stoppedAtDivergence ? listCheckpoints(r.out).filter((c) => c.step < divergence!.step).pop() ?? null : null;
+    const source = best ?? (lastGood ? { step: lastGood.step, dir: lastGood.dir } : null);
+    if (stoppedAtDivergence && source === null) {
+      say('  no final evaluation: the run diverged before any checkpoint was saved (use --save-steps or --eval-times)');
     } else {
-      say('  final evaluation with the final weights (no checkpoint has the best-checkpoint metric)');
+      let weights: string | null = null;
+      if (source !== null) {
+        await trainer.loadState(path.join(source.dir, STATE_FILE));
+        weights = path.join(r.out, BEST_WEIGHTS_DIR);
+        await mkdir(weights, { recursive: true });
+        await saveWeights(weights);
+        const why = best !== null ? `the best checkpoint (step ${best.step}, ${best.metric} ${best.value})` : `the last checkpoint before the divergence (step ${source.step})`;
+        say(`  final evaluation with ${why}; its weights saved to ${weights}`);
+      } else {
+        say('  final evaluation with the final weights (no checkpoint has the best-checkpoint metric)');
+      }
+      test = { step: source?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model, tokenizer, runDir: r.out, best }) };
     }
-    test = { step: best?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model, tokenizer, runDir: r.out, best }) };
   } else if (options.finalEvaluator) {
     say('  no final evaluation: the run did not complete');
   }
