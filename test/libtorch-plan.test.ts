@@ -10,6 +10,8 @@ import * as plan from '../scripts/native/libtorch-plan.mjs';
 import * as flags from '../scripts/native/libtorch-flags.mjs';
 // @ts-expect-error: plain ESM build scripts without type declarations
 import * as prebuilds from '../scripts/native/prebuilds.mjs';
+// @ts-expect-error: plain ESM build scripts without type declarations
+import { nativeSources } from '../scripts/native/native-sources.mjs';
 
 const noDriver = { present: false, cudaVersion: null };
 const driver = (cudaVersion: string | null) => ({ present: true, cudaVersion });
@@ -168,7 +170,7 @@ describe('libtorch build flags (binding.gyp)', () => {
   });
 
   it('lists every native/**/*.cc source, relative and sorted', () => {
-    const sources: string[] = flags.nativeSources();
+    const sources: string[] = nativeSources();
     expect(sources).toContain('native/addon.cc');
     expect(sources).toContain('native/models/llama.cc');
     expect(sources.every((s) => s.startsWith('native/') && s.endsWith('.cc'))).toBe(true);

@@ -10,15 +10,16 @@
 //      those two, and a linker using --as-needed (this machine's GCC passes it by default) leaves them out.
 // Needs the CUDA toolkit (CUDA_HOME, else /usr/local/cuda). Usage: npm run build:native:cuda-check
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../native/libtorch-discover.mjs';
+import { hasCudaKernels } from '../native/native-sources.mjs';
 
 const outDir = path.join(projectRoot, 'build-cuda');
 const torchRoot = path.join(projectRoot, '.deps', 'cuda-build', 'torch');
 
 function main() {
-  const hasKernels = readdirSync(path.join(projectRoot, 'native'), { recursive: true }).some((f) => String(f).endsWith('.cu'));
+  const hasKernels = hasCudaKernels();
   // [name shown, pattern] of each library the addon must list as NEEDED.
   const requiredNeeded = [['libtorch_cuda.so', /^libtorch_cuda\.so$/]];
   if (hasKernels) requiredNeeded.push(['libc10_cuda.so', /^libc10_cuda\.so$/], ['libcudart.so.*', /^libcudart\.so(\.\d+)*$/]);

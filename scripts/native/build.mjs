@@ -11,8 +11,7 @@
 // builder, which libtorch. Before building, a prebuilt addon for this platform and libtorch is taken from
 // prebuilds/ when one is there and loads (prebuilds.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { findLibtorch, localInstallRoot, projectRoot } from './libtorch-discover.mjs';
 import { LibtorchUnavailableError, installLibtorch } from './libtorch-install.mjs';
+import { hasCudaKernels, sourcesHash } from './native-sources.mjs';
 import { prebuildFor } from './prebuilds.mjs';
 
 const NOT_FOUND_HELP =
@@ -28,30 +28,10 @@ const NOT_FOUND_HELP =
   'build installs torch into the package), then run `npm run setup` in the peft-native folder ' +
   '(installed: `npm rebuild peft-native`).';
 
-function hasCudaKernels() {
-  return readdirSync(path.join(projectRoot, 'native'), { recursive: true }).some((f) => String(f).endsWith('.cu'));
-}
-
 /** Whether `file` loads in a fresh Node process (a broken or foreign addon must not take this one down). */
 export function addonLoads(file) {
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(file)}).info()`], { stdio: 'ignore', timeout: 60_000 });
   return r.status === 0;
-}
-
-/** sha256 over the addon's sources and build files: a build is up to date only for the same inputs. */
-export function sourcesHash() {
-  const hash = createHash('sha256');
-  const files = [
-    ...readdirSync(path.join(projectRoot, 'native'), { recursive: true }).map((f) => path.join('native', String(f))),
-    'binding.gyp',
-    'CMakeLists.txt',
-  ].sort();
-  for (const rel of files) {
-    const full = path.join(projectRoot, rel);
-    if (!existsSync(full) || statSync(full).isDirectory()) continue;
-    hash.update(`${rel}\0`).update(readFileSync(full)).update('\0');
-  }
-  return hash.digest('hex');
 }
 
 function readProvenance(releaseDir) {

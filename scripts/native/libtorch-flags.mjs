@@ -10,7 +10,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareVersions } from './libtorch-plan.mjs';
-import { findLibtorch, projectRoot } from './libtorch-discover.mjs';
+import { findLibtorch } from './libtorch-discover.mjs';
+import { nativeSources } from './native-sources.mjs';
 
 /** INTERFACE_COMPILE_DEFINITIONS of one imported target in Caffe2Targets.cmake ("A;B" -> [A, B]). */
 export function exportedDefinitions(targetsCmake, target) {
@@ -49,17 +50,6 @@ export function libtorchBuildFlags(torch) {
     // torch >= 2.14 headers need C++20.
     cxxStandard: compareVersions(torch.version.replace(/[^0-9.].*$/, ''), '2.14') >= 0 ? 'c++20' : 'c++17',
   };
-}
-
-/** The addon's C++ sources (native/**\/*.cc), relative to the project root, sorted. */
-export function nativeSources(dir = path.join(projectRoot, 'native')) {
-  const out = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...nativeSources(full));
-    else if (entry.name.endsWith('.cc')) out.push(path.relative(projectRoot, full).split(path.sep).join('/'));
-  }
-  return out.sort();
 }
 
 function gypWords(what) {
