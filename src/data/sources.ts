@@ -115,8 +115,8 @@ interface TaskLists {
 async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
   const taskSplit = {
     seed,
-    ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
-    ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
+    devTasks: options.devTasks,
+    trainTasks: options.trainTasks,
   };
   const carve = <T extends { name: string }>(items: T[]): { train: T[]; dev: T[] } => {
     const split = carveTaskSplit(items.map((t) => t.name), taskSplit);

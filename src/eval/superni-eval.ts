@@ -121,8 +121,8 @@ async function splitTaskNames(options: SuperNIEvalOptions, source: { names: stri
   }
   const taskSplit = {
     seed: options.dataSeed ?? 42,
-    ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
-    ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
+    devTasks: options.devTasks,
+    trainTasks: options.trainTasks,
   };
   const hasDevList = hasSplitList(options.splitDir, 'dev');
   if (split === 'dev' && !hasDevList && !(options.devTasks !== undefined && options.devTasks > 0)) {

@@ -91,15 +91,7 @@ export async function resolveTrainDevTasks(
   const trainList = await resolveSplitTasks(dir, splitDirOrFile, 'train');
   const devList = hasSplitList(splitDirOrFile, 'dev') ? await resolveSplitTasks(dir, splitDirOrFile, 'dev') : undefined;
   const entries = new Map([...trainList, ...(devList ?? [])].map((e) => [e.name, e]));
-  const split = carveTaskSplit(
-    trainList.map((e) => e.name),
-    {
-      seed: options.seed,
-      ...(options.devTasks !== undefined ? { devTasks: options.devTasks } : {}),
-      ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}),
-      ...(devList !== undefined ? { devList: devList.map((e) => e.name) } : {}),
-    },
-  );
+  const split = carveTaskSplit(trainList.map((e) => e.name), { ...options, devList: devList?.map((e) => e.name) });
   return { train: split.train.map((n) => entries.get(n)!), dev: split.dev.map((n) => entries.get(n)!) };
 }
 

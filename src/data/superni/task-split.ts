@@ -61,6 +61,6 @@ function splitWithDevList(names: readonly string[], devList: readonly string[], 
   const listed = new Set(devList);
   const rest = names.filter((n) => !listed.has(n));
   if (rest.length === 0) throw new Error('every training task is in the dev list: none left to train on');
-  const train = carveTaskSplit(rest, { seed: options.seed, ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}) }).train;
+  const train = carveTaskSplit(rest, { seed: options.seed, trainTasks: options.trainTasks }).train;
   return { train, dev: devList.slice(0, devCount) };
 }
