@@ -8,7 +8,8 @@ import path from 'node:path';
 import { evalTimesSteps } from '../src/eval/eval-times.js';
 import { realFixturesDir } from './helpers/real-data.js';
 import { native } from '../src/native/binding.js';
-import { compileCliIfMissing, runCli } from './helpers/cli.js';
+import { cliPath, compileCliIfMissing, runCli } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
 
 const tasksDir = path.join(realFixturesDir, 'data', 'superni', 'tasks');
 
@@ -130,6 +131,40 @@ describe('peft-native train --eval-times', () => {
     expect(separate.code).toBe(0);
     const predictions = (dir: string) => readJsonl(path.join(dir, 'predictions.jsonl')).map((p) => [p.id, p.prediction]);
     expect(predictions(path.join(out, 'test'))).toEqual(predictions(evalOut));
+  }, 600_000);
+
+  it('an interrupted run resumes its evaluations: the same dev curve, best step and test score as an uninterrupted run', async () => {
+    const split = splitFolder();
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pn-evaltimes-resume-'));
+    const args = [
+      'train', '--model', 'builtin:tiny', '--data', `superni:${tasksDir}`, '--split-dir', split, '--dev-tasks', '2', '--instances-per-task', '4',
+      '--steps', '12', '--batch-size', '2', '--lr', '1e-2', '--eval-times', '3', '--eval-max-instances', '2', '--max-new-tokens', '3', '--test',
+      '--save-steps', '1', '--threads', '2', '--quiet',
+    ];
+    const whole = path.join(root, 'whole');
+    expect(run([...args, '--out', whole]).code).toBe(0);
+
+    // Ctrl-C once the first dev evaluation's checkpoint exists: the run stops after the current step.
+    const cut = path.join(root, 'cut');
+    const child = spawn(process.execPath, [cliPath, ...args, '--out', cut], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    while (!existsSync(path.join(cut, 'checkpoints', 'step-4', 'checkpoint.json')) && child.exitCode === null) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    const interrupted = JSON.parse(readFileSync(path.join(cut, 'summary.json'), 'utf8'));
+    expect(interrupted.status).toBe('interrupted');
+    expect(interrupted.steps).toBeLessThan(12);
+
+    const resumed = run(['train', '--resume', cut, '--threads', '2', '--quiet']);
+    expect(resumed.stderr).toBe('');
+    expect(resumed.code).toBe(0);
+    const evalCurve = (dir: string) => readJsonl(path.join(dir, 'metrics.jsonl')).filter((m) => 'eval_rougeL' in m).map((m) => [m.step, m.eval_rougeL, m.eval_exactMatch]);
+    expect(evalCurve(cut).map(([step]) => step)).toEqual([4, 8, 12]);
+    expect(evalCurve(cut)).toEqual(evalCurve(whole));
+    const summary = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(summary(cut).resumedFrom).toBe(interrupted.steps);
+    expect(summary(cut).best.step).toBe(summary(whole).best.step);
+    expect(summary(cut).test).toEqual({ ...summary(whole).test, weights: path.join(cut, 'best') });
   }, 600_000);
 
   it('refuses bad combinations before loading anything (exit 2, naming the problem)', () => {

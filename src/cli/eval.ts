@@ -43,7 +43,7 @@ Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, ref
 export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
   return new Command('eval')
     .description('Evaluate a model (optionally with an adapter: LoRA, DoRA, IA3, bottleneck adapter, prompt or prefix tuning, BitFit) on SuperNI: greedy generation, exact match and ROUGE-L.')
-    .option('--run <dir>', "a training run folder: model, data, seeds, the recorded task/instance selection and its adapter come from it")
+    .option('--run <dir>', "a training run folder: model, data, seeds, the recorded task/instance selection and its trained weights (<run>/best when saved, else the final ones) come from it")
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')}); default builtin:tiny`)
     .option('--adapter <dir>', 'adapter folder of any method (adapter_config.json + adapter_model.safetensors)')
     .option('--ignore-base-name', "load the adapter although its base_model_name_or_path names another model")

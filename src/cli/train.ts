@@ -6,10 +6,11 @@ import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, type TrainOptions } from '../train/options.js';
+import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
-import { EVAL_METRICS, evalTimesTrainOptions, type EvalMetric } from '../eval/eval-times.js';
+import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
+import { readRecordedOptions } from '../train/resume.js';
 
 export function parseIntegerFlag(min: number, what: string) {
   return (value: string): number => {
@@ -162,6 +163,20 @@ Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, l
   full finetuning lr 1e-5, weight decay 0, constant LR. Built-in presets bring their own lr/steps/rank.
 `;
 
+/** A resumed run: the adjustable flags, and the evaluators of the run's recorded --eval-times plan. */
+async function resumeOptionsFromFlags(flags: TrainFlags, runDir: string): Promise<TrainOptions> {
+  const recorded = await readRecordedOptions<ResolvedTrainOptions>(runDir);
+  const plan = recorded?.evaluation;
+  return {
+    resume: runDir,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+    ...(flags.device !== undefined ? { device: flags.device } : {}),
+    ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}),
+    ...(flags.quiet ? { quiet: true } : {}),
+    ...(plan ? resumedEvalTimesHooks(plan, recorded as ResolvedTrainOptions) : {}),
+  };
+}
+
 /** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
 export const EXIT_DIVERGED = 3;
 
@@ -258,14 +273,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       };
       process.on('SIGINT', onSigint);
       try {
-        const options: TrainOptions =
-          flags.resume !== undefined
-            ? {
-                resume: flags.resume,
-                ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-                ...(flags.device !== undefined ? { device: flags.device } : {}),
-                ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}), ...(flags.quiet ? { quiet: true } : {}) }
-            : trainOptionsFromFlags(flags);
+        const options: TrainOptions = flags.resume !== undefined ? await resumeOptionsFromFlags(flags, flags.resume) : trainOptionsFromFlags(flags);
         const result = await run({ ...options, signal: controller.signal });
         if (result.diverged) process.exitCode = EXIT_DIVERGED;
       } finally {

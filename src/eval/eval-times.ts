@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
-import { TrainOptionsError, type TrainOptions } from '../train/options.js';
+import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import type { BestMetric } from '../train/checkpoints.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
@@ -18,17 +18,8 @@ export type EvalMetric = (typeof EVAL_METRICS)[number];
 export const DEV_EVAL_DIR = 'dev';
 export const TEST_EVAL_DIR = 'test';
 
-export interface EvalTimesOptions {
-  /** Evaluations over the run (>= 1). */
-  times: number;
-  /** The dev metric that picks the best checkpoint (greater is better). Default rougeL. */
-  metric?: EvalMetric;
-  maxInstances?: number;
-  batchSize?: number;
-  maxNewTokens?: number;
-  /** Evaluate the best checkpoint on the test split at the end. */
-  test?: boolean;
-}
+/** The plan of `--eval-times` (recorded in run_config.json as options.evaluation). */
+export type EvalTimesOptions = EvaluationPlan;
 
 /** The 1-based steps of `times` evaluations evenly spaced over `totalSteps` (the last is the final step); fewer when times > totalSteps. */
 export function evalTimesSteps(totalSteps: number, times: number): number[] {
@@ -45,15 +36,38 @@ export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
   if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
   if (run.bestMetric !== undefined) throw new TrainOptionsError('--eval-times picks the best checkpoint by --eval-metric; --metric-for-best-model / --greater-is-better cannot be given with it');
   if (run.steps !== undefined && o.times > run.steps) throw new TrainOptionsError(`--eval-times ${o.times} is more than --steps ${run.steps}`);
-  if (run.resume !== undefined) throw new TrainOptionsError('--eval-times cannot be given with --resume');
+  if (run.resume !== undefined) throw new TrainOptionsError('--eval-times cannot be given with --resume (a resumed run continues the evaluations it was started with)');
   if (o.test && run.splitDir !== undefined && !(existsSync(run.splitDir) && statSync(run.splitDir).isDirectory() && existsSync(path.join(run.splitDir, 'test_tasks.txt')))) {
     throw new TrainOptionsError(`--test evaluates the tasks of <split-dir>/test_tasks.txt; ${path.join(run.splitDir, 'test_tasks.txt')} does not exist`);
   }
 }
 
-/** The TrainOptions that run the evaluations: evaluator (dev), bestMetric, and with `test` the finalEvaluator. */
-export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator' | 'bestMetric'> {
+/** The TrainOptions that run the evaluations: evaluator (dev), bestMetric, and with `test` the finalEvaluator;
+ * `evaluation` records the plan in run_config.json so that `--resume` continues it. */
+export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator' | 'bestMetric' | 'evaluation'> {
   checkEvalTimes(o, run);
+  return { ...evalTimesHooks(o, run), bestMetric: { name: o.metric ?? 'rougeL', greaterIsBetter: true }, evaluation: { ...o } };
+}
+
+/**
+ * The evaluator and final evaluator of a resumed run, from the plan and options its run_config.json recorded
+ * (null fields there are unset options here). The best-checkpoint metric is already part of those options.
+ */
+export function resumedEvalTimesHooks(plan: EvalTimesOptions, recorded: ResolvedTrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator'> {
+  const unset = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+  return evalTimesHooks(plan, {
+    data: recorded.data,
+    splitDir: unset(recorded.splitDir),
+    dataSeed: recorded.dataSeed,
+    instancesPerTask: unset(recorded.instancesPerTask),
+    devTasks: unset(recorded.devTasks),
+    trainTasks: unset(recorded.trainTasks),
+    posExamples: unset(recorded.posExamples),
+    maxSourceLength: unset(recorded.maxSourceLength),
+  });
+}
+
+function evalTimesHooks(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator'> {
   const data = run.data ?? 'builtin';
   const common: Omit<SuperNIEvalOptions, 'split'> = {
     data,
@@ -68,9 +82,8 @@ export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): P
     ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
     ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens } : {}),
   };
-  const bestMetric: BestMetric = { name: o.metric ?? 'rougeL', greaterIsBetter: true };
   const evaluator = superniTrainEvaluator({ ...common, split: 'dev', steps: (total) => evalTimesSteps(total, o.times), outDir: DEV_EVAL_DIR });
-  if (!o.test) return { evaluator, bestMetric };
+  if (!o.test) return { evaluator };
   const finalEvaluator: FinalEvaluator = {
     evaluate: async ({ model, tokenizer, runDir, best }) => {
       const result = await evaluateSuperNI(model, tokenizer, {
@@ -82,5 +95,5 @@ export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): P
       return { exactMatch: result.overall.exactMatch, rougeL: result.overall.rougeL, rouge1: result.overall.rouge1, instances: result.instances };
     },
   };
-  return { evaluator, finalEvaluator, bestMetric };
+  return { evaluator, finalEvaluator };
 }

@@ -14,6 +14,7 @@ import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } 
 import { formatScoreTable } from './report.js';
 import type { DataSelection } from '../data/sources.js';
 import { timestamp } from '../train/timestamp.js';
+import { BEST_WEIGHTS_DIR } from '../train/loop.js';
 
 export class EvalOptionsError extends Error {
   constructor(message: string) {
@@ -121,19 +122,23 @@ interface RunRecord {
 async function readRunRecord(dir: string): Promise<RunRecord> {
   const file = path.join(dir, 'run_config.json');
   if (!existsSync(file)) throw new EvalOptionsError(`--run ${dir} has no run_config.json (give a folder written by peft-native train)`);
-  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown; dataSeed?: unknown }; data?: { selection?: unknown } };
+  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown; dataSeed?: unknown; method?: unknown }; data?: { selection?: unknown } };
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new EvalOptionsError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
-  const { model, data, seed, dataSeed } = raw.options ?? {};
+  const { model, data, seed, dataSeed, method } = raw.options ?? {};
   const selection = raw.data?.selection as DataSelection | undefined;
   if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
     throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
   }
+  // The weights the run's own test evaluation used: the best checkpoint's (<run>/best) when it saved them, else the final ones.
+  const weights = existsSync(path.join(dir, BEST_WEIGHTS_DIR)) ? path.join(dir, BEST_WEIGHTS_DIR) : dir;
+  // Full finetuning saved a whole checkpoint: that is the model. Other methods saved an adapter for the run's model.
+  const trained = method === 'full' ? { model: weights } : existsSync(path.join(weights, 'adapter_config.json')) ? { model, adapter: weights } : { model };
   // Runs made before --data-seed chose their data with `seed`; the recorded selection is what counts either way.
-  return { model, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, ...(existsSync(path.join(dir, 'adapter_config.json')) ? { adapter: dir } : {}) };
+  return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection };
 }
 
 export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {

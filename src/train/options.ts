@@ -107,6 +107,9 @@ export interface TrainOptions extends MethodTrainOptions {
   resume?: string;
   /** Evaluation during training (the hook for `peft-native eval`'s machinery): called after the listed steps. */
   evaluator?: TrainEvaluator;
+  /** The dev/test evaluation plan behind `evaluator` / `finalEvaluator` (`--eval-times`), recorded in
+   * run_config.json so that a resumed run rebuilds them; the caller that sets one sets the other. */
+  evaluation?: EvaluationPlan;
   /** After a completed run: the best checkpoint's trainable weights are loaded into the model (and saved to
    * <out>/best), then this evaluates it; its metrics go to summary.json as `test`. */
   finalEvaluator?: FinalEvaluator;
@@ -125,6 +128,19 @@ export interface TrainOptions extends MethodTrainOptions {
   onStep?: (metrics: StepMetrics) => void;
   /** Used for the default run folder name. */
   now?: Date;
+}
+
+/** `--eval-times` and its settings, as run_config.json records them (built into evaluators by src/eval/eval-times.ts). */
+export interface EvaluationPlan {
+  /** Evaluations over the run (>= 1). */
+  times: number;
+  /** The dev metric that picks the best checkpoint (greater is better). Default rougeL. */
+  metric?: 'rougeL' | 'exactMatch';
+  maxInstances?: number;
+  batchSize?: number;
+  maxNewTokens?: number;
+  /** Evaluate the best checkpoint on the test split at the end. */
+  test?: boolean;
 }
 
 /** Every option with its value, as written to run_config.json. */
@@ -174,6 +190,8 @@ export interface ResolvedTrainOptions {
   bestMetric: BestMetric;
   precision: Precision;
   gradientCheckpointing: boolean;
+  /** The evaluation plan (null: no evaluation during training). */
+  evaluation: EvaluationPlan | null;
 }
 
 export type Precision = 'fp32' | 'bf16';
@@ -376,6 +394,7 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     bestMetric: o.bestMetric ?? { name: 'train_loss', greaterIsBetter: false },
     precision: o.precision ?? 'fp32',
     gradientCheckpointing: o.gradientCheckpointing ?? false,
+    evaluation: o.evaluation ?? null,
     logEvery: o.logEvery ?? 10,
   };
 }

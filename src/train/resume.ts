@@ -51,3 +51,13 @@ export async function findResumePoint<O extends object>(runDir: string, fail: (m
   if (!existsSync(stateFile)) fail(`${checkpoint.dir}: no ${STATE_FILE}`);
   return { runDir: dir, options: { ...options, out: dir } as O, checkpoint, record, stateFile };
 }
+
+/** The options a run folder's run_config.json recorded, or null when it has none that parse (train --resume then says why). */
+export async function readRecordedOptions<O extends object>(runDir: string): Promise<Partial<O> | null> {
+  try {
+    const config = JSON.parse(await readFile(path.join(runDir, RUN_CONFIG_FILE), 'utf8')) as { options?: unknown };
+    return typeof config.options === 'object' && config.options !== null ? (config.options as Partial<O>) : null;
+  } catch {
+    return null;
+  }
+}
