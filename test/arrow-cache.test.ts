@@ -10,9 +10,9 @@ import { loadTrainingData } from '../src/data/sources.js';
 import { prepareDataset } from '../src/data/dataset.js';
 import type { TextTokenizer } from '../src/tokenizer/types.js';
 import { repoRoot } from './helpers/fixtures.js';
-import { realFixturesDir } from './helpers/real-data.js';
+import { realFixturesDir, superniTasksDir } from './helpers/real-data.js';
 
-const tasksDir = path.join(realFixturesDir, 'data/superni/tasks');
+const tasksDir = superniTasksDir;
 const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
 const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
 const python = path.join(repoRoot, '.venv/bin/python');

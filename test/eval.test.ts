@@ -18,10 +18,10 @@ import { readModelConfig } from '../src/models/config.js';
 import { superniTrainEvaluator } from '../src/eval/train-evaluator.js';
 import { train } from '../src/train/loop.js';
 import { readMetrics } from '../src/train/metrics.js';
-import { realDataDir } from './helpers/real-data.js';
+import { superniTasksDir } from './helpers/real-data.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, readExpected } from './helpers/fixtures.js';
 
-const realTasks = path.join(realDataDir, 'superni', 'tasks');
+const realTasks = superniTasksDir;
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'pn-eval-'));
 
 describe('generateTexts', () => {

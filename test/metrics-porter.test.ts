@@ -7,7 +7,7 @@ import { porterStem } from '../src/eval/metrics/porter-stemmer.js';
 import { mulberry32, randomInt } from '../src/data/seeded-random.js';
 import { parsePythonJson } from '../src/data/superni/task.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, realDataDir } from './helpers/real-data.js';
+import { listFilesRecursive, realDataDir, superniTasksDir } from './helpers/real-data.js';
 
 /** Suffixes of every rule in steps 1a-5b, plus common English endings that chain several rules. */
 const SUFFIXES = [
@@ -38,10 +38,10 @@ function collectStrings(value: unknown, out: string[]): void {
   else if (value !== null && typeof value === 'object') for (const item of Object.values(value)) collectStrings(item, out);
 }
 
-/** The texts of the real data files (test/fixtures/data): JSON strings (Python's json, bare NaN allowed), jsonl lines, plain text. */
+/** The texts of the real data files (test/fixtures/data and the SuperNI task files): JSON strings (Python's json, bare NaN allowed), jsonl lines, plain text. */
 function realTexts(): string[] {
   const texts: string[] = [];
-  for (const file of listFilesRecursive(realDataDir)) {
+  for (const file of [...listFilesRecursive(realDataDir), ...listFilesRecursive(superniTasksDir)]) {
     const raw = readFileSync(file, 'utf8');
     if (file.endsWith('.json')) collectStrings(parsePythonJson(raw, file), texts);
     else if (file.endsWith('.jsonl')) for (const line of raw.split('\n')) line.trim() && collectStrings(JSON.parse(line), texts);

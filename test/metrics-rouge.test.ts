@@ -11,7 +11,7 @@ import { exactMatch, normalizeAnswer } from '../src/eval/metrics/exact-match.js'
 import { rouge1, rougeL, rougeTokenize } from '../src/eval/metrics/rouge.js';
 import { scoreInstance } from '../src/eval/metrics/score.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, realDataDir } from './helpers/real-data.js';
+import { listFilesRecursive, realDataDir, superniTasksDir } from './helpers/real-data.js';
 
 interface Case {
   prediction: string;
@@ -55,7 +55,7 @@ function perturb(random: Random, text: string): string {
 }
 
 function superniCases(random: Random): Case[] {
-  const dir = path.join(realDataDir, 'superni/tasks');
+  const dir = superniTasksDir;
   const cases: Case[] = [];
   for (const file of listFilesRecursive(dir).filter((f) => f.endsWith('.json'))) {
     const task = parsePythonJson(readFileSync(file, 'utf8'), file) as { Instances: Array<{ input: string; output: string[] }> };

@@ -7,7 +7,7 @@ import { PythonRandom, pythonShuffledRange } from '../src/data/python-random.js'
 import { selectTrainingInstances } from '../src/data/superni/splits.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { runPythonOracle } from './helpers/python-oracle.js';
-import { listFilesRecursive, realDataDir } from './helpers/real-data.js';
+import { listFilesRecursive, superniTasksDir } from './helpers/real-data.js';
 
 const SEEDS = [0, 1, 42, 127, 894, 2 ** 31 - 1, 2 ** 32, 2 ** 32 + 7, 2 ** 45 + 12345, -5];
 
@@ -44,7 +44,7 @@ describe('PythonRandom equals CPython random', () => {
 });
 
 describe("the study's SuperNI instance selection", () => {
-  const taskFiles = listFilesRecursive(path.join(realDataDir, 'superni/tasks')).filter((f) => f.endsWith('.json'));
+  const taskFiles = listFilesRecursive(superniTasksDir).filter((f) => f.endsWith('.json'));
 
   it('chooses the same training and held-out instance ids as the released code, on every real task file', async () => {
     // The fixtures hold tasks of 101 to 237 instances: both branches of the rule (>= 200 shuffled, < 200 in file order).

@@ -7,11 +7,11 @@ import { loadTokenizer, fromTokenizerJson } from '../src/tokenizer/load.js';
 import { HfTokenizer } from '../src/tokenizer/hf-tokenizer.js';
 import { readSuperNITask } from '../src/data/superni/task.js';
 import { buildSuperNIPrompt } from '../src/data/superni/prompt.js';
-import { realFixturesDir } from './helpers/real-data.js';
+import { realFixturesDir, superniTasksDir } from './helpers/real-data.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
-const tasksDir = path.join(realFixturesDir, 'data/superni/tasks');
+const tasksDir = superniTasksDir;
 
 /** Every string in the real SuperNI files (definitions, examples, inputs, outputs). */
 function realTexts(): string[] {

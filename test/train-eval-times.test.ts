@@ -6,12 +6,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import os from 'node:os';
 import path from 'node:path';
 import { evalTimesSteps } from '../src/eval/eval-times.js';
-import { realFixturesDir } from './helpers/real-data.js';
+import { realFixturesDir, superniTasksDir } from './helpers/real-data.js';
 import { native } from '../src/native/binding.js';
 import { cliPath, compileCliIfMissing, runCli } from './helpers/cli.js';
 import { spawn } from 'node:child_process';
 
-const tasksDir = path.join(realFixturesDir, 'data', 'superni', 'tasks');
+const tasksDir = superniTasksDir;
 
 const run = (args: string[]) => runCli(args, { timeoutMs: 300_000 });
 

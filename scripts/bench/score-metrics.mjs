@@ -1,6 +1,6 @@
 // Scoring speed of the SuperNI metrics (exact match + ROUGE-L + ROUGE-1 per pair). Run after
-// `npx tsc -p tsconfig.json` (uses dist/): node scripts/bench/score-metrics.mjs [data dir]
-// (default test/fixtures/data: superni/tasks/*.json and tulu/*.jsonl)
+// `npx tsc -p tsconfig.json` (uses dist/): node scripts/bench/score-metrics.mjs [tasks dir] [tulu .jsonl]
+// (default assets/superni-mini/tasks/*.json and test/fixtures/data/tulu/tulu_human_eval_messages.jsonl)
 // Two sets of 10,000 (prediction, reference) pairs: short ones (SuperNI outputs against each other) and
 // long ones (windows of ~100 words of TÜLU texts). "cold" starts with an empty stem cache.
 import { readFileSync, readdirSync } from 'node:fs';
@@ -11,14 +11,14 @@ import { mulberry32, randomInt } from '../../dist/data/seeded-random.js';
 import { parsePythonJson } from '../../dist/data/superni/task.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = process.argv[2] ?? path.join(root, 'test/fixtures/data');
+const tasksDir = process.argv[2] ?? path.join(root, 'assets/superni-mini/tasks');
+const tuluFile = process.argv[3] ?? path.join(root, 'test/fixtures/data/tulu/tulu_human_eval_messages.jsonl');
 const random = mulberry32(1);
 const pick = (items) => items[randomInt(random, items.length)];
 
-const tasksDir = path.join(dataDir, 'superni/tasks');
 const outputs = readdirSync(tasksDir).filter((f) => f.endsWith('.json')).flatMap((f) =>
   parsePythonJson(readFileSync(path.join(tasksDir, f), 'utf8'), f).Instances.flatMap((i) => i.output));
-const tulu = readFileSync(path.join(dataDir, 'tulu/tulu_human_eval_messages.jsonl'), 'utf8').split('\n').filter(Boolean)
+const tulu = readFileSync(tuluFile, 'utf8').split('\n').filter(Boolean)
   .flatMap((line) => JSON.parse(line).messages.map((m) => m.content.split(/\s+/)));
 const windowOf = (words) => { const s = randomInt(random, Math.max(1, words.length - 100)); return words.slice(s, s + 100).join(' '); };
 

@@ -4,7 +4,7 @@
 //   3. batches: collation (padded and packed) tokens/s, and the overhead between "batch ready" and "step
 //      started" when the loop consumes the prefetcher while a simulated step (--step-ms) runs.
 // Prints one JSON line on stdout; progress on stderr.
-//   node scripts/bench/tokenize-throughput.mjs --tasks test/fixtures/data/superni/tasks --tokenizer test/fixtures/hf/fake_gpt2
+//   node scripts/bench/tokenize-throughput.mjs --tasks assets/superni-mini/tasks --tokenizer test/fixtures/hf/fake_gpt2
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -19,6 +19,8 @@ import { infoCommand, packageVersion } from './info.js';
 import { mergeCommand } from './merge.js';
 import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
+import { sweepCommand } from './sweep.js';
+import { SweepSpecError } from '../sweep/spec.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -34,9 +36,11 @@ Start with:
   $ peft-native eval --help      # SuperNI evaluation (exact match, ROUGE-L) of a model or adapter
   $ peft-native merge --help     # fold a LoRA/DoRA/IA3 adapter into its base model
   $ peft-native data prepare --data superni:<dir> --model <dir>   # tokenize + cache, print counts
+  $ peft-native sweep --preset mini --workers 2 # the study's experiments in miniature (CPU, minutes)
+  $ peft-native report sweeps/mini              # its findings page: Markdown + SVG figures
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), evalCommand(), mergeCommand(), dataCommand(), benchCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), mergeCommand(), dataCommand(), sweepCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -63,10 +67,17 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     process.stderr.write(`error: ${message}\n`);
     // Bad input named on the command line (flags, model folders, config.json) and a missing native build: usage errors.
     if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
-      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError) return 2;
+      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError || err instanceof SweepSpecError) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }
+}
+
+// Started by `peft-native sweep` (an IPC channel, see src/sweep/run-process.ts): when the sweep dies the channel
+// closes, and the command stops as on Ctrl-C (training saves a checkpoint) instead of running on unwatched.
+if (process.channel) {
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGINT'));
 }
 
 const code = await main();

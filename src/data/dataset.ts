@@ -16,7 +16,8 @@
 // the summary says so).
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomically } from '../util/atomic-file.js';
 import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
@@ -112,14 +113,11 @@ async function readCached(file: string, key: string): Promise<PreparedDataset | 
   }
 }
 
-/** Writes bytes to `file` atomically (a temporary name in the same folder, then rename). */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+/** Writes the cache file atomically (see writeFileAtomically), naming it in the error. */
+async function writeCacheFile(file: string, bytes: Uint8Array): Promise<void> {
   try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    await writeFileAtomically(file, bytes);
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new Error(`Cannot write the dataset cache file ${file}: ${(err as Error).message}`);
   }
 }
@@ -153,6 +151,6 @@ async function prepare(spec: string, tokenizer: TextTokenizer, options: Training
   const table = toColumns(data.examples, 'train');
   const metadata: CachedMetadata = { format: DATASET_FORMAT, key, summary: data.summary, selection: data.selection };
   await mkdir(dir, { recursive: true });
-  await writeAtomically(file, tableToArrowFile(table, metadata));
+  await writeCacheFile(file, tableToArrowFile(table, metadata));
   return { examples: table.examples, columns: table.columns, summary, selection: data.selection, cache: { file, hit: false } };
 }

@@ -21,7 +21,7 @@ import { hasSplitList, listTaskFiles, resolveSplitTasks, resolveTrainDevTasks, s
 import { carveTaskSplit } from '../data/superni/task-split.js';
 import type { DataSelection } from '../data/sources.js';
 import { builtinTasks } from '../builtin/index.js';
-import { writeJsonAtomically, writeTextAtomically } from '../models/save.js';
+import { writeJsonAtomically, writeFileAtomically } from '../util/atomic-file.js';
 import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
 import { generateTexts } from './generate.js';
 import { evaluateLoss, type LossEvaluation } from './loss.js';
@@ -222,7 +222,7 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
     const lines = predictions.map((p) =>
       JSON.stringify({ id: p.id, task: p.task, category: p.category, prompt: p.prompt, prediction: p.prediction, references: p.references, scores: p.scores }),
     );
-    await writeTextAtomically(predictionsFile, lines.join('\n') + '\n');
+    await writeFileAtomically(predictionsFile, lines.join('\n') + '\n');
     await writeJsonAtomically(metricsFile, {
       split: options.split,
       data: options.data,

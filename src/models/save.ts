@@ -48,24 +48,6 @@ export async function writeFolderAtomically(dir: string, marker: string, write: 
   }
 }
 
-/** Writes JSON to a file via a temporary file + rename. */
-export async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  await writeTextAtomically(file, JSON.stringify(value, null, 2) + '\n');
-}
-
-/** Writes text to a file via a temporary file + rename. */
-export async function writeTextAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(path.dirname(file), { recursive: true });
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 export interface SaveCheckpointOptions {
   /** The model's config.json object: the original one for HF models (written back with its fields). */
   hfConfig: Record<string, unknown>;

@@ -13,7 +13,7 @@ import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promis
 import path from 'node:path';
 import type { DivergenceEvent } from './divergence.js';
 import type { StepMetrics } from './metrics.js';
-import { writeJsonAtomically } from '../models/save.js';
+import { writeJsonAtomically } from '../util/atomic-file.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const STATE_FILE = 'trainer_state.safetensors';

@@ -1,0 +1,152 @@
+// The study's experiments as sweep specs (see docs/STUDY_REPRODUCTION.md for one command each), and `mini`,
+// a miniature of all of them that runs on a CPU in minutes with the built-in tiny model and the shipped
+// SuperNI tasks (assets/superni-mini). Grids and settings follow ../STUDY.md's table of the study's runs.
+import { fileURLToPath } from 'node:url';
+import { SweepSpecError, type FlagValue, type GridSpec, type RunSettings, type SweepSpec } from './spec.js';
+
+/** What a preset needs from the command line: the model(s) and data of a real run. */
+export interface PresetInputs {
+  models: string[];
+  data?: string;
+  splitDir?: string;
+}
+
+const STUDY_LRS = [1e-5, 5e-5, 1e-4, 5e-4, 1e-3];
+const STUDY_SIZES = [8, 32, 64, 128, 256, 512];
+const STUDY_SEEDS = [42, 127, 894];
+const TASK_COUNTS = [8, 32, 64, 128, 256, 512, 707];
+
+/** The study's SuperNI protocol (50 dev tasks, 8 dev evaluations, the best checkpoint tested, 4 epochs, effective batch 16). */
+const STUDY_SUPERNI: RunSettings = {
+  'dev-tasks': 50, 'eval-times': 8, test: true, epochs: 4, 'batch-size': 8, 'grad-accum': 2, 'save-steps': 200, 'save-total-limit': 2,
+};
+
+/** The LoRA / adapter / full-finetuning picks of the study: the largest size, the chosen learning rates. */
+const CHOSEN: Array<Record<string, FlagValue>> = [
+  { method: 'lora', rank: 512, lr: 1e-4 },
+  { method: 'adapter', 'adapter-size': 512, lr: 1e-4 },
+  { method: 'full', lr: 1e-5 },
+];
+
+function superniInputs(preset: string, i: PresetInputs): RunSettings {
+  const missing = [i.models.length === 0 ? '--model <hf dir>' : null, i.data === undefined ? '--data superni:<natural-instructions dir>' : null, i.splitDir === undefined ? '--split-dir <splits/default>' : null].filter(Boolean);
+  if (missing.length > 0) throw new SweepSpecError(`--preset ${preset} needs ${missing.join(', ')}`);
+  return { data: i.data!, 'split-dir': i.splitDir! };
+}
+
+const modelAxis = (i: PresetInputs): GridSpec['settings'] => ({ model: i.models.length === 1 ? i.models[0]! : i.models });
+
+function lrGrid(i: PresetInputs): SweepSpec {
+  const settings = { ...modelAxis(i), lr: STUDY_LRS, seed: 42 };
+  return {
+    name: 'lr-grid',
+    description: 'Finding 1 and 2: every method over the learning-rate grid and its size grid (seed 42)',
+    base: { ...STUDY_SUPERNI, ...superniInputs('lr-grid', i) },
+    grids: [
+      { name: 'lora', settings, variants: [{ method: 'lora', rank: STUDY_SIZES }] },
+      { name: 'adapter', settings, variants: [{ method: 'adapter', 'adapter-size': STUDY_SIZES }] },
+      { name: 'prefix', settings, variants: [{ method: 'prefix', 'virtual-tokens': 8, 'prefix-hidden': ['none', 256, 512, 1024] }, { method: 'prefix', 'virtual-tokens': [32, 128, 256, 512], 'prefix-hidden': 'none' }] },
+      { name: 'prompt', settings, variants: [{ method: 'prompt', 'virtual-tokens': [8, 32, 128, 256] }] },
+      { name: 'others', settings, variants: [{ method: 'ia3' }, { method: 'bitfit' }, { method: 'full' }] },
+    ],
+    memorization: null,
+  };
+}
+
+function taskCount(i: PresetInputs): SweepSpec {
+  return {
+    name: 'task-count',
+    description: 'Finding 3: LoRA, adapters and full finetuning over the number of training tasks, 3 seeds (nested task subsets, the same for every seed)',
+    base: { ...STUDY_SUPERNI, ...superniInputs('task-count', i) },
+    grids: [{ name: 'task-count', settings: { ...modelAxis(i), 'train-tasks': TASK_COUNTS, seed: STUDY_SEEDS }, variants: CHOSEN }],
+    memorization: null,
+  };
+}
+
+function modelSize(i: PresetInputs): SweepSpec {
+  if (i.models.length < 2) throw new SweepSpecError('--preset model-size needs several models: give --model once per size');
+  return {
+    name: 'model-size',
+    description: 'The model-size study: LoRA, adapters and full finetuning on each model, 3 seeds',
+    base: { ...STUDY_SUPERNI, ...superniInputs('model-size', i) },
+    grids: [{ name: 'model-size', settings: { ...modelAxis(i), seed: STUDY_SEEDS }, variants: CHOSEN }],
+    memorization: null,
+  };
+}
+
+function memorization(i: PresetInputs): SweepSpec {
+  return {
+    name: 'memorization',
+    description: 'Finding 4: held-out instances of the training tasks against unseen tasks, LoRA vs adapters vs full finetuning, 3 seeds',
+    base: { ...STUDY_SUPERNI, ...superniInputs('memorization', i) },
+    grids: [{ name: 'memorization', settings: { ...modelAxis(i), seed: STUDY_SEEDS }, variants: CHOSEN }],
+    memorization: {},
+  };
+}
+
+function tulu(i: PresetInputs): SweepSpec {
+  if (i.models.length === 0 || i.data === undefined || !i.data.startsWith('tulu:')) throw new SweepSpecError('--preset tulu needs --model <hf dir> and --data tulu:<file.jsonl>');
+  return {
+    name: 'tulu',
+    description: 'Finding 5, training side: LoRA, adapters and full finetuning on TÜLU conversations (open-instruction evaluation is separate)',
+    base: { data: i.data, epochs: 2, 'batch-size': 8, 'grad-accum': 2, 'save-steps': 200, 'save-total-limit': 2 },
+    grids: [{ name: 'tulu', settings: { ...modelAxis(i), seed: 42 }, variants: CHOSEN }],
+    memorization: null,
+  };
+}
+
+/** assets/superni-mini of the package (two levels above this module in src/ and dist/). */
+export function miniDataDir(): string {
+  return fileURLToPath(new URL('../../assets/superni-mini/', import.meta.url));
+}
+
+/**
+ * Every experiment in miniature: the LR x size grid of LoRA and adapters, every other method, two training
+ * task counts, the memorization test, 2 seeds; 30 runs of the built-in tiny model (random weights, so the
+ * scores are small: this checks the machinery end to end, not the study's numbers).
+ */
+function mini(i: PresetInputs): SweepSpec {
+  if (i.models.length > 0 || i.data !== undefined || i.splitDir !== undefined) throw new SweepSpecError('--preset mini brings its own model and data; --model, --data and --split-dir cannot be given with it');
+  const dir = miniDataDir();
+  const seeds = [42, 127];
+  return {
+    name: 'mini',
+    description: 'A miniature of the study: built-in tiny model, 9 training tasks (2 of them dev) and 3 test tasks of SuperNI, 2 seeds',
+    base: {
+      model: 'builtin:tiny', data: `superni:${dir}tasks`, 'split-dir': `${dir}splits`, 'dev-tasks': 2, 'train-tasks': 7, 'instances-per-task': 16,
+      steps: 12, 'batch-size': 8, 'eval-times': 2, 'eval-max-instances': 6, 'max-new-tokens': 8, test: true, 'save-steps': 4, 'save-total-limit': 1,
+    },
+    grids: [
+      {
+        name: 'lr-size',
+        settings: { lr: [2e-3, 1e-2], seed: seeds },
+        variants: [{ method: 'lora', rank: [4, 16] }, { method: 'adapter', 'adapter-size': [16, 64] }],
+      },
+      {
+        name: 'methods',
+        settings: { seed: seeds },
+        variants: [
+          { method: 'ia3', lr: 1e-2 }, { method: 'prompt', 'virtual-tokens': 8, lr: 1e-2 }, { method: 'prefix', 'virtual-tokens': 8, lr: 5e-3 },
+          { method: 'bitfit', lr: 1e-2 }, { method: 'full', lr: 1e-3 },
+        ],
+      },
+      { name: 'task-count', settings: { 'train-tasks': [3, 7], seed: seeds }, variants: [{ method: 'lora', rank: 16, lr: 1e-2 }, { method: 'full', lr: 1e-3 }] },
+    ],
+    memorization: { 'max-instances': 4, 'max-new-tokens': 8 },
+  };
+}
+
+export const SWEEP_PRESETS: Record<string, { summary: string; make: (i: PresetInputs) => SweepSpec }> = {
+  mini: { summary: 'every experiment in miniature on the built-in tiny model and shipped SuperNI tasks (CPU, minutes)', make: mini },
+  'lr-grid': { summary: 'every method x learning rate x size (findings 1, 2); needs --model, --data, --split-dir', make: lrGrid },
+  'task-count': { summary: 'LoRA/adapter/full x N training tasks x 3 seeds (finding 3); needs --model, --data, --split-dir', make: taskCount },
+  'model-size': { summary: 'LoRA/adapter/full x models x 3 seeds; --model once per size, --data, --split-dir', make: modelSize },
+  memorization: { summary: 'LoRA/adapter/full x 3 seeds with the memorization test (finding 4); needs --model, --data, --split-dir', make: memorization },
+  tulu: { summary: 'LoRA/adapter/full on TÜLU data (finding 5, training); needs --model, --data tulu:<file>', make: tulu },
+};
+
+export function presetSpec(name: string, inputs: PresetInputs): SweepSpec {
+  const preset = SWEEP_PRESETS[name];
+  if (!preset) throw new SweepSpecError(`unknown preset "${name}" (expected ${Object.keys(SWEEP_PRESETS).join(', ')})`);
+  return preset.make(inputs);
+}
