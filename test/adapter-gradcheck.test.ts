@@ -7,6 +7,8 @@ describe.each([
   { activation: 'silu' as const, seed: 1 },
   { activation: 'relu' as const, seed: 2 },
   { activation: 'gelu' as const, seed: 3 },
+  // The study's released adapter applies SiLU twice.
+  { activation: 'silu-silu' as const, seed: 4 },
 ])('bottleneck adapter backward ($activation)', (options) => {
   it('equals autograd to float64 precision and finite differences to O(eps^2)', () => {
     const grads = native().testing.bottleneckAdapterGradients(options);
@@ -21,5 +23,5 @@ describe.each([
 });
 
 it('rejects an unknown activation', () => {
-  expect(() => native().testing.bottleneckAdapterGradients({ activation: 'tanh' as never })).toThrow(/silu, relu or gelu/);
+  expect(() => native().testing.bottleneckAdapterGradients({ activation: 'tanh' as never })).toThrow(/silu, silu-silu, relu or gelu/);
 });

@@ -34,7 +34,7 @@ describe('bench method list', () => {
       { method: 'prompt', prompt: { virtualTokens: 4, init: expect.any(String) } },
       { method: 'prefix', prefix: { virtualTokens: 2, projectionHiddenSize: null } },
       { method: 'prefix', prefix: { virtualTokens: 8, projectionHiddenSize: 512 } },
-      { method: 'bitfit' },
+      { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } },
     ]);
   });
 

@@ -31,7 +31,7 @@ describe('method settings', () => {
     expect(resolve({ method: 'prompt' }).methodSettings).toEqual({ method: 'prompt', prompt: { virtualTokens: 32, init: 'random' } });
     expect(resolve({ method: 'prefix' }).methodSettings).toEqual({ method: 'prefix', prefix: { virtualTokens: 8, projectionHiddenSize: 512 } });
     expect(resolve({ method: 'prefix', prefixHiddenSize: null, virtualTokens: 128 }).methodSettings).toEqual({ method: 'prefix', prefix: { virtualTokens: 128, projectionHiddenSize: null } });
-    expect(resolve({ method: 'bitfit' }).methodSettings).toEqual({ method: 'bitfit' });
+    expect(resolve({ method: 'bitfit' }).methodSettings).toEqual({ method: 'bitfit', bitfit: { targets: null, init: 'zeros' } });
     for (const method of ['ia3', 'adapter', 'prompt', 'prefix', 'bitfit'] as const) {
       const r = resolve({ method, model: 'builtin:small' });
       expect(r.lora).toBeNull();

@@ -12,7 +12,7 @@ const batchFile = path.join(fixturesDir, 'llama/expected.safetensors');
 const METHODS: Array<[string, MethodSettings]> = [
   ['dora', { method: 'dora', lora: { r: 4, alpha: 8, dropout: 0, targets: { modules: ['q_proj', 'down_proj'] }, useRslora: false, init: 'gaussian' } }],
   ['ia3', { method: 'ia3', ia3: { targets: { modules: ['k_proj', 'v_proj', 'down_proj'] }, feedforwardModules: ['down_proj'] } }],
-  ['bitfit', { method: 'bitfit' }],
+  ['bitfit', { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }],
   ['adapter', { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 8 }, activation: 'gelu', init: 'normal' } }],
   ['prompt', { method: 'prompt', prompt: { virtualTokens: 3, init: 'vocab' } }],
   ['prefix', { method: 'prefix', prefix: { virtualTokens: 2, projectionHiddenSize: 8 } }],

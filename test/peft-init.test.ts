@@ -19,7 +19,7 @@ async function setup(variant = 'llama3-gqa') {
 describe.each<[string, MethodSettings]>([
   ['dora', { method: 'dora', lora: { r: 4, alpha: 8, dropout: 0, targets: { modules: ['q_proj', 'down_proj'] }, useRslora: false, init: 'kaiming' } }],
   ['ia3', { method: 'ia3', ia3: { targets: { modules: ['k_proj', 'v_proj', 'down_proj'] }, feedforwardModules: ['down_proj'] } }],
-  ['bitfit', { method: 'bitfit' }],
+  ['bitfit', { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }],
   ['adapter identity', { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 8 }, activation: 'silu', init: 'identity' } }],
 ])('%s at init', (_name, settings) => {
   it.each(['llama', 'llama3-gqa'])('leaves the logits of %s unchanged', async (variant) => {
@@ -35,14 +35,34 @@ describe.each<[string, MethodSettings]>([
 
 it('bitfit adds zero biases only where a linear has none', async () => {
   const { model, config } = await setup('llama');
-  applyMethod(model, { method: 'bitfit' }, config, 0);
+  applyMethod(model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, config, 0);
   const added = model.parameterNames({ group: 'adapter' });
   expect(added).toHaveLength(config.numHiddenLayers * 7);
   for (const n of added) expect(model.getParameter(n).every((v) => v === 0)).toBe(true);
   const gqa = await setup('llama3-gqa'); // attention and MLP biases exist: they train, none is added
-  applyMethod(gqa.model, { method: 'bitfit' }, gqa.config, 0);
+  applyMethod(gqa.model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, gqa.config, 0);
   expect(gqa.model.parameterNames({ group: 'adapter' })).toEqual([]);
   expect(gqa.model.parameterNames({ trainableOnly: true })).toHaveLength(gqa.config.numHiddenLayers * 7);
+});
+
+it("bitfit on chosen linears with normal(0, 1) biases (the study's code): only those biases train", async () => {
+  const { model, config } = await setup('llama');
+  const targets = applyMethod(model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, config, 5);
+  expect(targets).toHaveLength(config.numHiddenLayers * 3);
+  const trainable = model.parameterNames({ trainableOnly: true });
+  expect(trainable).toEqual(model.parameterNames({ group: 'adapter' }));
+  expect(trainable.every((n) => /\.self_attn\.[qkv]_proj\.bias$/.test(n))).toBe(true);
+  const values = trainable.flatMap((n) => Array.from(model.getParameter(n)));
+  const mean = values.reduce((a, v) => a + v, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / values.length);
+  expect(values.length).toBeGreaterThan(100);
+  expect(Math.abs(mean)).toBeLessThan(4 / Math.sqrt(values.length));
+  expect(std).toBeGreaterThan(0.8);
+  expect(std).toBeLessThan(1.2);
+  // The seed decides the values.
+  const again = await setup('llama');
+  applyMethod(again.model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, again.config, 5);
+  expect(Array.from(again.model.getParameter(trainable[0]!))).toEqual(Array.from(model.getParameter(trainable[0]!)));
 });
 
 it('adapter normal init: weights normal(0, 0.02), biases zero', async () => {

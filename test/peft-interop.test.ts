@@ -38,7 +38,7 @@ const CASES: Case[] = [
   { name: 'prefix-gqa', variant: 'llama3-gqa', settings: { method: 'prefix', prefix: { virtualTokens: 3, projectionHiddenSize: null } }, peft: true },
   { name: 'adapter-houlsby', variant: 'llama', settings: { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 8 }, activation: 'gelu', init: 'normal' } }, peft: false },
   { name: 'adapter-pfeiffer', variant: 'llama3-gqa', settings: { method: 'adapter', adapter: { placement: 'pfeiffer', size: { reductionFactor: 16 }, activation: 'relu', init: 'identity' } }, peft: false },
-  { name: 'bitfit', variant: 'llama', settings: { method: 'bitfit' }, peft: false },
+  { name: 'bitfit', variant: 'llama', settings: { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, peft: false },
 ];
 
 /** Deterministic pseudo-random values in [-1, 1) (a small LCG; the values only need to be non-trivial). */

@@ -63,6 +63,30 @@ describe('resolveTrainOptions', () => {
     expect(full.lora).toBeNull();
   });
 
+  it("--recipe study: the released code's settings per method (docs/RECIPES.md), explicit options winning", () => {
+    const study = (o: Parameters<typeof resolveTrainOptions>[0]) => resolveTrainOptions({ recipe: 'study', out: path.join(tmp(), 'run'), ...o });
+    const lora = study({ method: 'lora' });
+    expect(lora).toMatchObject({ recipe: 'study', epochs: 4, steps: null, maxGradNorm: 0, weightDecay: 0.01, weightDecayParams: 'all', schedule: 'linear', warmupRatio: 0.03 });
+    expect(lora.adam.eps).toBe(1e-6);
+    const full = study({ method: 'full' });
+    expect(full).toMatchObject({ epochs: 4, maxGradNorm: 1, weightDecay: 0, weightDecayParams: 'all', schedule: 'constant', warmupRatio: 0 });
+    expect(full.adam.eps).toBe(1e-8);
+    expect(study({ method: 'adapter' }).methodSettings).toMatchObject({ adapter: { activation: 'silu-silu', init: 'normal', placement: 'houlsby' } });
+    expect(study({ method: 'bitfit' }).methodSettings).toEqual({ method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } });
+    // Given options win; steps replace the recipe's epochs.
+    const mine = study({ method: 'lora', epochs: 1, maxGradNorm: 0.5, adamEps: 1e-7, weightDecayParams: 'matrices' });
+    expect(mine).toMatchObject({ epochs: 1, maxGradNorm: 0.5, weightDecayParams: 'matrices' });
+    expect(mine.adam.eps).toBe(1e-7);
+    expect(study({ method: 'lora', steps: 10 })).toMatchObject({ steps: 10, epochs: null });
+    expect(study({ method: 'adapter', adapterActivation: 'relu' }).methodSettings).toMatchObject({ adapter: { activation: 'relu' } });
+    // The default recipe changes nothing.
+    const clean = resolveTrainOptions({ out: path.join(tmp(), 'run') });
+    expect(clean).toMatchObject({ recipe: 'default', maxGradNorm: 1, weightDecayParams: 'matrices' });
+    expect(clean.adam.eps).toBe(1e-8);
+    expect(err(() => resolveTrainOptions({ recipe: 'nope' as never }))).toMatch(/unknown recipe "nope" \(expected default or study\)/);
+    expect(err(() => resolveTrainOptions({ method: 'lora', bitfitInit: 'normal' }))).toMatch(/--bitfit-init applies only to bitfit/);
+  });
+
   it('sets alpha = rank unless given', () => {
     const model = tmp();
     expect(resolveTrainOptions({ model, rank: 64, out: path.join(tmp(), 'x') }).lora?.alpha).toBe(64);

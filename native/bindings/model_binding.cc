@@ -248,8 +248,15 @@ Napi::Value ModelWrap::ApplyIa3(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::ApplyBitfit(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
+    BitfitOptions opts;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      Napi::Object o = ArgObject(info, 0, "bitfit options");
+      opts.targets = TargetsOf(o, "bitfit");
+      opts.init = GetStringOr(o, "init", "zeros", "bitfit");
+      opts.seed = static_cast<uint64_t>(GetNumberOr(o, "seed", 0, "bitfit"));
+    }
     std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->ApplyBitfit());
+    return ModulesResult(info.Env(), model_->ApplyBitfit(opts));
   });
 }
 

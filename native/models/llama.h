@@ -59,10 +59,16 @@ struct Ia3Options {
   std::vector<std::string> feedforwardModules;  // input-scaled modules (PEFT: down_proj); a subset of targets
 };
 
+struct BitfitOptions {
+  ModuleTargets targets;         // empty: every block linear
+  std::string init = "zeros";    // a new bias: zeros (output unchanged) | normal: normal(0, 1), as the study's code
+  uint64_t seed = 0;
+};
+
 struct AdapterOptions {
   std::string placement = "houlsby";  // houlsby (after attention and MLP) | pfeiffer (after MLP)
   int64_t size = 64;                  // bottleneck width
-  std::string activation = "silu";    // silu | relu | gelu
+  std::string activation = "silu";    // silu | silu-silu (silu applied twice, the study's code) | relu | gelu
   std::string init = "normal";        // normal: both normal(0, 0.02), biases 0 | identity: up projection 0
   uint64_t seed = 0;
 };
@@ -130,7 +136,7 @@ class LlamaModel {
   // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
   std::vector<std::string> ApplyLora(const LoraOptions& options);  // LoRA and DoRA
   std::vector<std::string> ApplyIa3(const Ia3Options& options);
-  std::vector<std::string> ApplyBitfit();  // all block linears; zero trainable biases where none exist
+  std::vector<std::string> ApplyBitfit(const BitfitOptions& options);  // trainable biases, new ones where none exist
   std::vector<std::string> ApplyAdapters(const AdapterOptions& options);
   void ApplyPromptTuning(const PromptTuningOptions& options);
   void ApplyPrefixTuning(const PrefixTuningOptions& options);

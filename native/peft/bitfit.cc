@@ -1,19 +1,30 @@
-// LlamaModel::ApplyBitfit: BitFit (Ben Zaken et al. 2022) — only biases train. Every linear of the blocks
-// gets a trainable bias: its own when the checkpoint has one, otherwise a new zero bias (an adapter parameter,
-// so the output is unchanged at the start).
+// LlamaModel::ApplyBitfit: BitFit (Ben Zaken et al. 2022) — only biases train. The targeted linears (every
+// linear of the blocks by default) get a trainable bias: their own when the checkpoint has one, otherwise a new
+// one (an adapter parameter), zero so the output is unchanged at the start, or normal(0, 1) as the study's
+// released code created it (peft_trainer.py: torch.randn(module.out_features)).
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "common/errors.h"
 #include "models/llama.h"
 
 namespace pn {
 
-std::vector<std::string> LlamaModel::ApplyBitfit() {
+std::vector<std::string> LlamaModel::ApplyBitfit(const BitfitOptions& options) {
+  if (options.init != "zeros" && options.init != "normal") {
+    throw UserError("BitFit bias init must be zeros or normal, got \"" + options.init + "\"");
+  }
+  const bool all = options.targets.modules.empty() && options.targets.regex.empty();
+  std::vector<Linear*> targets = all ? AllLinears() : MatchLinears(options.targets, "BitFit");
   BeginPeft("bitfit");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   std::vector<AdapterEntry> entries;
   std::vector<std::string> names;
-  for (Linear* lin : AllLinears()) {
+  for (Linear* lin : targets) {
     if (lin->bias.defined()) {
       lin->bias.set_requires_grad(true);
     } else {
-      lin->bias = torch::zeros({lin->weight.size(0)});
+      const int64_t out = lin->weight.size(0);
+      lin->bias = options.init == "normal" ? torch::empty({out}).normal_(0.0, 1.0, gen) : torch::zeros({out});
       entries.emplace_back(lin->name + ".weight", lin->name + ".bias", lin->bias);
     }
     names.push_back(lin->name);

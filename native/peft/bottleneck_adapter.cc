@@ -16,6 +16,8 @@ torch::Tensor Activate(const torch::Tensor& z, AdapterActivation a) {
     case AdapterActivation::kSilu: return torch::silu(z);
     case AdapterActivation::kRelu: return torch::relu(z);
     case AdapterActivation::kGelu: return torch::gelu(z);  // exact (erf) GELU, as torch.nn.GELU()
+    // The study's released adapter: SiLU inside adapter_down and again in forward (src/peft/tuners/adapter.py).
+    case AdapterActivation::kSiluSilu: return torch::silu(torch::silu(z));
   }
   throw std::logic_error("unknown activation");
 }
@@ -26,6 +28,13 @@ torch::Tensor ActivationDerivative(const torch::Tensor& z, AdapterActivation a) 
     case AdapterActivation::kSilu: {
       torch::Tensor s = torch::sigmoid(z);
       return s * (1 + z * (1 - s));
+    }
+    case AdapterActivation::kSiluSilu: {
+      // silu'(silu(z)) * silu'(z)
+      torch::Tensor s = torch::sigmoid(z);
+      torch::Tensor u = z * s;
+      torch::Tensor su = torch::sigmoid(u);
+      return su * (1 + u * (1 - su)) * (s * (1 + z * (1 - s)));
     }
     case AdapterActivation::kRelu: return (z > 0).to(z.scalar_type());
     case AdapterActivation::kGelu: {
@@ -44,7 +53,8 @@ AdapterActivation ParseAdapterActivation(const std::string& name) {
   if (name == "silu") return AdapterActivation::kSilu;
   if (name == "relu") return AdapterActivation::kRelu;
   if (name == "gelu") return AdapterActivation::kGelu;
-  throw UserError("adapter activation must be silu, relu or gelu, got \"" + name + "\"");
+  if (name == "silu-silu") return AdapterActivation::kSiluSilu;
+  throw UserError("adapter activation must be silu, silu-silu, relu or gelu, got \"" + name + "\"");
 }
 
 torch::Tensor BottleneckAdapterFunction::forward(AutogradContext* ctx, const torch::Tensor& y,

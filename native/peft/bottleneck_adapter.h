@@ -10,9 +10,9 @@
 
 namespace pn {
 
-enum class AdapterActivation { kSilu, kRelu, kGelu };
+enum class AdapterActivation { kSilu, kRelu, kGelu, kSiluSilu };
 
-AdapterActivation ParseAdapterActivation(const std::string& name);  // silu | relu | gelu (erf); UserError otherwise
+AdapterActivation ParseAdapterActivation(const std::string& name);  // silu | silu-silu | relu | gelu (erf); UserError otherwise
 
 struct BottleneckAdapter {
   torch::Tensor downWeight;  // [m, d]

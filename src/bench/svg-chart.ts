@@ -1,5 +1,6 @@
 // A self-contained SVG of a bench run: one horizontal bar per method in two panels, tokens/s and peak
 // memory, with the values written on the bars. Opens in any browser; no scripts, no external fonts.
+import { escapeXml as esc } from '../util/svg.js';
 
 export interface ChartRow {
   label: string;
@@ -7,7 +8,6 @@ export interface ChartRow {
   peakMemoryBytes: number;
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 function panel(title: string, rows: ChartRow[], value: (r: ChartRow) => number, format: (v: number) => string, top: number, color: string): string {
   const labelWidth = 170;

@@ -20,6 +20,7 @@ import { mergeCommand } from './merge.js';
 import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
 import { sweepCommand } from './sweep.js';
+import { reportCommand } from './report.js';
 import { SweepSpecError } from '../sweep/spec.js';
 
 export function buildProgram(): Command {
@@ -40,7 +41,7 @@ Start with:
   $ peft-native report sweeps/mini              # its findings page: Markdown + SVG figures
   $ peft-native info             # libtorch version, CUDA devices, threads`,
     );
-  for (const cmd of [trainCommand(), evalCommand(), mergeCommand(), dataCommand(), sweepCommand(), benchCommand(), infoCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), mergeCommand(), dataCommand(), sweepCommand(), reportCommand(), benchCommand(), infoCommand()]) {
     cmd.exitOverride();
     program.addCommand(cmd);
   }
@@ -78,6 +79,14 @@ export async function main(argv: string[] = process.argv): Promise<number> {
 if (process.channel) {
   process.channel.unref();
   process.once('disconnect', () => process.kill(process.pid, 'SIGINT'));
+}
+
+// A closed pipe (`peft-native info | head -1`) ends the output, not the process with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 const code = await main();

@@ -6,7 +6,10 @@ import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
+import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
+import { RECIPES } from '../train/recipe.js';
+import { ADAPTER_ACTIVATIONS } from '../peft/bottleneck.js';
+import { BITFIT_INITS } from '../peft/bitfit.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
@@ -49,7 +52,7 @@ const SAME_AS_OPTION = [
   'reductionFactor', 'adapterActivation', 'adapterInit', 'virtualTokens', 'promptInit', 'lr', 'steps', 'epochs',
   'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
   'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'warmupRatio', 'schedule', 'weightDecay',
-  'maxGradNorm', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
+  'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'bitfitInit', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
   'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
@@ -142,6 +145,9 @@ Examples:
   $ peft-native train --method prefix --virtual-tokens 128 --prefix-hidden none
   $ peft-native train --method bitfit
 
+  # The study's released code as it ran (4 epochs, AdamW eps 1e-6, no clipping, decay on all parameters, ...)
+  $ peft-native train --model ./Llama-3.2-1B --data superni:./ni --recipe study --method adapter --adapter-size 256
+
 Models: an HF folder (config.json + model.safetensors or model.safetensors.index.json + tokenizer.json;
   model_type llama, mistral, qwen2 or qwen3), or a built-in preset: ${builtinModelNames().join(', ')}
   (builtin:<name>; random init with --seed).
@@ -200,8 +206,9 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--adapter-placement <where>', 'adapter: houlsby (after attention and MLP; default) or pfeiffer (after MLP)').choices(['houlsby', 'pfeiffer']))
     .addOption(new Option('--adapter-size <n>', 'adapter: bottleneck width (default 64)').argParser(parseIntegerFlag(1, 'adapter size')).conflicts('reductionFactor'))
     .addOption(new Option('--reduction-factor <x>', 'adapter: bottleneck width = hidden size / x').argParser(parseNumberFlag('reduction factor', (n) => n > 0, 'a positive number')).conflicts('adapterSize'))
-    .addOption(new Option('--adapter-activation <fn>', 'adapter: activation (default silu)').choices(['silu', 'relu', 'gelu']))
+    .addOption(new Option('--adapter-activation <fn>', 'adapter: activation (default silu; silu-silu: applied twice, as the study\'s released code)').choices([...ADAPTER_ACTIVATIONS]))
     .addOption(new Option('--adapter-init <init>', 'adapter: normal(0, 0.02) with zero biases (default) or identity (zero up-projection)').choices(['normal', 'identity']))
+    .addOption(new Option('--bitfit-init <init>', 'BitFit: a bias added where a linear has none starts at zeros (default) or normal(0, 1); --target-modules limits BitFit to those linears').choices([...BITFIT_INITS]))
     .option('--virtual-tokens <n>', 'prompt/prefix tuning: virtual tokens (default prompt 32, prefix 8)', parseIntegerFlag(1, 'virtual tokens'))
     .addOption(new Option('--prompt-init <init>', 'prompt tuning: random (normal(0,1), default) or vocab (sampled token embeddings)').choices(['random', 'vocab']))
     .option('--prefix-hidden <n|none>', 'prefix tuning: reparameterization MLP hidden size (default 512) or none', (v: string) => (v.trim() === 'none' ? null : parseIntegerFlag(1, 'prefix hidden size')(v)))
@@ -218,6 +225,9 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--schedule <kind>', 'LR schedule after warmup (default linear for LoRA, constant for full)').choices([...SCHEDULE_KINDS]))
     .option('--weight-decay <x>', 'AdamW weight decay, not on biases/norms (default 0.01 LoRA, 0 full)', parseNumberFlag('weight decay', (n) => n >= 0, '>= 0'))
     .option('--max-grad-norm <x>', 'clip the global gradient norm; 0 disables (default 1.0)', parseNumberFlag('max grad norm', (n) => n >= 0, '>= 0'))
+    .option('--adam-eps <x>', 'AdamW epsilon (default 1e-8)', parseNumberFlag('AdamW epsilon', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .addOption(new Option('--weight-decay-params <which>', 'weight decay on matrices only (default: not on biases and norms) or on all trainable parameters').choices([...WEIGHT_DECAY_PARAMS]))
+    .addOption(new Option('--recipe <name>', "default (clean settings, the paper's text) or study (the released code's effective settings: 4 epochs, AdamW eps, no clipping for PEFT, decay on all parameters, the adapter's double SiLU, BitFit on q/k/v; docs/RECIPES.md); flags given win").choices([...RECIPES]))
     .addOption(
       new Option('--on-divergence <policy>', 'on a non-finite loss/gradient norm or a loss spike: stop (exit code 3) or continue (flag it; exit code 3 at the end)').choices([
         ...DIVERGENCE_POLICIES,

@@ -91,6 +91,14 @@ export interface NativeLoraOptions {
   seed: number;
 }
 
+export interface NativeBitfitOptions {
+  targetModules?: string[];
+  targetRegex?: string;
+  /** A new bias: zeros (default) or normal(0, 1). */
+  init?: 'zeros' | 'normal';
+  seed?: number;
+}
+
 export interface NativeIa3Options {
   targetModules?: string[];
   targetRegex?: string;
@@ -101,7 +109,7 @@ export interface NativeIa3Options {
 export interface NativeAdapterOptions {
   placement: 'houlsby' | 'pfeiffer';
   size: number;
-  activation: 'silu' | 'relu' | 'gelu';
+  activation: 'silu' | 'silu-silu' | 'relu' | 'gelu';
   init: 'normal' | 'identity';
   seed: number;
 }
@@ -158,8 +166,8 @@ export interface NativeModel {
   /** LoRA (and DoRA with useDora). Each apply* freezes the base; one PEFT method per model. */
   applyLora(options: NativeLoraOptions): NativeLoraResult;
   applyIa3(options: NativeIa3Options): NativeLoraResult;
-  /** Biases of every block linear train; zero trainable biases are added where a linear has none. */
-  applyBitfit(): NativeLoraResult;
+  /** Biases of the targeted linears (default: every block linear) train; new ones are added where a linear has none. */
+  applyBitfit(options?: NativeBitfitOptions): NativeLoraResult;
   /** Bottleneck adapters; targetedModules are the adapters' names (model.layers.<i>.{attn,mlp}_adapter). */
   applyAdapters(options: NativeAdapterOptions): NativeLoraResult;
   applyPromptTuning(options: NativePromptTuningOptions): void;
@@ -312,7 +320,7 @@ export interface NativeAddon {
   /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
   testing: {
     /** The bottleneck adapter Function's backward beside autograd and finite differences (float64). */
-    bottleneckAdapterGradients(options: { activation?: 'silu' | 'relu' | 'gelu'; seed?: number }): Record<
+    bottleneckAdapterGradients(options: { activation?: 'silu' | 'silu-silu' | 'relu' | 'gelu'; seed?: number }): Record<
       'input' | 'downWeight' | 'downBias' | 'upWeight' | 'upBias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }
     >;

@@ -1,16 +1,55 @@
-// BitFit (Ben Zaken et al. 2022): only biases train; every linear of the blocks without a bias gets a
-// zero-initialized trainable one. Saved in this project's layout (docs/ADAPTER_FORMATS.md): adapter_config.json
-// with peft_type PEFT_NATIVE_BITFIT and the biases under their HF names (<module>.bias).
-import type { NativeModel, NativeModelConfig } from '../native/binding.js';
+// BitFit (Ben Zaken et al. 2022): only biases train; the targeted linears (every linear of the blocks by
+// default) without a bias get a trainable one, zero-initialized (the output is unchanged at the start) or
+// normal(0, 1) as the study's released code made them. Saved in this project's layout (docs/ADAPTER_FORMATS.md):
+// adapter_config.json with peft_type PEFT_NATIVE_BITFIT and the biases under their HF names (<module>.bias).
+import type { NativeBitfitOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
+import { LoraOptionsError, describeTargets, type LoraTargets } from './lora.js';
 
 export const BITFIT_PEFT_TYPE = 'PEFT_NATIVE_BITFIT';
+export const BITFIT_INITS = ['zeros', 'normal'] as const;
+export type BitfitInit = (typeof BITFIT_INITS)[number];
+
+export interface BitfitOptions {
+  /** The linears whose biases train (null: every linear of the blocks). */
+  targets: LoraTargets | null;
+  /** A new bias: zeros, or normal(0, 1). */
+  init: BitfitInit;
+}
+
+export const DEFAULT_BITFIT_OPTIONS: BitfitOptions = { targets: null, init: 'zeros' };
+
+export function validateBitfitOptions(o: BitfitOptions): void {
+  if (!BITFIT_INITS.includes(o.init)) throw new LoraOptionsError(`BitFit bias init must be zeros or normal, got ${JSON.stringify(o.init)}`);
+  if (o.targets !== null && 'modules' in o.targets && o.targets.modules.length === 0) throw new LoraOptionsError('BitFit target modules are empty');
+}
+
+export function toNativeBitfitOptions(o: BitfitOptions, seed: number): NativeBitfitOptions {
+  validateBitfitOptions(o);
+  const t = o.targets === null ? {} : 'regex' in o.targets ? { targetRegex: o.targets.regex } : { targetModules: [...o.targets.modules] };
+  return { ...t, init: o.init, seed };
+}
+
+export function describeBitfit(o: BitfitOptions): string {
+  return `BitFit (biases only${o.targets !== null ? ` of ${describeTargets(o.targets)}` : ''}${o.init === 'normal' ? ', new biases normal(0, 1)' : ''})`;
+}
+
+/** The options a saved BitFit folder was trained with (folders without them: every linear, zeros). */
+export function bitfitOptionsFromConfig(folder: AdapterFolder): BitfitOptions {
+  const raw = folder.config.target_modules;
+  const targets: LoraTargets | null =
+    raw === undefined || raw === null ? null : typeof raw === 'string' ? { regex: raw } : Array.isArray(raw) && raw.every((m) => typeof m === 'string') ? { modules: raw as string[] } : null;
+  if (raw !== undefined && raw !== null && targets === null) throw new AdapterError(`${folder.configFile}: target_modules must be a list of module names or a regex string`);
+  const init = new ConfigFields(folder).string('bias_init', 'zeros');
+  if (!BITFIT_INITS.includes(init as BitfitInit)) throw new AdapterError(`${folder.configFile}: bias_init must be zeros or normal, got ${JSON.stringify(init)}`);
+  return { targets, init: init as BitfitInit };
+}
 
 function biasEntries(model: NativeModel): Array<[string, string]> {
   return model.parameterNames({ trainableOnly: true }).filter((n) => n.endsWith('.bias')).map((n) => [n, n]);
 }
 
-export function bitfitAdapterConfig(model: NativeModel, base: string, config: NativeModelConfig): Record<string, unknown> {
+export function bitfitAdapterConfig(model: NativeModel, o: BitfitOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
   return {
     peft_type: BITFIT_PEFT_TYPE,
     format_version: 1,
@@ -18,15 +57,17 @@ export function bitfitAdapterConfig(model: NativeModel, base: string, config: Na
     base_model_name_or_path: base,
     // Biases the base checkpoint lacks (zero-initialized when BitFit was applied).
     added_biases: model.parameterNames({ group: 'adapter' }),
+    target_modules: o.targets === null ? null : 'regex' in o.targets ? o.targets.regex : o.targets.modules,
+    bias_init: o.init,
     hidden_size: config.hiddenSize,
     num_layers: config.numHiddenLayers,
   };
 }
 
-export async function saveBitfitAdapter(model: NativeModel, dir: string, base: string, config: NativeModelConfig, extraFiles?: Array<[string, string]>): Promise<string[]> {
+export async function saveBitfitAdapter(model: NativeModel, o: BitfitOptions, dir: string, base: string, config: NativeModelConfig, extraFiles?: Array<[string, string]>): Promise<string[]> {
   const e = biasEntries(model);
   if (e.length === 0) throw new Error('saveBitfitAdapter: the model has no trainable biases (was BitFit applied?)');
-  return writeAdapterFolder(dir, bitfitAdapterConfig(model, base, config), (file) => model.saveParameters(file, e, { format: 'pt' }), extraFiles);
+  return writeAdapterFolder(dir, bitfitAdapterConfig(model, o, base, config), (file) => model.saveParameters(file, e, { format: 'pt' }), extraFiles);
 }
 
 export function checkBitfitConfig(folder: AdapterFolder, config: NativeModelConfig): void {

@@ -4,7 +4,7 @@
 // live in its own module (lora.ts, ia3.ts, bottleneck.ts, prompt.ts, prefix.ts, bitfit.ts).
 import type { NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, readAdapterFolder } from './adapter-files.js';
-import { BITFIT_PEFT_TYPE, checkBitfitConfig, loadBitfitWeights, saveBitfitAdapter } from './bitfit.js';
+import { BITFIT_PEFT_TYPE, bitfitOptionsFromConfig, checkBitfitConfig, describeBitfit, loadBitfitWeights, saveBitfitAdapter, toNativeBitfitOptions, type BitfitOptions } from './bitfit.js';
 import {
   BOTTLENECK_PEFT_TYPE,
   bottleneckOptionsFromConfig,
@@ -38,7 +38,7 @@ export type MethodSettings =
   | { method: 'adapter'; adapter: BottleneckOptions }
   | { method: 'prompt'; prompt: PromptTuningOptions }
   | { method: 'prefix'; prefix: PrefixTuningOptions }
-  | { method: 'bitfit' }
+  | { method: 'bitfit'; bitfit: BitfitOptions }
   | { method: 'full' };
 
 /** The peft_type values loadAdapter reads. */
@@ -61,7 +61,7 @@ export function applyMethod(model: NativeModel, s: MethodSettings, config: Nativ
       model.applyPrefixTuning(toNativePrefixOptions(s.prefix, seed));
       return [];
     case 'bitfit':
-      return model.applyBitfit().targetedModules;
+      return model.applyBitfit(toNativeBitfitOptions(s.bitfit, seed)).targetedModules;
     case 'full':
       model.enableFullFinetuning();
       return [];
@@ -84,7 +84,7 @@ export function describeMethod(s: MethodSettings): string {
     case 'prefix':
       return describePrefix(s.prefix);
     case 'bitfit':
-      return 'BitFit (biases only)';
+      return describeBitfit(s.bitfit);
     case 'full':
       return 'full finetuning';
   }
@@ -114,7 +114,7 @@ export async function saveAdapter(model: NativeModel, dir: string, s: MethodSett
     case 'prefix':
       return savePrefixAdapter(model, dir, s.prefix, base, ctx.config, ctx.extraFiles);
     case 'bitfit':
-      return saveBitfitAdapter(model, dir, base, ctx.config, ctx.extraFiles);
+      return saveBitfitAdapter(model, s.bitfit, dir, base, ctx.config, ctx.extraFiles);
     case 'full':
       throw new Error('saveAdapter: full finetuning saves a checkpoint (saveCheckpoint), not an adapter');
   }
@@ -201,7 +201,7 @@ export async function loadAdapter(model: NativeModel, dir: string, config: Nativ
     }
     case BITFIT_PEFT_TYPE: {
       checkBitfitConfig(folder, config);
-      const s = apply({ method: 'bitfit' });
+      const s = apply({ method: 'bitfit', bitfit: bitfitOptionsFromConfig(folder) });
       await loadBitfitWeights(model, folder, baseHint);
       return s;
     }

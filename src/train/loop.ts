@@ -212,7 +212,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     beta2: r.adam.beta2,
     eps: r.adam.eps,
     maxGradNorm: r.maxGradNorm,
-    noDecay: trainableNames.filter(isNoDecayParameter),
+    // Runs recorded before --weight-decay-params exist kept biases and norms out of weight decay.
+    noDecay: r.weightDecayParams === 'all' ? [] : trainableNames.filter(isNoDecayParameter),
     precision: r.precision,
   });
 

@@ -4,6 +4,7 @@
 import { DEFAULT_LORA_OPTIONS, LoraOptionsError, validateLoraOptions, type LoraInit, type LoraOptions, type LoraTargets } from '../peft/lora.js';
 import { DEFAULT_BOTTLENECK_OPTIONS, validateBottleneckOptions, type AdapterActivation, type AdapterInit, type AdapterPlacement, type BottleneckOptions } from '../peft/bottleneck.js';
 import { DEFAULT_IA3_OPTIONS, validateIa3Options } from '../peft/ia3.js';
+import { DEFAULT_BITFIT_OPTIONS, validateBitfitOptions, type BitfitInit, type BitfitOptions } from '../peft/bitfit.js';
 import type { MethodSettings, TrainMethod } from '../peft/methods.js';
 import { DEFAULT_PREFIX_OPTIONS, validatePrefixOptions } from '../peft/prefix.js';
 import { DEFAULT_PROMPT_OPTIONS, validatePromptOptions } from '../peft/prompt.js';
@@ -30,6 +31,8 @@ export interface MethodTrainOptions {
   promptInit?: 'random' | 'vocab';
   /** Prefix tuning: reparameterization MLP hidden size (default 512), or null for none. */
   prefixHiddenSize?: number | null;
+  /** BitFit: a new bias starts at zeros (default) or normal(0, 1) (the study's released code). */
+  bitfitInit?: BitfitInit;
 }
 
 /** The option keys (camelCase, as the CLI flags) that each method takes. */
@@ -40,7 +43,7 @@ const METHOD_FLAGS: Record<TrainMethod, readonly string[]> = {
   adapter: ['adapterPlacement', 'adapterSize', 'reductionFactor', 'adapterActivation', 'adapterInit'],
   prompt: ['virtualTokens', 'promptInit'],
   prefix: ['virtualTokens', 'prefixHiddenSize'],
-  bitfit: [],
+  bitfit: ['targetModules', 'bitfitInit'],
   full: [],
 };
 
@@ -128,8 +131,11 @@ export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions
       validatePrefixOptions(prefix);
       return { method, prefix };
     }
-    case 'bitfit':
-      return { method };
+    case 'bitfit': {
+      const bitfit: BitfitOptions = { targets: targets ?? DEFAULT_BITFIT_OPTIONS.targets, init: o.bitfitInit ?? DEFAULT_BITFIT_OPTIONS.init };
+      validateBitfitOptions(bitfit);
+      return { method, bitfit };
+    }
     case 'full':
       return { method };
   }

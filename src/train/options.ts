@@ -16,6 +16,7 @@ import { SCHEDULE_KINDS, type ScheduleKind } from './schedule.js';
 import type { BestMetric } from './checkpoints.js';
 import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, type DivergencePolicy } from './divergence.js';
 import { timestamp } from './timestamp.js';
+import { RECIPES, recipeDefaults, type Recipe } from './recipe.js';
 import type { FinalEvaluator, TrainEvaluator } from './loop.js';
 
 export { TRAIN_METHODS, type TrainMethod };
@@ -75,6 +76,13 @@ export interface TrainOptions extends MethodTrainOptions {
   /** AdamW weight decay (default 0.01 for PEFT, 0 for full finetuning, as the study); never on biases and norms. */
   weightDecay?: number;
   maxGradNorm?: number;
+  /** AdamW epsilon (default 1e-8, PyTorch's and HF Trainer's). */
+  adamEps?: number;
+  /** Which parameters weight decay applies to: matrices (default: not biases and norms) or all (the study's code). */
+  weightDecayParams?: WeightDecayParams;
+  /** Settings as a named recipe: default (clean, the paper's text) or study (the released code's effective
+   * settings, src/train/recipe.ts); options given explicitly win. */
+  recipe?: Recipe;
   /** What a divergence (non-finite loss/gradient norm, loss spike) does: stop the run (default) or flag it and go on. */
   onDivergence?: DivergencePolicy;
   /** A loss above this factor x the running median is a spike (default 4). */
@@ -175,6 +183,8 @@ export interface ResolvedTrainOptions {
   schedule: ScheduleKind;
   weightDecay: number;
   maxGradNorm: number;
+  weightDecayParams: WeightDecayParams;
+  recipe: Recipe;
   divergence: { policy: DivergencePolicy; factor: number; window: number };
   adam: { beta1: number; beta2: number; eps: number };
   seed: number;
@@ -195,6 +205,8 @@ export interface ResolvedTrainOptions {
 }
 
 export type Precision = 'fp32' | 'bf16';
+export const WEIGHT_DECAY_PARAMS = ['matrices', 'all'] as const;
+export type WeightDecayParams = (typeof WEIGHT_DECAY_PARAMS)[number];
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 
 /** A bad option value: the CLI reports it in one line with exit code 2. */
@@ -258,9 +270,13 @@ function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): Lor
 }
 
 /** Fills in defaults and validates every option; throws TrainOptionsError. Needs no addon. */
-export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions {
-  const method = o.method ?? 'lora';
+export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOptions {
+  const method = given.method ?? 'lora';
   if (!TRAIN_METHODS.includes(method)) fail(`unknown method "${String(method)}" (expected ${TRAIN_METHODS.join(' or ')})`);
+  const recipe = given.recipe ?? 'default';
+  if (!RECIPES.includes(recipe)) fail(`unknown recipe "${String(recipe)}" (expected ${RECIPES.join(' or ')})`);
+  // The recipe's settings where the caller left an option unset.
+  const o: TrainOptions = { ...recipeDefaults(recipe, method, given), ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
   const model = o.model ?? 'builtin:tiny';
   let modelSpec: ModelSpec;
   try {
@@ -302,6 +318,8 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
   checkNumber('warmup ratio', o.warmupRatio, 0, 1, true);
   checkNumber('weight decay', o.weightDecay, 0, Infinity, true);
   checkNumber('max grad norm', o.maxGradNorm, 0, Infinity, true);
+  checkNumber('AdamW epsilon', o.adamEps, 0, 1, false);
+  if (o.weightDecayParams !== undefined && !WEIGHT_DECAY_PARAMS.includes(o.weightDecayParams)) fail(`unknown --weight-decay-params "${String(o.weightDecayParams)}" (expected ${WEIGHT_DECAY_PARAMS.join(' or ')})`);
   checkNumber('divergence factor', o.divergenceFactor, 1, Infinity, false);
   checkInt('divergence window', o.divergenceWindow, 1);
   checkInt('save steps', o.saveSteps, 1);
@@ -376,12 +394,14 @@ export function resolveTrainOptions(o: TrainOptions = {}): ResolvedTrainOptions 
     schedule: o.schedule ?? (isPeft ? 'linear' : 'constant'),
     weightDecay: o.weightDecay ?? (isPeft ? STUDY.peftWeightDecay : STUDY.fullWeightDecay),
     maxGradNorm: o.maxGradNorm ?? 1.0,
+    weightDecayParams: o.weightDecayParams ?? 'matrices',
+    recipe,
     divergence: {
       policy: o.onDivergence ?? 'stop',
       factor: o.divergenceFactor ?? DEFAULT_DIVERGENCE.factor,
       window: o.divergenceWindow ?? DEFAULT_DIVERGENCE.window,
     },
-    adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+    adam: { beta1: 0.9, beta2: 0.999, eps: o.adamEps ?? 1e-8 },
     seed: o.seed ?? 42,
     dataSeed: o.dataSeed ?? 42,
     threads: o.threads ?? null,
