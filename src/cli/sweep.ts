@@ -15,6 +15,7 @@ import { openSweepPlan, readSweepPlan } from '../sweep/sweep-folder.js';
 import { RESULTS_ARROW, RESULTS_JSONL } from '../sweep/results.js';
 import { runSweep, runDir } from '../sweep/scheduler.js';
 import type { RunPlacement } from '../sweep/run-process.js';
+import { withInterrupts } from './interrupt.js';
 
 interface SweepFlags {
   preset?: string;
@@ -173,21 +174,10 @@ export function sweepCommand(): Command {
         return;
       }
       const plan = await openSweepPlan(out, given && runs ? { spec: given, runs } : null);
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          process.stderr.write('\nstopping: each running run stops after its step and saves a checkpoint (Ctrl-C again to quit now)\n');
-          controller.abort();
-        } else process.exit(130);
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      try {
+      await withInterrupts('stopping: each running run stops after its step and saves a checkpoint', ['SIGINT', 'SIGTERM'], async (signal) => {
         const outcome = await runSweep({
           dir: out, name: plan.spec.name, runs: plan.runs, memorization: plan.spec.memorization, slots,
-          cli: fileURLToPath(new URL('./main.js', import.meta.url)), retryFailed: f.retryFailed ?? false, signal: controller.signal,
+          cli: fileURLToPath(new URL('./main.js', import.meta.url)), retryFailed: f.retryFailed ?? false, signal,
           say: f.quiet ? () => {} : say,
         });
         say(
@@ -195,9 +185,6 @@ export function sweepCommand(): Command {
             `${outcome.unfinished > 0 ? `, ${outcome.unfinished} not finished (run the same command again to continue)` : ''}; results in ${path.join(out, RESULTS_JSONL)}`,
         );
         if (outcome.unfinished > 0) process.exitCode = 130;
-      } finally {
-        process.off('SIGINT', onSigint);
-        process.off('SIGTERM', onSigint);
-      }
+      });
     });
 }

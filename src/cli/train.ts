@@ -14,6 +14,7 @@ import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
 import { readRecordedOptions } from '../train/resume.js';
+import { withInterrupts } from './interrupt.js';
 
 export function parseIntegerFlag(min: number, what: string) {
   return (value: string): number => {
@@ -270,25 +271,11 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
           throw new TrainOptionsError(`--resume continues a run with the options it was started with; ${given.map((o) => o.flag).join(', ')} cannot be given with it`);
         }
       }
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts === 1) {
-          process.stderr.write('\nstopping after this step and saving (Ctrl-C again to quit now)\n');
-          controller.abort();
-        } else {
-          process.exit(130);
-        }
-      };
-      process.on('SIGINT', onSigint);
-      try {
+      await withInterrupts('stopping after this step and saving', ['SIGINT'], async (signal) => {
         const options: TrainOptions = flags.resume !== undefined ? await resumeOptionsFromFlags(flags, flags.resume) : trainOptionsFromFlags(flags);
-        const result = await run({ ...options, signal: controller.signal });
+        const result = await run({ ...options, signal });
         if (result.diverged) process.exitCode = EXIT_DIVERGED;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      });
     });
   return cmd;
 }

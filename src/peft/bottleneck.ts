@@ -27,7 +27,7 @@ export const DEFAULT_BOTTLENECK_OPTIONS: BottleneckOptions = { placement: 'houls
 
 export function validateBottleneckOptions(o: BottleneckOptions): void {
   if (o.placement !== 'houlsby' && o.placement !== 'pfeiffer') throw new LoraOptionsError(`adapter placement must be houlsby or pfeiffer, got ${JSON.stringify(o.placement)}`);
-  if (!ADAPTER_ACTIVATIONS.includes(o.activation)) throw new LoraOptionsError(`adapter activation must be ${ADAPTER_ACTIVATIONS.join(', ')}, got ${JSON.stringify(o.activation)}`);
+  if (!ADAPTER_ACTIVATIONS.includes(o.activation)) throw new LoraOptionsError(`adapter activation must be silu, silu-silu, relu or gelu, got ${JSON.stringify(o.activation)}`);
   if (o.init !== 'normal' && o.init !== 'identity') throw new LoraOptionsError(`adapter init must be normal or identity, got ${JSON.stringify(o.init)}`);
   if ('adapterSize' in o.size) {
     if (!Number.isInteger(o.size.adapterSize) || o.size.adapterSize <= 0) throw new LoraOptionsError(`adapter size must be a positive integer, got ${o.size.adapterSize}`);

@@ -48,7 +48,9 @@ async function runChild(cli: string, args: string[], dir: string, logFile: strin
   const log = openSync(logFile, 'a');
   writeSync(log, `\n$ peft-native ${args.join(' ')}\n`);
   try {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, DEBUG: '' } });
+    // detached: its own process group, so a Ctrl-C at the terminal reaches the sweep alone, which passes one
+    // SIGINT on (two would make the child quit without its checkpoint).
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, DEBUG: '' }, detached: true });
     let peak: number | null = null;
     const lock = path.join(dir, LOCK_FILE);
     if (child.pid !== undefined) await writeFile(lock, String(child.pid));
@@ -101,6 +103,9 @@ export async function runOne(run: PlannedRun, dir: string, o: RunProcessOptions)
   const attemptsFile = path.join(dir, ATTEMPTS_FILE);
   const previous = readJsonFile<Attempts>(attemptsFile) ?? { attempts: 0, wallSec: 0, peakRssBytes: null };
   const now: Attempts = { attempts: previous.attempts + 1, wallSec: previous.wallSec, peakRssBytes: previous.peakRssBytes };
+  // Counted at the start: an attempt cut short by a killed sweep still counts (its time is lost with it).
+  await mkdir(dir, { recursive: true });
+  await writeJsonAtomically(attemptsFile, now);
   const started = performance.now();
   const note = (r: ChildResult) => {
     if (r.peakRssBytes !== null) now.peakRssBytes = Math.max(now.peakRssBytes ?? 0, r.peakRssBytes);
