@@ -4,13 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { realFixturesDir } from './helpers/real-data.js';
+import { realFixturesDir, superniTasksDir } from './helpers/real-data.js';
 import { compileCliIfMissing, runCli } from './helpers/cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const python = path.join(root, '.venv/bin/python');
 const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
-const superni = `superni:${path.join(realFixturesDir, 'data/superni')}`;
+const superni = `superni:${superniTasksDir}`;
 const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
 
 const run = (args: string[]) => runCli(args, { timeoutMs: 120_000 });

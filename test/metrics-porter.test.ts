@@ -1,5 +1,5 @@
 // porterStem against NLTK's PorterStemmer() (scripts/oracles/porter_stem.py) on every word of a large word
-// list: all words of the real data files (test/fixtures/data) (SuperNI tasks, TÜLU texts, split lists) in their original case and
+// list: all words of the real data files (assets/superni-mini/tasks and test/fixtures/data: SuperNI tasks, TÜLU texts, split lists) in their original case and
 // lowercased, each word with suffixes that exercise every rule of steps 1-5, and hand-picked edge cases.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

@@ -13,15 +13,17 @@ import { carveTaskSplit } from '../src/data/superni/task-split.js';
 import { buildEvalInstances } from '../src/eval/superni-eval.js';
 import { resolveTrainOptions, trainingDataOptions } from '../src/train/options.js';
 import { pythonShuffledRange } from '../src/data/python-random.js';
-import { realFixturesDir } from './helpers/real-data.js';
+import { realFixturesDir, superniTasksDir } from './helpers/real-data.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const superniDir = path.join(realFixturesDir, 'data/superni');
-const tasksDir = path.join(superniDir, 'tasks');
+// assets/superni-mini: tasks/ (the 12 real task files) and its own split; the official lists are in test/fixtures.
+const superniDir = path.dirname(superniTasksDir);
+const tasksDir = superniTasksDir;
+const officialSplits = path.join(realFixturesDir, 'data/superni/splits');
 const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'superni-'));
 
-// Instance counts from test/fixtures/README.md (counted there independently of this code).
+// Instance counts from assets/superni-mini/README.md (counted there independently of this code).
 const README_COUNTS: Record<string, number> = {
   task1146_country_capital: 231,
   task1147_country_currency: 232,
@@ -184,16 +186,16 @@ describe('splits and instance selection', () => {
   });
 
   it('reads the official split list; every committed task is in the default train split', async () => {
-    const names = await readSplitList(path.join(superniDir, 'splits/train_tasks.txt'));
+    const names = await readSplitList(path.join(officialSplits, 'train_tasks.txt'));
     expect(names).toHaveLength(756);
     for (const name of Object.keys(README_COUNTS)) expect(names).toContain(name);
-    const test = await readSplitList(path.join(superniDir, 'splits/test_tasks.txt'));
+    const test = await readSplitList(path.join(officialSplits, 'test_tasks.txt'));
     expect(test).toHaveLength(119);
     expect(test.filter((n) => names.includes(n))).toEqual([]);
   });
 
   it('errors when a split names tasks that have no file, and follows a split list otherwise', async () => {
-    await expect(resolveSplitTasks(superniDir, path.join(superniDir, 'splits'))).rejects.toThrow(/names 744 of 756 tasks that have no file/);
+    await expect(resolveSplitTasks(superniDir, officialSplits)).rejects.toThrow(/names 744 of 756 tasks that have no file/);
     const dir = tmp();
     writeFileSync(path.join(dir, 'train_tasks.txt'), 'task1321_country_continent\n# a comment\n\ntask1146_country_capital.json\n');
     const tasks = await resolveSplitTasks(superniDir, dir);
@@ -292,7 +294,7 @@ describe('loadTrainingData on SuperNI sources', () => {
     const data = await loadTrainingData(`superni:${superniDir}`, tok, { splitDir, instancesPerTask: 10 });
     expect(data.summary.tasks).toBe(1);
     expect(data.examples).toHaveLength(10);
-    await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir: path.join(superniDir, 'splits') })).rejects.toThrow(/names 744 of 756 tasks/);
+    await expect(loadTrainingData(`superni:${superniDir}`, tok, { splitDir: officialSplits })).rejects.toThrow(/names 744 of 756 tasks/);
     expect(() => parseDataSpec('tulu:/x.jsonl')).toThrow(/Data source "tulu:\/x\.jsonl": \/x\.jsonl does not exist/);
     expect(() => parseDataSpec('hf:/x')).toThrow(/Unknown data source prefix "hf:".*"builtin".*"superni:<dir>".*"tulu:<file\.jsonl>"/);
     expect(() => parseDataSpec('x.jsonl')).toThrow(/write tulu:x\.jsonl/);
