@@ -11,6 +11,14 @@ import { settingsToArgs, type PlannedRun, type RunSettings } from './spec.js';
 import { LOCK_FILE, LOG_FILE, MEMORIZATION_DIR, SWEEP_RUN_FILE, livePidOf, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
 import type { TrainSummary } from '../train/loop.js';
 
+/** Attempts so far (sweep-attempts.json), so that time and memory add up over interruptions. */
+const ATTEMPTS_FILE = 'sweep-attempts.json';
+interface Attempts {
+  attempts: number;
+  wallSec: number;
+  peakRssBytes: number | null;
+}
+
 export interface RunPlacement {
   /** --device for the run's processes (null: train's default). */
   device: string | null;
@@ -116,14 +124,6 @@ export async function runOne(run: PlannedRun, dir: string, o: RunProcessOptions)
     now.wallSec = previous.wallSec + (performance.now() - started) / 1000;
     if (existsSync(dir)) await writeJsonAtomically(attemptsFile, now);
   }
-}
-
-/** Attempts so far (sweep-attempts.json), so that time and memory add up over interruptions. */
-const ATTEMPTS_FILE = 'sweep-attempts.json';
-interface Attempts {
-  attempts: number;
-  wallSec: number;
-  peakRssBytes: number | null;
 }
 
 async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note: (r: ChildResult) => void, totals: () => Attempts): Promise<SweepRunRecord | null> {
