@@ -6,7 +6,11 @@ import { SweepSpecError, expandSweep, parseSweepSpec, settingsToArgs } from '../
 import { presetSpec } from '../src/sweep/presets.js';
 import { checkTrainArgs } from '../src/sweep/check-run.js';
 import { sweepSlots } from '../src/cli/sweep.js';
+import path from 'node:path';
 import { runCli } from './helpers/cli.js';
+import { realDataDir, superniTasksDir } from './helpers/real-data.js';
+
+const tuluFile = path.join(realDataDir, 'tulu', 'tulu_human_eval_messages.jsonl');
 
 const spec = (raw: unknown) => parseSweepSpec(raw, 'grid.json');
 
@@ -100,6 +104,23 @@ describe('run checks and slots', () => {
     await expect(checkTrainArgs(['--rank', '0'])).rejects.toThrow(/LoRA rank must be an integer >= 1/);
     await expect(checkTrainArgs(['--no-such-flag', '1'])).rejects.toThrow(/unknown option '--no-such-flag'/);
     await expect(checkTrainArgs(['--method', 'prompt', '--packing'])).rejects.toThrow(/--packing cannot be used with --method prompt/);
+  });
+
+  it('every preset passes the CLI\'s checks (--dry-run lists its runs)', () => {
+    const inputs = ['--model', 'builtin:tiny', '--data', `superni:${superniTasksDir}`, '--split-dir', path.join(superniTasksDir, '..', 'splits')];
+    for (const [preset, args, runs] of [
+      ['mini', [], 30],
+      ['lr-grid', inputs, 135],
+      ['task-count', inputs, 63],
+      ['memorization', inputs, 9],
+      ['model-size', [...inputs, '--model', 'builtin:small'], 18],
+      ['tulu', ['--model', 'builtin:tiny', '--data', `tulu:${tuluFile}`], 3],
+    ] as const) {
+      const r = runCli(['sweep', '--preset', preset, ...args, '--dry-run']);
+      expect(r.stderr, preset).toBe('');
+      expect(r.code, preset).toBe(0);
+      expect(r.stdout, preset).toMatch(new RegExp(`^${runs} runs$`, 'm'));
+    }
   });
 
   it('CPU workers split the cores; devices get one slot each', () => {

@@ -66,3 +66,15 @@ describe('train flags -> TrainOptions', () => {
     expect(o).toEqual({ model: 'builtin:tiny', data: 'builtin', method: 'lora', tensorboard: true });
   });
 });
+
+describe('flags with their own spelling', () => {
+  it('--prefix-hidden none is no reparameterization (null), a number its hidden size', async () => {
+    expect((await parse(['--method', 'prefix', '--prefix-hidden', 'none'])).prefixHiddenSize).toBeNull();
+    expect((await parse(['--method', 'prefix', '--prefix-hidden', '256'])).prefixHiddenSize).toBe(256);
+  });
+
+  it('the recipe and optimizer flags land in their options', async () => {
+    const o = await parse(['--recipe', 'study', '--adam-eps', '1e-6', '--weight-decay-params', 'all', '--method', 'bitfit', '--bitfit-init', 'normal', '--target-modules', 'q_proj,v_proj']);
+    expect(o).toMatchObject({ recipe: 'study', adamEps: 1e-6, weightDecayParams: 'all', method: 'bitfit', bitfitInit: 'normal', targetModules: 'q_proj,v_proj' });
+  });
+});

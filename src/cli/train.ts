@@ -65,7 +65,7 @@ const SAME_AS_OPTION = [
 export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof SAME_AS_OPTION)[number]>, keyof DataFlags> {
   targetModules?: string;
   feedforwardModules?: string;
-  prefixHidden?: number | null;
+  prefixHidden?: number | 'none';
   gradAccum?: number;
   metricForBestModel?: string;
   greaterIsBetter?: boolean;
@@ -85,7 +85,7 @@ export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   const options = o as TrainOptions;
   if (f.targetModules !== undefined) options.targetModules = f.targetModules;
   if (f.feedforwardModules !== undefined) options.feedforwardModules = f.feedforwardModules.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-  if (f.prefixHidden !== undefined) options.prefixHiddenSize = f.prefixHidden;
+  if (f.prefixHidden !== undefined) options.prefixHiddenSize = f.prefixHidden === 'none' ? null : f.prefixHidden;
   if (f.gradAccum !== undefined) options.gradientAccumulation = f.gradAccum;
   if (f.cache === false) options.cacheDir = null;
   else if (f.cacheDir !== undefined) options.cacheDir = f.cacheDir;
@@ -212,7 +212,8 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--bitfit-init <init>', 'BitFit: a bias added where a linear has none starts at zeros (default) or normal(0, 1); --target-modules limits BitFit to those linears').choices([...BITFIT_INITS]))
     .option('--virtual-tokens <n>', 'prompt/prefix tuning: virtual tokens (default prompt 32, prefix 8)', parseIntegerFlag(1, 'virtual tokens'))
     .addOption(new Option('--prompt-init <init>', 'prompt tuning: random (normal(0,1), default) or vocab (sampled token embeddings)').choices(['random', 'vocab']))
-    .option('--prefix-hidden <n|none>', 'prefix tuning: reparameterization MLP hidden size (default 512) or none', (v: string) => (v.trim() === 'none' ? null : parseIntegerFlag(1, 'prefix hidden size')(v)))
+    // 'none' stays a string here: commander does not keep a parser's null.
+    .option('--prefix-hidden <n|none>', 'prefix tuning: reparameterization MLP hidden size (default 512) or none', (v: string) => (v.trim() === 'none' ? 'none' : parseIntegerFlag(1, 'prefix hidden size')(v)))
     .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5, the study\'s; tiny preset: 2e-3 / 1e-3)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))
     .addOption(new Option('--steps <n>', 'optimizer steps (default for built-in models: their preset, tiny: 400)').argParser(parseIntegerFlag(1, 'steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the data (default 2 for HF models)').argParser(parseIntegerFlag(1, 'epochs')).conflicts('steps'))

@@ -84,10 +84,12 @@ async function runChild(cli: string, args: string[], dir: string, logFile: strin
   }
 }
 
-/** The last lines of the run's log: the reason a failed run gives. */
+/** The last lines the last command wrote to the run's log (after its "$ peft-native ..." header): the reason a failed run gives. */
 function logTail(file: string, lines = 5): string {
   try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    const text = readFileSync(file, 'utf8');
+    const last = text.slice(text.lastIndexOf('\n$ peft-native ') + 1).split('\n').slice(1);
+    return last.filter((l) => l.trim() !== '').slice(-lines).join('\n');
   } catch {
     return '';
   }

@@ -9,8 +9,8 @@
 //       "settings": { "lr": [1e-4, 5e-4], "seed": 42 },   a list is an axis: one run per value
 //       "variants": [ { "method": "lora", "rank": [8, 64] }, { "method": "full", "lr": 1e-5 } ] }
 //   ],
-//   "memorization": { "max-instances": 100 }  optional: after each run, score the training tasks' held-out
-// }                                           instances (`peft-native eval --run <run> --split memorization`)
+//   "memorization": { "max-instances": 100 }  optional (true: with eval's defaults; null/false: none): after each
+// }                                           run, score the training tasks' held-out instances (eval --split memorization)
 //
 // Each grid's runs are the product of its settings' axes and its variants (each variant expanded the same way);
 // a key a variant sets replaces that setting's axis for the variant's runs. Values: strings, numbers, booleans
@@ -109,7 +109,7 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw new SweepSpecError(`${file}: grids: two grids are named "${dup}"`);
   let memorization: RunSettings | null = null;
-  if (raw.memorization !== undefined && raw.memorization !== false) {
+  if (raw.memorization !== undefined && raw.memorization !== null && raw.memorization !== false) {
     memorization = raw.memorization === true ? {} : (checkSettings(`${file}: memorization`, raw.memorization, false) as RunSettings);
   }
   return { name: typeof raw.name === 'string' ? raw.name : 'sweep', description: typeof raw.description === 'string' ? raw.description : '', base, grids, memorization };
