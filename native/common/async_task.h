@@ -43,6 +43,7 @@ class AsyncTask {
         state->result.emplace(state->work());
       } catch (const std::exception& e) {
         state->error = DescribeException(e);
+        state->userError = dynamic_cast<const UserError*>(&e) != nullptr;
       } catch (...) {
         state->error = "unknown native error";
       }
@@ -61,6 +62,7 @@ class AsyncTask {
     ToJs toJs;
     std::optional<R> result;
     std::optional<std::string> error;
+    bool userError = false;
     std::vector<Napi::ObjectReference> keepAlive;
   };
 
@@ -69,7 +71,7 @@ class AsyncTask {
     if (env == nullptr) return;  // the environment is being torn down
     Napi::HandleScope scope(env);
     if (state->error) {
-      state->deferred.Reject(Napi::Error::New(env, *state->error).Value());
+      state->deferred.Reject(JsError(env, *state->error, state->userError).Value());
       return;
     }
     try {
@@ -77,7 +79,7 @@ class AsyncTask {
     } catch (const Napi::Error& e) {
       state->deferred.Reject(e.Value());
     } catch (const std::exception& e) {
-      state->deferred.Reject(Napi::Error::New(env, DescribeException(e)).Value());
+      state->deferred.Reject(JsError(env, e).Value());
     }
   }
 };

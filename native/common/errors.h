@@ -23,6 +23,20 @@ inline std::string DescribeException(const std::exception& e) {
   return e.what();
 }
 
+// The `code` of the JS Error made from a UserError: the CLI reports those as bad input (exit code 2).
+inline constexpr const char* kUserErrorCode = "PEFT_NATIVE_USER_ERROR";
+
+// A JS Error for a failure: its message, and for bad input (UserError) code = kUserErrorCode.
+inline Napi::Error JsError(const Napi::Env& env, const std::string& message, bool userError) {
+  Napi::Error error = Napi::Error::New(env, message);
+  if (userError) error.Set("code", Napi::String::New(env, kUserErrorCode));
+  return error;
+}
+
+inline Napi::Error JsError(const Napi::Env& env, const std::exception& e) {
+  return JsError(env, DescribeException(e), dynamic_cast<const UserError*>(&e) != nullptr);
+}
+
 // Runs `fn` on the JS thread; any C++ exception becomes a thrown JS Error.
 template <typename Fn>
 auto GuardJs(const Napi::Env& env, Fn&& fn) -> decltype(fn()) {
@@ -31,7 +45,7 @@ auto GuardJs(const Napi::Env& env, Fn&& fn) -> decltype(fn()) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, DescribeException(e));
+    throw JsError(env, e);
   }
 }
 
@@ -47,7 +61,7 @@ Napi::Value GuardAsync(const Napi::Env& env, Fn&& fn) {
     return deferred.Promise();
   } catch (const std::exception& e) {
     auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(Napi::Error::New(env, DescribeException(e)).Value());
+    deferred.Reject(JsError(env, e).Value());
     return deferred.Promise();
   }
 }

@@ -22,6 +22,7 @@ import { benchCommand } from './bench.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
 import { SweepSpecError } from '../sweep/spec.js';
+import { isNativeUserError } from '../native/native-errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -66,9 +67,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`error: ${message}\n`);
-    // Bad input named on the command line (flags, model folders, config.json) and a missing native build: usage errors.
+    // Bad input named on the command line (flags, model folders, config.json), bad input the addon found (a corrupt
+    // file, ids outside the vocabulary) and a missing native build: usage errors.
     if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
-      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError || err instanceof SweepSpecError) return 2;
+      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError || err instanceof SweepSpecError ||
+      isNativeUserError(err)) return 2;
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }

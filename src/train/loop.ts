@@ -148,6 +148,7 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
       }
     : resolveTrainOptions(options);
   const stdout: ProgressStream = options.stdout ?? process.stdout;
+  const stderr: ProgressStream = options.stderr ?? process.stderr;
   const say = (msg: string) => {
     if (!options.quiet) stdout.write(msg + '\n');
   };
@@ -431,7 +432,8 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   let saved: string | null = null;
   let savedFiles: string[] = [];
   if (stoppedAtDivergence) {
-    say(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.`);
+    // An error: stderr, and printed with --quiet too.
+    stderr.write(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.\n`);
   } else if (step > 0) {
     savedFiles = await saveWeights(r.out);
     saved = r.out;

@@ -127,6 +127,8 @@ export interface TrainOptions extends MethodTrainOptions {
   logEvery?: number;
   /** Where progress and messages go (default process.stdout). */
   stdout?: ProgressStream;
+  /** Where errors go, --quiet or not (default process.stderr). */
+  stderr?: ProgressStream;
   /** Force (true) or suppress (false) the live \r progress line; default: stdout is a TTY. */
   liveProgress?: boolean;
   quiet?: boolean;

@@ -7,7 +7,7 @@ import { listCheckpoints, readCheckpoint, STATE_FILE, type CheckpointInfo, type 
 export const RUN_CONFIG_FILE = 'run_config.json';
 
 /** Options a resumed run may change: they do not affect the numbers. Everything else comes from run_config.json. */
-export const RESUME_ADJUSTABLE = ['resume', 'threads', 'device', 'logEvery', 'stdout', 'liveProgress', 'quiet', 'signal', 'onStep', 'now', 'evaluator', 'finalEvaluator'] as const;
+export const RESUME_ADJUSTABLE = ['resume', 'threads', 'device', 'logEvery', 'stdout', 'stderr', 'liveProgress', 'quiet', 'signal', 'onStep', 'now', 'evaluator', 'finalEvaluator'] as const;
 
 export interface ResumePoint<O> {
   runDir: string;
