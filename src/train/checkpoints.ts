@@ -8,7 +8,7 @@
 // complete; a failed write (unwritable folder, full disk) removes its temporary folder, leaves the earlier
 // checkpoints as they were and is reported as a CheckpointWriteError.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DivergenceEvent } from './divergence.js';
@@ -49,6 +49,9 @@ export interface CheckpointRecord {
   /** Metrics known at this step (mean training loss since the previous checkpoint, and any evaluation results). */
   metrics: Record<string, number>;
   savedAt: string;
+  /** Byte sizes of the checkpoint's files when written (absent in checkpoints of older versions): a damaged
+   * (truncated) file is told from an intact one before anything loads it. */
+  files?: Record<string, number>;
 }
 
 export interface CheckpointInfo {
@@ -107,7 +110,8 @@ export async function writeCheckpoint(
     await mkdir(tmp);
     await writeState(path.join(tmp, STATE_FILE));
     await copyFile(metricsFile, path.join(tmp, 'metrics.jsonl'));
-    await writeFile(path.join(tmp, CHECKPOINT_FILE), JSON.stringify(record, null, 1) + '\n');
+    const files = Object.fromEntries([STATE_FILE, 'metrics.jsonl'].map((f) => [f, statSync(path.join(tmp, f)).size]));
+    await writeFile(path.join(tmp, CHECKPOINT_FILE), JSON.stringify({ ...record, files }, null, 1) + '\n');
     if (existsSync(target)) {
       const old = path.join(dir, `.${name}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
       await rename(target, old);
@@ -160,6 +164,24 @@ export async function readCheckpoint(dir: string): Promise<CheckpointRecord> {
   // Non-finite losses were written as null by JSON.stringify.
   r.losses = r.losses.map((x) => (typeof x === 'number' ? x : NaN));
   return r;
+}
+
+/** Why a checkpoint cannot be resumed from (a missing or truncated file, a bad checkpoint.json), or null when it is intact. */
+export async function checkpointDamage(dir: string): Promise<string | null> {
+  let record: CheckpointRecord;
+  try {
+    record = await readCheckpoint(dir);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  for (const f of [STATE_FILE, 'metrics.jsonl']) {
+    const file = path.join(dir, f);
+    if (!existsSync(file)) return `${file} is missing`;
+    const expected = record.files?.[f];
+    const size = statSync(file).size;
+    if (expected !== undefined && size !== expected) return `${file} has ${size} bytes, ${expected} when written`;
+  }
+  return null;
 }
 
 function better(a: number, b: number, greaterIsBetter: boolean): boolean {

@@ -265,6 +265,9 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   };
   if (!resume) await writeJsonAtomically(path.join(r.out, 'run_config.json'), runConfig);
   say(`  run folder: ${r.out}`);
+  for (const d of resume?.damaged ?? []) {
+    stderr.write(`warning: checkpoint step-${d.step} is damaged (${d.reason}); set aside as ${d.movedTo}, resuming from step-${resume!.record.step}\n`);
+  }
   if (resume) say(`  resumed from ${resume.checkpoint.dir} (step ${resume.record.step} of ${total})`);
 
   const metrics = new MetricsWriter(r.out);

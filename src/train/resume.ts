@@ -1,8 +1,8 @@
 // `train --resume <run dir>`: the run's resolved options (run_config.json) and its latest complete checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { listCheckpoints, readCheckpoint, STATE_FILE, type CheckpointInfo, type CheckpointRecord } from './checkpoints.js';
+import { checkpointDamage, listCheckpoints, readCheckpoint, STATE_FILE, type CheckpointInfo, type CheckpointRecord } from './checkpoints.js';
 
 export const RUN_CONFIG_FILE = 'run_config.json';
 
@@ -16,6 +16,15 @@ export interface ResumePoint<O> {
   checkpoint: CheckpointInfo;
   record: CheckpointRecord;
   stateFile: string;
+  /** Newer checkpoints that were damaged (a truncated or missing file), set aside to `movedTo`. */
+  damaged: DamagedCheckpoint[];
+}
+
+export interface DamagedCheckpoint {
+  step: number;
+  dir: string;
+  reason: string;
+  movedTo?: string;
 }
 
 /** Fields a run_config.json must hold for a resume (a run written by an older version may lack some). */
@@ -39,17 +48,23 @@ export async function findResumePoint<O extends object>(runDir: string, fail: (m
   const missing = REQUIRED_OPTIONS.filter((k) => !(k in options));
   if (missing.length > 0) fail(`${configFile}: options lack ${missing.join(', ')} (written by an older peft-native?); this run cannot be resumed`);
   const checkpoints = listCheckpoints(dir);
-  const checkpoint = checkpoints[checkpoints.length - 1];
-  if (!checkpoint) fail(`--resume ${runDir}: no checkpoint in ${path.join(dir, 'checkpoints')} yet (checkpoints are written every --save-steps steps)`);
-  let record: CheckpointRecord;
-  try {
-    record = await readCheckpoint(checkpoint.dir);
-  } catch (err) {
-    fail(err instanceof Error ? err.message : String(err));
+  if (checkpoints.length === 0) fail(`--resume ${runDir}: no checkpoint in ${path.join(dir, 'checkpoints')} yet (checkpoints are written every --save-steps steps)`);
+  // The newest intact checkpoint; damaged newer ones are set aside (renamed, not deleted) and reported.
+  const damaged: DamagedCheckpoint[] = [];
+  for (const checkpoint of [...checkpoints].reverse()) {
+    const reason = await checkpointDamage(checkpoint.dir);
+    if (reason !== null) {
+      damaged.push({ step: checkpoint.step, dir: checkpoint.dir, reason });
+      continue;
+    }
+    const record = await readCheckpoint(checkpoint.dir);
+    for (const d of damaged) {
+      d.movedTo = path.join(path.dirname(d.dir), `.${path.basename(d.dir)}.damaged-${Date.now()}`);
+      await rename(d.dir, d.movedTo);
+    }
+    return { runDir: dir, options: { ...options, out: dir } as O, checkpoint, record, stateFile: path.join(checkpoint.dir, STATE_FILE), damaged };
   }
-  const stateFile = path.join(checkpoint.dir, STATE_FILE);
-  if (!existsSync(stateFile)) fail(`${checkpoint.dir}: no ${STATE_FILE}`);
-  return { runDir: dir, options: { ...options, out: dir } as O, checkpoint, record, stateFile };
+  fail(`--resume ${runDir}: no intact checkpoint: ${damaged.map((d) => `${path.basename(d.dir)}: ${d.reason}`).join('; ')}`);
 }
 
 /** The options a run folder's run_config.json recorded, or null when it has none that parse (train --resume then says why). */
