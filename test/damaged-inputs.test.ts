@@ -2,10 +2,11 @@
 // naming the file, exit code 2; a truncated latest checkpoint is set aside and the run resumes from the one
 // before. A diverged run's error line goes to stderr and survives --quiet.
 import { describe, expect, it } from 'vitest';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { compileCliIfMissing, runCli } from './helpers/cli.js';
+import { cliPath, compileCliIfMissing, runCli } from './helpers/cli.js';
 import { NATIVE_USER_ERROR_CODE, isNativeUserError } from '../src/native/native-errors.js';
 import { native } from '../src/native/binding.js';
 
@@ -69,5 +70,30 @@ describe('errors the addon reports', () => {
     expect(r.code).toBe(3);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^error: the run diverged: the gradient norm became NaN at step 2 .*Try a lower --lr\.\n$/);
+  });
+});
+
+describe('a run folder has one owner', () => {
+  it('a second run on a folder in use exits 2 naming the first; a stale lock is taken over', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-lock-')), 'run');
+    const first = spawn(process.execPath, [cliPath, 'train', '--steps', '200', '--batch-size', '2', '--max-length', '64', '--threads', '1', '--out', out, '--quiet', '--no-tensorboard'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => first.on('exit', (c) => resolve(c)));
+    const lock = path.join(out, '.peft-native.lock');
+    while (!existsSync(lock) && first.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    const second = runCli(['train', '--steps', '2', '--out', out, '--overwrite', '--quiet']);
+    const resume = runCli(['train', '--resume', out]);
+    first.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (const r of [second, resume]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^error: ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is in use by another peft-native run \\(pid ${first.pid} on .*\\); wait for it or choose another --out\\n$`));
+    }
+    expect(existsSync(lock)).toBe(false);
+    // A lock left by a process that is gone (this host, a pid that does not exist) does not block.
+    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 1, host: os.hostname(), startedAt: '2026-01-01T00:00:00Z' }));
+    const again = runCli(['train', '--steps', '2', '--batch-size', '2', '--max-length', '64', '--threads', '2', '--out', out, '--overwrite', '--quiet', '--no-tensorboard']);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(existsSync(lock)).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 // applies LoRA or full finetuning, runs AdamW steps on the native Trainer with the LR schedule (the next
 // batch group is prepared while a step's Promise runs), logs metrics.jsonl, and saves the HF PEFT adapter
 // or HF checkpoint plus run_config.json and summary.json into the run folder.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { native, type NativeInfo, type NativeModel } from '../native/binding.js';
@@ -26,6 +26,7 @@ import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboa
 import { DivergenceDetector, type DivergenceEvent } from './divergence.js';
 import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from './updates.js';
+import { acquireRunLock, removeStaleCheckpointTemps } from './run-lock.js';
 
 
 /**
@@ -137,6 +138,27 @@ async function restoreMetrics(checkpointDir: string, runDir: string): Promise<vo
 
 /** Trains per the options; see TrainOptions for the defaults. */
 export async function train(options: TrainOptions = {}): Promise<TrainResult> {
+  // The run folder's lock comes first, so no two runs read or write one folder at once (src/train/run-lock.ts).
+  // A new run's folder is resolved (and the options checked) before anything is created.
+  let folder: string | null;
+  let withFolder = options;
+  if (options.resume !== undefined) {
+    const dir = path.resolve(options.resume);
+    folder = existsSync(dir) && statSync(dir).isDirectory() ? dir : null; // otherwise the resume check reports it
+  } else {
+    folder = resolveTrainOptions(options).out;
+    withFolder = { ...options, out: folder };
+  }
+  const release = folder !== null ? await acquireRunLock(folder) : null;
+  try {
+    if (folder !== null) await removeStaleCheckpointTemps(folder);
+    return await trainInFolder(withFolder);
+  } finally {
+    await release?.();
+  }
+}
+
+async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
   const resume = options.resume !== undefined ? await resumePointFor(options) : null;
   const r: ResolvedTrainOptions = resume
     ? {

@@ -211,6 +211,9 @@ export const WEIGHT_DECAY_PARAMS = ['matrices', 'all'] as const;
 export type WeightDecayParams = (typeof WEIGHT_DECAY_PARAMS)[number];
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 
+/** The lock file of a run folder (src/train/run-lock.ts); a folder holding only it counts as empty. */
+export const RUN_LOCK_FILE = '.peft-native.lock';
+
 /** A bad option value: the CLI reports it in one line with exit code 2. */
 export class TrainOptionsError extends Error {
   constructor(message: string) {
@@ -364,7 +367,7 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   const overwrite = o.overwrite ?? false;
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) fail(`--out ${out} is a file`);
-    if (!overwrite && readdirSync(out).length > 0) fail(`--out ${out} already exists and is not empty; choose another folder or pass --overwrite`);
+    if (!overwrite && readdirSync(out).some((n) => n !== RUN_LOCK_FILE)) fail(`--out ${out} already exists and is not empty; choose another folder or pass --overwrite`);
   }
 
   return {
