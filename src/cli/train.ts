@@ -29,7 +29,8 @@ export function parseIntegerFlag(min: number, what: string) {
 export function parseNumberFlag(what: string, check: (n: number) => boolean, rule: string) {
   return (value: string): number => {
     const v = value.trim();
-    const n = v === '' ? NaN : Number(v);
+    // Decimal notation only: Number() would also take 0x10, 0b1 and 0o7.
+    const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) ? Number(v) : NaN;
     if (!Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
     if (!check(n)) throw new InvalidArgumentError(`${what} must be ${rule}.`);
     return n;

@@ -15,6 +15,7 @@ import { formatScoreTable } from './report.js';
 import type { DataSelection } from '../data/sources.js';
 import { timestamp } from '../train/timestamp.js';
 import { BEST_WEIGHTS_DIR } from '../train/loop.js';
+import { unwritableReason } from '../util/atomic-file.js';
 
 export class EvalOptionsError extends Error {
   constructor(message: string) {
@@ -151,6 +152,8 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   const data = o.data ?? 'builtin';
   const modelSpec = o.model ?? 'builtin:tiny';
   const out = o.out ?? path.join('runs', `${timestamp(new Date())}-eval-${split}`);
+  const unwritable = await unwritableReason(out);
+  if (unwritable !== null) throw new EvalOptionsError(`--out ${out} cannot be written (${unwritable}); nothing was evaluated`);
   const say = o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
   const addon = native();
   if (o.threads !== undefined) addon.setNumThreads(o.threads);

@@ -35,9 +35,14 @@ function readHolder(file: string): LockHolder | null {
   }
 }
 
-/** Takes the folder's lock (creating the folder); returns its release. Throws TrainOptionsError when another live run holds it. */
+/** Takes the folder's lock (creating the folder); returns its release. Throws TrainOptionsError when another live
+ * run holds it, or when the folder cannot be created or written. */
 export async function acquireRunLock(dir: string): Promise<() => Promise<void>> {
-  await mkdir(dir, { recursive: true });
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new TrainOptionsError(`--out ${dir} cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   const file = path.join(dir, RUN_LOCK_FILE);
   const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -49,7 +54,9 @@ export async function acquireRunLock(dir: string): Promise<() => Promise<void>> 
         if (readHolder(file)?.pid === me.pid) await rm(file, { force: true });
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      // An unwritable folder shows here, before any work: a usage error naming it.
+      if (code !== 'EEXIST') throw new TrainOptionsError(`${dir} is not writable (${code ?? (err as Error).message})`);
     }
     const holder = readHolder(file);
     // A lock of a process gone from this host, or one left unreadable (a kill while writing it) for a while.

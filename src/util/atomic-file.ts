@@ -21,3 +21,17 @@ export async function writeFileAtomically(file: string, content: string | Uint8A
     throw err;
   }
 }
+
+/** Creates `dir` if needed and writes and removes a probe file in it: the error code when it cannot be written
+ * (so a long job fails before its work, not after), or null. */
+export async function unwritableReason(dir: string): Promise<string | null> {
+  const probe = path.join(dir, `.write-probe-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+    return null;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+}
