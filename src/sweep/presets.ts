@@ -54,36 +54,27 @@ function lrGrid(i: PresetInputs): SweepSpec {
   };
 }
 
-function taskCount(i: PresetInputs): SweepSpec {
+/** One grid of the chosen LoRA / adapter / full-finetuning runs under the study's SuperNI protocol. */
+function chosenMethods(name: string, description: string, i: PresetInputs, axes: GridSpec['settings'], memorization: RunSettings | null): SweepSpec {
   return {
-    name: 'task-count',
-    description: 'Finding 3: LoRA, adapters and full finetuning over the number of training tasks, 3 seeds (nested task subsets, the same for every seed)',
-    base: { ...STUDY_SUPERNI, ...superniInputs('task-count', i) },
-    grids: [{ name: 'task-count', settings: { ...modelAxis(i), 'train-tasks': TASK_COUNTS, seed: STUDY_SEEDS }, variants: CHOSEN }],
-    memorization: null,
+    name,
+    description,
+    base: { ...STUDY_SUPERNI, ...superniInputs(name, i) },
+    grids: [{ name, settings: { ...modelAxis(i), ...axes, seed: STUDY_SEEDS }, variants: CHOSEN }],
+    memorization,
   };
 }
+
+const taskCount = (i: PresetInputs) =>
+  chosenMethods('task-count', 'Finding 3: LoRA, adapters and full finetuning over the number of training tasks, 3 seeds (nested task subsets, the same for every seed)', i, { 'train-tasks': TASK_COUNTS }, null);
 
 function modelSize(i: PresetInputs): SweepSpec {
   if (i.models.length < 2) throw new SweepSpecError('--preset model-size needs several models: give --model once per size');
-  return {
-    name: 'model-size',
-    description: 'The model-size study: LoRA, adapters and full finetuning on each model, 3 seeds',
-    base: { ...STUDY_SUPERNI, ...superniInputs('model-size', i) },
-    grids: [{ name: 'model-size', settings: { ...modelAxis(i), seed: STUDY_SEEDS }, variants: CHOSEN }],
-    memorization: null,
-  };
+  return chosenMethods('model-size', 'The model-size study: LoRA, adapters and full finetuning on each model, 3 seeds', i, {}, null);
 }
 
-function memorization(i: PresetInputs): SweepSpec {
-  return {
-    name: 'memorization',
-    description: 'Finding 4: held-out instances of the training tasks against unseen tasks, LoRA vs adapters vs full finetuning, 3 seeds',
-    base: { ...STUDY_SUPERNI, ...superniInputs('memorization', i) },
-    grids: [{ name: 'memorization', settings: { ...modelAxis(i), seed: STUDY_SEEDS }, variants: CHOSEN }],
-    memorization: {},
-  };
-}
+const memorization = (i: PresetInputs) =>
+  chosenMethods('memorization', 'Finding 4: held-out instances of the training tasks against unseen tasks, LoRA vs adapters vs full finetuning, 3 seeds', i, {}, {});
 
 function tulu(i: PresetInputs): SweepSpec {
   if (i.models.length === 0 || i.data === undefined || !i.data.startsWith('tulu:')) throw new SweepSpecError('--preset tulu needs --model <hf dir> and --data tulu:<file.jsonl>');
