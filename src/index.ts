@@ -12,7 +12,7 @@ export { MetricsWriter, readMetrics, METRICS_FILE, type StepMetrics } from './tr
 export { ProgressReporter, formatProgressLine, type ProgressUpdate } from './train/progress.js';
 
 // Models
-export { loadModel, checkModelSpec, resolveModelSpec, modelDisplayName, type LoadedModel, type ModelSource, type ModelSpec } from './models/load.js';
+export { loadModel, loadModelWeights, checkModelSpec, resolveModelSpec, modelDisplayName, type LoadedModel, type LoadedWeights, type LoadModelOptions, type ModelSource, type ModelSpec } from './models/load.js';
 export { parseModelConfig, readModelConfig, toHfConfig, countParameters, ConfigError, SUPPORTED_MODEL_TYPES } from './models/config.js';
 export { resolveCheckpoint, readShardIndex, CheckpointError, TOKENIZER_FILE_NAMES, type ResolvedCheckpoint } from './models/checkpoint.js';
 export { BUILTIN_PRESETS, builtinModelConfig, builtinModelNames, getBuiltinPreset, DEFAULT_BUILTIN_MODEL, type BuiltinPreset } from './models/builtin.js';
@@ -38,7 +38,8 @@ export {
 } from './peft/lora.js';
 
 // Every method: apply, save, load (HF PEFT layout for LoRA/DoRA/IA3/prompt/prefix), merge
-export { applyMethod, describeMethod, loadAdapter, saveAdapter, SUPPORTED_PEFT_TYPES, type LoadAdapterChecks, type MethodSettings } from './peft/methods.js';
+export { applyMethod, describeMethod, loadAdapter, methodSpec, resolveMethodSettings, saveAdapter, SUPPORTED_PEFT_TYPES, type LoadAdapterChecks, type MethodSettings } from './peft/methods.js';
+export type { MethodSpec, MethodTrainOptions, SaveAdapterContext } from './peft/method-spec.js';
 export { AdapterError, readAdapterFolder } from './peft/adapter-files.js';
 export { mergeAdapter, MERGEABLE_METHODS, type MergeOptions, type MergeResult } from './peft/merge.js';
 export type { Ia3Options } from './peft/ia3.js';
@@ -100,14 +101,29 @@ export { runEvaluation, EvalOptionsError, type EvalRunOptions } from './eval/run
 import { native, type NativeInfo } from './native/binding.js';
 export { native };
 export type {
-  NativeInfo,
-  NativeModel,
-  NativeModelConfig,
-  NativeTrainer,
   NativeAddon,
+  NativeAdapterOptions,
+  NativeBatch,
+  NativeBitfitOptions,
+  NativeDeviceMemory,
+  NativeForwardResult,
   NativeGenerateOptions,
   NativeGeneratePrompts,
   NativeGenerateResult,
+  NativeIa3Options,
+  NativeInfo,
+  NativeLoraOptions,
+  NativeLoraResult,
+  NativeModel,
+  NativeModelConfig,
+  NativeParameterCount,
+  NativePeftMethod,
+  NativePrefixTuningOptions,
+  NativePromptTuningOptions,
+  NativeStepResult,
+  NativeTensorInfo,
+  NativeTrainer,
+  NativeTrainerOptions,
 } from './native/binding.js';
 
 /** libtorch version, CUDA availability and devices, threads (loads the addon). */

@@ -107,7 +107,7 @@ describe('peft-native CLI', () => {
     [['train', '--data', 'superni:/no/such/dir'], /\/no\/such\/dir does not exist/],
     [['train', '--target-modules', 're:('], /regex/],
     [['train', '--method', 'full', '--rank', '8'], /--rank applies only to LoRA/],
-    [['train', '--method', 'prompt', '--adapter-size', '8'], /--adapter-size applies only to adapter/],
+    [['train', '--method', 'prompt', '--adapter-size', '8'], /--adapter-size applies only to bottleneck adapter \(--method adapter\)/],
     [['train', '--method', 'adapter', '--adapter-size', '8', '--reduction-factor', '4'], /cannot be used with/],
     [['train', '--method', 'adapter', '--adapter-activation', 'tanh'], /'tanh' is invalid.*silu, relu, gelu/],
     [['train', '--method', 'prefix', '--prefix-hidden', 'big'], /prefix hidden size must be an integer/],

@@ -34,7 +34,8 @@ function batch(vocab: number): NativeBatch {
   return { inputIds, labels, attentionMask, batchSize: rows, seqLen };
 }
 
-const TRAINER: NativeTrainerOptions = { lr: 1e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, precision: 'fp32' };
+const LR = 1e-3;
+const TRAINER: NativeTrainerOptions = { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, precision: 'fp32' };
 
 const METHODS: Record<string, (m: NativeModel) => void> = {
   full: (m) => m.enableFullFinetuning(),
@@ -61,7 +62,7 @@ describe.skipIf(!usable)(title, async () => {
     const trainer = new (native().Trainer)(model, { ...TRAINER, ...options });
     const b = batch(model.config().vocabSize);
     const results = [];
-    for (let i = 0; i < steps; i++) results.push(await trainer.step(b, TRAINER.lr));
+    for (let i = 0; i < steps; i++) results.push(await trainer.step(b, LR));
     const names = model.parameterNames({ trainableOnly: true });
     return { model, trainer, results, params: names.map((n) => ({ name: n, value: model.getParameter(n) })) };
   }
@@ -123,8 +124,8 @@ describe.skipIf(!usable)(title, async () => {
     const trainer = new (native().Trainer)(model, TRAINER);
     await trainer.loadState(path.join(dir, 'state.safetensors'));
     const b = batch(model.config().vocabSize);
-    const third = await trainer.step(b, TRAINER.lr);
-    const fourth = await trainer.step(b, TRAINER.lr);
+    const third = await trainer.step(b, LR);
+    const fourth = await trainer.step(b, LR);
     expect(third.loss).toBeCloseTo(straight.results[2]!.loss, 5);
     expect(fourth.loss).toBeCloseTo(straight.results[3]!.loss, 5);
   });

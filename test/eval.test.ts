@@ -190,7 +190,7 @@ describe('loadAdapter (LoRA, as eval loads it)', () => {
 
   it("loads PEFT's adapter: logits equal peft's", async () => {
     const { model, config } = await fixture('llama');
-    const settings = await loadAdapter(model, llamaLora, config, { modelName: path.join(fixturesDir, 'llama') });
+    const settings = await loadAdapter(model, llamaLora, { modelName: path.join(fixturesDir, 'llama') });
     expect(settings).toMatchObject({ method: 'lora', lora: { r: 4, alpha: 8, useRslora: false, targets: { modules: ['q_proj', 'v_proj'] } } });
     expect(model.parameterNames({ group: 'adapter' }).length).toBe(2 * 2 * 2); // 2 layers x q, v x A, B
     const out = await model.forward(await fixtureBatch(path.join(fixturesDir, 'llama', 'expected.safetensors')), { returnLogits: true });
@@ -201,14 +201,14 @@ describe('loadAdapter (LoRA, as eval loads it)', () => {
   it('the rsLoRA regex adapter loads too', async () => {
     const { model, config } = await fixture('llama');
     const dir = path.join(fixturesDir, 'llama', 'lora-rslora-regex');
-    await loadAdapter(model, dir, config);
+    await loadAdapter(model, dir);
     const out = await model.forward(await fixtureBatch(path.join(fixturesDir, 'llama', 'expected.safetensors')), { returnLogits: true });
     expect(maxRelativeError(out.logits!, (await readExpected(path.join(dir, 'expected.safetensors'), 'logits')).data)).toBeLessThan(1e-4);
   });
 
   it('a different base model is named before the model is touched', async () => {
     const { model, config } = await fixture('llama3-gqa');
-    await expect(loadAdapter(model, llamaLora, config, { modelName: path.join(fixturesDir, 'llama3-gqa') })).rejects.toThrow(
+    await expect(loadAdapter(model, llamaLora, { modelName: path.join(fixturesDir, 'llama3-gqa') })).rejects.toThrow(
       /trained on base model "test\/fixtures\/models\/llama".*the model is ".*llama3-gqa"/,
     );
     expect(model.parameterNames({ group: 'adapter' })).toEqual([]);
@@ -216,7 +216,7 @@ describe('loadAdapter (LoRA, as eval loads it)', () => {
 
   it('wrong shapes name the tensor and both shapes', async () => {
     const { model, config } = await fixture('llama3-gqa');
-    await expect(loadAdapter(model, llamaLora, config, { modelName: 'elsewhere/llama3-gqa', ignoreBaseName: true })).rejects.toThrow(
+    await expect(loadAdapter(model, llamaLora, { modelName: 'elsewhere/llama3-gqa', ignoreBaseName: true })).rejects.toThrow(
       /tensor base_model\.model\.model\.layers\.0\.self_attn\.v_proj\.lora_B\.weight has shape \[64, 4\] but this model needs \[32, 4\]/,
     );
   });
@@ -234,7 +234,7 @@ describe('loadAdapter (LoRA, as eval loads it)', () => {
     // A failed load may leave the method attached: each case gets a fresh model.
     const load = async (dir: string) => {
       const { model, config } = await fixture('llama');
-      return loadAdapter(model, dir, config);
+      return loadAdapter(model, dir);
     };
     await expect(load(edit((c) => (c.target_modules = ['q_proj', 'c_attn'])))).rejects.toThrow(/adapter_config\.json: target_modules c_attn match no linear module of the model/);
     await expect(load(edit((c) => (c.target_modules = ['q_proj'])))).rejects.toThrow(
@@ -248,7 +248,7 @@ describe('loadAdapter (LoRA, as eval loads it)', () => {
     expect(existsSync(llamaLora)).toBe(true);
     // A model that already holds an adapter is refused.
     const { model, config } = await fixture('llama');
-    await loadAdapter(model, llamaLora, config);
-    await expect(loadAdapter(model, llamaLora, config)).rejects.toThrow(/already has adapter weights/);
+    await loadAdapter(model, llamaLora);
+    await expect(loadAdapter(model, llamaLora)).rejects.toThrow(/already has adapter weights/);
   });
 });

@@ -40,7 +40,7 @@ function fixtureModel(f: GenerateFixture, device = 'cpu'): Promise<NativeModel> 
       const m = await loadFixtureModel(f.variant, device);
       if (f.adapter_dir !== null) {
         const { config } = await readModelConfig(path.join(fixturesDir, f.variant, 'config.json'));
-        await loadAdapter(m, path.join(repoRoot, f.adapter_dir), config, { modelName: path.join(fixturesDir, f.variant) });
+        await loadAdapter(m, path.join(repoRoot, f.adapter_dir), { modelName: path.join(fixturesDir, f.variant) });
       }
       return m;
     })();

@@ -43,7 +43,7 @@ describe.each([
     const base = baseWithTokenizer(variant);
     const unmerged = await loadFixtureModel(variant);
     const { config } = await readModelConfig(path.join(base, 'config.json'));
-    await loadAdapter(unmerged, adapter, config);
+    await loadAdapter(unmerged, adapter);
     const batch = await fixtureBatch(batchFile);
     const want = (await unmerged.forward(batch, { returnLogits: true })).logits!;
 

@@ -52,9 +52,9 @@ describe('method settings', () => {
     expect(err(() => resolve({ method: 'prompt', virtualTokens: 0 }))).toMatch(/virtual tokens must be a positive integer/);
     expect(err(() => resolve({ method: 'prompt', promptInit: 'text' as never }))).toMatch(/random or vocab/);
     expect(err(() => resolve({ method: 'prefix', prefixHiddenSize: 2.5 }))).toMatch(/hidden size must be a positive integer/);
-    expect(err(() => resolve({ method: 'bitfit', virtualTokens: 4 }))).toMatch(/--virtual-tokens applies only to prompt, prefix \(--method prompt\|prefix\), not to --method bitfit/);
+    expect(err(() => resolve({ method: 'bitfit', virtualTokens: 4 }))).toMatch(/--virtual-tokens applies only to prompt tuning, prefix tuning \(--method prompt\|prefix\), not to --method bitfit/);
     expect(err(() => resolve({ method: 'ia3', rank: 4 }))).toMatch(/--rank applies only to LoRA, DoRA/);
-    expect(err(() => resolve({ method: 'lora', adapterInit: 'identity' }))).toMatch(/--adapter-init applies only to adapter/);
+    expect(err(() => resolve({ method: 'lora', adapterInit: 'identity' }))).toMatch(/--adapter-init applies only to bottleneck adapter \(--method adapter\)/);
     expect(err(() => resolve({ method: 'prefix', packing: true }))).toMatch(/--packing cannot be used with --method prefix/);
   });
 });

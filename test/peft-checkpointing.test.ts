@@ -25,7 +25,7 @@ describe.each(METHODS)('%s with gradient checkpointing', (_name, settings) => {
     const grads = [];
     for (const checkpointing of [false, true]) {
       const model = await loadFixtureModel('llama3-gqa');
-      applyMethod(model, settings, config, 9);
+      applyMethod(model, settings, 9);
       model.setGradientCheckpointing(checkpointing);
       await model.backward(batch);
       const names = model.parameterNames({ trainableOnly: true });

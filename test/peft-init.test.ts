@@ -26,7 +26,7 @@ describe.each<[string, MethodSettings]>([
     const batch = await fixtureBatch(batchFile);
     const base = (await (await loadFixtureModel(variant)).forward(batch, { returnLogits: true })).logits!;
     const { model, config } = await setup(variant);
-    applyMethod(model, settings, config, 3);
+    applyMethod(model, settings, 3);
     expect(model.parameterCount().trainable).toBeGreaterThan(0);
     const got = (await model.forward(batch, { returnLogits: true })).logits!;
     expect(maxRelativeError(got, base)).toBeLessThan(1e-6);
@@ -35,19 +35,19 @@ describe.each<[string, MethodSettings]>([
 
 it('bitfit adds zero biases only where a linear has none', async () => {
   const { model, config } = await setup('llama');
-  applyMethod(model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, config, 0);
+  applyMethod(model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, 0);
   const added = model.parameterNames({ group: 'adapter' });
   expect(added).toHaveLength(config.numHiddenLayers * 7);
   for (const n of added) expect(model.getParameter(n).every((v) => v === 0)).toBe(true);
   const gqa = await setup('llama3-gqa'); // attention and MLP biases exist: they train, none is added
-  applyMethod(gqa.model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, gqa.config, 0);
+  applyMethod(gqa.model, { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, 0);
   expect(gqa.model.parameterNames({ group: 'adapter' })).toEqual([]);
   expect(gqa.model.parameterNames({ trainableOnly: true })).toHaveLength(gqa.config.numHiddenLayers * 7);
 });
 
 it("bitfit on chosen linears with normal(0, 1) biases (the study's code): only those biases train", async () => {
   const { model, config } = await setup('llama');
-  const targets = applyMethod(model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, config, 5);
+  const targets = applyMethod(model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, 5);
   expect(targets).toHaveLength(config.numHiddenLayers * 3);
   const trainable = model.parameterNames({ trainableOnly: true });
   expect(trainable).toEqual(model.parameterNames({ group: 'adapter' }));
@@ -61,13 +61,13 @@ it("bitfit on chosen linears with normal(0, 1) biases (the study's code): only t
   expect(std).toBeLessThan(1.2);
   // The seed decides the values.
   const again = await setup('llama');
-  applyMethod(again.model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, again.config, 5);
+  applyMethod(again.model, { method: 'bitfit', bitfit: { targets: { modules: ['q_proj', 'k_proj', 'v_proj'] }, init: 'normal' } }, 5);
   expect(Array.from(again.model.getParameter(trainable[0]!))).toEqual(Array.from(model.getParameter(trainable[0]!)));
 });
 
 it('adapter normal init: weights normal(0, 0.02), biases zero', async () => {
   const { model, config } = await setup('llama');
-  applyMethod(model, { method: 'adapter', adapter: { placement: 'pfeiffer', size: { adapterSize: 32 }, activation: 'silu', init: 'normal' } }, config, 1);
+  applyMethod(model, { method: 'adapter', adapter: { placement: 'pfeiffer', size: { adapterSize: 32 }, activation: 'silu', init: 'normal' } }, 1);
   const names = model.parameterNames({ trainableOnly: true });
   expect(names).toHaveLength(config.numHiddenLayers * 4); // pfeiffer: MLP adapter only
   const w = Array.from(model.getParameter('model.layers.0.mlp_adapter.down_proj.weight'));
@@ -79,7 +79,7 @@ it('adapter normal init: weights normal(0, 0.02), biases zero', async () => {
 
 it('prompt tuning vocab init copies embedding rows; random init is normal(0, 1)', async () => {
   const { model, config } = await setup('llama');
-  applyMethod(model, { method: 'prompt', prompt: { virtualTokens: 4, init: 'vocab' } }, config, 5);
+  applyMethod(model, { method: 'prompt', prompt: { virtualTokens: 4, init: 'vocab' } }, 5);
   const emb = model.getParameter('model.embed_tokens.weight');
   const prompt = model.getParameter('prompt_encoder.embedding.weight');
   const h = config.hiddenSize;
@@ -90,7 +90,7 @@ it('prompt tuning vocab init copies embedding rows; random init is normal(0, 1)'
     expect(found, `virtual token ${i}`).toBe(true);
   }
   const r = await setup('llama');
-  applyMethod(r.model, { method: 'prompt', prompt: { virtualTokens: 64, init: 'random' } }, r.config, 5);
+  applyMethod(r.model, { method: 'prompt', prompt: { virtualTokens: 64, init: 'random' } }, 5);
   const p = Array.from(r.model.getParameter('prompt_encoder.embedding.weight'));
   const std = Math.sqrt(p.reduce((a, v) => a + v * v, 0) / p.length);
   expect(std).toBeGreaterThan(0.95);
@@ -103,7 +103,7 @@ it('prompt and prefix tuning refuse packed batches', async () => {
     { method: 'prefix', prefix: { virtualTokens: 2, projectionHiddenSize: null } },
   ] as MethodSettings[]) {
     const { model, config } = await setup('llama');
-    applyMethod(model, settings, config, 0);
+    applyMethod(model, settings, 0);
     const batch = await fixtureBatch(batchFile);
     const positionIds = new Int32Array(batch.batchSize * batch.seqLen).map((_, i) => i % batch.seqLen);
     await expect(model.forward({ ...batch, positionIds })).rejects.toThrow(/does not support packed batches/);

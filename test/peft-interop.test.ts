@@ -77,7 +77,7 @@ beforeAll(async () => {
   for (const [i, c] of CASES.entries()) {
     const model = await loadFixtureModel(c.variant);
     const { config } = await readModelConfig(path.join(fixturesDir, c.variant, 'config.json'));
-    applyMethod(model, c.settings, config, 11 + i);
+    applyMethod(model, c.settings, 11 + i);
     randomizeTrainable(model, 7 + i);
     const { logits } = await model.forward(batch, { returnLogits: true });
     const dir = path.join(work, c.name);
@@ -110,7 +110,7 @@ describe.each(CASES)('adapter saved here: $name', (c) => {
   it('loads back here with identical logits', async () => {
     const b = built.get(c.name)!;
     const model = await loadFixtureModel(c.variant);
-    const settings = await loadAdapter(model, b.dir, b.config);
+    const settings = await loadAdapter(model, b.dir);
     expect(settings.method).toBe(c.settings.method);
     const { logits } = await model.forward(await fixtureBatch(batchFile), { returnLogits: true });
     expect(maxRelativeError(logits!, b.logits)).toBeLessThan(1e-6);

@@ -57,7 +57,7 @@ describe.each(cases)('HF PEFT fixture %s', (name) => {
     const variant = variantOf(expected);
     const model = await loadFixtureModel(variant);
     const { config } = await readModelConfig(path.join(fixturesDir, variant, 'config.json'));
-    applyMethod(model, trainingSettings(name), config, 0);
+    applyMethod(model, trainingSettings(name), 0);
     expect(model.parameterCount()).toEqual({ trainable: expected.trainable_params, total: expected.total_params });
   });
 
@@ -65,7 +65,7 @@ describe.each(cases)('HF PEFT fixture %s', (name) => {
     const variant = variantOf(expected);
     const model = await loadFixtureModel(variant);
     const { config } = await readModelConfig(path.join(fixturesDir, variant, 'config.json'));
-    const settings = await loadAdapter(model, path.join(methodsDir, name), config);
+    const settings = await loadAdapter(model, path.join(methodsDir, name));
     expect(settings.method).toBe(trainingSettings(name).method);
     const batch = await fixtureBatch(batchFile);
     const out = await model.forward(batch, { returnLogits: true });
@@ -93,13 +93,13 @@ describe('adapter loading errors', () => {
 
   it('an adapter for another base model is an error naming the tensor and both shapes', async () => {
     const { model, config } = await llama();
-    await expect(loadAdapter(model, path.join(methodsDir, 'dora-rslora-gqa'), config)).rejects.toThrow(
+    await expect(loadAdapter(model, path.join(methodsDir, 'dora-rslora-gqa'))).rejects.toThrow(
       /k_proj\.lora_B\.weight has shape \[32, 4\] but this model needs \[64, 4\].*different base model/,
     );
     const m2 = await llama();
-    await expect(loadAdapter(m2.model, path.join(methodsDir, 'prefix-gqa'), m2.config)).rejects.toThrow(/width 128.*width 256|another base model/);
+    await expect(loadAdapter(m2.model, path.join(methodsDir, 'prefix-gqa'))).rejects.toThrow(/width 128.*width 256|another base model/);
     const m3 = await llama();
-    await expect(loadAdapter(m3.model, path.join(methodsDir, 'ia3-gqa'), m3.config)).rejects.toThrow(/shape \[32, 1\] but this model needs \[64, 1\]/);
+    await expect(loadAdapter(m3.model, path.join(methodsDir, 'ia3-gqa'))).rejects.toThrow(/shape \[32, 1\] but this model needs \[64, 1\]/);
   });
 
   it('an unknown peft_type is an error listing the supported ones', async () => {
@@ -107,7 +107,7 @@ describe('adapter loading errors', () => {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
     writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, peft_type: 'LOHA' }));
     const { model, config } = await llama();
-    await expect(loadAdapter(model, dir, config)).rejects.toThrow(/unknown peft_type "LOHA" \(supported: LORA, IA3, PROMPT_TUNING, PREFIX_TUNING/);
+    await expect(loadAdapter(model, dir)).rejects.toThrow(/unknown peft_type "LOHA" \(supported: LORA, PEFT_NATIVE_BOTTLENECK, IA3, PROMPT_TUNING, PREFIX_TUNING, PEFT_NATIVE_BITFIT\)/);
   });
 
   it('a target module the model lacks is an error naming it', async () => {
@@ -115,7 +115,7 @@ describe('adapter loading errors', () => {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
     writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, target_modules: ['c_attn'], feedforward_modules: [] }));
     const { model, config } = await llama();
-    await expect(loadAdapter(model, dir, config)).rejects.toThrow(/adapter_config\.json: IA3 target modules c_attn match no linear layer/);
+    await expect(loadAdapter(model, dir)).rejects.toThrow(/adapter_config\.json: IA3 target modules c_attn match no linear layer/);
   });
 
   it('unsupported options and missing files are errors naming the file', async () => {
@@ -123,14 +123,14 @@ describe('adapter loading errors', () => {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
     writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, rank_pattern: { q_proj: 8 } }));
     const { model, config } = await llama();
-    await expect(loadAdapter(model, dir, config)).rejects.toThrow(/"rank_pattern" .* is not supported/);
-    await expect(loadAdapter(model, path.join(dir, 'nope'), config)).rejects.toThrow(/does not exist/);
-    await expect(loadAdapter(model, fixturesDir, config)).rejects.toThrow(/no adapter_config\.json/);
+    await expect(loadAdapter(model, dir)).rejects.toThrow(/"rank_pattern" .* is not supported/);
+    await expect(loadAdapter(model, path.join(dir, 'nope'))).rejects.toThrow(/does not exist/);
+    await expect(loadAdapter(model, fixturesDir)).rejects.toThrow(/no adapter_config\.json/);
   });
 
   it('a second method on one model is refused', async () => {
     const { model, config } = await llama();
-    await loadAdapter(model, path.join(methodsDir, 'ia3'), config);
+    await loadAdapter(model, path.join(methodsDir, 'ia3'));
     expect(() => model.applyBitfit()).toThrow(/ia3 is already applied/);
   });
 });

@@ -31,7 +31,7 @@ describe.skipIf(!built)('bf16 autocast with float32 master weights', () => {
     const run = async (precision: 'fp32' | 'bf16') => {
       const model = native().Model.create(config, { seed: 12 });
       model.applyLora({ r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj', 'o_proj', 'down_proj'], useRslora: false, init: 'gaussian', seed: 1 });
-      const trainer = new (native().Trainer)(model, { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, precision });
+      const trainer = new (native().Trainer)(model, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1, precision });
       const first = await trainer.step(b, 1e-3);
       const second = await trainer.step(b, 1e-3);
       const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'bf16-')), 'state.safetensors');

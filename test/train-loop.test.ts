@@ -15,12 +15,13 @@ interface Recorded {
   full: boolean;
   trainerOptions?: NativeTrainerOptions;
   steps: Array<{ lr: number; batchSize: number; seqLen: number; ids: number; hash: number }>;
-  accumulate: number[];
+  /** Batches per step call (gradient accumulation groups). */
+  groups: number[];
   saved: Array<{ file: string; entries: Array<[string, string]> }>;
   losses: number[];
 }
 
-const rec: Recorded = { full: false, steps: [], accumulate: [], saved: [], losses: [] };
+const rec: Recorded = { full: false, steps: [], groups: [], saved: [], losses: [] };
 let lossAt: (i: number) => number = (i) => 5 / (1 + i / 10);
 
 vi.mock('../src/native/binding.js', () => {
@@ -60,37 +61,28 @@ vi.mock('../src/native/binding.js', () => {
   }
   class FakeTrainer {
     private n = 0;
-    private pendingTokens = 0;
     constructor(_m: unknown, o: NativeTrainerOptions) {
       rec.trainerOptions = o;
     }
-    private result(lr: number, b: NativeBatch | null, tokens: number) {
+    private result(lr: number, group: NativeBatch[], tokens: number) {
       const loss = lossAt(this.n++);
       rec.losses.push(loss);
-      if (b) rec.steps.push({ lr, batchSize: b.batchSize, seqLen: b.seqLen, ids: b.inputIds.length, hash: b.inputIds.reduce((h, x, i) => (h * 31 + x * (i + 1)) % 1000003, 7) });
+      const hash = group.flatMap((b) => [...b.inputIds]).reduce((h, x, i) => (h * 31 + x * (i + 1)) % 1000003, 7);
+      rec.steps.push({ lr, batchSize: group[0]!.batchSize, seqLen: group[0]!.seqLen, ids: group.reduce((n, b) => n + b.inputIds.length, 0), hash });
       return { loss, targetTokens: tokens, gradNorm: 1.5 };
     }
-    async step(b: NativeBatch, lr: number) {
+    async step(batches: NativeBatch | NativeBatch[], lr: number) {
+      const group = Array.isArray(batches) ? batches : [batches];
+      rec.groups.push(group.length);
       let t = 0;
-      for (let i = 1; i < b.labels!.length; i++) if (b.labels![i] !== -100 && i % b.seqLen !== 0) t++;
-      return this.result(lr, b, t);
-    }
-    async accumulate(b: NativeBatch, normalizer: number) {
-      rec.accumulate.push(normalizer);
-      this.pendingTokens += 1;
-      return { lossSum: 1, targetTokens: 1 };
+      for (const b of group) for (let i = 1; i < b.labels!.length; i++) if (b.labels![i] !== -100 && i % b.seqLen !== 0) t++;
+      return this.result(lr, group, t);
     }
     async saveState(file: string) {
       await writeFile(file, JSON.stringify({ n: this.n }));
     }
     async loadState(file: string) {
       this.n = (JSON.parse(await readFile(file, 'utf8')) as { n: number }).n;
-    }
-    async update(lr: number) {
-      const t = this.pendingTokens;
-      this.pendingTokens = 0;
-      rec.steps.push({ lr, batchSize: 0, seqLen: 0, ids: 0, hash: 0 });
-      return this.result(lr, null, t);
     }
   }
   const addon = {
@@ -125,7 +117,7 @@ const sink = { write: () => true, isTTY: false };
 beforeEach(() => {
   rec.full = false;
   rec.steps = [];
-  rec.accumulate = [];
+  rec.groups = [];
   rec.saved = [];
   rec.losses = [];
   rec.lora = undefined;
@@ -200,11 +192,10 @@ describe('train() with a stand-in addon', () => {
     expect(cfg).toMatchObject({ model_type: 'llama', hidden_size: 256, tie_word_embeddings: true, torch_dtype: 'float32' });
   });
 
-  it('accumulates gradients over batch groups normalized by their target tokens', async () => {
+  it('gives each optimizer step its accumulation group in one trainer call', async () => {
     await train({ out: outDir(), steps: 3, batchSize: 2, gradientAccumulation: 3, stdout: sink });
-    expect(rec.accumulate).toHaveLength(9);
-    // each group of three calls shares one normalizer
-    for (let g = 0; g < 3; g++) expect(new Set(rec.accumulate.slice(3 * g, 3 * g + 3)).size).toBe(1);
+    expect(rec.groups).toEqual([3, 3, 3]);
+    expect(rec.steps.every((s) => s.batchSize === 2)).toBe(true);
   });
 
   it('stops on a non-finite loss, saves no weights, and records status, step and the last good metrics', async () => {

@@ -78,7 +78,7 @@ describe.each(CASES)('train --method $method on builtin:tiny', ({ method, option
     const { loadModel } = await import('../src/models/load.js');
     const { loadAdapter, applyMethod } = await import('../src/peft/methods.js');
     const fresh = await loadModel('builtin:tiny', { seed: 42 });
-    applyMethod(fresh.model, result.options.methodSettings, fresh.config, 42);
+    applyMethod(fresh.model, result.options.methodSettings, 42);
     trainable(fresh.model.parameterNames({ trainableOnly: true }));
     expect(fresh.model.parameterCount().trainable).toBe(result.trainableParameters);
 
@@ -92,7 +92,7 @@ describe.each(CASES)('train --method $method on builtin:tiny', ({ method, option
       seqLen: 8,
     };
     const reloaded = await loadModel('builtin:tiny', { seed: 42 });
-    await loadAdapter(reloaded.model, out, reloaded.config);
+    await loadAdapter(reloaded.model, out);
     const untrained = (await fresh.model.forward(batch)).lossSum;
     const trained = (await reloaded.model.forward(batch)).lossSum;
     expect(trained).not.toBe(untrained);
@@ -100,6 +100,6 @@ describe.each(CASES)('train --method $method on builtin:tiny', ({ method, option
 });
 
 it('a method rejects the flags of other methods', async () => {
-  await expect(train({ method: 'full', adapterSize: 8, out: outDir(), stdout: sink })).rejects.toThrow(/--adapter-size applies only to adapter/);
+  await expect(train({ method: 'full', adapterSize: 8, out: outDir(), stdout: sink })).rejects.toThrow(/--adapter-size applies only to bottleneck adapter \(--method adapter\)/);
   await expect(train({ method: 'prompt', rank: 8, out: outDir(), stdout: sink })).rejects.toThrow(/--rank applies only to LoRA, DoRA/);
 });

@@ -80,7 +80,7 @@ function maxUpdateError(before: Map<string, Float64Array>, a: Map<string, Float6
 describe.skipIf(!built)('native Trainer optimization', () => {
   // eps = 1 keeps AdamW's first update proportional to the gradient (lr * g / (|g| + eps)); with the usual tiny eps
   // it is lr * sign(g) and could not tell a wrongly scaled gradient from the right one.
-  const trainerOptions: NativeTrainerOptions = { lr: 1e-2, weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1, maxGradNorm: 0 };
+  const trainerOptions: NativeTrainerOptions = { weightDecay: 0.1, beta1: 0.9, beta2: 0.999, eps: 1, maxGradNorm: 0 };
 
   it('accumulating k micro-batches gives the same update as one batch k times larger', async () => {
     const { native } = await import('../src/native/binding.js');
@@ -108,11 +108,17 @@ describe.skipIf(!built)('native Trainer optimization', () => {
 
     const rs = await new addon.Trainer(single, trainerOptions).step(big, 1e-2);
 
+    // The loop's way: the micro-batches in one native call, identical to the call-per-batch path.
+    const oneCall = fresh();
+    const ro = await new addon.Trainer(oneCall, trainerOptions).step(micro, 1e-2);
+
     // The wrong rule, as a control that the comparison can fail: each micro-batch's mean, averaged.
     const tm = new addon.Trainer(meanOfMeans, trainerOptions);
     for (let i = 0; i < micro.length; i++) await tm.accumulate(micro[i]!, tokens[i]! * micro.length);
     await tm.update(1e-2);
 
+    expect(ro).toEqual(ra);
+    expect(snapshot(oneCall)).toEqual(snapshot(accumulated));
     expect(ra.targetTokens).toBe(total);
     expect(rs.targetTokens).toBe(total);
     expect(Math.abs(ra.loss - rs.loss) / rs.loss).toBeLessThan(1e-6);
@@ -120,6 +126,45 @@ describe.skipIf(!built)('native Trainer optimization', () => {
     const err = maxUpdateError(before, snapshot(accumulated), snapshot(single));
     expect(err).toBeLessThan(1e-4);
     expect(maxUpdateError(before, snapshot(meanOfMeans), snapshot(single))).toBeGreaterThan(100 * Math.max(err, 1e-6));
+  });
+
+  it('clipping follows clip_grad_norm_: gradients scaled by max / (norm + 1e-6) above max, untouched below (recomputed in float64)', async () => {
+    const { native } = await import('../src/native/binding.js');
+    const addon = native();
+    const config = await fixtureConfig('qwen2');
+    for (const maxGradNorm of [1e-2, 1e6]) {
+      const model = addon.Model.create(config, { seed: 6 });
+      model.enableFullFinetuning();
+      const names = model.parameterNames({ trainableOnly: true });
+      // eps = 1 keeps the first AdamW update proportional to the (clipped) gradient, so a wrong scale shows.
+      const lr = 0.1;
+      const eps = 1;
+      const trainer = new addon.Trainer(model, { weightDecay: 0, eps, maxGradNorm });
+      const batch = makeBatch(2, 8, config.vocabSize, 4);
+      await trainer.accumulate(batch, targetTokens(batch));
+      const p0 = snapshot(model);
+      const grads = new Map(names.map((n) => [n, Float64Array.from(model.gradient(n) ?? new Float32Array(p0.get(n)!.length))]));
+      const { gradNorm } = await trainer.update(lr);
+      const p1 = snapshot(model);
+
+      let squares = 0;
+      for (const g of grads.values()) for (const x of g) squares += x * x;
+      const norm = Math.sqrt(squares);
+      expect(Math.abs(gradNorm - norm) / norm).toBeLessThan(1e-5);
+      const coef = norm > maxGradNorm ? maxGradNorm / (norm + 1e-6) : 1;
+      if (maxGradNorm < 1) expect(coef).toBeLessThan(0.1); // the case really clips
+      let maxErr = 0;
+      for (const n of names) {
+        const a = p0.get(n)!;
+        const g = grads.get(n)!;
+        const got = p1.get(n)!;
+        for (let i = 0; i < a.length; i++) {
+          const gc = g[i]! * coef;
+          maxErr = Math.max(maxErr, Math.abs(got[i]! - (a[i]! - (lr * gc) / (Math.abs(gc) + eps))));
+        }
+      }
+      expect(maxErr, `maxGradNorm ${maxGradNorm}`).toBeLessThan(1e-6);
+    }
   });
 
   it('weight decay skips biases and norm weights (first AdamW step recomputed in float64)', async () => {
@@ -139,7 +184,7 @@ describe.skipIf(!built)('native Trainer optimization', () => {
     const lr = 0.1;
     const wd = 0.5;
     const eps = 1e-3;
-    const trainer = new addon.Trainer(model, { lr, weightDecay: wd, beta1: 0.9, beta2: 0.999, eps, maxGradNorm: 0, noDecay });
+    const trainer = new addon.Trainer(model, { weightDecay: wd, beta1: 0.9, beta2: 0.999, eps, maxGradNorm: 0, noDecay });
     const batch = makeBatch(3, 10, config.vocabSize, 9);
     await trainer.accumulate(batch, targetTokens(batch));
     const p0 = snapshot(model);
@@ -173,7 +218,7 @@ describe.skipIf(!built)('native Trainer optimization', () => {
     const names = model.parameterNames({ trainableOnly: true });
     const noDecay = names.filter(isNoDecayParameter);
     const [b1, b2, eps, wd] = [0.9, 0.95, 1e-4, 0.1];
-    const trainer = new addon.Trainer(model, { lr: 0, weightDecay: wd, beta1: b1, beta2: b2, eps, maxGradNorm: 0, noDecay });
+    const trainer = new addon.Trainer(model, { weightDecay: wd, beta1: b1, beta2: b2, eps, maxGradNorm: 0, noDecay });
     // torch.optim.AdamW in float64: p <- p (1 - lr wd); m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
     // p <- p - lr (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps).
     const m = new Map(names.map((n) => [n, new Float64Array(model.getParameter(n).length)]));

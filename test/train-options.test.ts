@@ -84,7 +84,7 @@ describe('resolveTrainOptions', () => {
     expect(clean).toMatchObject({ recipe: 'default', maxGradNorm: 1, weightDecayParams: 'matrices' });
     expect(clean.adam.eps).toBe(1e-8);
     expect(err(() => resolveTrainOptions({ recipe: 'nope' as never }))).toMatch(/unknown recipe "nope" \(expected default or study\)/);
-    expect(err(() => resolveTrainOptions({ method: 'lora', bitfitInit: 'normal' }))).toMatch(/--bitfit-init applies only to bitfit/);
+    expect(err(() => resolveTrainOptions({ method: 'lora', bitfitInit: 'normal' }))).toMatch(/--bitfit-init applies only to BitFit \(--method bitfit\)/);
   });
 
   it('sets alpha = rank unless given', () => {
@@ -170,25 +170,24 @@ describe('loop helpers', () => {
     expect(groups).toHaveLength(1);
   });
 
-  it('accumulates with the group token count as normalizer', async () => {
-    const calls: string[] = [];
-    const trainer: NativeTrainer = {
-      accumulate: async (_b: NativeBatch, normalizer: number) => {
-        calls.push(`acc ${normalizer}`);
-        return { lossSum: 1, targetTokens: 1 };
-      },
-      update: async (lr: number) => {
-        calls.push(`update ${lr}`);
-        return { loss: 1, targetTokens: 7, gradNorm: 0.5 };
-      },
-      step: async (_b: NativeBatch, lr: number) => {
-        calls.push(`step ${lr}`);
+  it('gives the trainer each accumulation group in one step call, without copying the token buffers', async () => {
+    const calls: Array<{ batches: NativeBatch[]; lr: number }> = [];
+    const unused = async (): Promise<never> => {
+      throw new Error('the loop steps through step() only');
+    };
+    const trainer = {
+      accumulate: unused,
+      update: unused,
+      step: async (batches: NativeBatch | NativeBatch[], lr: number) => {
+        calls.push({ batches: Array.isArray(batches) ? batches : [batches], lr });
         return { loss: 2, targetTokens: 3, gradNorm: 1 };
       },
-    };
-    await runUpdate(trainer, [batch(3), batch(4)], 0.1);
+    } as unknown as NativeTrainer;
+    const group = [batch(3), batch(4)];
+    await runUpdate(trainer, group, 0.1);
     await runUpdate(trainer, [batch(3)], 0.2);
-    expect(calls).toEqual(['acc 7', 'acc 7', 'update 0.1', 'step 0.2']);
+    expect(calls.map((c) => [c.batches.length, c.lr])).toEqual([[2, 0.1], [1, 0.2]]);
+    expect(calls[0]!.batches[1]!.inputIds).toBe(group[1]!.inputIds);
   });
 
   it('excludes biases and norms from weight decay', () => {

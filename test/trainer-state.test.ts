@@ -22,7 +22,7 @@ function batch(vocab: number, shift: number): NativeBatch {
 
 describe.skipIf(!built)('Trainer state', () => {
   const lora = { r: 4, alpha: 8, dropout: 0.25, targetModules: ['q_proj', 'v_proj'], useRslora: false, init: 'kaiming' as const, seed: 5 };
-  const options = { lr: 5e-3, weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
+  const options = { weightDecay: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1 };
 
   async function setup() {
     const { native } = await import('../src/native/binding.js');

@@ -10,6 +10,12 @@
 #include "common/errors.h"
 #include "bindings/safetensors_write.h"
 #include "io/safetensors.h"
+#include "peft/bitfit.h"
+#include "peft/bottleneck_adapter.h"
+#include "peft/full_finetuning.h"
+#include "peft/ia3.h"
+#include "peft/lora.h"
+#include "peft/prompt_learning.h"
 
 namespace pn {
 namespace {
@@ -88,6 +94,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        InstanceMethod<&ModelWrap::SetParameter>("setParameter"),
                                        InstanceMethod<&ModelWrap::Gradient>("gradient"),
                                        InstanceMethod<&ModelWrap::SaveParameters>("saveParameters"),
+                                       InstanceMethod<&ModelWrap::Dispose>("dispose"),
                                    });
   Constructor() = Napi::Persistent(cls);
   return cls;
@@ -97,7 +104,7 @@ std::shared_ptr<LlamaModel> ModelWrap::ModelOf(const Napi::Value& value) {
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Constructor().Value())) {
     throw Napi::TypeError::New(value.Env(), "expected a Model");
   }
-  return ObjectWrap<ModelWrap>::Unwrap(value.As<Napi::Object>())->model_;
+  return ObjectWrap<ModelWrap>::Unwrap(value.As<Napi::Object>())->Held();
 }
 
 // new Model(config, {seed}) — Model.create is the documented way in.
@@ -113,7 +120,27 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
       seed = static_cast<uint64_t>(s);
       initialize = GetBoolOr(options, "initialize", true, "options");
     }
-    model_ = std::make_shared<LlamaModel>(config, seed, initialize);
+    model_.Set(std::make_shared<LlamaModel>(config, seed, initialize));
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+  });
+}
+
+ModelWrap::~ModelWrap() { model_.Dispose(Env()); }
+
+int64_t HostParameterBytes(const LlamaModel& model) {
+  int64_t bytes = 0;
+  for (const auto& name : model.ParameterNames(/*trainableOnly=*/false)) {
+    const torch::Tensor p = model.Parameter(name);
+    if (p.device().is_cpu()) bytes += static_cast<int64_t>(p.nbytes());
+  }
+  return bytes;
+}
+
+// Drops this handle's reference: the tensors are freed once no trainer or pending call holds the model.
+Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    model_.Dispose(info.Env());
+    return info.Env().Undefined();
   });
 }
 
@@ -123,13 +150,15 @@ Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
   return Constructor().New(args);
 }
 
-Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) { return ModelConfigToJs(info.Env(), model_->config()); }
+Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value { return ModelConfigToJs(info.Env(), Held()->config()); });
+}
 
 Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 1) throw UserError("loadWeights(files) needs a list of safetensors files");
     std::vector<std::string> files = GetStringArray(info[0], "files");
-    auto model = model_;
+    auto model = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
         [model, files] {
@@ -142,7 +171,7 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::Device(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), model_->device().str()); });
+  return GuardJs(info.Env(), [&]() -> Napi::Value { return Napi::String::New(info.Env(), Held()->device().str()); });
 }
 
 Napi::Value ModelWrap::MoveTo(const Napi::CallbackInfo& info) {
@@ -150,23 +179,28 @@ Napi::Value ModelWrap::MoveTo(const Napi::CallbackInfo& info) {
     const torch::Device device = ParseDevice(ArgString(info, 0, "device"));
     {
       // Already there (every CPU run): settle at once instead of queuing a task on the tensor thread.
-      std::lock_guard<std::mutex> lock(model_->mutex());
-      if (model_->device() == device) {
+      std::lock_guard<std::mutex> lock(Held()->mutex());
+      if (Held()->device() == device) {
         auto deferred = Napi::Promise::Deferred::New(info.Env());
         deferred.Resolve(info.Env().Undefined());
         return deferred.Promise();
       }
     }
-    auto model = model_;
-    return AsyncTask<bool>::Start(
+    auto model = Held();
+    return AsyncTask<int64_t>::Start(
         info.Env(),
         [model, device] {
           std::lock_guard<std::mutex> lock(model->mutex());
           model->To(device);
           Synchronize(device);
-          return true;
+          return HostParameterBytes(*model);
         },
-        [](Napi::Env env, bool&) { return env.Undefined(); });
+        // The JS Model stays referenced until then, so `this` is alive.
+        [this](Napi::Env env, int64_t& hostBytes) {
+          ReportHostBytes(env, hostBytes);
+          return env.Undefined();
+        },
+        {info.This()});
   });
 }
 
@@ -175,7 +209,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     bool wantLogits = info.Length() > 1 && info[1].IsObject() &&
                       GetBoolOr(info[1].As<Napi::Object>(), "returnLogits", false, "options");
-    auto model = model_;
+    auto model = Held();
     return AsyncTask<ForwardValues>::Start(
         info.Env(),
         [model, batch, wantLogits] {
@@ -196,7 +230,7 @@ Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     if (!batch.tokens.labels.defined()) throw UserError("backward(batch) needs batch.labels");
-    auto model = model_;
+    auto model = Held();
     return AsyncTask<ForwardValues>::Start(
         info.Env(),
         [model, batch] {
@@ -228,8 +262,10 @@ Napi::Value ModelWrap::ApplyLora(const Napi::CallbackInfo& info) {
     opts.useDora = GetBoolOr(o, "useDora", false, w);
     opts.init = GetStringOr(o, "init", "kaiming", w);
     opts.seed = SeedOf(o, w);
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->ApplyLora(opts));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    const auto modules = pn::ApplyLora(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+    return ModulesResult(info.Env(), modules);
   });
 }
 
@@ -241,8 +277,10 @@ Napi::Value ModelWrap::ApplyIa3(const Napi::CallbackInfo& info) {
     if (!o.Get("feedforwardModules").IsUndefined()) {
       opts.feedforwardModules = GetStringArray(o.Get("feedforwardModules"), "ia3.feedforwardModules");
     }
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->ApplyIa3(opts));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    const auto modules = pn::ApplyIa3(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+    return ModulesResult(info.Env(), modules);
   });
 }
 
@@ -255,8 +293,10 @@ Napi::Value ModelWrap::ApplyBitfit(const Napi::CallbackInfo& info) {
       opts.init = GetStringOr(o, "init", "zeros", "bitfit");
       opts.seed = static_cast<uint64_t>(GetNumberOr(o, "seed", 0, "bitfit"));
     }
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->ApplyBitfit(opts));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    const auto modules = pn::ApplyBitfit(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+    return ModulesResult(info.Env(), modules);
   });
 }
 
@@ -270,8 +310,10 @@ Napi::Value ModelWrap::ApplyAdapters(const Napi::CallbackInfo& info) {
     opts.activation = GetStringOr(o, "activation", "silu", w);
     opts.init = GetStringOr(o, "init", "normal", w);
     opts.seed = SeedOf(o, w);
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->ApplyAdapters(opts));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    const auto modules = pn::ApplyAdapters(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+    return ModulesResult(info.Env(), modules);
   });
 }
 
@@ -283,8 +325,9 @@ Napi::Value ModelWrap::ApplyPromptTuning(const Napi::CallbackInfo& info) {
     opts.virtualTokens = GetInt(o, "virtualTokens", w);
     opts.init = GetStringOr(o, "init", "random", w);
     opts.seed = SeedOf(o, w);
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    model_->ApplyPromptTuning(opts);
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    pn::ApplyPromptTuning(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });
 }
@@ -298,28 +341,33 @@ Napi::Value ModelWrap::ApplyPrefixTuning(const Napi::CallbackInfo& info) {
     opts.projection = GetBoolOr(o, "projection", false, w);
     opts.encoderHidden = static_cast<int64_t>(GetNumberOr(o, "encoderHiddenSize", 0, w));
     opts.seed = SeedOf(o, w);
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    model_->ApplyPrefixTuning(opts);
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    pn::ApplyPrefixTuning(*Held(), opts);
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });
 }
 
 Napi::Value ModelWrap::MergeAdapter(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ModulesResult(info.Env(), model_->MergeAdapter());
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    const auto modules = Held()->MergeLinearAdapters();
+    ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
+    return ModulesResult(info.Env(), modules);
   });
 }
 
 Napi::Value ModelWrap::PeftMethod(const Napi::CallbackInfo& info) {
-  const std::string& m = model_->method();
-  return m.empty() ? info.Env().Null() : Napi::String::New(info.Env(), m);
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    const std::string& m = Held()->method();
+    return m.empty() ? info.Env().Null() : Napi::String::New(info.Env(), m);
+  });
 }
 
 Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    torch::Tensor table = model_->PrefixTableToSave();
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    torch::Tensor table = PrefixTableToSave(*Held());
     auto o = Napi::Object::New(info.Env());
     o.Set("shape", ShapeToJs(info.Env(), table.sizes()));
     o.Set("data", ToFloat32Array(info.Env(), table));
@@ -330,25 +378,27 @@ Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::SetGradientCheckpointing(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 1 || !info[0].IsBoolean()) throw UserError("setGradientCheckpointing(on) needs a boolean");
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    model_->SetGradientCheckpointing(info[0].As<Napi::Boolean>().Value());
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    Held()->SetGradientCheckpointing(info[0].As<Napi::Boolean>().Value());
     return info.Env().Undefined();
   });
 }
 
 Napi::Value ModelWrap::EnableFullFinetuning(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    model_->EnableFullFinetuning();
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    pn::EnableFullFinetuning(*Held());
     return info.Env().Undefined();
   });
 }
 
 Napi::Value ModelWrap::ParameterCount(const Napi::CallbackInfo& info) {
-  auto o = Napi::Object::New(info.Env());
-  o.Set("total", static_cast<double>(model_->CountParameters(false)));
-  o.Set("trainable", static_cast<double>(model_->CountParameters(true)));
-  return o;
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    auto o = Napi::Object::New(info.Env());
+    o.Set("total", static_cast<double>(Held()->CountParameters(false)));
+    o.Set("trainable", static_cast<double>(Held()->CountParameters(true)));
+    return o;
+  });
 }
 
 Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
@@ -358,8 +408,8 @@ Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
     const std::string group = hasOptions ? GetStringOr(info[0].As<Napi::Object>(), "group", "all", "options") : "all";
     if (group != "all" && group != "base" && group != "adapter") throw UserError("options.group must be all, base or adapter");
     std::vector<std::string> names;
-    for (auto& n : model_->ParameterNames(trainableOnly)) {
-      if (group == "all" || (group == "adapter") == model_->IsAdapterParameter(n)) names.push_back(n);
+    for (auto& n : Held()->ParameterNames(trainableOnly)) {
+      if (group == "all" || (group == "adapter") == Held()->IsAdapterParameter(n)) names.push_back(n);
     }
     return StringsToJs(info.Env(), names);
   });
@@ -367,22 +417,22 @@ Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::ParameterShape(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    return ShapeToJs(info.Env(), model_->Parameter(ArgString(info, 0, "name")).sizes());
+    return ShapeToJs(info.Env(), Held()->Parameter(ArgString(info, 0, "name")).sizes());
   });
 }
 
 Napi::Value ModelWrap::GetParameter(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    return ToFloat32Array(info.Env(), model_->Parameter(ArgString(info, 0, "name")));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    return ToFloat32Array(info.Env(), Held()->Parameter(ArgString(info, 0, "name")));
   });
 }
 
 Napi::Value ModelWrap::SetParameter(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
     std::string name = ArgString(info, 0, "name");
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    torch::Tensor target = model_->Parameter(name);
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    torch::Tensor target = Held()->Parameter(name);
     torch::Tensor source = ViewFloat32Array(info.Length() > 1 ? info[1] : info.Env().Undefined(), target.sizes().vec(),
                                             "values for " + name);
     torch::NoGradGuard noGrad;
@@ -393,8 +443,8 @@ Napi::Value ModelWrap::SetParameter(const Napi::CallbackInfo& info) {
 
 Napi::Value ModelWrap::Gradient(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
-    std::lock_guard<std::mutex> lock(model_->mutex());
-    torch::Tensor p = model_->Parameter(ArgString(info, 0, "name"));
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    torch::Tensor p = Held()->Parameter(ArgString(info, 0, "name"));
     if (!p.grad().defined()) return info.Env().Null();
     return ToFloat32Array(info.Env(), p.grad());
   });
@@ -410,7 +460,7 @@ Napi::Value ModelWrap::SaveParameters(const Napi::CallbackInfo& info) {
       auto pair = GetStringArray(arr.Get(i), "entries[" + std::to_string(i) + "]");
       if (pair.size() != 2) throw UserError("entries[" + std::to_string(i) + "] must be [keyInFile, parameterName]");
       // Private host copies: the write runs off-thread while training may go on.
-      tensors.emplace_back(pair[0], HostCopy(model_->Parameter(pair[1])));
+      tensors.emplace_back(pair[0], HostCopy(Held()->Parameter(pair[1])));
     }
     auto metadata = StringMapFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined(), "metadata");
     return WriteSafetensorsAsync(info.Env(), file, std::move(tensors), std::move(metadata));

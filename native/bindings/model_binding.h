@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "bindings/disposable_handle.h"
 #include "models/llama.h"
 
 namespace pn {
@@ -16,6 +17,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   static std::shared_ptr<LlamaModel> ModelOf(const Napi::Value& value);
 
   explicit ModelWrap(const Napi::CallbackInfo& info);
+  ~ModelWrap() override;
 
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
@@ -43,8 +45,17 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value SetParameter(const Napi::CallbackInfo& info);
   Napi::Value Gradient(const Napi::CallbackInfo& info);
   Napi::Value SaveParameters(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
 
-  std::shared_ptr<LlamaModel> model_;
+  // The model, or a UserError once dispose() released it.
+  const std::shared_ptr<LlamaModel>& Held() const { return model_.Get(); }
+  // `bytes`: HostParameterBytes measured under the model's lock.
+  void ReportHostBytes(Napi::Env env, int64_t bytes) { model_.ReportHostBytes(env, bytes); }
+
+  DisposableHandle<LlamaModel> model_{"model"};
 };
+
+// Bytes of the model's parameters that live in host memory. Caller holds the model's mutex.
+int64_t HostParameterBytes(const LlamaModel& model);
 
 }  // namespace pn

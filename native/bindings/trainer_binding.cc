@@ -12,6 +12,12 @@
 namespace pn {
 namespace {
 
+// A step's result and the optimizer state's host bytes after it (for V8's accounting).
+struct StepOutcome {
+  StepResult result;
+  int64_t stateBytes = 0;
+};
+
 Napi::Value StepToJs(Napi::Env env, StepResult& r) {
   auto o = Napi::Object::New(env);
   o.Set("loss", r.loss);
@@ -44,6 +50,7 @@ Napi::Function TrainerWrap::Define(Napi::Env env) {
                          InstanceMethod<&TrainerWrap::Step>("step"),
                          InstanceMethod<&TrainerWrap::SaveState>("saveState"),
                          InstanceMethod<&TrainerWrap::LoadState>("loadState"),
+                         InstanceMethod<&TrainerWrap::Dispose>("dispose"),
                      });
 }
 
@@ -54,7 +61,6 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     Napi::Object o = ArgObject(info, 1, "trainer options");
     const std::string w = "trainer";
     TrainerOptions opts;
-    opts.lr = GetNumber(o, "lr", w);
     opts.weightDecay = GetNumberOr(o, "weightDecay", 0.0, w);
     opts.beta1 = GetNumberOr(o, "beta1", 0.9, w);
     opts.beta2 = GetNumberOr(o, "beta2", 0.999, w);
@@ -67,7 +73,17 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
       for (auto& n : GetStringArray(o.Get("noDecay"), "trainer.noDecay")) opts.noDecay.insert(n);
     }
     std::lock_guard<std::mutex> lock(model->mutex());
-    trainer_ = std::make_shared<Trainer>(model, opts);
+    trainer_.Set(std::make_shared<Trainer>(model, opts));
+  });
+}
+
+TrainerWrap::~TrainerWrap() { trainer_.Dispose(Env()); }
+
+// Drops the optimizer state and this handle's reference to the model.
+Napi::Value TrainerWrap::Dispose(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    trainer_.Dispose(info.Env());
+    return info.Env().Undefined();
   });
 }
 
@@ -76,7 +92,7 @@ Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
     if (info.Length() < 2 || !info[1].IsNumber()) throw UserError("accumulate(batch, normalizer) needs a normalizer");
     double normalizer = info[1].As<Napi::Number>().DoubleValue();
-    auto trainer = trainer_;
+    auto trainer = Held();
     return AsyncTask<AccumulateResult>::Start(
         info.Env(),
         [trainer, batch, normalizer] {
@@ -90,34 +106,56 @@ Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
 Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     double lr = LearningRateArg(info, 0);
-    auto trainer = trainer_;
-    return AsyncTask<StepResult>::Start(
+    auto trainer = Held();
+    return AsyncTask<StepOutcome>::Start(
         info.Env(),
         [trainer, lr] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          return trainer->Update(lr);
+          StepOutcome o{trainer->Update(lr), 0};
+          o.stateBytes = trainer->HostStateBytes();
+          return o;
         },
-        StepToJs);
+        [this](Napi::Env env, StepOutcome& o) {
+          ReportHostBytes(env, o.stateBytes);
+          return StepToJs(env, o.result);
+        }, {info.This()});
   });
 }
 
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
-    BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
-    if (!batch.tokens.labels.defined()) throw UserError("step(batch, lr) needs batch.labels");
+    // One batch, or the micro-batches of one gradient accumulation.
+    Napi::Value arg = info.Length() > 0 ? info[0] : info.Env().Undefined();
+    std::vector<TokenBatch> batches;
+    std::vector<Napi::Value> keepAlive;
+    auto add = [&](const Napi::Value& value) {
+      BatchView view = BatchFromJs(value);
+      if (!view.tokens.labels.defined()) throw UserError("step(batches, lr) needs labels in every batch");
+      batches.push_back(view.tokens);
+      keepAlive.insert(keepAlive.end(), view.keepAlive.begin(), view.keepAlive.end());
+    };
+    if (arg.IsArray()) {
+      auto array = arg.As<Napi::Array>();
+      if (array.Length() == 0) throw UserError("step(batches, lr) needs at least one batch");
+      for (uint32_t i = 0; i < array.Length(); ++i) add(array.Get(i));
+    } else {
+      add(arg);
+    }
     double lr = LearningRateArg(info, 1);
-    auto trainer = trainer_;
-    return AsyncTask<StepResult>::Start(
+    auto trainer = Held();
+    keepAlive.push_back(info.This());  // `this` stays alive until the result is reported
+    return AsyncTask<StepOutcome>::Start(
         info.Env(),
-        [trainer, batch, lr] {
+        [trainer, batches, lr] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          // Count this batch's target tokens first so the loss is their mean.
-          int64_t tokens = CountTargets(batch.tokens);
-          if (tokens == 0) throw UserError("the batch has no target tokens (all labels are -100)");
-          trainer->Accumulate(batch.tokens, static_cast<double>(tokens));
-          return trainer->Update(lr);
+          StepOutcome o{trainer->Step(batches, lr), 0};
+          o.stateBytes = trainer->HostStateBytes();
+          return o;
         },
-        StepToJs, batch.keepAlive);
+        [this](Napi::Env env, StepOutcome& o) {
+          ReportHostBytes(env, o.stateBytes);
+          return StepToJs(env, o.result);
+        }, keepAlive);
   });
 }
 
@@ -125,7 +163,7 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
     auto metadata = StringMapFromJs(info.Length() > 1 ? info[1] : info.Env().Undefined(), "metadata");
-    auto trainer = trainer_;
+    auto trainer = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
         [trainer, file, metadata] {
@@ -144,7 +182,7 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
 Napi::Value TrainerWrap::LoadState(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::string file = ArgString(info, 0, "file");
-    auto trainer = trainer_;
+    auto trainer = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
         [trainer, file] {

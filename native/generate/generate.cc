@@ -84,7 +84,7 @@ GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, con
   }
   const int64_t longest = realTokens.max().item<int64_t>();
   // Prompt/prefix tuning: every row's cache starts with the same `virtual` slots, and its tokens follow them.
-  const int64_t virtual_ = model.VirtualTokens();
+  const int64_t virtual_ = model.VirtualTokenCount();
   if (virtual_ + longest + o.maxNewTokens - 1 > config.maxPositionEmbeddings) {
     throw UserError("prompt of " + std::to_string(longest) + " tokens + " + std::to_string(o.maxNewTokens) + " new tokens" +
                     (virtual_ > 0 ? " + " + std::to_string(virtual_) + " virtual tokens" : std::string()) +

@@ -1,36 +1,25 @@
-// A linear projection of the decoder with optional PEFT attachments: LoRA (optionally DoRA) or IA3.
+// A linear projection of the decoder, optionally hosting a PEFT method's LinearAdapter (see adapter_hooks.h).
 #pragma once
 
 #include "common/torch_api.h"
 
+#include <memory>
 #include <string>
+
+#include "models/adapter_hooks.h"
 
 namespace pn {
 
-struct LoraWeights {
-  torch::Tensor a;  // [r, in]
-  torch::Tensor b;  // [out, r]
-  torch::Tensor magnitude;  // DoRA: [out] (undefined for plain LoRA)
-  double scaling = 1.0;
-  double dropout = 0.0;
-};
-
-struct Ia3Weights {
-  torch::Tensor scale;  // PEFT's ia3_l: [1, in] (feedforward: scales the input) or [out, 1] (scales the output)
-  bool feedforward = false;
-};
-
 struct Linear {
-  std::string name;     // HF module path, e.g. model.layers.0.self_attn.q_proj
+  std::string name;      // HF module path, e.g. model.layers.0.self_attn.q_proj
   torch::Tensor weight;  // [out, in]
   torch::Tensor bias;    // [out] or undefined
-  bool hasLora = false;
-  LoraWeights lora;
-  bool hasIa3 = false;
-  Ia3Weights ia3;
+  std::shared_ptr<const LinearAdapter> adapter;  // null: the plain projection
 
-  // `training` enables LoRA dropout.
-  torch::Tensor Forward(const torch::Tensor& x, bool training) const;
+  // `training` enables the adapter's dropout.
+  torch::Tensor Forward(const torch::Tensor& x, bool training) const {
+    return adapter ? adapter->Forward(x, weight, bias, training) : torch::linear(x, weight, bias);
+  }
 };
 
 }  // namespace pn

@@ -11,6 +11,7 @@
 #include "io/safetensors.h"
 #include "models/checkpointed_layer.h"
 #include "models/rope.h"
+#include "models/virtual_token_inputs.h"
 
 namespace pn {
 namespace {
@@ -265,33 +266,29 @@ torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor&
   DecoderLayer& layer = layers_.at(index);
   torch::Tensor attn = Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training,
                                  cache, index, prefixKv);
-  if (layer.attnAdapter.defined()) attn = ApplyBottleneckAdapter(layer.attnAdapter, attn);
+  if (layer.afterAttention) attn = layer.afterAttention->Forward(attn);
   torch::Tensor h = hidden + attn;
   torch::Tensor x = RmsNorm(h, layer.postAttnNorm, config_.rmsNormEps);
   torch::Tensor mlp = layer.down.Forward(torch::silu(layer.gate.Forward(x, training)) * layer.up.Forward(x, training), training);
-  if (layer.mlpAdapter.defined()) mlp = ApplyBottleneckAdapter(layer.mlpAdapter, mlp);
+  if (layer.afterMlp) mlp = layer.afterMlp->Forward(mlp);
   return h + mlp;
-}
-
-int64_t LlamaModel::VirtualTokens() const {
-  if (prompt_) return prompt_->virtualTokens();
-  if (prefix_) return prefix_->virtualTokens();
-  return 0;
 }
 
 void LlamaModel::PrefillVirtualTokens(KvCache& cache, int64_t batch) {
   if (cache.length() != 0) throw UserError("virtual tokens go first: the KV cache must be empty");
-  const int64_t n = VirtualTokens();
+  const int64_t n = VirtualTokenCount();
   if (n == 0) return;
-  if (prefix_) {
-    auto keysValues = PrefixKeysValues(*prefix_, batch);
+  const torch::Tensor embeddings = virtualTokens_->Embeddings();
+  if (embeddings.defined()) {
+    // Virtual embeddings run through the decoder at positions 0..N-1, seeing only each other.
+    torch::Tensor h = embeddings.to(embedTokens_.scalar_type()).unsqueeze(0).expand({batch, n, embeddings.size(1)});
+    auto [cos, sin] = RopeTables(invFreq_, n, device());
+    for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, torch::Tensor(), /*training=*/false, &cache);
+  } else {
+    auto keysValues = virtualTokens_->KeysValues(batch);
     for (size_t i = 0; i < layers_.size(); ++i) {
       cache.Append(i, keysValues[i].first.to(embedTokens_.scalar_type()), keysValues[i].second.to(embedTokens_.scalar_type()));
     }
-  } else {
-    torch::Tensor h = prompt_->embedding.to(embedTokens_.scalar_type()).unsqueeze(0).expand({batch, n, prompt_->embedding.size(1)});
-    auto [cos, sin] = RopeTables(invFreq_, n, device());
-    for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, torch::Tensor(), /*training=*/false, &cache);
   }
   cache.Advance(n);
 }
@@ -313,34 +310,42 @@ torch::Tensor LlamaModel::Logits(const torch::Tensor& hidden) const { return tor
 
 ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, bool training) {
   ValidateTokens(hostInput);
-  if ((prompt_ || prefix_) && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
+  const VirtualTokens* virtualTokens = virtualTokens_.get();
+  if (virtualTokens != nullptr && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
     throw UserError(method_ + " tuning does not support packed batches (position/sequence ids); use padded batches");
   }
   const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());
   torch::Tensor h = torch::embedding(embedTokens_, input.inputIds.to(torch::kInt64));
-  // Prompt tuning: virtual tokens in front (their labels -100, their mask 1); their logits are dropped below.
-  const int64_t virtualTokens = prompt_ ? prompt_->virtualTokens() : 0;
+  // Virtual embeddings go in front (their labels -100, their mask 1); their logits are dropped below.
+  // Virtual keys/values instead sit before the real tokens, which take positions N..N+T-1.
+  const torch::Tensor virtualEmbeddings = virtualTokens ? virtualTokens->Embeddings() : torch::Tensor();
+  const int64_t embeddedTokens = virtualEmbeddings.defined() ? virtualEmbeddings.size(0) : 0;
+  const int64_t prefixLen = virtualTokens && !virtualEmbeddings.defined() ? virtualTokens->count() : 0;
+  // The loss targets come from the host copy (no device sync): shifted labels, the rows that carry one and
+  // their count. Virtual embeddings get -100 labels.
+  TokenBatch hostLabels;
+  hostLabels.labels = PrependValue(hostInput.labels, embeddedTokens, -100);
+  hostLabels.sequenceIds = hostInput.sequenceIds;
   TokenBatch batch = input;
-  if (prompt_) {
-    batch.inputIds = PrependValue(input.inputIds, virtualTokens, 0);  // the virtual positions' ids are never embedded: only the shape is used
-    batch.labels = PrependValue(input.labels, virtualTokens, -100);
-    batch.attentionMask = PrependValue(input.attentionMask, virtualTokens, 1);
-    h = PrependPrompt(*prompt_, h);
+  if (embeddedTokens > 0) {
+    batch.inputIds = PrependValue(input.inputIds, embeddedTokens, 0);  // the virtual positions' ids are never embedded: only the shape is used
+    batch.labels = PrependValue(input.labels, embeddedTokens, -100);
+    batch.attentionMask = PrependValue(input.attentionMask, embeddedTokens, 1);
+    torch::Tensor virt = virtualEmbeddings.to(h.scalar_type()).unsqueeze(0).expand({h.size(0), -1, -1});
+    h = torch::cat({virt, h}, 1);
   }
   const torch::Tensor& labels = batch.labels;
   const int64_t t = h.size(1);
-  // Prefix tuning: real tokens sit at positions N..N+T-1 after the N prefix slots.
-  const int64_t prefixLen = prefix_ ? prefix_->virtualTokens() : 0;
-  if ((prompt_ || prefix_) && prefixLen + t > config_.maxPositionEmbeddings) {
+  if (virtualTokens != nullptr && prefixLen + t > config_.maxPositionEmbeddings) {
     throw UserError("sequence length " + std::to_string(input.inputIds.size(1)) + " plus " +
-                    std::to_string(prefixLen + virtualTokens) + " virtual tokens exceeds max_position_embeddings " +
+                    std::to_string(prefixLen + embeddedTokens) + " virtual tokens exceeds max_position_embeddings " +
                     std::to_string(config_.maxPositionEmbeddings));
   }
   std::vector<std::pair<torch::Tensor, torch::Tensor>> prefixKv;
   torch::Tensor mask;
-  if (prefix_) {
-    prefixKv = PrefixKeysValues(*prefix_, h.size(0));
+  if (prefixLen > 0) {
+    prefixKv = virtualTokens->KeysValues(h.size(0));
     mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow, device());
   } else {
     mask = AttentionMask(batch, padded);
@@ -352,24 +357,25 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
     sin = sin.narrow(0, prefixLen, t);
   }
 
-  // Prefix tuning is not recomputed: its key/value table is shared by all layers outside the checkpointed segment.
-  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled() && !prefix_;
+  // Virtual keys/values are not recomputed: their table is shared by all layers outside the checkpointed segment.
+  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled() && prefixLen == 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask)
-                  : DecoderLayerForward(i, h, cos, sin, mask, training, nullptr, prefix_ ? &prefixKv[i] : nullptr);
+                  : DecoderLayerForward(i, h, cos, sin, mask, training, nullptr, prefixLen > 0 ? &prefixKv[i] : nullptr);
   }
   h = RmsNorm(h, finalNorm_, config_.rmsNormEps);
 
   ForwardOutput out;
   if (labels.defined() && t > 1) {
     // Predict token i+1 from position i; only the shifted positions with a label count.
-    torch::Tensor targets = ShiftedTargets(batch);
-    torch::Tensor keep = targets != -100;
-    out.targetTokens = keep.sum().item<int64_t>();
+    const torch::Tensor hostTargets = ShiftedTargets(hostLabels);
+    const torch::Tensor hostRows = (hostTargets != -100).nonzero().squeeze(1);
+    out.targetTokens = hostRows.size(0);
+    const torch::Tensor targets = hostTargets.to(device());
     torch::Tensor hidden = h.narrow(1, 0, t - 1).reshape({-1, h.size(-1)});
     if (!wantLogits) {
       // Only the rows that count go through the vocabulary projection.
-      torch::Tensor rows = keep.nonzero().squeeze(1);
+      const torch::Tensor rows = hostRows.to(device());
       torch::Tensor logits = torch::matmul(hidden.index_select(0, rows), lmHead_.t());
       out.lossSum = torch::cross_entropy_loss(logits.to(torch::kFloat32), targets.index_select(0, rows), {},
                                               at::Reduction::Sum);
@@ -382,7 +388,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
     out.lossSum = torch::zeros({}, kF32.device(device()));
     if (wantLogits) out.logits = torch::matmul(h, lmHead_.t());
   }
-  if (out.logits.defined() && virtualTokens > 0) out.logits = out.logits.narrow(1, virtualTokens, t - virtualTokens);
+  if (out.logits.defined() && embeddedTokens > 0) out.logits = out.logits.narrow(1, embeddedTokens, t - embeddedTokens);
   return out;
 }
 
@@ -394,12 +400,6 @@ void LlamaModel::To(const torch::Device& device) {
     tensor.set_data(tensor.data().to(device));
   }
   invFreq_ = invFreq_.to(device);
-}
-
-void LlamaModel::EnableFullFinetuning() {
-  if (!method_.empty() && method_ != "full") throw UserError("full finetuning cannot follow " + method_ + " on one model");
-  method_ = "full";
-  for (auto& [name, tensor] : params_) tensor.set_requires_grad(true);
 }
 
 std::vector<std::string> LlamaModel::ParameterNames(bool trainableOnly) const {

@@ -5,19 +5,18 @@
 #include "common/torch_api.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "models/adapter_hooks.h"
 #include "models/config.h"
 #include "models/kv_cache.h"
 #include "models/linear.h"
 #include "models/token_batch.h"
-#include "peft/bottleneck_adapter.h"
-#include "peft/prompt_learning.h"
 
 namespace pn {
 
@@ -26,8 +25,8 @@ struct DecoderLayer {
   torch::Tensor postAttnNorm;  // post_attention_layernorm.weight
   torch::Tensor qNorm, kNorm;  // self_attn.{q,k}_norm.weight (Qwen3) or undefined
   Linear q, k, v, o, gate, up, down;
-  BottleneckAdapter attnAdapter;  // on the attention output (houlsby), or undefined
-  BottleneckAdapter mlpAdapter;   // on the MLP output (houlsby and pfeiffer), or undefined
+  std::shared_ptr<const SublayerAdapter> afterAttention;  // on the attention output, or null
+  std::shared_ptr<const SublayerAdapter> afterMlp;        // on the MLP output, or null
 };
 
 struct ForwardOutput {
@@ -36,54 +35,10 @@ struct ForwardOutput {
   int64_t targetTokens = 0;
 };
 
-struct LoraOptions {
-  int64_t r = 8;
-  double alpha = 8;
-  double dropout = 0;
-  std::vector<std::string> targetModules;  // exact name or ".name" suffix (HF PEFT list form)
-  std::string targetRegex;                 // full-match regex (HF PEFT string form), used when non-empty
-  bool useRslora = false;
-  bool useDora = false;          // DoRA: a trainable magnitude per output row (PEFT use_dora)
-  std::string init = "kaiming";  // kaiming | gaussian
-  uint64_t seed = 0;
-};
-
 // The matching rule of PEFT: module names (exact or ".suffix") or one full-match regex.
 struct ModuleTargets {
   std::vector<std::string> modules;
   std::string regex;  // used when non-empty
-};
-
-struct Ia3Options {
-  ModuleTargets targets;                    // PEFT's Llama default: k_proj, v_proj, down_proj
-  std::vector<std::string> feedforwardModules;  // input-scaled modules (PEFT: down_proj); a subset of targets
-};
-
-struct BitfitOptions {
-  ModuleTargets targets;         // empty: every block linear
-  std::string init = "zeros";    // a new bias: zeros (output unchanged) | normal: normal(0, 1), as the study's code
-  uint64_t seed = 0;
-};
-
-struct AdapterOptions {
-  std::string placement = "houlsby";  // houlsby (after attention and MLP) | pfeiffer (after MLP)
-  int64_t size = 64;                  // bottleneck width
-  std::string activation = "silu";    // silu | silu-silu (silu applied twice, the study's code) | relu | gelu
-  std::string init = "normal";        // normal: both normal(0, 0.02), biases 0 | identity: up projection 0
-  uint64_t seed = 0;
-};
-
-struct PromptTuningOptions {
-  int64_t virtualTokens = 20;
-  std::string init = "random";  // random: normal(0, 1) (PEFT RANDOM) | vocab: rows of sampled tokens (SAMPLE_VOCAB)
-  uint64_t seed = 0;
-};
-
-struct PrefixTuningOptions {
-  int64_t virtualTokens = 20;
-  bool projection = false;     // PEFT prefix_projection: the reparameterization MLP
-  int64_t encoderHidden = 0;   // its hidden size (PEFT encoder_hidden_size; 0 = kvDim)
-  uint64_t seed = 0;
 };
 
 class LlamaModel {
@@ -111,7 +66,7 @@ class LlamaModel {
 
   // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
   // With a cache (generation) the layer's keys/values are appended to it and all cached ones are attended.
-  // prefixKv: prefix-tuning keys/values of this layer, or null. Bottleneck adapters wrap both sublayers.
+  // prefixKv: virtual keys/values of this layer (VirtualTokens::KeysValues), or null. Sublayer adapters wrap both sublayers.
   torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
                                     const torch::Tensor& sin, const torch::Tensor& mask, bool training,
                                     KvCache* cache = nullptr,
@@ -127,26 +82,29 @@ class LlamaModel {
   // prefix (N), else 0. PrefillVirtualTokens writes them into an empty cache for `batch` rows: the virtual
   // tokens run through the decoder at positions 0..N-1 (they come first and see only each other); the prefix
   // keys and values are stored as they are. The tokens that follow take positions from N on.
-  int64_t VirtualTokens() const;
+  int64_t VirtualTokenCount() const { return virtualTokens_ ? virtualTokens_->count() : 0; }
   void PrefillVirtualTokens(KvCache& cache, int64_t batch);
   // hidden [..., hidden] -> logits [..., vocab].
   torch::Tensor Logits(const torch::Tensor& hidden) const;
 
-  // PEFT methods (one per model). Each freezes the base and adds trainable parameters; the ones that
-  // touch linear layers return the module names they changed. Implementations: native/peft/*.cc.
-  std::vector<std::string> ApplyLora(const LoraOptions& options);  // LoRA and DoRA
-  std::vector<std::string> ApplyIa3(const Ia3Options& options);
-  std::vector<std::string> ApplyBitfit(const BitfitOptions& options);  // trainable biases, new ones where none exist
-  std::vector<std::string> ApplyAdapters(const AdapterOptions& options);
-  void ApplyPromptTuning(const PromptTuningOptions& options);
-  void ApplyPrefixTuning(const PrefixTuningOptions& options);
-  void EnableFullFinetuning();
-  // Folds LoRA / DoRA / IA3 into the base weights and removes the adapter; returns the merged modules.
-  std::vector<std::string> MergeAdapter();
-  // The method applied ("" for none; "lora", "dora", "ia3", "bitfit", "adapter", "prompt", "prefix", "full").
+  // The host side of PEFT (methods: native/peft/*.cc, through the hooks of adapter_hooks.h).
+  // Starts a method: refuses a second one and, with freezeBase, freezes every base parameter. `label` is
+  // what method() reports ("" while none is applied).
+  void BeginMethod(const std::string& label, bool freezeBase = true);
   const std::string& method() const { return method_; }
-  // PEFT's saved prompt_embeddings for prefix tuning: the table [N, layers*2*kvDim] (MLP applied).
-  torch::Tensor PrefixTableToSave() const;
+  std::vector<DecoderLayer>& layers() { return layers_; }
+  std::vector<Linear*> AllLinears();
+  // The block linears whose names match (PEFT's rule); `what` names the method in errors.
+  std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
+  // Registers a method's parameters (trainable), each right after `anchor` ("" = at the end), so names and
+  // order read like PEFT's state dict.
+  using AdapterEntry = std::tuple<std::string /*anchor*/, std::string /*name*/, torch::Tensor>;
+  void RegisterAdapterParameters(const std::vector<AdapterEntry>& entries);
+  void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }
+  const VirtualTokens* virtualTokens() const { return virtualTokens_.get(); }
+  // Folds every LinearAdapter into its base weights and removes the method; returns the merged modules.
+  // Refused when the method has parts that do not live on linear layers, or none that do.
+  std::vector<std::string> MergeLinearAdapters();
 
   // Parameters by HF name (LoRA ones as <module>.lora_A.weight / lora_B.weight), in model order.
   std::vector<std::string> ParameterNames(bool trainableOnly) const;
@@ -166,20 +124,12 @@ class LlamaModel {
 
  private:
   void Register(const std::string& name, const torch::Tensor& tensor);
-  std::vector<Linear*> AllLinears();
-  // Starts a PEFT method: refuses a second one, freezes every base parameter.
-  void BeginPeft(const std::string& method);
-  // Registers adapter parameters (trainable), each right after `anchor` ("" = at the end).
-  using AdapterEntry = std::tuple<std::string /*anchor*/, std::string /*name*/, torch::Tensor>;
-  void RegisterAdapterParameters(const std::vector<AdapterEntry>& entries);
   void UnregisterAdapterParameters();
-  // The linears of the blocks whose names match; `what` names the method in errors.
-  std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   void ValidateTokens(const TokenBatch& batch) const;
   // `padded`: the mask has a 0 (decided on the host copy, so a CUDA forward does not wait for the device).
   torch::Tensor AttentionMask(const TokenBatch& batch, bool padded) const;
   // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
-  // `prefixKv`: prefix-tuning keys/values for this layer, or null.
+  // `prefixKv`: virtual keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                           const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0,
                           const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
@@ -194,8 +144,7 @@ class LlamaModel {
   std::map<std::string, size_t> paramIndex_;
   std::set<std::string> adapterNames_;
   std::string method_;
-  std::optional<PromptTuning> prompt_;
-  std::optional<PrefixTuning> prefix_;
+  std::shared_ptr<const VirtualTokens> virtualTokens_;
   std::mutex mutex_;
   bool gradientCheckpointing_ = false;
 };

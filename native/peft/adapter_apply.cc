@@ -1,13 +1,16 @@
-// LlamaModel::ApplyAdapters: bottleneck adapters on the attention output (houlsby) and the MLP output
+// ApplyAdapters: bottleneck adapters on the attention output (houlsby) and the MLP output
 // (houlsby and pfeiffer) of every block.
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <memory>
+
 #include "common/errors.h"
 #include "models/llama.h"
+#include "peft/bottleneck_adapter.h"
 
 namespace pn {
 
-std::vector<std::string> LlamaModel::ApplyAdapters(const AdapterOptions& options) {
+std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& options) {
   if (options.placement != "houlsby" && options.placement != "pfeiffer") {
     throw UserError("adapter placement must be houlsby or pfeiffer, got \"" + options.placement + "\"");
   }
@@ -16,36 +19,39 @@ std::vector<std::string> LlamaModel::ApplyAdapters(const AdapterOptions& options
     throw UserError("adapter init must be normal or identity, got \"" + options.init + "\"");
   }
   const AdapterActivation activation = ParseAdapterActivation(options.activation);
-  BeginPeft("adapter");
+  model.BeginMethod("adapter");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  const int64_t d = config_.hiddenSize, m = options.size;
+  const int64_t d = model.config().hiddenSize, m = options.size;
   auto make = [&]() {
-    BottleneckAdapter a;
+    auto adapter = std::make_shared<BottleneckAdapter>();
+    BottleneckAdapter& a = *adapter;
     a.activation = activation;
     a.downWeight = torch::empty({m, d}).normal_(0.0, 0.02, gen);
     a.downBias = torch::zeros({m});
     // near-identity: a zero up-projection makes the adapter the identity at the start.
     a.upWeight = options.init == "identity" ? torch::zeros({d, m}) : torch::empty({d, m}).normal_(0.0, 0.02, gen);
     a.upBias = torch::zeros({d});
-    return a;
+    return adapter;
   };
-  std::vector<AdapterEntry> entries;
+  std::vector<LlamaModel::AdapterEntry> entries;
   std::vector<std::string> names;
-  auto add = [&](BottleneckAdapter& slot, const std::string& name, const std::string& anchor) {
-    slot = make();
-    entries.emplace_back(anchor, name + ".down_proj.weight", slot.downWeight);
-    entries.emplace_back(anchor, name + ".down_proj.bias", slot.downBias);
-    entries.emplace_back(anchor, name + ".up_proj.weight", slot.upWeight);
-    entries.emplace_back(anchor, name + ".up_proj.bias", slot.upBias);
+  auto add = [&](std::shared_ptr<const SublayerAdapter>& slot, const std::string& name, const std::string& anchor) {
+    auto adapter = make();
+    entries.emplace_back(anchor, name + ".down_proj.weight", adapter->downWeight);
+    entries.emplace_back(anchor, name + ".down_proj.bias", adapter->downBias);
+    entries.emplace_back(anchor, name + ".up_proj.weight", adapter->upWeight);
+    entries.emplace_back(anchor, name + ".up_proj.bias", adapter->upBias);
+    slot = std::move(adapter);
     names.push_back(name);
   };
-  for (size_t i = 0; i < layers_.size(); ++i) {
+  std::vector<DecoderLayer>& layers = model.layers();
+  for (size_t i = 0; i < layers.size(); ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     const std::string anchor = p + "post_attention_layernorm.weight";
-    if (options.placement == "houlsby") add(layers_[i].attnAdapter, p + "attn_adapter", anchor);
-    add(layers_[i].mlpAdapter, p + "mlp_adapter", anchor);
+    if (options.placement == "houlsby") add(layers[i].afterAttention, p + "attn_adapter", anchor);
+    add(layers[i].afterMlp, p + "mlp_adapter", anchor);
   }
-  RegisterAdapterParameters(entries);
+  model.RegisterAdapterParameters(entries);
   return names;
 }
 

@@ -1,23 +1,23 @@
-// LlamaModel::ApplyBitfit: BitFit (Ben Zaken et al. 2022) — only biases train. The targeted linears (every
+// ApplyBitfit: the targeted linears (every
 // linear of the blocks by default) get a trainable bias: their own when the checkpoint has one, otherwise a new
 // one (an adapter parameter), zero so the output is unchanged at the start, or normal(0, 1) as the study's
 // released code created it (peft_trainer.py: torch.randn(module.out_features)).
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "common/errors.h"
-#include "models/llama.h"
+#include "peft/bitfit.h"
 
 namespace pn {
 
-std::vector<std::string> LlamaModel::ApplyBitfit(const BitfitOptions& options) {
+std::vector<std::string> ApplyBitfit(LlamaModel& model, const BitfitOptions& options) {
   if (options.init != "zeros" && options.init != "normal") {
     throw UserError("BitFit bias init must be zeros or normal, got \"" + options.init + "\"");
   }
   const bool all = options.targets.modules.empty() && options.targets.regex.empty();
-  std::vector<Linear*> targets = all ? AllLinears() : MatchLinears(options.targets, "BitFit");
-  BeginPeft("bitfit");
+  std::vector<Linear*> targets = all ? model.AllLinears() : model.MatchLinears(options.targets, "BitFit");
+  model.BeginMethod("bitfit");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  std::vector<AdapterEntry> entries;
+  std::vector<LlamaModel::AdapterEntry> entries;
   std::vector<std::string> names;
   for (Linear* lin : targets) {
     if (lin->bias.defined()) {
@@ -29,7 +29,7 @@ std::vector<std::string> LlamaModel::ApplyBitfit(const BitfitOptions& options) {
     }
     names.push_back(lin->name);
   }
-  RegisterAdapterParameters(entries);
+  model.RegisterAdapterParameters(entries);
   return names;
 }
 

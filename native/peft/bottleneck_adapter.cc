@@ -95,9 +95,8 @@ variable_list BottleneckAdapterFunction::backward(AutogradContext* ctx, variable
   return {gradY, gradDownW, gradDownB, gradUpW, gradUpB, torch::Tensor()};
 }
 
-torch::Tensor ApplyBottleneckAdapter(const BottleneckAdapter& adapter, const torch::Tensor& y) {
-  return BottleneckAdapterFunction::apply(y, adapter.downWeight, adapter.downBias, adapter.upWeight, adapter.upBias,
-                                          static_cast<int64_t>(adapter.activation));
+torch::Tensor BottleneckAdapter::Forward(const torch::Tensor& y) const {
+  return BottleneckAdapterFunction::apply(y, downWeight, downBias, upWeight, upBias, static_cast<int64_t>(activation));
 }
 
 torch::Tensor BottleneckAdapterReference(const torch::Tensor& y, const torch::Tensor& downWeight,

@@ -5,7 +5,20 @@
 
 #include "common/torch_api.h"
 
+#include <string>
+#include <vector>
+
+#include "models/llama.h"
+
 namespace pn {
+
+struct Ia3Options {
+  ModuleTargets targets;                        // PEFT's Llama default: k_proj, v_proj, down_proj
+  std::vector<std::string> feedforwardModules;  // input-scaled modules (PEFT: down_proj); a subset of targets
+};
+
+// Freezes the base and attaches IA3 vectors (init ones) to the target linears; returns their names.
+std::vector<std::string> ApplyIa3(LlamaModel& model, const Ia3Options& options);
 
 torch::Tensor Ia3Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                         const torch::Tensor& scale, bool feedforward);

@@ -1,11 +1,28 @@
-// LlamaModel::ApplyIa3: PEFT's IA3 vectors (init ones) on the target modules.
+// ApplyIa3: PEFT's IA3 vectors (init ones) on the target modules.
+#include <memory>
+
 #include "common/errors.h"
-#include "models/llama.h"
+#include "peft/ia3.h"
 
 namespace pn {
+namespace {
 
-std::vector<std::string> LlamaModel::ApplyIa3(const Ia3Options& options) {
-  std::vector<Linear*> targets = MatchLinears(options.targets, "IA3");
+class Ia3Adapter : public LinearAdapter {
+ public:
+  torch::Tensor scale;  // PEFT's ia3_l: [1, in] (feedforward: scales the input) or [out, 1] (scales the output)
+  bool feedforward = false;
+
+  torch::Tensor Forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                        bool /*training*/) const override {
+    return Ia3Linear(x, weight, bias, scale, feedforward);
+  }
+  void MergeInto(torch::Tensor& weight, torch::Tensor& bias) const override { Ia3MergeInto(weight, bias, scale, feedforward); }
+};
+
+}  // namespace
+
+std::vector<std::string> ApplyIa3(LlamaModel& model, const Ia3Options& options) {
+  std::vector<Linear*> targets = model.MatchLinears(options.targets, "IA3");
   auto isFeedforward = [&](const std::string& name) {
     for (const auto& f : options.feedforwardModules) {
       if (name == f || (name.size() > f.size() && name.compare(name.size() - f.size() - 1, f.size() + 1, "." + f) == 0)) return true;
@@ -18,20 +35,20 @@ std::vector<std::string> LlamaModel::ApplyIa3(const Ia3Options& options) {
     for (Linear* lin : targets) targeted = targeted || isFeedforward(lin->name);
     if (!targeted) throw UserError("IA3 feedforward module " + f + " is not among the target modules");
   }
-  BeginPeft("ia3");
-  std::vector<AdapterEntry> entries;
+  model.BeginMethod("ia3");
+  std::vector<LlamaModel::AdapterEntry> entries;
   std::vector<std::string> names;
   for (Linear* lin : targets) {
-    Ia3Weights ia3;
+    auto adapter = std::make_shared<Ia3Adapter>();
+    Ia3Adapter& ia3 = *adapter;
     ia3.feedforward = isFeedforward(lin->name);
     const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
     ia3.scale = ia3.feedforward ? torch::ones({1, in}) : torch::ones({out, 1});
     entries.emplace_back(lin->name + ".weight", lin->name + ".ia3_l", ia3.scale);
-    lin->ia3 = ia3;
-    lin->hasIa3 = true;
+    lin->adapter = std::move(adapter);
     names.push_back(lin->name);
   }
-  RegisterAdapterParameters(entries);
+  model.RegisterAdapterParameters(entries);
   return names;
 }
 

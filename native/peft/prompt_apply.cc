@@ -1,48 +1,53 @@
-// LlamaModel::ApplyPromptTuning / ApplyPrefixTuning with PEFT's initializations.
+// ApplyPromptTuning / ApplyPrefixTuning with PEFT's initializations.
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <memory>
 
 #include "common/errors.h"
 #include "models/llama.h"
+#include "peft/prompt_learning.h"
 
 namespace pn {
 
-void LlamaModel::ApplyPromptTuning(const PromptTuningOptions& options) {
+void ApplyPromptTuning(LlamaModel& model, const PromptTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prompt tuning needs at least one virtual token");
   if (options.init != "random" && options.init != "vocab") {
     throw UserError("prompt tuning init must be random or vocab, got \"" + options.init + "\"");
   }
-  BeginPeft("prompt");
+  model.BeginMethod("prompt");
+  const ModelConfig& config = model.config();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  PromptTuning prompt;
+  auto prompt = std::make_shared<PromptTuning>();
   if (options.init == "random") {
     // PEFT RANDOM: a fresh nn.Embedding, normal(0, 1).
-    prompt.embedding = torch::empty({options.virtualTokens, config_.hiddenSize}).normal_(0.0, 1.0, gen);
+    prompt->embedding = torch::empty({options.virtualTokens, config.hiddenSize}).normal_(0.0, 1.0, gen);
   } else {
     // PEFT SAMPLE_VOCAB: the embeddings of uniformly sampled vocabulary tokens.
-    torch::Tensor ids = torch::randint(0, config_.vocabSize, {options.virtualTokens}, gen, torch::kInt64);
+    torch::Tensor ids = torch::randint(0, config.vocabSize, {options.virtualTokens}, gen, torch::kInt64);
     torch::NoGradGuard noGrad;
-    prompt.embedding = embedTokens_.index_select(0, ids).detach().clone();
+    prompt->embedding = model.Parameter("model.embed_tokens.weight").index_select(0, ids).detach().clone();
   }
-  prompt_ = prompt;
-  RegisterAdapterParameters({{"", "prompt_encoder.embedding.weight", prompt_->embedding}});
+  model.RegisterAdapterParameters({{"", "prompt_encoder.embedding.weight", prompt->embedding}});
+  model.SetVirtualTokens(std::move(prompt));
 }
 
-void LlamaModel::ApplyPrefixTuning(const PrefixTuningOptions& options) {
+void ApplyPrefixTuning(LlamaModel& model, const PrefixTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prefix tuning needs at least one virtual token");
   if (options.encoderHidden < 0) throw UserError("prefix encoder hidden size must be positive");
-  BeginPeft("prefix");
+  model.BeginMethod("prefix");
+  const ModelConfig& config = model.config();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  PrefixTuning prefix;
-  prefix.numLayers = config_.numHiddenLayers;
-  prefix.kvHeads = config_.numKeyValueHeads;
-  prefix.headDim = config_.headDim;
+  auto prefixTuning = std::make_shared<PrefixTuning>();
+  PrefixTuning& prefix = *prefixTuning;
+  prefix.numLayers = config.numHiddenLayers;
+  prefix.kvHeads = config.numKeyValueHeads;
+  prefix.headDim = config.headDim;
   // PEFT: token_dim = head_dim * num_key_value_heads (GQA), encoder_hidden_size defaults to token_dim.
   const int64_t kvDim = prefix.kvHeads * prefix.headDim;
   const int64_t tableDim = prefix.numLayers * 2 * kvDim;
   const int64_t n = options.virtualTokens;
-  std::vector<AdapterEntry> entries;
+  std::vector<LlamaModel::AdapterEntry> entries;
   if (!options.projection) {
     prefix.embedding = torch::empty({n, tableDim}).normal_(0.0, 1.0, gen);
     entries.emplace_back("", "prompt_encoder.embedding.weight", prefix.embedding);
@@ -64,8 +69,15 @@ void LlamaModel::ApplyPrefixTuning(const PrefixTuningOptions& options) {
     entries.emplace_back("", "prompt_encoder.transform.2.weight", prefix.mlpOutWeight);
     entries.emplace_back("", "prompt_encoder.transform.2.bias", prefix.mlpOutBias);
   }
-  prefix_ = prefix;
-  RegisterAdapterParameters(entries);
+  model.RegisterAdapterParameters(entries);
+  model.SetVirtualTokens(std::move(prefixTuning));
+}
+
+torch::Tensor PrefixTableToSave(const LlamaModel& model) {
+  const auto* prefix = dynamic_cast<const PrefixTuning*>(model.virtualTokens());
+  if (prefix == nullptr) throw UserError("the model has no prefix tuning applied");
+  torch::NoGradGuard noGrad;
+  return prefix->Table().detach().clone();
 }
 
 }  // namespace pn

@@ -25,8 +25,13 @@ Napi::Value BottleneckAdapterGradients(const Napi::CallbackInfo& info) {
 
     std::vector<torch::Tensor> leaves;
     for (auto& t : base) leaves.push_back(t.clone().set_requires_grad(true));
-    BottleneckAdapter adapter{leaves[1], leaves[2], leaves[3], leaves[4], act};
-    torch::Tensor out = ApplyBottleneckAdapter(adapter, leaves[0]);
+    BottleneckAdapter adapter;
+    adapter.downWeight = leaves[1];
+    adapter.downBias = leaves[2];
+    adapter.upWeight = leaves[3];
+    adapter.upBias = leaves[4];
+    adapter.activation = act;
+    torch::Tensor out = adapter.Forward(leaves[0]);
     auto custom = torch::autograd::grad({(out * r).sum()}, leaves);
     torch::Tensor ref = BottleneckAdapterReference(leaves[0], leaves[1], leaves[2], leaves[3], leaves[4], act);
     auto autograd = torch::autograd::grad({(ref * r).sum()}, leaves);

@@ -75,6 +75,14 @@ void RegisterTesting(Napi::Env env, Napi::Object exports) {
   testing.Set("loraLinearGradients", Napi::Function::New(env, LoraLinearGradients, "loraLinearGradients"));
   testing.Set("bottleneckAdapterGradients",
               Napi::Function::New(env, BottleneckAdapterGradients, "bottleneckAdapterGradients"));
+  // The external memory V8 has been told of (every addon's reports together): what dispose tests observe.
+  testing.Set("externalMemory", Napi::Function::New(
+                                    env,
+                                    [](const Napi::CallbackInfo& info) -> Napi::Value {
+                                      return Napi::Number::New(
+                                          info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
+                                    },
+                                    "externalMemory"));
   exports.Set("testing", testing);
 }
 

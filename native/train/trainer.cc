@@ -12,18 +12,17 @@
 
 namespace pn {
 
-double GradientNorm(const std::vector<torch::Tensor>& params) {
+torch::Tensor GradientNorm(const std::vector<torch::Tensor>& params) {
   // One pass per gradient in its own dtype (as clip_grad_norm_), the per-tensor norms combined in float64.
   std::vector<torch::Tensor> norms;
   for (const auto& p : params) {
     if (p.grad().defined()) norms.push_back(p.grad().norm().to(torch::kFloat64));
   }
-  if (norms.empty()) return 0.0;
-  return torch::stack(norms).norm().item<double>();
+  if (norms.empty()) return torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(params.front().device()));
+  return torch::stack(norms).norm();
 }
 
 Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options) : model_(std::move(model)), options_(options) {
-  if (!(options_.lr >= 0)) throw UserError("learning rate must be >= 0");
   if (!(options_.weightDecay >= 0)) throw UserError("weight decay must be >= 0");
   if (!(options_.beta1 >= 0 && options_.beta1 < 1 && options_.beta2 >= 0 && options_.beta2 < 1)) {
     throw UserError("AdamW betas must be in [0, 1)");
@@ -39,8 +38,7 @@ Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& option
   optimizer_ = std::make_unique<FusedAdamW>(params_, weightDecay, options_.beta1, options_.beta2, options_.eps);
 }
 
-AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
-  if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
+torch::Tensor Trainer::Backward(const TokenBatch& batch, double normalizer) {
   if (!batch.labels.defined()) throw UserError("training batches need labels");
   ForwardOutput out;
   {
@@ -48,23 +46,57 @@ AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer)
     out = model_->Forward(batch, /*wantLogits=*/false, /*training=*/true);
   }
   if (out.targetTokens > 0) (out.lossSum / normalizer).backward();
+  // Summed in float64, as the per-step loss always was.
+  torch::Tensor lossSum = out.lossSum.detach().to(torch::kFloat64);
+  pendingLossSum_ = pendingLossSum_.defined() ? pendingLossSum_ + lossSum : lossSum;
+  pendingTokens_ += out.targetTokens;
+  return lossSum;
+}
+
+AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
+  if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
+  const int64_t before = pendingTokens_;
   AccumulateResult r;
-  r.lossSum = out.lossSum.item<double>();
-  r.targetTokens = out.targetTokens;
-  pendingLossSum_ += r.lossSum;
-  pendingTokens_ += r.targetTokens;
+  r.lossSum = Backward(batch, normalizer).item<double>();
+  r.targetTokens = pendingTokens_ - before;
   return r;
+}
+
+StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr) {
+  if (microBatches.empty()) throw UserError("step needs at least one batch");
+  if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
+  if (pendingTokens_ != 0) throw UserError("step cannot follow accumulate: call update first");
+  int64_t targets = 0;
+  for (const auto& b : microBatches) {
+    if (!b.labels.defined()) throw UserError("training batches need labels");
+    targets += CountTargets(b);  // host tensors: no device work
+  }
+  if (targets == 0) throw UserError("the update's batches have no target tokens (all labels are -100)");
+  for (const auto& b : microBatches) Backward(b, static_cast<double>(targets));
+  return Update(lr);
+}
+
+int64_t Trainer::HostStateBytes() const {
+  int64_t bytes = 0;
+  for (size_t i = 0; i < optimizer_->size(); ++i) {
+    const FusedAdamW::ParamState state = optimizer_->State(i);
+    for (const torch::Tensor* t : {&state.expAvg, &state.expAvgSq}) {
+      if (t->defined() && t->device().is_cpu()) bytes += static_cast<int64_t>(t->nbytes());
+    }
+  }
+  return bytes;
 }
 
 StepResult Trainer::Update(double lr) {
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
-  StepResult r;
-  r.targetTokens = pendingTokens_;
-  r.loss = pendingTokens_ > 0 ? pendingLossSum_ / static_cast<double>(pendingTokens_) : 0.0;
-  r.gradNorm = GradientNorm(params_);
-  if (options_.maxGradNorm > 0 && std::isfinite(r.gradNorm) && r.gradNorm > options_.maxGradNorm) {
-    // Same rule as torch.nn.utils.clip_grad_norm_: scale by max / (norm + 1e-6).
-    const double coef = options_.maxGradNorm / (r.gradNorm + 1e-6);
+  const torch::Device device = params_.front().device();
+  torch::Tensor gradNorm = GradientNorm(params_);
+  if (options_.maxGradNorm > 0) {
+    // torch.nn.utils.clip_grad_norm_'s rule: scale by max / (norm + 1e-6) where the norm exceeds max; a
+    // non-finite norm leaves the gradients as they are (the run's divergence check sees it).
+    const double maxNorm = options_.maxGradNorm;
+    torch::Tensor clip = torch::isfinite(gradNorm).logical_and(gradNorm > maxNorm);
+    torch::Tensor coef = torch::where(clip, maxNorm / (gradNorm + 1e-6), torch::ones_like(gradNorm));
     torch::NoGradGuard noGrad;
     for (auto& p : params_) {
       if (p.grad().defined()) p.grad().mul_(coef);
@@ -72,9 +104,15 @@ StepResult Trainer::Update(double lr) {
   }
   optimizer_->Step(lr);
   for (auto& p : params_) p.mutable_grad() = torch::Tensor();
-  // The step is done when the device is: the caller's step time measures it, and JS never queues ahead.
-  Synchronize(params_.front().device());
-  pendingLossSum_ = 0;
+  // The one device sync: the values are copied after the step's kernels on the same stream, so the step is
+  // done when they arrive (the caller's step time measures it, and JS never queues ahead).
+  torch::Tensor lossSum = pendingLossSum_.defined() ? pendingLossSum_.to(device) : torch::zeros({}, gradNorm.options());
+  torch::Tensor values = torch::stack({lossSum, gradNorm}).cpu();
+  StepResult r;
+  r.targetTokens = pendingTokens_;
+  r.loss = pendingTokens_ > 0 ? values[0].item<double>() / static_cast<double>(pendingTokens_) : 0.0;
+  r.gradNorm = values[1].item<double>();
+  pendingLossSum_ = torch::Tensor();
   pendingTokens_ = 0;
   return r;
 }
@@ -181,7 +219,7 @@ void Trainer::ImportState(const io::SafetensorsFile& file) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(file.View(key).clone());
   }
-  pendingLossSum_ = 0;
+  pendingLossSum_ = torch::Tensor();
   pendingTokens_ = 0;
 }
 

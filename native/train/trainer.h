@@ -17,7 +17,6 @@
 namespace pn {
 
 struct TrainerOptions {
-  double lr = 1e-4;
   double weightDecay = 0.0;
   double beta1 = 0.9;
   double beta2 = 0.999;
@@ -44,12 +43,21 @@ class Trainer {
  public:
   Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options);
 
-  // Adds d(lossSum / normalizer)/dθ into the gradients. Caller holds the model mutex.
+  // One optimizer step over the micro-batches of a gradient accumulation: their target tokens are counted on
+  // the host before anything is uploaded, each adds d(lossSum / all their targets)/dθ, then Update(lr). The
+  // only device sync is Update's. Caller holds the model mutex.
+  StepResult Step(const std::vector<TokenBatch>& microBatches, double lr);
+
+  // The same in parts. Accumulate adds d(lossSum / normalizer)/dθ into the gradients and returns the batch's
+  // loss (a device sync, for callers that want it per batch). Caller holds the model mutex.
   AccumulateResult Accumulate(const TokenBatch& batch, double normalizer);
-  // Clips, steps AdamW at `lr`, zeroes gradients. Caller holds the model mutex.
+  // Clips (clip_grad_norm_'s rule, on the device), steps AdamW at `lr`, zeroes the gradients, then reads the
+  // loss and gradient norm back: one device sync, which also ends the step. Caller holds the model mutex.
   StepResult Update(double lr);
 
   const std::shared_ptr<LlamaModel>& model() const { return model_; }
+  // Bytes of optimizer state in host memory. Caller holds the model mutex.
+  int64_t HostStateBytes() const;
 
   // Everything a resumed run needs from the native side, as named tensors (private copies):
   //   param/<name>       trainable parameter values
@@ -67,11 +75,14 @@ class Trainer {
   std::vector<std::string> names_;  // trainable parameter names, parallel to params_
   std::vector<torch::Tensor> params_;
   std::unique_ptr<FusedAdamW> optimizer_;
-  double pendingLossSum_ = 0;
+  // Adds one micro-batch's gradients; returns its loss sum as a float64 device scalar (no sync).
+  torch::Tensor Backward(const TokenBatch& batch, double normalizer);
+
+  torch::Tensor pendingLossSum_;  // float64 scalar on the device, or undefined before the first micro-batch
   int64_t pendingTokens_ = 0;
 };
 
-// Global L2 norm of the gradients; parameters without a gradient count as 0.
-double GradientNorm(const std::vector<torch::Tensor>& params);
+// Global L2 norm of the gradients as a float64 scalar on their device; parameters without a gradient count as 0.
+torch::Tensor GradientNorm(const std::vector<torch::Tensor>& params);
 
 }  // namespace pn

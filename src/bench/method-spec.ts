@@ -2,10 +2,9 @@
 // e.g. `full,lora:r=8,lora:r=64:targets=all-linear,ia3,adapter:size=16,prefix:n=8:mlp=none,bitfit`. Each
 // entry becomes one benchmarked configuration, labelled by its own text so the table and chart show exactly
 // what the user asked for. Its settings are resolved by the same code as `train --method`
-// (src/train/method-options.ts): the same defaults and the same validation.
-import type { MethodSettings, TrainMethod } from '../peft/methods.js';
-import { LoraOptionsError, parseTargetModules, type LoraTargets } from '../peft/lora.js';
-import { resolveMethodSettings, type MethodTrainOptions } from '../train/method-options.js';
+// (each method's record, src/peft/<method>.ts): the same defaults and the same validation.
+import { TRAIN_METHODS, isTrainMethod, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import { LoraOptionsError } from '../peft/lora.js';
 
 export interface BenchMethod {
   /** The entry as written, used as the label. */
@@ -16,23 +15,10 @@ export interface BenchMethod {
   settings: MethodSettings;
 }
 
-const LORA_KEYS = {
-  r: 'rank (default 8)',
-  alpha: 'alpha (default = r)',
-  targets: 'target modules: q_proj+v_proj style, or all-linear (default q_proj+v_proj)',
-};
-
 /** Keys each method accepts, with what they mean (for errors and --help). */
-export const BENCH_METHOD_KEYS: Record<TrainMethod, Record<string, string>> = {
-  full: {},
-  lora: LORA_KEYS,
-  dora: LORA_KEYS,
-  ia3: {},
-  adapter: { size: 'bottleneck width (default 64)', rf: 'reduction factor: width = hidden size / rf (instead of size)' },
-  prompt: { n: 'virtual tokens (default 32)' },
-  prefix: { n: 'virtual tokens (default 8)', mlp: 'reparameterization MLP hidden size (default 512), or none' },
-  bitfit: {},
-};
+export const BENCH_METHOD_KEYS: Record<TrainMethod, Readonly<Record<string, string>>> = Object.fromEntries(
+  TRAIN_METHODS.map((m) => [m, methodSpec(m).bench.keys]),
+) as Record<TrainMethod, Readonly<Record<string, string>>>;
 
 export class BenchMethodError extends Error {
   constructor(message: string) {
@@ -64,31 +50,6 @@ function numberParam(label: string, params: Record<string, string>, key: string)
   return v;
 }
 
-/** The entry's keys as `train` options. */
-function trainOptions(label: string, name: TrainMethod, params: Record<string, string>): { options: MethodTrainOptions; targets: LoraTargets | undefined } {
-  const int = (key: string) => intParam(label, params, key);
-  const num = (key: string) => numberParam(label, params, key);
-  switch (name) {
-    case 'lora':
-    case 'dora':
-      // The benchmark times the arithmetic: no dropout, whatever train's default.
-      return {
-        options: { rank: int('r'), alpha: num('alpha'), dropout: 0 },
-        targets: params['targets'] === undefined ? undefined : parseTargetModules(params['targets'].replace(/\+/g, ',')),
-      };
-    case 'adapter':
-      return { options: { adapterSize: int('size'), reductionFactor: num('rf') }, targets: undefined };
-    case 'prompt':
-      return { options: { virtualTokens: int('n') }, targets: undefined };
-    case 'prefix':
-      return { options: { virtualTokens: int('n'), prefixHiddenSize: params['mlp'] === 'none' ? null : int('mlp') }, targets: undefined };
-    case 'ia3':
-    case 'bitfit':
-    case 'full':
-      return { options: {}, targets: undefined };
-  }
-}
-
 /** Parses the whole list; every problem names the entry. */
 export function parseBenchMethods(text: string): BenchMethod[] {
   const entries = text.split(',').map((s) => s.trim());
@@ -99,8 +60,8 @@ export function parseBenchMethods(text: string): BenchMethod[] {
     if (seen.has(label)) throw new BenchMethodError(`--methods lists ${label} twice`);
     seen.add(label);
     const [rawName, ...pairs] = label.split(':');
-    if (!Object.hasOwn(BENCH_METHOD_KEYS, rawName!)) throw new BenchMethodError(`unknown method "${rawName}" in --methods entry "${label}"; accepted: ${describeBenchMethods()}`);
-    const name = rawName as TrainMethod;
+    if (!isTrainMethod(rawName)) throw new BenchMethodError(`unknown method "${rawName}" in --methods entry "${label}"; accepted: ${describeBenchMethods()}`);
+    const name = rawName;
     const keys = BENCH_METHOD_KEYS[name];
     const params: Record<string, string> = {};
     for (const pair of pairs) {
@@ -114,7 +75,7 @@ export function parseBenchMethods(text: string): BenchMethod[] {
       params[key] = pair.slice(eq + 1);
     }
     try {
-      const { options, targets } = trainOptions(label, name, params);
+      const { options, targets } = methodSpec(name).bench.options(params, (key) => intParam(label, params, key), (key) => numberParam(label, params, key));
       return { label, name, params, settings: resolveMethodSettings(name, options, targets) };
     } catch (err) {
       if (err instanceof LoraOptionsError) throw new BenchMethodError(`--methods entry "${label}": ${err.message}`);

@@ -3,7 +3,7 @@
 // `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
 // memory it reports is that method's alone.
 import { native, type NativeModel } from '../native/binding.js';
-import { loadModel } from '../models/load.js';
+import { loadModelWeights } from '../models/load.js';
 import { mulberry32 } from '../data/seeded-random.js';
 import { applyBenchMethod } from './apply-method.js';
 import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
@@ -69,7 +69,7 @@ export async function timeTrainingSteps(
   log: (line: string) => void,
 ): Promise<TimedSteps> {
   const addon = native();
-  const trainer = new addon.Trainer(model, { lr: o.lr, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0, precision: o.precision ?? 'fp32' });
+  const trainer = new addon.Trainer(model, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0, precision: o.precision ?? 'fp32' });
   const inputIds = randomTokens(o.batchSize * o.seqLen, model.config().vocabSize, o.seed);
   const batch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
   const stepTimesMs: number[] = [];
@@ -94,8 +94,8 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const addon = native();
   if (job.threads !== null) addon.setNumThreads(job.threads);
   addon.manualSeed(job.seed);
-  const { model, config } = await loadModel(job.model, { seed: job.seed });
-  applyBenchMethod(model, job.method, config, job.seed);
+  const { model, config } = await loadModelWeights(job.model, { seed: job.seed });
+  applyBenchMethod(model, job.method, job.seed);
   await model.moveTo(job.device);
   if (job.seqLen > config.maxPositionEmbeddings) {
     throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);

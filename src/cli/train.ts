@@ -14,6 +14,7 @@ import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
 import { readRecordedOptions } from '../train/resume.js';
+import { optionsFromRecord } from '../train/run-config.js';
 import { withInterrupts } from './interrupt.js';
 
 export function parseIntegerFlag(min: number, what: string) {
@@ -173,7 +174,7 @@ Defaults follow the study (arXiv 2411.16775): LoRA lr 1e-4, weight decay 0.01, l
 
 /** A resumed run: the adjustable flags, and the evaluators of the run's recorded --eval-times plan. */
 async function resumeOptionsFromFlags(flags: TrainFlags, runDir: string): Promise<TrainOptions> {
-  const recorded = await readRecordedOptions<ResolvedTrainOptions>(runDir);
+  const recorded = await readRecordedOptions(runDir);
   const plan = recorded?.evaluation;
   return {
     resume: runDir,
@@ -181,7 +182,7 @@ async function resumeOptionsFromFlags(flags: TrainFlags, runDir: string): Promis
     ...(flags.device !== undefined ? { device: flags.device } : {}),
     ...(flags.logEvery !== undefined ? { logEvery: flags.logEvery } : {}),
     ...(flags.quiet ? { quiet: true } : {}),
-    ...(plan ? resumedEvalTimesHooks(plan, recorded as ResolvedTrainOptions) : {}),
+    ...(plan ? resumedEvalTimesHooks(plan, optionsFromRecord(recorded!, runDir)) : {}),
   };
 }
 
@@ -193,7 +194,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .description(`Finetune a Llama-family model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
-    .addOption(new Option('--method <method>', 'lora, dora, adapter, ia3, prompt, prefix, bitfit, or full finetuning').choices([...TRAIN_METHODS]).default('lora'))
+    .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
     .option('--rank <r>', 'LoRA rank (default 8; tiny/small presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
     .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
     .option('--dropout <p>', 'LoRA dropout (default 0.1)', parseNumberFlag('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))

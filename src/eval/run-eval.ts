@@ -16,6 +16,8 @@ import type { DataSelection } from '../data/sources.js';
 import { timestamp } from '../train/timestamp.js';
 import { BEST_WEIGHTS_DIR } from '../train/loop.js';
 import { unwritableReason } from '../util/atomic-file.js';
+import { isTrainMethod, methodSpec } from '../peft/methods.js';
+import { RUN_CONFIG_FILE, RunConfigError, readRunConfig, type RunConfig } from '../train/run-config.js';
 
 export class EvalOptionsError extends Error {
   constructor(message: string) {
@@ -121,23 +123,23 @@ interface RunRecord {
 
 /** What `--run <dir>` takes from a training run folder. */
 async function readRunRecord(dir: string): Promise<RunRecord> {
-  const file = path.join(dir, 'run_config.json');
-  if (!existsSync(file)) throw new EvalOptionsError(`--run ${dir} has no run_config.json (give a folder written by peft-native train)`);
-  let raw: { options?: { model?: unknown; data?: unknown; seed?: unknown; dataSeed?: unknown; method?: unknown }; data?: { selection?: unknown } };
+  let raw: RunConfig;
   try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
+    raw = await readRunConfig(dir);
   } catch (err) {
-    throw new EvalOptionsError(`${file}: invalid JSON: ${(err as Error).message}`);
+    if (err instanceof RunConfigError) throw new EvalOptionsError(`--run ${err.message}`);
+    throw err;
   }
-  const { model, data, seed, dataSeed, method } = raw.options ?? {};
-  const selection = raw.data?.selection as DataSelection | undefined;
+  const file = path.join(dir, RUN_CONFIG_FILE);
+  const { model, data, seed, dataSeed, method } = raw.options;
+  const selection = (raw.data as { selection?: DataSelection } | undefined)?.selection;
   if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
     throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
   }
   // The weights the run's own test evaluation used: the best checkpoint's (<run>/best) when it saved them, else the final ones.
   const weights = existsSync(path.join(dir, BEST_WEIGHTS_DIR)) ? path.join(dir, BEST_WEIGHTS_DIR) : dir;
-  // Full finetuning saved a whole checkpoint: that is the model. Other methods saved an adapter for the run's model.
-  const trained = method === 'full' ? { model: weights } : existsSync(path.join(weights, 'adapter_config.json')) ? { model, adapter: weights } : { model };
+  // A method that trains the base saved a whole checkpoint: that is the model. Others saved an adapter for the run's model.
+  const trained = isTrainMethod(method) && methodSpec(method).capabilities.trainsBase ? { model: weights } : existsSync(path.join(weights, 'adapter_config.json')) ? { model, adapter: weights } : { model };
   // Runs made before --data-seed chose their data with `seed`; the recorded selection is what counts either way.
   return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection };
 }
@@ -162,7 +164,7 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
   if (o.adapter !== undefined) {
-    const settings = await loadAdapter(loaded.model, o.adapter, loaded.config, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
+    const settings = await loadAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
     say(`  adapter: ${describeMethod(settings)}`);
   }
   await loaded.model.moveTo(device);

@@ -23,18 +23,22 @@ export type ModelSource =
       hfConfig: Record<string, unknown>;
     };
 
-export interface LoadedModel {
+/** A model's weights without its tokenizer: enough for work on token ids. */
+export interface LoadedWeights {
   model: NativeModel;
-  tokenizer: TextTokenizer;
   config: NativeModelConfig;
   source: ModelSource;
   /** The HF config.json object describing this model (the original for HF folders, generated for built-ins). */
   hfConfig: Record<string, unknown>;
 }
 
+export interface LoadedModel extends LoadedWeights {
+  tokenizer: TextTokenizer;
+}
+
 export interface LoadModelOptions {
-  /** Seed of the native init (built-in models; HF models are initialized, then overwritten by their weights). */
-  seed: number;
+  /** Seed of the native init of built-in models (default 0); HF folders take their weights as they are. */
+  seed?: number;
 }
 
 /** The user-facing name of a model, for base_model_name_or_path and messages. */
@@ -81,23 +85,18 @@ export async function checkModelSpec(spec: string): Promise<void> {
 }
 
 /** Builds the native model (seeded init; HF weights loaded from safetensors) and its tokenizer. */
-export async function loadModel(spec: string, options: LoadModelOptions): Promise<LoadedModel> {
+export async function loadModel(spec: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const resolved = resolveModelSpec(spec);
   if (resolved.kind === 'builtin') {
     const { builtinTokenizer } = await import('../builtin/index.js');
-    const tokenizer = await builtinTokenizer();
-    const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
-    const model = native().Model.create(config, { seed: options.seed });
-    const hfConfig = toHfConfig(config, { bosTokenId: tokenizer.bosId, eosTokenId: tokenizer.eosId, padTokenId: tokenizer.padId });
-    return { model, tokenizer, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };
+    return { ...(await loadModelWeights(spec, options)), tokenizer: await builtinTokenizer() };
   }
-
   const checkpoint = await resolveCheckpoint(resolved.dir);
-  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  const { config } = await readModelConfig(checkpoint.configFile);
   if (!existsSync(path.join(checkpoint.dir, 'tokenizer.json'))) {
     throw new CheckpointError(
       `model folder ${checkpoint.dir} has no tokenizer.json (the fast-tokenizer file); save it with ` +
-        '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers)',
+        '`AutoTokenizer.from_pretrained(dir).save_pretrained(dir)` (transformers), or use loadModelWeights for work on token ids',
     );
   }
   const { loadTokenizer } = await import('../tokenizer/load.js');
@@ -108,14 +107,26 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
         'token ids past the embedding table cannot be used',
     );
   }
+  return { ...(await loadModelWeights(spec, options)), tokenizer };
+}
+
+/** The native model alone (no tokenizer needed): a built-in preset (seeded init) or an HF folder's weights. */
+export async function loadModelWeights(spec: string, options: LoadModelOptions = {}): Promise<LoadedWeights> {
+  const resolved = resolveModelSpec(spec);
+  const seed = options.seed ?? 0;
+  if (resolved.kind === 'builtin') {
+    const { builtinTokenizer } = await import('../builtin/index.js');
+    // The built-in vocabulary sizes the embedding; the tokenizer ships with the package.
+    const tokenizer = await builtinTokenizer();
+    const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
+    const model = native().Model.create(config, { seed });
+    const hfConfig = toHfConfig(config, { bosTokenId: tokenizer.bosId, eosTokenId: tokenizer.eosId, padTokenId: tokenizer.padId });
+    return { model, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };
+  }
+  const checkpoint = await resolveCheckpoint(resolved.dir);
+  const { config, raw } = await readModelConfig(checkpoint.configFile);
   // No random init: loadWeights overwrites every weight (and fails before using the model otherwise).
-  const model = native().Model.create(config, { seed: options.seed, initialize: false });
+  const model = native().Model.create(config, { seed, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);
-  return {
-    model,
-    tokenizer,
-    config,
-    source: { kind: 'hf', spec, dir: checkpoint.dir, checkpoint, hfConfig: raw },
-    hfConfig: raw,
-  };
+  return { model, config, source: { kind: 'hf', spec, dir: checkpoint.dir, checkpoint, hfConfig: raw }, hfConfig: raw };
 }

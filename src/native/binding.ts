@@ -129,7 +129,8 @@ export interface NativePrefixTuningOptions {
 }
 
 /** What a model has applied: a PEFT method, full finetuning, or nothing (null). */
-export type NativePeftMethod = 'lora' | 'dora' | 'ia3' | 'bitfit' | 'adapter' | 'prompt' | 'prefix' | 'full';
+/** The label the applied method's native code gives itself (a --method name, or its variant: LoRA with DoRA is 'dora'). */
+export type NativePeftMethod = string;
 
 export interface NativeLoraResult {
   /** Module names that received LoRA, e.g. model.layers.0.self_attn.q_proj. */
@@ -192,6 +193,11 @@ export interface NativeModel {
   gradient(name: string): Float32Array | null;
   /** Writes parameters to one safetensors file atomically: entries are [key in file, parameter name]. */
   saveParameters(file: string, entries: Array<[string, string]>, metadata?: Record<string, string>): Promise<void>;
+  /**
+   * Drops this handle's reference: the tensors are freed once no trainer or pending call holds them; later
+   * calls on this handle are an error. Until then V8 counts the model's host memory (its CPU parameters).
+   */
+  dispose(): void;
 }
 
 export interface NativeModelConstructor {
@@ -202,14 +208,16 @@ export interface NativeModelConstructor {
   create(config: NativeModelConfig, options: { seed: number; initialize?: boolean }): NativeModel;
 }
 
+/** AdamW's settings; the learning rate comes with each step. */
 export interface NativeTrainerOptions {
-  lr: number;
-  weightDecay: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  /** Clip the global gradient norm to this; <= 0 disables clipping (the norm is still reported). */
-  maxGradNorm: number;
+  /** Decoupled weight decay (default 0). */
+  weightDecay?: number;
+  /** Defaults 0.9, 0.999, 1e-8 (torch.optim.AdamW's). */
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  /** Clip the global gradient norm to this (default 1); <= 0 disables clipping (the norm is still reported). */
+  maxGradNorm?: number;
   /** Parameter names that get no weight decay (biases, norm weights). */
   noDecay?: string[];
   /** fp32 (default), or bf16: forwards under autocast with float32 master weights, gradients and AdamW state. */
@@ -225,12 +233,18 @@ export interface NativeStepResult {
 }
 
 export interface NativeTrainer {
-  /** Forward + backward of (sum of token losses) / normalizer, adding into the gradients. */
+  /**
+   * One optimizer step in one native call: the batch, or the micro-batches of one gradient accumulation
+   * (each loss divided by the target tokens of all of them, so accumulation equals one larger batch), then
+   * clipping and AdamW at `lr`. The loop's way to train.
+   */
+  step(batches: NativeBatch | NativeBatch[], lr: number): Promise<NativeStepResult>;
+  /** Drops the optimizer state and this handle's reference to the model; later calls are an error. */
+  dispose(): void;
+  /** The same in parts: forward + backward of (sum of token losses) / normalizer, adding into the gradients. */
   accumulate(batch: NativeBatch, normalizer: number): Promise<NativeForwardResult>;
   /** Clips, applies AdamW at this learning rate, zeroes gradients. */
   update(lr: number): Promise<NativeStepResult>;
-  /** accumulate(batch, its own target tokens) + update(lr). */
-  step(batch: NativeBatch, lr: number): Promise<NativeStepResult>;
   /**
    * Writes the state a resumed run needs to one safetensors file, atomically: trainable parameters
    * (`param/<name>`), AdamW state (`exp_avg/`, `exp_avg_sq/`, `step/<name>`), default generator states (`rng/cpu`, `rng/cuda:<i>`).
@@ -324,6 +338,8 @@ export interface NativeAddon {
       'input' | 'downWeight' | 'downBias' | 'upWeight' | 'upBias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }
     >;
+    /** Bytes of external memory V8 has been told of (models' and trainers' host tensors among them). */
+    externalMemory(): number;
     loraLinearGradients(options: { dropout?: number; bias?: boolean; seed?: number }): Record<
       'x' | 'weight' | 'loraA' | 'loraB' | 'bias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }

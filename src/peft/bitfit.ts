@@ -5,6 +5,7 @@
 import type { NativeBitfitOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError, describeTargets, type LoraTargets } from './lora.js';
+import type { MethodSpec } from './method-spec.js';
 
 export const BITFIT_PEFT_TYPE = 'PEFT_NATIVE_BITFIT';
 export const BITFIT_INITS = ['zeros', 'normal'] as const;
@@ -82,3 +83,31 @@ export function checkBitfitConfig(folder: AdapterFolder, config: NativeModelConf
 export async function loadBitfitWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, biasEntries(model), baseHint);
 }
+
+export type BitfitSettings = { method: 'bitfit'; bitfit: BitfitOptions };
+
+export const BITFIT_METHOD: MethodSpec<BitfitSettings> = {
+  name: 'bitfit',
+  title: 'BitFit',
+  flags: ['targetModules', 'bitfitInit'],
+  resolve: (o, targets) => {
+    const bitfit: BitfitOptions = { targets: targets ?? DEFAULT_BITFIT_OPTIONS.targets, init: o.bitfitInit ?? DEFAULT_BITFIT_OPTIONS.init };
+    validateBitfitOptions(bitfit);
+    return { method: 'bitfit', bitfit };
+  },
+  describe: (s) => describeBitfit(s.bitfit),
+  apply: (model, s, _config, seed) => model.applyBitfit(toNativeBitfitOptions(s.bitfit, seed)).targetedModules,
+  save: (model, dir, s, ctx) => saveBitfitAdapter(model, s.bitfit, dir, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
+  reader: {
+    peftType: BITFIT_PEFT_TYPE,
+    settingsFromConfig: (folder, config) => {
+      checkBitfitConfig(folder, config);
+      return { method: 'bitfit', bitfit: bitfitOptionsFromConfig(folder) };
+    },
+    loadWeights: loadBitfitWeights,
+  },
+  bench: { keys: {}, options: () => ({ options: {} }) },
+  // BitFit on the self-attention sublayer's q, k, v only, new biases torch.randn (peft_trainer.py:678-698).
+  studyRecipe: { targetModules: 'q_proj,k_proj,v_proj', bitfitInit: 'normal' },
+  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true },
+};

@@ -5,6 +5,7 @@
 import type { NativeAdapterOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
+import type { MethodSpec } from './method-spec.js';
 
 export const BOTTLENECK_PEFT_TYPE = 'PEFT_NATIVE_BOTTLENECK';
 export type AdapterPlacement = 'houlsby' | 'pfeiffer';
@@ -103,3 +104,37 @@ export function bottleneckOptionsFromConfig(folder: AdapterFolder, config: Nativ
 export async function loadBottleneckWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, entries(model), baseHint);
 }
+
+export type BottleneckSettings = { method: 'adapter'; adapter: BottleneckOptions };
+
+export const BOTTLENECK_METHOD: MethodSpec<BottleneckSettings> = {
+  name: 'adapter',
+  title: 'bottleneck adapter',
+  flags: ['adapterPlacement', 'adapterSize', 'reductionFactor', 'adapterActivation', 'adapterInit'],
+  resolve: (o) => {
+    if (o.adapterSize !== undefined && o.reductionFactor !== undefined) throw new LoraOptionsError('give either --adapter-size or --reduction-factor, not both');
+    const adapter: BottleneckOptions = {
+      placement: o.adapterPlacement ?? DEFAULT_BOTTLENECK_OPTIONS.placement,
+      size: o.reductionFactor !== undefined ? { reductionFactor: o.reductionFactor } : { adapterSize: o.adapterSize ?? 64 },
+      activation: o.adapterActivation ?? DEFAULT_BOTTLENECK_OPTIONS.activation,
+      init: o.adapterInit ?? DEFAULT_BOTTLENECK_OPTIONS.init,
+    };
+    validateBottleneckOptions(adapter);
+    return { method: 'adapter', adapter };
+  },
+  describe: (s) => describeBottleneck(s.adapter),
+  apply: (model, s, config, seed) => model.applyAdapters(toNativeAdapterOptions(s.adapter, config.hiddenSize, seed)).targetedModules,
+  save: (model, dir, s, ctx) => saveBottleneckAdapter(model, dir, s.adapter, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
+  reader: {
+    peftType: BOTTLENECK_PEFT_TYPE,
+    settingsFromConfig: (folder, config) => ({ method: 'adapter', adapter: bottleneckOptionsFromConfig(folder, config) }),
+    loadWeights: loadBottleneckWeights,
+  },
+  bench: {
+    keys: { size: 'bottleneck width (default 64)', rf: 'reduction factor: width = hidden size / rf (instead of size)' },
+    options: (_params, int, num) => ({ options: { adapterSize: int('size'), reductionFactor: num('rf') } }),
+  },
+  // The adapter applies SiLU in adapter_down and again in forward (src/peft/tuners/adapter.py:337-339, 422-423).
+  studyRecipe: { adapterActivation: 'silu-silu' },
+  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true },
+};

@@ -4,6 +4,7 @@
 import type { NativeIa3Options, NativeModel } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, peftModuleKey, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError, describeTargets, validateLoraOptions, DEFAULT_LORA_OPTIONS, type LoraTargets } from './lora.js';
+import type { MethodSpec } from './method-spec.js';
 
 export interface Ia3Options {
   targets: LoraTargets;
@@ -85,3 +86,29 @@ export function ia3OptionsFromConfig(folder: AdapterFolder): Ia3Options {
 export async function loadIa3Weights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, ia3Entries(model), baseHint);
 }
+
+export type Ia3Settings = { method: 'ia3'; ia3: Ia3Options };
+
+export const IA3_METHOD: MethodSpec<Ia3Settings> = {
+  name: 'ia3',
+  title: 'IA3',
+  flags: ['targetModules', 'feedforwardModules'],
+  resolve: (o, targets) => {
+    const hasTargets = targets !== undefined && ('regex' in targets || targets.modules.length > 0);
+    const t = hasTargets ? targets : DEFAULT_IA3_OPTIONS.targets;
+    const ia3 = {
+      targets: t,
+      // The default feedforward module only where it is targeted.
+      feedforwardModules: o.feedforwardModules ?? (hasTargets && 'modules' in t && !t.modules.includes('down_proj') ? [] : [...DEFAULT_IA3_OPTIONS.feedforwardModules]),
+    };
+    validateIa3Options(ia3);
+    return { method: 'ia3', ia3 };
+  },
+  describe: (s) => describeIa3(s.ia3),
+  apply: (model, s) => model.applyIa3(toNativeIa3Options(s.ia3)).targetedModules,
+  save: (model, dir, s, ctx) => saveIa3Adapter(model, dir, s.ia3, ctx.baseModelNameOrPath, ctx.extraFiles),
+  reader: { peftType: 'IA3', settingsFromConfig: (folder) => ({ method: 'ia3', ia3: ia3OptionsFromConfig(folder) }), loadWeights: loadIa3Weights },
+  bench: { keys: {}, options: () => ({ options: {} }) },
+  studyRecipe: {},
+  capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true },
+};

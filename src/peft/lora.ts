@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { NativeLoraOptions, NativeModel } from '../native/binding.js';
 import { writeFolderAtomically } from '../models/save.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, type AdapterFolder } from './adapter-files.js';
+import type { LoraDefaults, MethodSpec, MethodTrainOptions } from './method-spec.js';
 
 export type LoraInit = 'kaiming' | 'gaussian';
 
@@ -212,3 +213,67 @@ export function loraOptionsFromConfig(folder: AdapterFolder): LoraOptions {
 export async function loadLoraWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, loraSaveEntries(model.parameterNames({ group: 'adapter' })), baseHint);
 }
+
+/** LoRA's and DoRA's settings: DoRA is LoRA with useDora set. */
+export type LoraSettings = { method: 'lora' | 'dora'; lora: LoraOptions };
+
+function resolveLora(method: 'lora' | 'dora', o: MethodTrainOptions, targets: LoraTargets | undefined, preset: LoraDefaults): LoraSettings {
+  const r = o.rank ?? preset.rank ?? DEFAULT_LORA_OPTIONS.r;
+  const lora: LoraOptions = {
+    r,
+    // alpha = r unless given (the study); a preset's alpha only goes with the preset's rank.
+    alpha: o.alpha ?? (o.rank === undefined && preset.alpha !== undefined ? preset.alpha : r),
+    dropout: o.dropout ?? preset.dropout ?? DEFAULT_LORA_OPTIONS.dropout,
+    targets: targets ?? (preset.targetModules ? { modules: [...preset.targetModules] } : DEFAULT_LORA_OPTIONS.targets),
+    useRslora: o.rslora ?? false,
+    init: o.loraInit ?? 'kaiming',
+    ...(method === 'dora' ? { useDora: true } : {}),
+  };
+  validateLoraOptions(lora);
+  return { method, lora };
+}
+
+function loraMethod(method: 'lora' | 'dora'): MethodSpec<LoraSettings> {
+  const title = method === 'dora' ? 'DoRA' : 'LoRA';
+  const withDora = (s: LoraSettings): LoraOptions => ({ ...s.lora, useDora: s.method === 'dora' });
+  return {
+    name: method,
+    title,
+    flags: ['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'],
+    resolve: (o, targets, preset) => resolveLora(method, o, targets, preset),
+    describe: (s) => {
+      const l = s.lora;
+      return `${s.method === 'dora' ? 'DoRA' : 'LoRA'} r=${l.r} alpha=${l.alpha} dropout=${l.dropout} targets=${describeTargets(l.targets)}${l.useRslora ? ' rsLoRA' : ''}${l.init === 'gaussian' ? ' init=gaussian' : ''}`;
+    },
+    apply: (model, s, _config, seed) => model.applyLora(toNativeLoraOptions(withDora(s), seed)).targetedModules,
+    targets: (s) => s.lora.targets,
+    save: async (model, dir, s, ctx) =>
+      (await saveLoraAdapter(model, dir, withDora(s), { baseModelNameOrPath: ctx.baseModelNameOrPath, ...(ctx.extraFiles ? { extraFiles: ctx.extraFiles } : {}) })).files,
+    // One PEFT type for both: use_dora in the config tells them apart.
+    reader: {
+      peftType: 'LORA',
+      settingsFromConfig: (folder) => {
+        const lora = loraOptionsFromConfig(folder);
+        return { method: lora.useDora ? 'dora' : 'lora', lora };
+      },
+      loadWeights: loadLoraWeights,
+    },
+    bench: {
+      keys: {
+        r: 'rank (default 8)',
+        alpha: 'alpha (default = r)',
+        targets: 'target modules: q_proj+v_proj style, or all-linear (default q_proj+v_proj)',
+      },
+      // The benchmark times the arithmetic: no dropout, whatever train's default.
+      options: (params, int, num) => ({
+        options: { rank: int('r'), alpha: num('alpha'), dropout: 0 },
+        ...(params['targets'] === undefined ? {} : { targets: parseTargetModules(params['targets'].replace(/\+/g, ',')) }),
+      }),
+    },
+    studyRecipe: {},
+    capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true },
+  };
+}
+
+export const LORA_METHOD = loraMethod('lora');
+export const DORA_METHOD = loraMethod('dora');

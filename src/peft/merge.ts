@@ -1,4 +1,4 @@
-// Merging a LoRA / DoRA / IA3 adapter into its base model and saving the result as an HF checkpoint
+// Merging an adapter of a mergeable method (LoRA, DoRA, IA3: their records say so) into its base model and saving the result as an HF checkpoint
 // (config.json + safetensors, sharded above maxShardBytes, + the base's tokenizer files).
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -7,9 +7,10 @@ import { resolveCheckpoint } from '../models/checkpoint.js';
 import { readModelConfig } from '../models/config.js';
 import { saveCheckpoint } from '../models/save.js';
 import { AdapterError } from './adapter-files.js';
-import { describeMethod, loadAdapter, type MethodSettings } from './methods.js';
+import { TRAIN_METHODS, describeMethod, loadAdapter, methodSpec, type MethodSettings } from './methods.js';
 
-export const MERGEABLE_METHODS = ['lora', 'dora', 'ia3'] as const;
+/** The methods whose adapters fold into the base weights. */
+export const MERGEABLE_METHODS = TRAIN_METHODS.filter((m) => methodSpec(m).capabilities.mergeable);
 
 export interface MergeOptions {
   model: string;
@@ -35,8 +36,8 @@ export async function mergeAdapter(o: MergeOptions): Promise<MergeResult> {
   const { config, raw } = await readModelConfig(checkpoint.configFile);
   const model = native().Model.create(config, { seed: 0, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);
-  const settings = await loadAdapter(model, o.adapter, config);
-  if (!(MERGEABLE_METHODS as readonly string[]).includes(settings.method)) {
+  const settings = await loadAdapter(model, o.adapter);
+  if (!methodSpec(settings.method).capabilities.mergeable) {
     throw new AdapterError(`${path.resolve(o.adapter)} holds a ${describeMethod(settings)} adapter; only ${MERGEABLE_METHODS.join(', ')} adapters can be merged into the weights`);
   }
   const mergedModules = model.mergeAdapter().targetedModules;

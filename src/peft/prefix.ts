@@ -7,6 +7,7 @@ import type { NativeModel, NativeModelConfig, NativePrefixTuningOptions } from '
 import { native } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
+import type { MethodSpec } from './method-spec.js';
 import { PROMPT_EMBEDDING_PARAMETER, PROMPT_EMBEDDINGS_KEY } from './prompt.js';
 
 export interface PrefixTuningOptions {
@@ -88,3 +89,37 @@ export function prefixOptionsFromConfig(folder: AdapterFolder, config: NativeMod
 export async function loadPrefixWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, [[PROMPT_EMBEDDINGS_KEY, PROMPT_EMBEDDING_PARAMETER]], baseHint);
 }
+
+export type PrefixSettings = { method: 'prefix'; prefix: PrefixTuningOptions };
+
+export const PREFIX_METHOD: MethodSpec<PrefixSettings> = {
+  name: 'prefix',
+  title: 'prefix tuning',
+  flags: ['virtualTokens', 'prefixHiddenSize'],
+  resolve: (o) => {
+    const prefix = {
+      virtualTokens: o.virtualTokens ?? DEFAULT_PREFIX_OPTIONS.virtualTokens,
+      projectionHiddenSize: o.prefixHiddenSize === undefined ? DEFAULT_PREFIX_OPTIONS.projectionHiddenSize : o.prefixHiddenSize,
+    };
+    validatePrefixOptions(prefix);
+    return { method: 'prefix', prefix };
+  },
+  describe: (s) => describePrefix(s.prefix),
+  apply: (model, s, _config, seed) => {
+    model.applyPrefixTuning(toNativePrefixOptions(s.prefix, seed));
+    return [];
+  },
+  save: (model, dir, s, ctx) => savePrefixAdapter(model, dir, s.prefix, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
+  reader: {
+    peftType: 'PREFIX_TUNING',
+    settingsFromConfig: (folder, config) => ({ method: 'prefix', prefix: prefixOptionsFromConfig(folder, config) }),
+    loadWeights: loadPrefixWeights,
+  },
+  bench: {
+    keys: { n: 'virtual tokens (default 8)', mlp: 'reparameterization MLP hidden size (default 512), or none' },
+    options: (params, int) => ({ options: { virtualTokens: int('n'), prefixHiddenSize: params['mlp'] === 'none' ? null : int('mlp') } }),
+  },
+  studyRecipe: {},
+  // Virtual keys/values belong to one sequence per row; packed rows hold several.
+  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false },
+};

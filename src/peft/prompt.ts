@@ -4,6 +4,7 @@
 import type { NativeModel, NativeModelConfig, NativePromptTuningOptions } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
+import type { MethodSpec } from './method-spec.js';
 
 export const PROMPT_EMBEDDING_PARAMETER = 'prompt_encoder.embedding.weight';
 export const PROMPT_EMBEDDINGS_KEY = 'prompt_embeddings';
@@ -72,3 +73,31 @@ export function promptOptionsFromConfig(folder: AdapterFolder, config: NativeMod
 export async function loadPromptWeights(model: NativeModel, folder: AdapterFolder, baseHint: string): Promise<void> {
   await loadAdapterTensors(model, folder, ENTRIES, baseHint);
 }
+
+export type PromptSettings = { method: 'prompt'; prompt: PromptTuningOptions };
+
+export const PROMPT_METHOD: MethodSpec<PromptSettings> = {
+  name: 'prompt',
+  title: 'prompt tuning',
+  flags: ['virtualTokens', 'promptInit'],
+  resolve: (o) => {
+    const prompt = { virtualTokens: o.virtualTokens ?? DEFAULT_PROMPT_OPTIONS.virtualTokens, init: o.promptInit ?? DEFAULT_PROMPT_OPTIONS.init };
+    validatePromptOptions(prompt);
+    return { method: 'prompt', prompt };
+  },
+  describe: (s) => describePrompt(s.prompt),
+  apply: (model, s, _config, seed) => {
+    model.applyPromptTuning(toNativePromptOptions(s.prompt, seed));
+    return [];
+  },
+  save: (model, dir, s, ctx) => savePromptAdapter(model, dir, s.prompt, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
+  reader: {
+    peftType: 'PROMPT_TUNING',
+    settingsFromConfig: (folder, config) => ({ method: 'prompt', prompt: promptOptionsFromConfig(folder, config) }),
+    loadWeights: loadPromptWeights,
+  },
+  bench: { keys: { n: 'virtual tokens (default 32)' }, options: (_params, int) => ({ options: { virtualTokens: int('n') } }) },
+  studyRecipe: {},
+  // Virtual tokens belong to one sequence per row; packed rows hold several.
+  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false },
+};

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { listCheckpoints } from '../train/checkpoints.js';
-import { RUN_CONFIG_FILE } from '../train/resume.js';
+import { RUN_CONFIG_FILE } from '../train/run-config.js';
 import type { TrainSummary } from '../train/loop.js';
 
 /** Written when the sweep is done with a run (training and memorization evaluation): its result record. */

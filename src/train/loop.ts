@@ -15,12 +15,13 @@ import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '.
 import { saveCheckpoint } from '../models/save.js';
 import { writeJsonAtomically } from '../util/atomic-file.js';
 import { unmatchedTargets } from '../peft/lora.js';
-import { applyMethod, describeMethod, saveAdapter, type TrainMethod } from '../peft/methods.js';
+import { applyMethod, describeMethod, methodSpec, saveAdapter, type TrainMethod } from '../peft/methods.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { makeSchedule, warmupStepsFor } from './schedule.js';
 import { STATE_FILE, findBest, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointRecord, type DataPosition } from './checkpoints.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
+import { RUN_CONFIG_FILE, RUN_CONFIG_VERSION, recordOptions } from './run-config.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
 import { DivergenceDetector, type DivergenceEvent } from './divergence.js';
@@ -119,13 +120,13 @@ async function tokenizerFilesOf(loaded: LoadedModel): Promise<string[]> {
 }
 
 /** The resume point of options.resume; other options that would change the numbers are refused. */
-async function resumePointFor(options: TrainOptions): Promise<ResumePoint<ResolvedTrainOptions>> {
+async function resumePointFor(options: TrainOptions): Promise<ResumePoint> {
   const adjustable: readonly string[] = RESUME_ADJUSTABLE;
   const fixed = Object.entries(options)
     .filter(([k, v]) => v !== undefined && !adjustable.includes(k))
     .map(([k]) => k);
   if (fixed.length > 0) fail(`--resume continues a run with the options it was started with; ${fixed.join(', ')} cannot be given with it`);
-  return findResumePoint<ResolvedTrainOptions>(options.resume!, fail);
+  return findResumePoint(options.resume!, fail);
 }
 
 /** metrics.jsonl as the checkpoint saw it: steps after the checkpoint (run again now) are dropped. */
@@ -210,16 +211,12 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${config.maxPositionEmbeddings})`);
   }
 
-  let targetedModules: string[] = [];
-  if (r.lora) {
-    targetedModules = applyMethod(model, r.methodSettings, config, r.seed);
-    const unmatched = unmatchedTargets(r.lora.targets, targetedModules);
-    if (unmatched.length > 0) say(`  warning: LoRA target(s) ${unmatched.join(', ')} matched no module`);
-    say(`  ${r.method === 'dora' ? 'DoRA' : 'LoRA'} on ${targetedModules.length} modules`);
-  } else {
-    targetedModules = applyMethod(model, r.methodSettings, config, r.seed);
-    if (targetedModules.length > 0) say(`  ${r.method} on ${targetedModules.length} modules`);
-  }
+  const spec = methodSpec(r.method);
+  const targetedModules = applyMethod(model, r.methodSettings, r.seed);
+  const targets = spec.targets?.(r.methodSettings);
+  const unmatched = targets ? unmatchedTargets(targets, targetedModules) : [];
+  if (unmatched.length > 0) say(`  warning: ${spec.title} target(s) ${unmatched.join(', ')} matched no module`);
+  if (targetedModules.length > 0) say(`  ${spec.title} on ${targetedModules.length} modules`);
   if (r.gradientCheckpointing) model.setGradientCheckpointing(true);
   await model.moveTo(device);
   const count = model.parameterCount();
@@ -229,7 +226,6 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
 
   const trainableNames = model.parameterNames({ trainableOnly: true });
   const trainer = new addon.Trainer(model, {
-    lr: r.lr,
     weightDecay: r.weightDecay,
     beta1: r.adam.beta1,
     beta2: r.adam.beta2,
@@ -269,7 +265,8 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     await restoreMetrics(resume.checkpoint.dir, r.out);
   }
   const runConfig = {
-    options: r,
+    version: RUN_CONFIG_VERSION,
+    options: recordOptions(r),
     model: {
       source: loaded.source.kind === 'hf' ? { kind: 'hf', dir: loaded.source.dir, weightFiles: loaded.source.checkpoint.weightFiles } : loaded.source,
       config,
@@ -285,7 +282,7 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     node: process.version,
     startedAt: new Date().toISOString(),
   };
-  if (!resume) await writeJsonAtomically(path.join(r.out, 'run_config.json'), runConfig);
+  if (!resume) await writeJsonAtomically(path.join(r.out, RUN_CONFIG_FILE), runConfig);
   say(`  run folder: ${r.out}`);
   for (const d of resume?.damaged ?? []) {
     stderr.write(`warning: checkpoint step-${d.step} is damaged (${d.reason}); set aside as ${d.movedTo}, resuming from step-${resume!.record.step}\n`);
@@ -332,7 +329,7 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
 
   /** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for full finetuning, an HF checkpoint. */
   const saveWeights = async (dir: string): Promise<string[]> =>
-    r.method !== 'full'
+    spec.save
       ? saveAdapter(model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config })
       : saveCheckpoint(model, dir, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
   const saveCheckpointNow = async (extraMetrics: Record<string, number> = {}): Promise<void> => {
@@ -520,8 +517,8 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
   await writeJsonAtomically(path.join(r.out, 'summary.json'), summary);
 
   say(formatSummaryTable({ ...summary, out: r.out }));
-  const peftLayout = ['lora', 'dora', 'ia3', 'prompt', 'prefix'].includes(r.method);
-  if (saved && r.method !== 'full') {
+  const peftLayout = spec.capabilities.hfPeftLayout;
+  if (saved && spec.save) {
     say(`${r.method} adapter (${peftLayout ? 'HF PEFT format' : 'peft-native format'}: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
     if (loaded.source.kind === 'hf' && peftLayout) {
       say(`  load it in Python: PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("${loaded.source.dir}"), "${saved}")`);

@@ -8,8 +8,8 @@ import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js
 import { getBuiltinPreset, type PresetTrainDefaults } from '../models/builtin.js';
 import { resolveModelSpec, type ModelSpec } from '../models/load.js';
 import { LoraOptionsError, parseTargetModules, type LoraInit, type LoraOptions, type LoraTargets } from '../peft/lora.js';
-import { TRAIN_METHODS, type MethodSettings, type TrainMethod } from '../peft/methods.js';
-import { checkMethodFlags, resolveMethodSettings, type MethodTrainOptions } from './method-options.js';
+import { TRAIN_METHODS, checkMethodFlags, isTrainMethod, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import type { MethodTrainOptions } from '../peft/method-spec.js';
 import type { ProgressStream } from './progress.js';
 import type { StepMetrics } from './metrics.js';
 import { SCHEDULE_KINDS, type ScheduleKind } from './schedule.js';
@@ -277,7 +277,7 @@ function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): Lor
 /** Fills in defaults and validates every option; throws TrainOptionsError. Needs no addon. */
 export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOptions {
   const method = given.method ?? 'lora';
-  if (!TRAIN_METHODS.includes(method)) fail(`unknown method "${String(method)}" (expected ${TRAIN_METHODS.join(' or ')})`);
+  if (!isTrainMethod(method)) fail(`unknown method "${String(method)}" (expected ${TRAIN_METHODS.join(' or ')})`);
   const recipe = given.recipe ?? 'default';
   if (!RECIPES.includes(recipe)) fail(`unknown recipe "${String(recipe)}" (expected ${RECIPES.join(' or ')})`);
   // The recipe's settings where the caller left an option unset.
@@ -349,11 +349,10 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
     if (err instanceof LoraOptionsError) fail(err.message);
     throw err;
   }
-  const isPeft = method !== 'full';
-  if ((method === 'prompt' || method === 'prefix') && o.packing) {
-    // Virtual tokens belong to one sequence per row; packed rows hold several.
-    fail(`--packing cannot be used with --method ${method} (virtual tokens need one sequence per row)`);
-  }
+  const capabilities = methodSpec(method).capabilities;
+  // The study's PEFT and full-finetuning defaults differ (learning rate, warmup, schedule, weight decay).
+  const isPeft = !capabilities.trainsBase;
+  if (!capabilities.packing && o.packing) fail(`--packing cannot be used with --method ${method} (virtual tokens need one sequence per row)`);
 
   const lr = o.lr ?? (isPeft ? (preset?.lr ?? STUDY.loraLr) : (preset?.fullLr ?? STUDY.fullLr));
   let steps: number | null = o.steps ?? null;

@@ -5,7 +5,7 @@
 // configs/deepspeed/zero_stage3_offload_ft_config.json (DS) that full finetuning ran under. docs/RECIPES.md
 // lists every point with the quoted lines, including those that need no change here and the ones not offered.
 // Flags given explicitly always win over a recipe.
-import type { TrainMethod } from '../peft/methods.js';
+import { methodSpec, type TrainMethod } from '../peft/methods.js';
 import type { TrainOptions } from './options.js';
 
 export const RECIPES = ['default', 'study'] as const;
@@ -14,21 +14,17 @@ export type Recipe = (typeof RECIPES)[number];
 /** The options a recipe sets for `method` (applied where the caller left them unset). */
 export function recipeDefaults(recipe: Recipe, method: TrainMethod, given: TrainOptions): Partial<TrainOptions> {
   if (recipe === 'default') return {};
-  const full = method === 'full';
   return {
     // H:270 passes --num_train_epochs 4 (P:312-313's default is 2).
     ...(given.steps === undefined && given.epochs === undefined ? { epochs: 4 } : {}),
     // PEFT runs: transformers.optimization.AdamW with its default eps 1e-6 (T:249-254, the eps line is commented
-    // out); full finetuning: DeepSpeed's AdamW (DS:3), eps 1e-8.
-    adamEps: full ? 1e-8 : 1e-6,
-    // PEFT runs (accelerate DDP): the loop never clips (T:904-909); full finetuning: DeepSpeed's
-    // "gradient_clipping": "auto" (DS:38), which accelerate fills with 1.0.
-    maxGradNorm: full ? 1 : 0,
+    // out), and the loop never clips (T:904-909, accelerate DDP). Full finetuning ran under DeepSpeed: its
+    // record's studyRecipe says what that changes (DS:3, DS:38).
+    adamEps: 1e-6,
+    maxGradNorm: 0,
     // One parameter group: weight decay on every trainable parameter, biases and norms included (T:250, T:296).
     weightDecayParams: 'all',
-    // The adapter applies SiLU in adapter_down and again in forward (A:337-339, A:422-423).
-    ...(method === 'adapter' ? { adapterActivation: 'silu-silu' } : {}),
-    // BitFit on the self-attention sublayer's q, k, v only, new biases torch.randn (T:678-698).
-    ...(method === 'bitfit' ? { targetModules: 'q_proj,k_proj,v_proj', bitfitInit: 'normal' } : {}),
+    // The method's own points (adapter: A:337-339, A:422-423; BitFit: T:678-698), in its record.
+    ...methodSpec(method).studyRecipe,
   };
 }

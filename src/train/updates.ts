@@ -62,10 +62,7 @@ export function totalUpdates(o: { steps: number | null; epochs: number | null; b
   return (o.epochs ?? 1) * Math.ceil(o.batchesPerEpoch / o.accumulation);
 }
 
-/** One optimizer update over a group: a plain step, or accumulation normalized by the group's target tokens. */
-export async function runUpdate(trainer: NativeTrainer, group: TrainingBatch[], lr: number): Promise<NativeStepResult> {
-  if (group.length === 1) return trainer.step(toNativeBatch(group[0]!), lr);
-  const normalizer = group.reduce((s, b) => s + b.targetTokens, 0);
-  for (const b of group) await trainer.accumulate(toNativeBatch(b), normalizer);
-  return trainer.update(lr);
+/** One optimizer update over a group (gradient accumulation normalized by the group's target tokens): one native call. */
+export function runUpdate(trainer: NativeTrainer, group: TrainingBatch[], lr: number): Promise<NativeStepResult> {
+  return trainer.step(group.map(toNativeBatch), lr);
 }

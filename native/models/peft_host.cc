@@ -1,20 +1,18 @@
-// What every PEFT method shares on LlamaModel: one method per model, base frozen, adapter parameters
-// registered next to their module (so names and order read like PEFT's), PEFT's target matching, and merging.
+// The host side of PEFT on LlamaModel: one method per model, base frozen, method parameters registered next
+// to their module (so names and order read like PEFT's), PEFT's target matching, and merging LinearAdapters.
 #include <regex>
 
 #include "common/errors.h"
 #include "models/llama.h"
-#include "peft/dora_linear.h"
-#include "peft/ia3.h"
 
 namespace pn {
 
-void LlamaModel::BeginPeft(const std::string& method) {
+void LlamaModel::BeginMethod(const std::string& label, bool freezeBase) {
   if (!method_.empty()) {
-    throw UserError("cannot apply " + method + ": " + method_ + " is already applied to this model (one PEFT method per model)");
+    throw UserError("cannot apply " + label + ": " + method_ + " is already applied to this model (one PEFT method per model)");
   }
-  method_ = method;
-  for (auto& [name, tensor] : params_) tensor.set_requires_grad(false);
+  method_ = label;
+  for (auto& [name, tensor] : params_) tensor.set_requires_grad(!freezeBase);
 }
 
 void LlamaModel::RegisterAdapterParameters(const std::vector<AdapterEntry>& entries) {
@@ -92,40 +90,27 @@ std::vector<Linear*> LlamaModel::MatchLinears(const ModuleTargets& targets, cons
   return out;
 }
 
-std::vector<std::string> LlamaModel::MergeAdapter() {
-  if (method_ != "lora" && method_ != "dora" && method_ != "ia3") {
-    throw UserError(method_.empty() ? "no adapter to merge: the model has no PEFT method applied"
-                                    : "merging is for LoRA, DoRA and IA3; the model has " + method_);
+std::vector<std::string> LlamaModel::MergeLinearAdapters() {
+  if (method_.empty()) throw UserError("no adapter to merge: the model has no PEFT method applied");
+  std::vector<Linear*> adapted;
+  for (Linear* lin : AllLinears()) {
+    if (lin->adapter) adapted.push_back(lin);
+  }
+  bool elsewhere = virtualTokens_ != nullptr;
+  for (const auto& layer : layers_) elsewhere = elsewhere || layer.afterAttention || layer.afterMlp;
+  if (adapted.empty() || elsewhere) {
+    throw UserError(method_ + " cannot be merged: only a method that adapts linear layers in place folds into the base weights");
   }
   torch::NoGradGuard noGrad;
   std::vector<std::string> merged;
-  for (Linear* lin : AllLinears()) {
-    if (lin->hasLora) {
-      const LoraWeights& l = lin->lora;
-      if (l.magnitude.defined()) {
-        lin->weight.copy_(DoraMergedWeight(lin->weight, l.a, l.b, l.magnitude, l.scaling));
-      } else {
-        lin->weight.add_(torch::matmul(l.b, l.a), l.scaling);
-      }
-      lin->hasLora = false;
-      lin->lora = LoraWeights();
-      merged.push_back(lin->name);
-    } else if (lin->hasIa3) {
-      Ia3MergeInto(lin->weight, lin->bias, lin->ia3.scale, lin->ia3.feedforward);
-      lin->hasIa3 = false;
-      lin->ia3 = Ia3Weights();
-      merged.push_back(lin->name);
-    }
+  for (Linear* lin : adapted) {
+    lin->adapter->MergeInto(lin->weight, lin->bias);
+    lin->adapter.reset();
+    merged.push_back(lin->name);
   }
   UnregisterAdapterParameters();
   method_.clear();
   return merged;
-}
-
-torch::Tensor LlamaModel::PrefixTableToSave() const {
-  if (!prefix_) throw UserError("the model has no prefix tuning applied");
-  torch::NoGradGuard noGrad;
-  return PrefixTable(*prefix_).detach().clone();
 }
 
 }  // namespace pn

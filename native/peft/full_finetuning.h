@@ -1,0 +1,12 @@
+// Full finetuning, the baseline: every parameter trains. Listed with the PEFT methods so a model reports it
+// as its method and refuses to combine it with one.
+#pragma once
+
+namespace pn {
+
+class LlamaModel;
+
+// Idempotent: a model already in full finetuning stays as it is.
+void EnableFullFinetuning(LlamaModel& model);
+
+}  // namespace pn
