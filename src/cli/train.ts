@@ -6,7 +6,7 @@ import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
+import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type TrainOptions } from '../train/options.js';
 import { RECIPES } from '../train/recipe.js';
 import { ADAPTER_ACTIVATIONS } from '../peft/bottleneck.js';
 import { BITFIT_INITS } from '../peft/bitfit.js';

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
 import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
-import type { BestMetric } from '../train/checkpoints.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
 

@@ -2,7 +2,6 @@
 // write predictions.jsonl + metrics.json, print the table. Input problems are EvalOptionsError / AdapterError
 // (usage errors, exit 2) raised before the model loads where possible.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';

@@ -1,11 +1,13 @@
-// The training loop: resolves options (options.ts), loads model + tokenizer + data,
-// applies LoRA or full finetuning, runs AdamW steps on the native Trainer with the LR schedule (the next
-// batch group is prepared while a step's Promise runs), logs metrics.jsonl, and saves the HF PEFT adapter
-// or HF checkpoint plus run_config.json and summary.json into the run folder.
+// The training loop: train() takes the run folder's lock, then setUpRun (options, model + tokenizer + data,
+// the method, the native Trainer, the LR schedule; run_config.json), runSteps (one native call per optimizer
+// step, the next batch group prepared while it runs; metrics.jsonl, TensorBoard, evaluations, checkpoints)
+// and finishRun (the HF PEFT adapter or HF checkpoint, the final evaluation, summary.json). Where the run
+// stands lives in a RunState (run-state.ts), which a resumed run takes from its checkpoint.
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { native, type NativeInfo, type NativeModel } from '../native/binding.js';
+import { native, type NativeInfo, type NativeModel, type NativeParameterCount, type NativeTrainer } from '../native/binding.js';
+import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
@@ -15,19 +17,21 @@ import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '.
 import { saveCheckpoint } from '../models/save.js';
 import { writeJsonAtomically } from '../util/atomic-file.js';
 import { unmatchedTargets } from '../peft/lora.js';
-import { applyMethod, describeMethod, methodSpec, saveAdapter, type TrainMethod } from '../peft/methods.js';
+import { applyMethod, describeMethod, methodSpec, saveAdapter, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import type { MethodSpec } from '../peft/method-spec.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { makeSchedule, warmupStepsFor } from './schedule.js';
-import { STATE_FILE, findBest, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointRecord, type DataPosition } from './checkpoints.js';
+import { STATE_FILE, findBest, listCheckpoints, pruneCheckpoints, writeCheckpoint } from './checkpoints.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
 import { RUN_CONFIG_FILE, RUN_CONFIG_VERSION, recordOptions } from './run-config.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
-import { DivergenceDetector, type DivergenceEvent } from './divergence.js';
+import type { DivergenceEvent } from './divergence.js';
 import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from './updates.js';
 import { acquireRunLock, removeStaleCheckpointTemps } from './run-lock.js';
+import { RunState } from './run-state.js';
 
 
 /**
@@ -159,7 +163,39 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   }
 }
 
+/** Everything a run works with once it is set up: options, model, trainer, data and schedule. */
+interface Run {
+  options: TrainOptions;
+  r: ResolvedTrainOptions;
+  resume: ResumePoint | null;
+  say: (msg: string) => void;
+  stdout: ProgressStream;
+  stderr: ProgressStream;
+  loaded: LoadedModel;
+  spec: MethodSpec<MethodSettings>;
+  trainer: NativeTrainer;
+  count: NativeParameterCount;
+  dataSummary: DataSummary;
+  batchSource: BatchSource;
+  total: number;
+  schedule: (step: number) => number;
+  maxEpochs: number;
+}
+
+/** A run in its (locked) folder: set up, the steps, then the results. */
 async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
+  const run = await setUpRun(options);
+  const state = new RunState(run.r.divergence, run.resume?.record);
+  if (run.resume) {
+    const b = await findBest(run.r.out, run.r.bestMetric);
+    state.best = b ? { step: b.step, metric: run.r.bestMetric.name, value: b.value, dir: b.dir } : null;
+  }
+  await runSteps(run, state);
+  return finishRun(run, state);
+}
+
+/** Options, model, method, trainer, data and schedule; run_config.json for a new run, the checkpoint's state for a resumed one. */
+async function setUpRun(options: TrainOptions): Promise<Run> {
   const resume = options.resume !== undefined ? await resumePointFor(options) : null;
   const r: ResolvedTrainOptions = resume
     ? {
@@ -184,7 +220,7 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     throw err;
   }
   // The data and model modules load lazily, so option checking (and `--help`) stays quick.
-  const [{ prepareDataset }, { BatchSource, prefetch }] = await Promise.all([import('../data/dataset.js'), import('../data/batch-source.js')]);
+  const [{ prepareDataset }, { BatchSource }] = await Promise.all([import('../data/dataset.js'), import('../data/batch-source.js')]);
   const addon = native();
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);
@@ -289,125 +325,72 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
   }
   if (resume) say(`  resumed from ${resume.checkpoint.dir} (step ${resume.record.step} of ${total})`);
 
+  return { options, r, resume, say, stdout, stderr, loaded, spec, trainer, count, dataSummary: ds, batchSource, total, schedule, maxEpochs };
+}
+
+/** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for a method that trains the base, an HF checkpoint. */
+async function saveWeights(run: Run, dir: string): Promise<string[]> {
+  const { loaded, r } = run;
+  return run.spec.save
+    ? saveAdapter(loaded.model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config: loaded.config })
+    : saveCheckpoint(loaded.model, dir, { hfConfig: loaded.hfConfig, config: loaded.config, tokenizerFiles: await tokenizerFilesOf(loaded) });
+}
+
+/** A checkpoint of this moment (trainer state, record, metrics so far); keeps the last K plus the best. */
+async function saveCheckpointNow(run: Run, state: RunState, metrics: MetricsWriter, extraMetrics: Record<string, number> = {}): Promise<void> {
+  const { r } = run;
+  const step = state.step;
+  await writeCheckpoint(r.out, state.checkpointRecord(run.total, extraMetrics), (file) => run.trainer.saveState(file, { step: String(step) }), metrics.file);
+  state.lastCheckpointStep = step;
+  const b = await pruneCheckpoints(r.out, r.saveTotalLimit, r.bestMetric);
+  state.best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
+}
+
+/** The optimizer steps, from the state's step to the total (or a stop: Ctrl-C, a divergence under --on-divergence stop). */
+async function runSteps(run: Run, state: RunState): Promise<void> {
+  const { options, r, loaded, trainer, total, schedule } = run;
+  const { prefetch } = await import('../data/batch-source.js');
   const metrics = new MetricsWriter(r.out);
-  const tensorboard = r.tensorboard
-    ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR), resume ? { resumeStep: resume.record.step + 1 } : {})
-    : null;
+  const tensorboard = r.tensorboard ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR), run.resume ? { resumeStep: run.resume.record.step + 1 } : {}) : null;
+  const quietProgress = options.quiet ?? false;
   const progress = new ProgressReporter({
     total,
-    stream: stdout,
+    stream: run.stdout,
     logEvery: r.logEvery,
     ...(options.liveProgress !== undefined ? { live: options.liveProgress } : {}),
   });
-  const quietProgress = options.quiet ?? false;
-
-  const from = resume?.record;
-  const losses: number[] = from ? [...from.losses] : [];
-  let step = from?.step ?? 0;
-  let lastEpoch = from?.epoch ?? 0;
-  let targetTokens = from?.targetTokens ?? 0;
-  let realTokens = from?.realTokens ?? 0;
-  const detector = new DivergenceDetector({ factor: r.divergence.factor, window: r.divergence.window });
-  if (from) detector.restore(from.divergence.history);
-  let divergence: DivergenceEvent | null = from?.divergence.first ?? null;
-  let divergedSteps = from?.divergence.divergedSteps ?? 0;
-  let stoppedAtDivergence = false;
-  let lastGood: StepMetrics | null = from?.divergence.lastGood ?? null;
-  let interrupted = false;
-  const firstStep = step;
+  // Rates leave out the first step: it carries one-time native setup (thread pools, allocator warm-up).
+  const firstStep = state.step;
   let firstStepSec = 0;
   let firstStepTokens = 0;
-  const start = performance.now();
-  const priorSec = from?.elapsedSec ?? 0;
-  let position: DataPosition = from?.position ?? { epoch: 0, batch: 0 };
-  let lastCheckpointStep = step;
-  let best: TrainSummary['best'] = null;
-  if (resume) {
-    const b = await findBest(r.out, r.bestMetric);
-    best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
-  }
-
-  /** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for full finetuning, an HF checkpoint. */
-  const saveWeights = async (dir: string): Promise<string[]> =>
-    spec.save
-      ? saveAdapter(model, dir, r.methodSettings, { baseModelNameOrPath: modelDisplayName(loaded.source), config })
-      : saveCheckpoint(model, dir, { hfConfig: loaded.hfConfig, config, tokenizerFiles: await tokenizerFilesOf(loaded) });
-  const saveCheckpointNow = async (extraMetrics: Record<string, number> = {}): Promise<void> => {
-    const sinceLast = losses.slice(lastCheckpointStep).filter((x) => Number.isFinite(x));
-    const trainLoss = mean(sinceLast);
-    const record: CheckpointRecord = {
-      format: 1,
-      step,
-      totalSteps: total,
-      position,
-      epoch: lastEpoch,
-      targetTokens,
-      realTokens,
-      elapsedSec: priorSec + (performance.now() - start) / 1000,
-      losses,
-      divergence: { history: detector.history(), first: divergence, divergedSteps, lastGood },
-      metrics: { ...(trainLoss !== null ? { train_loss: trainLoss } : {}), ...extraMetrics },
-      savedAt: new Date().toISOString(),
-    };
-    await writeCheckpoint(r.out, record, (file) => trainer.saveState(file, { step: String(step) }), metrics.file);
-    lastCheckpointStep = step;
-    const b = await pruneCheckpoints(r.out, r.saveTotalLimit, r.bestMetric);
-    best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
-  };
   const plannedEvalSteps = options.evaluator?.steps ?? [];
   const evalSteps = new Set(typeof plannedEvalSteps === 'function' ? plannedEvalSteps(total) : plannedEvalSteps);
 
   // The next group (a new epoch's plan + collation) is prepared while the native step runs.
   const groups = prefetch(
-    updateGroups((e) => batchSource.batches(e), { accumulation: r.gradientAccumulation, maxUpdates: total - step, maxEpochs, start: position }),
+    updateGroups((e) => run.batchSource.batches(e), { accumulation: r.gradientAccumulation, maxUpdates: total - state.step, maxEpochs: run.maxEpochs, start: state.position }),
   );
   try {
     for await (const group of groups) {
-      if (step >= total) break;
+      if (state.step >= total) break;
       if (options.signal?.aborted) {
-        interrupted = true;
+        state.interrupted = true;
         break;
       }
-      const lr = schedule(step);
+      const lr = schedule(state.step);
       const stepStart = performance.now();
       const result = await runUpdate(trainer, group.batches, lr);
-      const stepSec = (performance.now() - stepStart) / 1000;
-      step++;
-      lastEpoch = group.epoch;
-      position = group.next;
-      const groupReal = group.batches.reduce((s, b) => s + b.realTokens, 0);
-      targetTokens += result.targetTokens;
-      realTokens += groupReal;
-      const elapsedSec = priorSec + (performance.now() - start) / 1000;
-      losses.push(result.loss);
-      const record: StepMetrics = {
-        step,
-        epoch: group.epoch,
-        loss: result.loss,
-        lr,
-        gradNorm: result.gradNorm,
-        targetTokens: result.targetTokens,
-        tokensPerSec: stepSec > 0 ? groupReal / stepSec : 0,
-        elapsedSec,
-      };
-      const event = detector.check(step, result.loss, result.gradNorm);
-      if (event) {
-        record.divergence = event.reason;
-        divergedSteps++;
-        divergence ??= event;
-      } else if (divergence === null) {
-        lastGood = record;
-      }
+      const { metrics: record, divergence: event } = state.recordStep(group, lr, result, (performance.now() - stepStart) / 1000);
+      const step = state.step;
       metrics.append(record);
       tensorboard?.scalars(step, trainingScalars(record));
       options.onStep?.(record);
       if (step === firstStep + 1) {
-        firstStepSec = elapsedSec;
-        firstStepTokens = realTokens;
+        firstStepSec = record.elapsedSec;
+        firstStepTokens = state.realTokens;
       }
       if (!quietProgress) {
-        // Rates leave out the first step: it carries one-time native setup (thread pools, allocator warm-up).
-        const steadySec = elapsedSec - firstStepSec;
+        const steadySec = record.elapsedSec - firstStepSec;
         const steady = step > firstStep + 1 && steadySec > 0;
         progress.update({
           step,
@@ -415,8 +398,8 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
           loss: result.loss,
           lr,
           gradNorm: result.gradNorm,
-          tokensPerSec: steady ? (realTokens - firstStepTokens) / steadySec : elapsedSec > 0 ? realTokens / elapsedSec : 0,
-          elapsedSec,
+          tokensPerSec: steady ? (state.realTokens - firstStepTokens) / steadySec : record.elapsedSec > 0 ? state.realTokens / record.elapsedSec : 0,
+          elapsedSec: record.elapsedSec,
           ...(steady ? { etaSec: (steadySec / (step - firstStep - 1)) * (total - step) } : {}),
         });
       }
@@ -424,40 +407,47 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
         // Stopping is reported once, after the loop; a flagged step is reported as it happens.
         if (!quietProgress && r.divergence.policy === 'continue') progress.log(`warning: diverged: ${event.message} (continuing: --on-divergence continue)`);
         if (r.divergence.policy === 'stop') {
-          stoppedAtDivergence = true;
+          state.stoppedAtDivergence = true;
           break;
         }
       }
       let evalMetrics: Record<string, number> | null = null;
       if (options.evaluator && evalSteps.has(step)) {
         try {
-          evalMetrics = await options.evaluator.evaluate({ step, model, tokenizer, runDir: r.out });
+          evalMetrics = await options.evaluator.evaluate({ step, model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out });
         } catch (err) {
           // An evaluation that fails must not lose the training done so far: save the weights, then report.
-          await saveWeights(r.out);
+          await saveWeights(run, r.out);
           throw new Error(`evaluation at step ${step} failed: ${err instanceof Error ? err.message : String(err)} (the weights trained so far are saved in ${r.out})`);
         }
         metrics.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
         tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
       }
-      if (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0)) await saveCheckpointNow(evalMetrics ?? {});
+      if (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0)) await saveCheckpointNow(run, state, metrics, evalMetrics ?? {});
     }
     // The end of the run (or a Ctrl-C stop) is a checkpoint too, so an interrupted run can be resumed.
-    if (r.saveSteps !== null && !stoppedAtDivergence && step > lastCheckpointStep) await saveCheckpointNow();
+    if (r.saveSteps !== null && !state.stoppedAtDivergence && state.step > state.lastCheckpointStep) await saveCheckpointNow(run, state, metrics);
   } finally {
     metrics.close();
     tensorboard?.close();
     if (!quietProgress) progress.finish();
   }
-  const elapsedSec = priorSec + (performance.now() - start) / 1000;
+}
+
+/** The run's results: its weights (unless it stopped at a divergence), the final evaluation, summary.json and the summary table. */
+async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
+  const { options, r, loaded, trainer, say, spec } = run;
+  const elapsedSec = state.elapsedSec();
+  const step = state.step;
+  const divergence = state.divergence;
 
   let saved: string | null = null;
   let savedFiles: string[] = [];
-  if (stoppedAtDivergence) {
+  if (state.stoppedAtDivergence) {
     // An error: stderr, and printed with --quiet too.
-    stderr.write(`error: the run diverged: ${divergence!.message} (lr ${schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.\n`);
+    run.stderr.write(`error: the run diverged: ${divergence!.message} (lr ${run.schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.\n`);
   } else if (step > 0) {
-    savedFiles = await saveWeights(r.out);
+    savedFiles = await saveWeights(run, r.out);
     saved = r.out;
   }
 
@@ -465,11 +455,12 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
   // weights, else the final ones. A diverged run is scored too: with --on-divergence continue like any other;
   // stopped at the divergence, its final weights are not usable, so the best checkpoint or else the last one
   // before the divergence is evaluated (none: no evaluation, said so).
+  const best = state.best;
   let test: TrainSummary['test'] = null;
-  if (options.finalEvaluator && !interrupted && step > 0) {
-    const lastGood = stoppedAtDivergence ? listCheckpoints(r.out).filter((c) => c.step < divergence!.step).pop() ?? null : null;
+  if (options.finalEvaluator && !state.interrupted && step > 0) {
+    const lastGood = state.stoppedAtDivergence ? listCheckpoints(r.out).filter((c) => c.step < divergence!.step).pop() ?? null : null;
     const source = best ?? (lastGood ? { step: lastGood.step, dir: lastGood.dir } : null);
-    if (stoppedAtDivergence && source === null) {
+    if (state.stoppedAtDivergence && source === null) {
       say('  no final evaluation: the run diverged before any checkpoint was saved (use --save-steps or --eval-times)');
     } else {
       let weights: string | null = null;
@@ -477,13 +468,13 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
         await trainer.loadState(path.join(source.dir, STATE_FILE));
         weights = path.join(r.out, BEST_WEIGHTS_DIR);
         await mkdir(weights, { recursive: true });
-        await saveWeights(weights);
+        await saveWeights(run, weights);
         const why = best !== null ? `the best checkpoint (step ${best.step}, ${best.metric} ${best.value})` : `the last checkpoint before the divergence (step ${source.step})`;
         say(`  final evaluation with ${why}; its weights saved to ${weights}`);
       } else {
         say('  final evaluation with the final weights (no checkpoint has the best-checkpoint metric)');
       }
-      test = { step: source?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model, tokenizer, runDir: r.out, best }) };
+      test = { step: source?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out, best }) };
     }
   } else if (options.finalEvaluator) {
     say('  no final evaluation: the run did not complete');
@@ -494,23 +485,23 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     model: modelDisplayName(loaded.source),
     data: r.data,
     steps: step,
-    totalSteps: total,
-    epochs: step === 0 ? 0 : lastEpoch + 1,
-    ...lossSummary(losses),
-    targetTokens,
-    realTokens,
+    totalSteps: run.total,
+    epochs: step === 0 ? 0 : state.epoch + 1,
+    ...lossSummary(state.losses),
+    targetTokens: state.targetTokens,
+    realTokens: state.realTokens,
     elapsedSec,
-    tokensPerSec: elapsedSec > 0 ? realTokens / elapsedSec : 0,
-    trainableParameters: count.trainable,
-    totalParameters: count.total,
-    status: divergence !== null ? 'diverged' : interrupted ? 'interrupted' : 'completed',
+    tokensPerSec: elapsedSec > 0 ? state.realTokens / elapsedSec : 0,
+    trainableParameters: run.count.trainable,
+    totalParameters: run.count.total,
+    status: divergence !== null ? 'diverged' : state.interrupted ? 'interrupted' : 'completed',
     diverged: divergence !== null,
     divergence,
-    divergedSteps,
-    lastGood,
-    interrupted,
+    divergedSteps: state.divergedSteps,
+    lastGood: state.lastGood,
+    interrupted: state.interrupted,
     saved,
-    resumedFrom: from?.step ?? null,
+    resumedFrom: state.resumedFrom,
     best,
     ...(options.finalEvaluator ? { test } : {}),
   };
@@ -532,5 +523,5 @@ async function trainInFolder(options: TrainOptions): Promise<TrainResult> {
     say('  peft-native train --model <hf model dir> --data superni:<natural-instructions dir>');
   }
 
-  return { ...summary, out: r.out, losses, options: r, savedFiles, dataSummary: ds };
+  return { ...summary, out: r.out, losses: state.losses, options: r, savedFiles, dataSummary: run.dataSummary };
 }
