@@ -79,7 +79,7 @@ export {
 } from './eval/metrics/index.js';
 
 // Generation and evaluation
-export { generateTexts, encodePrompts, leftPad, type Generation, type GenerateTextOptions } from './eval/generate.js';
+export { generateTexts, generateTokens, encodePrompts, leftPad, type Generation, type GenerateTextOptions, type GenerateTokensOptions, type TokenGeneration } from './eval/generate.js';
 export {
   evaluateSuperNI,
   buildEvalInstances,

@@ -6,8 +6,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, type NativeGenerateOptions, type NativeModel } from '../src/native/binding.js';
-import { readModelConfig } from '../src/models/config.js';
 import { loadAdapter } from '../src/peft/methods.js';
+import { generateTokens } from '../src/eval/generate.js';
 import { fixturesDir, loadFixtureModel, repoRoot } from './helpers/fixtures.js';
 import { TEST_DEVICES, skipNote, unavailable } from './helpers/devices.js';
 
@@ -39,7 +39,6 @@ function fixtureModel(f: GenerateFixture, device = 'cpu'): Promise<NativeModel> 
     model = (async () => {
       const m = await loadFixtureModel(f.variant, device);
       if (f.adapter_dir !== null) {
-        const { config } = await readModelConfig(path.join(fixturesDir, f.variant, 'config.json'));
         await loadAdapter(m, path.join(repoRoot, f.adapter_dir), { modelName: path.join(fixturesDir, f.variant) });
       }
       return m;
@@ -118,6 +117,17 @@ describe.each(CASES)('$name: greedy generation matches transformers', ({ fixture
     expect(rows(out.tokens, out.batchSize, out.maxNewTokens, steps)).toEqual(f.eos.tokens);
     // After the last step everything is padding.
     for (const row of rows(out.tokens, out.batchSize, out.maxNewTokens)) expect(row.slice(steps).every((t) => t === f.pad_token_id)).toBe(true);
+  });
+
+  it('generateTokens (token ids in, no tokenizer) gives the same ids, each up to its EOS', async () => {
+    const model = await fixtureModel(f);
+    const out = await generateTokens(model, f.prompts, { maxNewTokens: f.max_new_tokens, padTokenId: f.pad_token_id, eosTokenIds: f.eos.eos_token_ids, batchSize: 2 });
+    f.prompts.forEach((_, b) => {
+      const length = f.eos.lengths[b]!;
+      const hf = f.eos.tokens[b]!.slice(0, length);
+      const stopped = length > 0 && f.eos.eos_token_ids.includes(hf[length - 1]!);
+      expect(out[b], `row ${b}`).toEqual({ tokens: stopped ? hf.slice(0, -1) : hf, stoppedAtEos: stopped });
+    });
   });
 });
 

@@ -68,29 +68,46 @@ export function leftPad(rows: ReadonlyArray<readonly number[]>, padId: number): 
   return { inputIds, attentionMask, batchSize: rows.length, seqLen };
 }
 
-/** Generates a continuation of every prompt; results are in prompt order. */
-export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
-  const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
-  const batchSize = positiveInt('batchSize', options.batchSize ?? 16);
-  const maxPositions = model.config().maxPositionEmbeddings;
-  if (maxNewTokens >= maxPositions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${maxPositions} positions`);
-  // Prompt + new tokens must fit the model's positions (the last new token is never fed back).
-  const maxPromptTokens = Math.min(positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024), maxPositions - maxNewTokens + 1);
-  const addBos = options.addBos ?? (tokenizer as { addBos?: unknown }).addBos === true;
-  const eosTokenIds = options.eosTokenIds ?? [tokenizer.eosId];
-  const eos = new Set(eosTokenIds);
+export interface GenerateTokensOptions {
+  /** New tokens per prompt at most. */
+  maxNewTokens: number;
+  /** Stop ids (at least one). */
+  eosTokenIds: number[];
+  /** The id that pads the left of shorter prompts. */
+  padTokenId: number;
+  /** Prompts per native call (default 16). */
+  batchSize?: number;
+  /** 0 (default) = greedy. */
+  temperature?: number;
+  topP?: number;
+  seed?: number;
+  /** Called after each batch with the number of prompts done and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
 
-  const encoded = await encodePrompts(prompts, tokenizer, { addBos, maxPromptTokens });
-  // Longest first: similar lengths share a batch (less padding), and a too-large batch fails at once.
-  const order = encoded.map((_, i) => i).sort((a, b) => encoded[b]!.ids.length - encoded[a]!.ids.length || a - b);
-  const results = new Array<Generation>(prompts.length);
+export interface TokenGeneration {
+  /** New token ids, without the final EOS. */
+  tokens: number[];
+  /** Stopped at an EOS (false: ran into maxNewTokens). */
+  stoppedAtEos: boolean;
+}
+
+/**
+ * Generates a continuation of every prompt given as token ids (no tokenizer involved); results are in prompt
+ * order. Prompts of similar length share a batch (longest first, so a batch too large fails at once).
+ */
+export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<readonly number[]>, options: GenerateTokensOptions): Promise<TokenGeneration[]> {
+  const batchSize = positiveInt('batchSize', options.batchSize ?? 16);
+  const eos = new Set(options.eosTokenIds);
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[b]!.length - prompts[a]!.length || a - b);
+  const results = new Array<TokenGeneration>(prompts.length);
   for (let start = 0; start < order.length; start += batchSize) {
     const rows = order.slice(start, start + batchSize);
-    const batch = leftPad(rows.map((i) => encoded[i]!.ids), tokenizer.padId);
+    const batch = leftPad(rows.map((i) => prompts[i]!), options.padTokenId);
     const out = await native().generate(model, batch, {
-      maxNewTokens,
-      eosTokenIds,
-      padTokenId: tokenizer.padId,
+      maxNewTokens: options.maxNewTokens,
+      eosTokenIds: options.eosTokenIds,
+      padTokenId: options.padTokenId,
       temperature: options.temperature ?? 0,
       topP: options.topP ?? 1,
       seed: options.seed ?? 0,
@@ -99,16 +116,41 @@ export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer
       const length = out.lengths[b]!;
       const row = Array.from(out.tokens.subarray(b * out.maxNewTokens, b * out.maxNewTokens + length));
       const stoppedAtEos = length > 0 && eos.has(row[length - 1]!);
-      const tokens = stoppedAtEos ? row.slice(0, -1) : row;
-      results[promptIndex] = {
-        text: tokenizer.decode(tokens, { skipSpecialTokens: true }),
-        tokens,
-        stoppedAtEos,
-        promptTokens: encoded[promptIndex]!.ids.length,
-        promptTruncated: encoded[promptIndex]!.truncated,
-      };
+      results[promptIndex] = { tokens: stoppedAtEos ? row.slice(0, -1) : row, stoppedAtEos };
     });
     options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
   }
   return results;
+}
+
+/** Generates a continuation of every prompt; results are in prompt order. */
+export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
+  const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
+  const maxPositions = model.config().maxPositionEmbeddings;
+  if (maxNewTokens >= maxPositions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${maxPositions} positions`);
+  // Prompt + new tokens must fit the model's positions (the last new token is never fed back).
+  const maxPromptTokens = Math.min(positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024), maxPositions - maxNewTokens + 1);
+  const addBos = options.addBos ?? (tokenizer as { addBos?: unknown }).addBos === true;
+  const encoded = await encodePrompts(prompts, tokenizer, { addBos, maxPromptTokens });
+  const generated = await generateTokens(
+    model,
+    encoded.map((e) => e.ids),
+    {
+      maxNewTokens,
+      eosTokenIds: options.eosTokenIds ?? [tokenizer.eosId],
+      padTokenId: tokenizer.padId,
+      ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+      ...(options.topP !== undefined ? { topP: options.topP } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    },
+  );
+  return generated.map((g, i) => ({
+    text: tokenizer.decode(g.tokens, { skipSpecialTokens: true }),
+    tokens: g.tokens,
+    stoppedAtEos: g.stoppedAtEos,
+    promptTokens: encoded[i]!.ids.length,
+    promptTruncated: encoded[i]!.truncated,
+  }));
 }
