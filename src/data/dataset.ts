@@ -3,7 +3,7 @@
 // run with the same inputs, tokenizer and options, loads that file instead of tokenizing.
 //
 // The cache key is a sha256 over:
-//   - the format version of the cached file (DATASET_FORMAT, bumped whenever encoding rules change);
+//   - the format version of the cached file (DATASET_FORMAT, bumped whenever encoding or selection rules change);
 //   - the data spec's kind and resolved path;
 //   - the CONTENT (sha256) of every input file: each task file the split resolves to (train and test lists),
 //     the split list files, the TÜLU jsonl; for builtin the generated tasks' JSON. Content rather than
@@ -29,8 +29,12 @@ import { resolveSplitTasks, splitListFile } from './superni/splits.js';
 import { asDataError } from './errors.js';
 import { tableFromArrowFile, tableToArrowFile, toColumns, type TokenColumns } from './arrow-table.js';
 
-/** Version of what a cached file holds; bump when tokenization or encoding rules change. */
-export const DATASET_FORMAT = 2;
+/**
+ * Version of what a cached file holds; bump when tokenization, encoding or selection rules change (which
+ * tasks and instances a split gives). 3: the study's instance selection (CPython's random, --data-seed);
+ * files written before it held the earlier selection under the same key.
+ */
+export const DATASET_FORMAT = 3;
 
 export interface CacheOptions {
   /** Cache folder (default .peft-native-cache/ under the working directory); null disables the cache. */
