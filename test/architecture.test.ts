@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TRAIN_METHODS, methodSpec } from '../src/peft/methods.js';
+import { trainCommand } from '../src/cli/train.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -37,13 +38,27 @@ describe('architecture', () => {
     expect(offenders).toEqual([]);
   });
 
+  it("train's CLI offers every record's flags, each once, and no method flag of its own", () => {
+    const offered = trainCommand().options.map((o) => o.long);
+    expect(new Set(offered).size).toBe(offered.length);
+    for (const m of TRAIN_METHODS) {
+      for (const f of methodSpec(m).cli) expect(offered).toContain(`--${f.flag ?? f.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    }
+    // The method flags are added from the records: src/cli/train.ts names none of them.
+    const cli = readFileSync(path.join(root, 'src/cli/train.ts'), 'utf8');
+    for (const flag of ['--rank', '--adapter-size', '--virtual-tokens', '--prefix-hidden', '--bitfit-init', '--feedforward-modules']) expect(cli).not.toContain(`'${flag}`);
+  });
+
   it('every record is registered under its own name and owns only its flags', () => {
     for (const m of TRAIN_METHODS) {
       const spec = methodSpec(m);
       expect(spec.name).toBe(m);
       expect(spec.resolve({}, undefined, {}).method).toBe(m);
-      // Flags are option keys (camelCase) that a CLI flag spells with dashes.
-      for (const f of spec.flags) expect(f).toMatch(/^[a-z][A-Za-z]*$/);
+      // A flag is an option key (camelCase); its CLI name is the dashed key unless the record names it.
+      for (const f of spec.cli) {
+        expect(f.key).toMatch(/^[a-z][A-Za-z]*$/);
+        if (f.flag !== undefined) expect(f.flag).toMatch(/^[a-z][a-z-]*$/);
+      }
       // A record without an adapter folder must be one whose result is a checkpoint.
       if (!spec.save) expect(spec.capabilities.trainsBase).toBe(true);
     }

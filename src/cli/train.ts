@@ -8,34 +8,33 @@ import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
 import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type TrainOptions } from '../train/options.js';
 import { RECIPES } from '../train/recipe.js';
-import { ADAPTER_ACTIVATIONS } from '../peft/bottleneck.js';
-import { BITFIT_INITS } from '../peft/bitfit.js';
+import { allMethodFlags, flagName } from '../peft/methods.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
 import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
 import { readRecordedOptions } from '../train/resume.js';
 import { optionsFromRecord } from '../train/run-config.js';
 import { withInterrupts } from './interrupt.js';
+import { FlagValueError, integerValue, numberValue } from '../util/flag-values.js';
 
-export function parseIntegerFlag(min: number, what: string) {
-  return (value: string): number => {
-    const v = value.trim();
-    if (!/^[+-]?\d+$/.test(v)) throw new InvalidArgumentError(`${what} must be an integer >= ${min}.`);
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${what} must be an integer >= ${min}.`);
-    return n;
+/** A value parser for commander: a FlagValueError becomes its one-line invalid-argument error. */
+export function commanderParser<T>(parse: (text: string) => T): (text: string) => T {
+  return (text) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (err instanceof FlagValueError) throw new InvalidArgumentError(err.message);
+      throw err;
+    }
   };
 }
 
+export function parseIntegerFlag(min: number, what: string) {
+  return commanderParser(integerValue(min, what));
+}
+
 export function parseNumberFlag(what: string, check: (n: number) => boolean, rule: string) {
-  return (value: string): number => {
-    const v = value.trim();
-    // Decimal notation only: Number() would also take 0x10, 0b1 and 0o7.
-    const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(v) ? Number(v) : NaN;
-    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a number.`);
-    if (!check(n)) throw new InvalidArgumentError(`${what} must be ${rule}.`);
-    return n;
-  };
+  return commanderParser(numberValue(what, check, rule));
 }
 
 function parseTargetsFlag(value: string): string {
@@ -51,23 +50,20 @@ function parseTargetsFlag(value: string): string {
 
 /** Flags whose TrainOptions field has the same name and value: copied as they are. */
 const SAME_AS_OPTION = [
-  'model', 'data', 'method', 'rank', 'alpha', 'dropout', 'rslora', 'loraInit', 'adapterPlacement', 'adapterSize',
-  'reductionFactor', 'adapterActivation', 'adapterInit', 'virtualTokens', 'promptInit', 'lr', 'steps', 'epochs',
+  'model', 'data', 'method', 'lr', 'steps', 'epochs',
   'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
   'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'warmupRatio', 'schedule', 'weightDecay',
-  'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'bitfitInit', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
+  'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
   'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
 /**
- * The flags as commander parses them: the TrainOptions fields of SAME_AS_OPTION, and the flags that are
- * spelled or shaped differently (comma lists as one string, --grad-accum, --prefix-hidden, the best-metric
- * pair, --no-cache, the --eval-* group).
+ * The flags as commander parses them: the TrainOptions fields of SAME_AS_OPTION, the flags that are spelled
+ * or shaped differently (--target-modules as one string, --grad-accum, the best-metric pair, --no-cache, the
+ * --eval-* group), and the methods' own flags (their records', copied by option key).
  */
 export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof SAME_AS_OPTION)[number]>, keyof DataFlags> {
   targetModules?: string;
-  feedforwardModules?: string;
-  prefixHidden?: number | 'none';
   gradAccum?: number;
   metricForBestModel?: string;
   greaterIsBetter?: boolean;
@@ -80,14 +76,21 @@ export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof S
   verbose?: boolean;
 }
 
+function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
 /** TrainOptions from parsed flags (undefined flags stay undefined: train() documents the defaults). */
 export function trainOptionsFromFlags(f: TrainFlags): TrainOptions {
   const o: Record<string, unknown> = {};
   for (const key of SAME_AS_OPTION) if (f[key] !== undefined) o[key] = f[key];
   const options = o as TrainOptions;
   if (f.targetModules !== undefined) options.targetModules = f.targetModules;
-  if (f.feedforwardModules !== undefined) options.feedforwardModules = f.feedforwardModules.split(',').map((m) => m.trim()).filter((m) => m.length > 0);
-  if (f.prefixHidden !== undefined) options.prefixHiddenSize = f.prefixHidden === 'none' ? null : f.prefixHidden;
+  // Method flags: commander names each by its flag (--prefix-hidden: prefixHidden), the record by its option key.
+  for (const spec of allMethodFlags()) {
+    const value = (f as Record<string, unknown>)[camelCase(flagName(spec.key).slice(2))];
+    if (value !== undefined) (options as Record<string, unknown>)[spec.key] = spec.option ? spec.option(value) : value;
+  }
   if (f.gradAccum !== undefined) options.gradientAccumulation = f.gradAccum;
   if (f.cache === false) options.cacheDir = null;
   else if (f.cacheDir !== undefined) options.cacheDir = f.cacheDir;
@@ -186,6 +189,17 @@ async function resumeOptionsFromFlags(flags: TrainFlags, runDir: string): Promis
   };
 }
 
+/** The commander options of every method's flags (src/peft/method-spec.ts: MethodFlagSpec). */
+function methodFlagOptions(): Option[] {
+  return allMethodFlags().map((f) => {
+    const option = new Option(`${flagName(f.key)}${f.value ? ` ${f.value}` : ''}`, f.help);
+    if (f.choices) option.choices([...f.choices]);
+    if (f.parse) option.argParser(commanderParser(f.parse));
+    if (f.conflicts) option.conflicts(f.conflicts);
+    return option;
+  });
+}
+
 /** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
 export const EXIT_DIVERGED = 3;
 
@@ -195,27 +209,11 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
-    .option('--rank <r>', 'LoRA rank (default 8; tiny/small presets: 16)', parseIntegerFlag(1, 'LoRA rank'))
-    .option('--alpha <alpha>', 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)', parseNumberFlag('LoRA alpha', (n) => n > 0, 'a positive number'))
-    .option('--dropout <p>', 'LoRA dropout (default 0.1)', parseNumberFlag('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)'))
     .option(
       '--target-modules <list>',
       `modules to adapt: comma list (default q_proj,v_proj; tiny/small presets: all-linear), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name`,
       parseTargetsFlag,
     )
-    .option('--rslora', 'rank-stabilized LoRA: scale alpha/sqrt(r)')
-    .addOption(new Option('--lora-init <init>', 'LoRA A init: kaiming (PEFT default) or gaussian').choices(['kaiming', 'gaussian']))
-    .option('--feedforward-modules <list>', 'IA3: modules whose input is scaled (default down_proj)')
-    .addOption(new Option('--adapter-placement <where>', 'adapter: houlsby (after attention and MLP; default) or pfeiffer (after MLP)').choices(['houlsby', 'pfeiffer']))
-    .addOption(new Option('--adapter-size <n>', 'adapter: bottleneck width (default 64)').argParser(parseIntegerFlag(1, 'adapter size')).conflicts('reductionFactor'))
-    .addOption(new Option('--reduction-factor <x>', 'adapter: bottleneck width = hidden size / x').argParser(parseNumberFlag('reduction factor', (n) => n > 0, 'a positive number')).conflicts('adapterSize'))
-    .addOption(new Option('--adapter-activation <fn>', 'adapter: activation (default silu; silu-silu: applied twice, as the study\'s released code)').choices([...ADAPTER_ACTIVATIONS]))
-    .addOption(new Option('--adapter-init <init>', 'adapter: normal(0, 0.02) with zero biases (default) or identity (zero up-projection)').choices(['normal', 'identity']))
-    .addOption(new Option('--bitfit-init <init>', 'BitFit: a bias added where a linear has none starts at zeros (default) or normal(0, 1); --target-modules limits BitFit to those linears').choices([...BITFIT_INITS]))
-    .option('--virtual-tokens <n>', 'prompt/prefix tuning: virtual tokens (default prompt 32, prefix 8)', parseIntegerFlag(1, 'virtual tokens'))
-    .addOption(new Option('--prompt-init <init>', 'prompt tuning: random (normal(0,1), default) or vocab (sampled token embeddings)').choices(['random', 'vocab']))
-    // 'none' stays a string here: commander does not keep a parser's null.
-    .option('--prefix-hidden <n|none>', 'prefix tuning: reparameterization MLP hidden size (default 512) or none', (v: string) => (v.trim() === 'none' ? 'none' : parseIntegerFlag(1, 'prefix hidden size')(v)))
     .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5, the study\'s; tiny preset: 2e-3 / 1e-3)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))
     .addOption(new Option('--steps <n>', 'optimizer steps (default for built-in models: their preset, tiny: 400)').argParser(parseIntegerFlag(1, 'steps')).conflicts('epochs'))
     .addOption(new Option('--epochs <n>', 'passes over the data (default 2 for HF models)').argParser(parseIntegerFlag(1, 'epochs')).conflicts('steps'))
@@ -261,6 +259,8 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show stack traces on errors');
+  // Each method's own flags, as its record declares them (src/peft/<method>.ts).
+  for (const option of methodFlagOptions()) cmd.addOption(option);
   addDataFlags(cmd)
     .addHelpText('after', EXAMPLES)
     .action(async (flags: TrainFlags, command: Command) => {

@@ -89,7 +89,15 @@ export type BitfitSettings = { method: 'bitfit'; bitfit: BitfitOptions };
 export const BITFIT_METHOD: MethodSpec<BitfitSettings> = {
   name: 'bitfit',
   title: 'BitFit',
-  flags: ['targetModules', 'bitfitInit'],
+  cli: [
+    {
+      key: 'bitfitInit',
+      value: '<init>',
+      help: 'BitFit: a bias added where a linear has none starts at zeros (default) or normal(0, 1); --target-modules limits BitFit to those linears',
+      choices: BITFIT_INITS,
+    },
+  ],
+  targetModules: true,
   resolve: (o, targets) => {
     const bitfit: BitfitOptions = { targets: targets ?? DEFAULT_BITFIT_OPTIONS.targets, init: o.bitfitInit ?? DEFAULT_BITFIT_OPTIONS.init };
     validateBitfitOptions(bitfit);

@@ -6,6 +6,7 @@ import type { NativeAdapterOptions, NativeModel, NativeModelConfig } from '../na
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
+import { integerValue, numberValue } from '../util/flag-values.js';
 
 export const BOTTLENECK_PEFT_TYPE = 'PEFT_NATIVE_BOTTLENECK';
 export type AdapterPlacement = 'houlsby' | 'pfeiffer';
@@ -110,7 +111,20 @@ export type BottleneckSettings = { method: 'adapter'; adapter: BottleneckOptions
 export const BOTTLENECK_METHOD: MethodSpec<BottleneckSettings> = {
   name: 'adapter',
   title: 'bottleneck adapter',
-  flags: ['adapterPlacement', 'adapterSize', 'reductionFactor', 'adapterActivation', 'adapterInit'],
+  cli: [
+    { key: 'adapterPlacement', value: '<where>', help: 'adapter: houlsby (after attention and MLP; default) or pfeiffer (after MLP)', choices: ['houlsby', 'pfeiffer'] },
+    { key: 'adapterSize', value: '<n>', help: 'adapter: bottleneck width (default 64)', parse: integerValue(1, 'adapter size'), conflicts: 'reductionFactor' },
+    {
+      key: 'reductionFactor',
+      value: '<x>',
+      help: 'adapter: bottleneck width = hidden size / x',
+      parse: numberValue('reduction factor', (n) => n > 0, 'a positive number'),
+      conflicts: 'adapterSize',
+    },
+    { key: 'adapterActivation', value: '<fn>', help: "adapter: activation (default silu; silu-silu: applied twice, as the study's released code)", choices: ADAPTER_ACTIVATIONS },
+    { key: 'adapterInit', value: '<init>', help: 'adapter: normal(0, 0.02) with zero biases (default) or identity (zero up-projection)', choices: ['normal', 'identity'] },
+  ],
+  targetModules: false,
   resolve: (o) => {
     if (o.adapterSize !== undefined && o.reductionFactor !== undefined) throw new LoraOptionsError('give either --adapter-size or --reduction-factor, not both');
     const adapter: BottleneckOptions = {

@@ -7,7 +7,8 @@ export type FullSettings = { method: 'full' };
 export const FULL_METHOD: MethodSpec<FullSettings> = {
   name: 'full',
   title: 'full finetuning',
-  flags: [],
+  cli: [],
+  targetModules: false,
   resolve: () => ({ method: 'full' }),
   describe: () => 'full finetuning',
   apply: (model) => {

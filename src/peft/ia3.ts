@@ -5,6 +5,7 @@ import type { NativeIa3Options, NativeModel } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, peftModuleKey, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError, describeTargets, validateLoraOptions, DEFAULT_LORA_OPTIONS, type LoraTargets } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
+import { listValue } from '../util/flag-values.js';
 
 export interface Ia3Options {
   targets: LoraTargets;
@@ -92,7 +93,8 @@ export type Ia3Settings = { method: 'ia3'; ia3: Ia3Options };
 export const IA3_METHOD: MethodSpec<Ia3Settings> = {
   name: 'ia3',
   title: 'IA3',
-  flags: ['targetModules', 'feedforwardModules'],
+  cli: [{ key: 'feedforwardModules', value: '<list>', help: 'IA3: modules whose input is scaled (default down_proj)', parse: listValue }],
+  targetModules: true,
   resolve: (o, targets) => {
     const hasTargets = targets !== undefined && ('regex' in targets || targets.modules.length > 0);
     const t = hasTargets ? targets : DEFAULT_IA3_OPTIONS.targets;

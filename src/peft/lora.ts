@@ -6,7 +6,8 @@ import path from 'node:path';
 import type { NativeLoraOptions, NativeModel } from '../native/binding.js';
 import { writeFolderAtomically } from '../models/save.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, type AdapterFolder } from './adapter-files.js';
-import type { LoraDefaults, MethodSpec, MethodTrainOptions } from './method-spec.js';
+import type { LoraDefaults, MethodFlagSpec, MethodSpec, MethodTrainOptions } from './method-spec.js';
+import { integerValue, numberValue } from '../util/flag-values.js';
 
 export type LoraInit = 'kaiming' | 'gaussian';
 
@@ -233,13 +234,27 @@ function resolveLora(method: 'lora' | 'dora', o: MethodTrainOptions, targets: Lo
   return { method, lora };
 }
 
+const LORA_FLAGS: readonly MethodFlagSpec[] = [
+  { key: 'rank', value: '<r>', help: 'LoRA rank (default 8; tiny/small presets: 16)', parse: integerValue(1, 'LoRA rank') },
+  {
+    key: 'alpha',
+    value: '<alpha>',
+    help: 'LoRA alpha, scale alpha/r (default: = rank as the study; tiny/small presets: 32 with their rank 16)',
+    parse: numberValue('LoRA alpha', (n) => n > 0, 'a positive number'),
+  },
+  { key: 'dropout', value: '<p>', help: 'LoRA dropout (default 0.1)', parse: numberValue('LoRA dropout', (n) => n >= 0 && n < 1, 'in [0, 1)') },
+  { key: 'rslora', help: 'rank-stabilized LoRA: scale alpha/sqrt(r)' },
+  { key: 'loraInit', value: '<init>', help: 'LoRA A init: kaiming (PEFT default) or gaussian', choices: ['kaiming', 'gaussian'] },
+];
+
 function loraMethod(method: 'lora' | 'dora'): MethodSpec<LoraSettings> {
   const title = method === 'dora' ? 'DoRA' : 'LoRA';
   const withDora = (s: LoraSettings): LoraOptions => ({ ...s.lora, useDora: s.method === 'dora' });
   return {
     name: method,
     title,
-    flags: ['rank', 'alpha', 'dropout', 'targetModules', 'rslora', 'loraInit'],
+    cli: LORA_FLAGS,
+    targetModules: true,
     resolve: (o, targets, preset) => resolveLora(method, o, targets, preset),
     describe: (s) => {
       const l = s.lora;

@@ -37,6 +37,24 @@ export interface MethodTrainOptions {
 /** An option key a method may own: its MethodTrainOptions keys and the shared --target-modules. */
 export type MethodFlag = keyof MethodTrainOptions | 'targetModules';
 
+/** A train flag a method owns, as the CLI offers it: `--rank <r>` for key `rank`. */
+export interface MethodFlagSpec {
+  key: keyof MethodTrainOptions;
+  /** The flag's name when it is not the key's dashed form (prefixHiddenSize is --prefix-hidden). */
+  flag?: string;
+  /** Commander's value placeholder ('<n>'); absent for a switch. */
+  value?: string;
+  /** What it means for this method; methods that share a flag each add their part to its help. */
+  help: string;
+  choices?: readonly string[];
+  /** Text -> value; FlagValueError (src/util/flag-values.ts) with a one-line reason. */
+  parse?: (text: string) => unknown;
+  /** The option's value from the parsed one, where they differ (commander keeps no null: 'none' -> null). */
+  option?: (parsed: unknown) => unknown;
+  /** A flag of the same method it cannot be given with. */
+  conflicts?: keyof MethodTrainOptions;
+}
+
 /** LoRA/DoRA defaults a built-in model preset brings (src/models/builtin.ts). */
 export interface LoraDefaults {
   rank?: number;
@@ -82,8 +100,9 @@ export interface MethodSpec<S extends { method: string }> {
   name: S['method'];
   /** How messages name it ("LoRA", "full finetuning"). */
   title: string;
-  /** The option keys it takes; any other method's key given with it is an error. */
-  flags: readonly MethodFlag[];
+  /** The flags it owns (any other method's flag given with it is an error), and whether it takes --target-modules. */
+  cli: readonly MethodFlagSpec[];
+  targetModules: boolean;
   /** Its settings from train options, with defaults and validation; LoraOptionsError with one line otherwise. */
   resolve(o: MethodTrainOptions, targets: LoraTargets | undefined, loraDefaults: LoraDefaults): S;
   /** One line for logs. */

@@ -9,7 +9,7 @@ import { BOTTLENECK_METHOD } from './bottleneck.js';
 import { FULL_METHOD } from './full.js';
 import { IA3_METHOD } from './ia3.js';
 import { DORA_METHOD, LLAMA_LINEAR_MODULES, LORA_METHOD, LoraOptionsError, unmatchedTargets, type LoraTargets } from './lora.js';
-import type { LoraDefaults, MethodSpec, MethodTrainOptions, SaveAdapterContext } from './method-spec.js';
+import type { LoraDefaults, MethodFlag, MethodFlagSpec, MethodSpec, MethodTrainOptions, SaveAdapterContext } from './method-spec.js';
 import { PREFIX_METHOD } from './prefix.js';
 import { PROMPT_METHOD } from './prompt.js';
 
@@ -47,19 +47,38 @@ export function isTrainMethod(name: unknown): name is TrainMethod {
 /** The peft_type values loadAdapter reads. */
 export const SUPPORTED_PEFT_TYPES = [...new Set(TRAIN_METHODS.flatMap((m) => methodSpec(m).reader?.peftType ?? []))];
 
-function flag(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The CLI flag of an option key (`adapterSize` -> `--adapter-size`, or the record's own name for it). */
+export function flagName(key: string): string {
+  const own = allMethodFlags().find((f) => f.key === key)?.flag;
+  return `--${own ?? key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** The option keys a method takes: its flags' and, where it has targets, targetModules. */
+export function methodFlags(method: TrainMethod): MethodFlag[] {
+  const spec = methodSpec(method);
+  return [...spec.cli.map((f) => f.key), ...(spec.targetModules ? (['targetModules'] as const) : [])];
+}
+
+/** Every method's flags, each once (the first record's parser; the help of every record that shares it). */
+export function allMethodFlags(): MethodFlagSpec[] {
+  const byKey = new Map<string, MethodFlagSpec>();
+  for (const f of TRAIN_METHODS.flatMap((m) => methodSpec(m).cli)) {
+    const seen = byKey.get(f.key);
+    if (seen === undefined) byKey.set(f.key, f);
+    else if (!seen.help.includes(f.help)) byKey.set(f.key, { ...seen, help: `${seen.help}; ${f.help}` });
+  }
+  return [...byKey.values()];
 }
 
 /** Rejects options that the method does not take, naming the methods they belong to (LoraOptionsError). */
 export function checkMethodFlags(method: TrainMethod, o: Record<string, unknown>): void {
-  const allowed = new Set<string>(methodSpec(method).flags);
-  for (const key of new Set(TRAIN_METHODS.flatMap((m) => methodSpec(m).flags))) {
+  const allowed = new Set<string>(methodFlags(method));
+  for (const key of new Set(TRAIN_METHODS.flatMap(methodFlags))) {
     if (o[key] === undefined || allowed.has(key)) continue;
-    const owners = TRAIN_METHODS.filter((m) => (methodSpec(m).flags as readonly string[]).includes(key));
+    const owners = TRAIN_METHODS.filter((m) => (methodFlags(m) as string[]).includes(key));
     const names = owners.map((m) => methodSpec(m).title).join(', ');
     const what = methodSpec(method).capabilities.trainsBase ? methodSpec(method).title : `--method ${method}`;
-    throw new LoraOptionsError(`${flag(key)} applies only to ${names} (--method ${owners.join('|')}), not to ${what}`);
+    throw new LoraOptionsError(`${flagName(key)} applies only to ${names} (--method ${owners.join('|')}), not to ${what}`);
   }
 }
 

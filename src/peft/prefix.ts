@@ -8,6 +8,7 @@ import { native } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
+import { integerValue } from '../util/flag-values.js';
 import { PROMPT_EMBEDDING_PARAMETER, PROMPT_EMBEDDINGS_KEY } from './prompt.js';
 
 export interface PrefixTuningOptions {
@@ -95,7 +96,19 @@ export type PrefixSettings = { method: 'prefix'; prefix: PrefixTuningOptions };
 export const PREFIX_METHOD: MethodSpec<PrefixSettings> = {
   name: 'prefix',
   title: 'prefix tuning',
-  flags: ['virtualTokens', 'prefixHiddenSize'],
+  cli: [
+    { key: 'virtualTokens', value: '<n>', help: 'prefix tuning: virtual tokens (default 8)', parse: integerValue(1, 'virtual tokens') },
+    {
+      key: 'prefixHiddenSize',
+      flag: 'prefix-hidden',
+      value: '<n|none>',
+      help: 'prefix tuning: reparameterization MLP hidden size (default 512) or none',
+      // 'none' stays a string while parsing (commander keeps no null).
+      parse: (v) => (v.trim() === 'none' ? 'none' : integerValue(1, 'prefix hidden size')(v)),
+      option: (v) => (v === 'none' ? null : v),
+    },
+  ],
+  targetModules: false,
   resolve: (o) => {
     const prefix = {
       virtualTokens: o.virtualTokens ?? DEFAULT_PREFIX_OPTIONS.virtualTokens,

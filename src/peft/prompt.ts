@@ -5,6 +5,7 @@ import type { NativeModel, NativeModelConfig, NativePromptTuningOptions } from '
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
+import { integerValue } from '../util/flag-values.js';
 
 export const PROMPT_EMBEDDING_PARAMETER = 'prompt_encoder.embedding.weight';
 export const PROMPT_EMBEDDINGS_KEY = 'prompt_embeddings';
@@ -79,7 +80,11 @@ export type PromptSettings = { method: 'prompt'; prompt: PromptTuningOptions };
 export const PROMPT_METHOD: MethodSpec<PromptSettings> = {
   name: 'prompt',
   title: 'prompt tuning',
-  flags: ['virtualTokens', 'promptInit'],
+  cli: [
+    { key: 'virtualTokens', value: '<n>', help: 'prompt tuning: virtual tokens (default 32)', parse: integerValue(1, 'virtual tokens') },
+    { key: 'promptInit', value: '<init>', help: 'prompt tuning: random (normal(0,1), default) or vocab (sampled token embeddings)', choices: ['random', 'vocab'] },
+  ],
+  targetModules: false,
   resolve: (o) => {
     const prompt = { virtualTokens: o.virtualTokens ?? DEFAULT_PROMPT_OPTIONS.virtualTokens, init: o.promptInit ?? DEFAULT_PROMPT_OPTIONS.init };
     validatePromptOptions(prompt);
