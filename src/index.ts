@@ -13,7 +13,7 @@ export { ProgressReporter, formatProgressLine, type ProgressUpdate } from './tra
 
 // Models
 export { loadModel, loadModelWeights, checkModelSpec, resolveModelSpec, modelDisplayName, type LoadedModel, type LoadedWeights, type LoadModelOptions, type ModelSource, type ModelSpec } from './models/load.js';
-export { parseModelConfig, readModelConfig, toHfConfig, countParameters, ConfigError, SUPPORTED_MODEL_TYPES } from './models/config.js';
+export { parseModelConfig, readModelConfig, toHfConfig, countParameters, ConfigError, SUPPORTED_MODEL_TYPES, DECODER_MODEL_TYPES } from './models/config.js';
 export { resolveCheckpoint, readShardIndex, CheckpointError, TOKENIZER_FILE_NAMES, type ResolvedCheckpoint } from './models/checkpoint.js';
 export { BUILTIN_PRESETS, builtinModelConfig, builtinModelNames, getBuiltinPreset, DEFAULT_BUILTIN_MODEL, type BuiltinPreset } from './models/builtin.js';
 export { saveCheckpoint, writeFolderAtomically } from './models/save.js';
@@ -116,6 +116,8 @@ export type {
   NativeLoraResult,
   NativeModel,
   NativeModelConfig,
+  NativeDecoderConfig,
+  NativeT5Config,
   NativeParameterCount,
   NativePeftMethod,
   NativePrefixTuningOptions,

@@ -85,7 +85,7 @@ Napi::Value ResultToJs(Napi::Env env, GenerateResult& r) {
 Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 2) throw UserError("generate(model, prompts, options?) needs a model and prompts");
-    std::shared_ptr<LlamaModel> model = ModelWrap::ModelOf(info[0]);
+    std::shared_ptr<LlamaModel> model = ModelWrap::AsLlama(ModelWrap::ModelOf(info[0]), "generation");
     Prompts prompts = PromptsFromJs(info[1]);
     GenerateOptions options = OptionsFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined());
     return AsyncTask<GenerateResult>::Start(

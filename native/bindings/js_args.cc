@@ -143,25 +143,77 @@ Napi::Object ModelConfigToJs(Napi::Env env, const ModelConfig& c) {
   return o;
 }
 
+T5Config T5ConfigFromJs(const Napi::Object& obj) {
+  const std::string w = "config";
+  T5Config c;
+  c.vocabSize = GetInt(obj, "vocabSize", w);
+  c.dModel = GetInt(obj, "dModel", w);
+  c.dKv = GetInt(obj, "dKv", w);
+  c.dFf = GetInt(obj, "dFf", w);
+  c.numLayers = GetInt(obj, "numLayers", w);
+  c.numDecoderLayers = GetInt(obj, "numDecoderLayers", w);
+  c.numHeads = GetInt(obj, "numHeads", w);
+  c.relativeAttentionNumBuckets = GetInt(obj, "relativeAttentionNumBuckets", w);
+  c.relativeAttentionMaxDistance = GetInt(obj, "relativeAttentionMaxDistance", w);
+  c.dropoutRate = GetNumber(obj, "dropoutRate", w);
+  c.layerNormEpsilon = GetNumber(obj, "layerNormEpsilon", w);
+  c.initializerFactor = GetNumberOr(obj, "initializerFactor", 1.0, w);
+  c.denseActivation = GetStringOr(obj, "denseActivation", "relu", w);
+  c.gatedActivation = GetBoolOr(obj, "gatedActivation", false, w);
+  c.tieWordEmbeddings = GetBoolOr(obj, "tieWordEmbeddings", true, w);
+  c.scaleDecoderOutputs = GetBoolOr(obj, "scaleDecoderOutputs", true, w);
+  c.decoderStartTokenId = GetInt(obj, "decoderStartTokenId", w);
+  c.padTokenId = GetInt(obj, "padTokenId", w);
+  c.Validate();
+  return c;
+}
+
+Napi::Object T5ConfigToJs(Napi::Env env, const T5Config& c) {
+  auto o = Napi::Object::New(env);
+  auto num = [&](const char* k, double v) { o.Set(k, Napi::Number::New(env, v)); };
+  o.Set("modelType", "t5");
+  num("vocabSize", static_cast<double>(c.vocabSize));
+  num("dModel", static_cast<double>(c.dModel));
+  num("dKv", static_cast<double>(c.dKv));
+  num("dFf", static_cast<double>(c.dFf));
+  num("numLayers", static_cast<double>(c.numLayers));
+  num("numDecoderLayers", static_cast<double>(c.numDecoderLayers));
+  num("numHeads", static_cast<double>(c.numHeads));
+  num("relativeAttentionNumBuckets", static_cast<double>(c.relativeAttentionNumBuckets));
+  num("relativeAttentionMaxDistance", static_cast<double>(c.relativeAttentionMaxDistance));
+  num("dropoutRate", c.dropoutRate);
+  num("layerNormEpsilon", c.layerNormEpsilon);
+  num("initializerFactor", c.initializerFactor);
+  o.Set("denseActivation", c.denseActivation);
+  o.Set("gatedActivation", c.gatedActivation);
+  o.Set("tieWordEmbeddings", c.tieWordEmbeddings);
+  o.Set("scaleDecoderOutputs", c.scaleDecoderOutputs);
+  num("decoderStartTokenId", static_cast<double>(c.decoderStartTokenId));
+  num("padTokenId", static_cast<double>(c.padTokenId));
+  return o;
+}
+
 BatchView BatchFromJs(const Napi::Value& value) {
   if (!value.IsObject()) throw UserError("batch must be an object {inputIds, labels?, attentionMask?, positionIds?, sequenceIds?, batchSize, seqLen}");
   auto obj = value.As<Napi::Object>();
   const int64_t b = GetInt(obj, "batchSize", "batch");
   const int64_t t = GetInt(obj, "seqLen", "batch");
   if (b <= 0 || t <= 0) throw UserError("batch.batchSize and batch.seqLen must be positive");
+  const int64_t labelLen = obj.Get("labelLen").IsUndefined() ? t : GetInt(obj, "labelLen", "batch");
+  if (labelLen <= 0) throw UserError("batch.labelLen must be positive");
   BatchView view;
-  // Each present field is viewed in place ([b, t] int32) and kept alive until the work is done.
-  auto field = [&](const char* key, bool required) -> torch::Tensor {
+  // Each present field is viewed in place ([b, t] int32; labels [b, labelLen]) and kept alive until the work is done.
+  auto field = [&](const char* key, bool required, int64_t length) -> torch::Tensor {
     Napi::Value v = obj.Get(key);
     if (v.IsUndefined() && !required) return torch::Tensor();
     view.keepAlive.push_back(v);
-    return ViewInt32Array(v, {b, t}, std::string("batch.") + key);
+    return ViewInt32Array(v, {b, length}, std::string("batch.") + key);
   };
-  view.tokens.inputIds = field("inputIds", true);
-  view.tokens.labels = field("labels", false);
-  view.tokens.attentionMask = field("attentionMask", false);
-  view.tokens.positionIds = field("positionIds", false);
-  view.tokens.sequenceIds = field("sequenceIds", false);
+  view.tokens.inputIds = field("inputIds", true, t);
+  view.tokens.labels = field("labels", false, labelLen);
+  view.tokens.attentionMask = field("attentionMask", false, t);
+  view.tokens.positionIds = field("positionIds", false, t);
+  view.tokens.sequenceIds = field("sequenceIds", false, t);
   if (view.tokens.sequenceIds.defined() && !view.tokens.positionIds.defined()) {
     throw UserError("batch.sequenceIds (packing) needs batch.positionIds that restart at 0 for each sequence");
   }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/t5_config.h"
 #include "models/token_batch.h"
 
 namespace pn {
@@ -26,8 +27,11 @@ std::map<std::string, std::string> StringMapFromJs(const Napi::Value& value, con
 
 ModelConfig ModelConfigFromJs(const Napi::Object& obj);
 Napi::Object ModelConfigToJs(Napi::Env env, const ModelConfig& config);
+T5Config T5ConfigFromJs(const Napi::Object& obj);
+Napi::Object T5ConfigToJs(Napi::Env env, const T5Config& config);
 
-// A token batch viewed without copying; `keepAlive` lists the typed arrays the tensors point into.
+// A token batch viewed without copying ([batchSize, seqLen] int32 arrays; labels are [batchSize, labelLen]
+// when labelLen is given: an encoder-decoder's targets); `keepAlive` lists the typed arrays the tensors point into.
 struct BatchView {
   TokenBatch tokens;
   std::vector<Napi::Value> keepAlive;

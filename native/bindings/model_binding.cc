@@ -100,7 +100,13 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
   return cls;
 }
 
-std::shared_ptr<LlamaModel> ModelWrap::ModelOf(const Napi::Value& value) {
+std::shared_ptr<LlamaModel> ModelWrap::AsLlama(const std::shared_ptr<ModelHost>& model, const std::string& what) {
+  auto llama = std::dynamic_pointer_cast<LlamaModel>(model);
+  if (!llama) throw UserError(what + " is not supported for " + model->architecture() + " models yet");
+  return llama;
+}
+
+std::shared_ptr<ModelHost> ModelWrap::ModelOf(const Napi::Value& value) {
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Constructor().Value())) {
     throw Napi::TypeError::New(value.Env(), "expected a Model");
   }
@@ -110,7 +116,7 @@ std::shared_ptr<LlamaModel> ModelWrap::ModelOf(const Napi::Value& value) {
 // new Model(config, {seed}) — Model.create is the documented way in.
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
   GuardJs(info.Env(), [&] {
-    ModelConfig config = ModelConfigFromJs(ArgObject(info, 0, "config"));
+    Napi::Object config = ArgObject(info, 0, "config");
     uint64_t seed = 0;
     bool initialize = true;
     if (info.Length() > 1 && info[1].IsObject()) {
@@ -120,14 +126,18 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
       seed = static_cast<uint64_t>(s);
       initialize = GetBoolOr(options, "initialize", true, "options");
     }
-    model_.Set(std::make_shared<LlamaModel>(config, seed, initialize));
+    if (GetStringOr(config, "modelType", "llama", "config") == "t5") {
+      model_.Set(std::make_shared<T5Model>(T5ConfigFromJs(config), seed, initialize));
+    } else {
+      model_.Set(std::make_shared<LlamaModel>(ModelConfigFromJs(config), seed, initialize));
+    }
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
   });
 }
 
 ModelWrap::~ModelWrap() { model_.Dispose(Env()); }
 
-int64_t HostParameterBytes(const LlamaModel& model) {
+int64_t HostParameterBytes(const ModelHost& model) {
   int64_t bytes = 0;
   for (const auto& name : model.ParameterNames(/*trainableOnly=*/false)) {
     const torch::Tensor p = model.Parameter(name);
@@ -151,7 +161,10 @@ Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
-  return GuardJs(info.Env(), [&]() -> Napi::Value { return ModelConfigToJs(info.Env(), Held()->config()); });
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (auto t5 = std::dynamic_pointer_cast<T5Model>(Held())) return T5ConfigToJs(info.Env(), t5->config());
+    return ModelConfigToJs(info.Env(), AsLlama(Held(), "config")->config());
+  });
 }
 
 Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
@@ -311,7 +324,7 @@ Napi::Value ModelWrap::ApplyAdapters(const Napi::CallbackInfo& info) {
     opts.init = GetStringOr(o, "init", "normal", w);
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    const auto modules = pn::ApplyAdapters(*Held(), opts);
+    const auto modules = pn::ApplyAdapters(*AsLlama(Held(), "bottleneck adapters"), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return ModulesResult(info.Env(), modules);
   });
@@ -326,7 +339,7 @@ Napi::Value ModelWrap::ApplyPromptTuning(const Napi::CallbackInfo& info) {
     opts.init = GetStringOr(o, "init", "random", w);
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    pn::ApplyPromptTuning(*Held(), opts);
+    pn::ApplyPromptTuning(*AsLlama(Held(), "prompt tuning"), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });
@@ -342,7 +355,7 @@ Napi::Value ModelWrap::ApplyPrefixTuning(const Napi::CallbackInfo& info) {
     opts.encoderHidden = static_cast<int64_t>(GetNumberOr(o, "encoderHiddenSize", 0, w));
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    pn::ApplyPrefixTuning(*Held(), opts);
+    pn::ApplyPrefixTuning(*AsLlama(Held(), "prefix tuning"), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });
@@ -367,7 +380,7 @@ Napi::Value ModelWrap::PeftMethod(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    torch::Tensor table = PrefixTableToSave(*Held());
+    torch::Tensor table = PrefixTableToSave(*AsLlama(Held(), "prefix tuning"));
     auto o = Napi::Object::New(info.Env());
     o.Set("shape", ShapeToJs(info.Env(), table.sizes()));
     o.Set("data", ToFloat32Array(info.Env(), table));

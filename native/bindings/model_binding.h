@@ -1,4 +1,4 @@
-// JS class Model: an opaque handle to a LlamaModel.
+// JS class Model: an opaque handle to a model (ModelHost: a LlamaModel or a T5Model).
 #pragma once
 
 #include <napi.h>
@@ -7,14 +7,19 @@
 
 #include "bindings/disposable_handle.h"
 #include "models/llama.h"
+#include "models/model_host.h"
+#include "models/t5.h"
 
 namespace pn {
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  // The LlamaModel behind a JS Model object; throws a JS TypeError for anything else.
-  static std::shared_ptr<LlamaModel> ModelOf(const Napi::Value& value);
+  // The model behind a JS Model object; throws a JS TypeError for anything else.
+  static std::shared_ptr<ModelHost> ModelOf(const Napi::Value& value);
+  // The model as a LlamaModel, for what only the decoder-only host offers yet; a UserError naming `what`
+  // for other architectures.
+  static std::shared_ptr<LlamaModel> AsLlama(const std::shared_ptr<ModelHost>& model, const std::string& what);
 
   explicit ModelWrap(const Napi::CallbackInfo& info);
   ~ModelWrap() override;
@@ -48,14 +53,14 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   // The model, or a UserError once dispose() released it.
-  const std::shared_ptr<LlamaModel>& Held() const { return model_.Get(); }
+  const std::shared_ptr<ModelHost>& Held() const { return model_.Get(); }
   // `bytes`: HostParameterBytes measured under the model's lock.
   void ReportHostBytes(Napi::Env env, int64_t bytes) { model_.ReportHostBytes(env, bytes); }
 
-  DisposableHandle<LlamaModel> model_{"model"};
+  DisposableHandle<ModelHost> model_{"model"};
 };
 
 // Bytes of the model's parameters that live in host memory. Caller holds the model's mutex.
-int64_t HostParameterBytes(const LlamaModel& model);
+int64_t HostParameterBytes(const ModelHost& model);
 
 }  // namespace pn

@@ -57,7 +57,7 @@ Napi::Function TrainerWrap::Define(Napi::Env env) {
 TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TrainerWrap>(info) {
   GuardJs(info.Env(), [&] {
     if (info.Length() < 1) throw UserError("new Trainer(model, options) needs a model");
-    std::shared_ptr<LlamaModel> model = ModelWrap::ModelOf(info[0]);
+    std::shared_ptr<ModelHost> model = ModelWrap::ModelOf(info[0]);
     Napi::Object o = ArgObject(info, 1, "trainer options");
     const std::string w = "trainer";
     TrainerOptions opts;

@@ -97,11 +97,6 @@ LlamaModel::LlamaModel(const ModelConfig& config, uint64_t seed, bool initialize
   if (!config_.tieWordEmbeddings) Register("lm_head.weight", lmHead_);
 }
 
-void LlamaModel::Register(const std::string& name, const torch::Tensor& tensor) {
-  paramIndex_[name] = params_.size();
-  params_.emplace_back(name, tensor);
-}
-
 std::vector<Linear*> LlamaModel::AllLinears() {
   std::vector<Linear*> out;
   for (auto& l : layers_) {
@@ -110,58 +105,16 @@ std::vector<Linear*> LlamaModel::AllLinears() {
   return out;
 }
 
-void LlamaModel::LoadWeights(const std::vector<std::string>& files) {
-  if (files.empty()) throw UserError("no safetensors files given");
-  // Base weights only: PEFT parameters come from adapters, not checkpoints.
-  std::map<std::string, torch::Tensor> expected;
-  for (const auto& [name, tensor] : params_) {
-    if (!IsAdapterParameter(name)) expected[name] = tensor;
-  }
-  std::vector<std::shared_ptr<io::SafetensorsFile>> opened;
-  std::map<std::string, std::pair<io::SafetensorsFile*, const io::TensorEntry*>> found;
-  std::vector<std::string> unexpected;
-  for (const auto& path : files) {
-    opened.push_back(io::SafetensorsFile::Open(path));
-    for (const auto& entry : opened.back()->tensors()) {
-      const std::string& name = entry.name;
-      // Rotary tables are recomputed; a tied lm_head duplicates the embedding.
-      if (name.size() > 9 && name.compare(name.size() - 9, 9, "inv_freq") == 0) continue;
-      if (config_.tieWordEmbeddings && name == "lm_head.weight") continue;
-      if (expected.count(name) == 0) {
-        unexpected.push_back(name + " (in " + path + ")");
-        continue;
-      }
-      if (found.count(name) != 0) throw UserError("tensor " + name + " appears in more than one file (" + path + ")");
-      found[name] = {opened.back().get(), &entry};
-    }
-  }
-  std::vector<std::string> missing;
-  for (const auto& [name, tensor] : expected) {
-    if (found.count(name) == 0) missing.push_back(name);
-  }
-  auto list = [](const std::vector<std::string>& names) {
-    std::string s;
-    for (size_t i = 0; i < names.size() && i < 8; ++i) s += (i ? ", " : "") + names[i];
-    if (names.size() > 8) s += ", ... (" + std::to_string(names.size()) + " in all)";
-    return s;
-  };
-  if (!missing.empty()) throw UserError("checkpoint does not match the config: missing tensors " + list(missing));
-  if (!unexpected.empty()) throw UserError("checkpoint does not match the config: unexpected tensors " + list(unexpected));
-  for (const auto& [name, where] : found) {
-    const auto& target = expected[name];
-    std::vector<int64_t> shape = where.second->shape;
-    if (c10::IntArrayRef(shape) != target.sizes()) {
-      throw UserError("tensor " + name + " in " + where.first->path() + " has shape " + c10::str(c10::IntArrayRef(shape)) +
-                      " but the config needs " + c10::str(target.sizes()));
-    }
-    const std::string& dtype = where.second->dtype;
-    if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64") {
-      throw UserError("tensor " + name + " in " + where.first->path() + " has dtype " + dtype + "; expected a float type");
-    }
-  }
-  // Everything checked: copy (upcasting exactly to float32).
-  torch::NoGradGuard noGrad;
-  for (const auto& [name, where] : found) expected[name].copy_(where.first->View(name));
+bool LlamaModel::IgnoredCheckpointTensor(const std::string& name) const {
+  // Rotary tables are recomputed; a tied lm_head duplicates the embedding.
+  if (name.size() > 9 && name.compare(name.size() - 9, 9, "inv_freq") == 0) return true;
+  return config_.tieWordEmbeddings && name == "lm_head.weight";
+}
+
+bool LlamaModel::HasNonLinearAdapters() const {
+  bool elsewhere = virtualTokens_ != nullptr;
+  for (const auto& layer : layers_) elsewhere = elsewhere || layer.afterAttention || layer.afterMlp;
+  return elsewhere;
 }
 
 void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
@@ -191,6 +144,7 @@ void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
   }
   if (batch.labels.defined()) {
     const torch::Tensor& labels = batch.labels;
+    if (labels.sizes() != inputIds.sizes()) throw UserError("labels must have the shape of the input ids (a decoder-only model predicts its own tokens)");
     auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
     if (bad.any().item<bool>()) {
       throw UserError("labels must be -100 or token ids in [0, " + std::to_string(config_.vocabSize) + ")");
@@ -312,7 +266,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   ValidateTokens(hostInput);
   const VirtualTokens* virtualTokens = virtualTokens_.get();
   if (virtualTokens != nullptr && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
-    throw UserError(method_ + " tuning does not support packed batches (position/sequence ids); use padded batches");
+    throw UserError(method() + " tuning does not support packed batches (position/sequence ids); use padded batches");
   }
   const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());
@@ -358,7 +312,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   }
 
   // Virtual keys/values are not recomputed: their table is shared by all layers outside the checkpointed segment.
-  const bool recompute = training && gradientCheckpointing_ && torch::GradMode::is_enabled() && prefixLen == 0;
+  const bool recompute = training && gradientCheckpointing() && torch::GradMode::is_enabled() && prefixLen == 0;
   for (size_t i = 0; i < layers_.size(); ++i) {
     h = recompute ? CheckpointedDecoderLayer(*this, i, h, cos, sin, mask)
                   : DecoderLayerForward(i, h, cos, sin, mask, training, nullptr, prefixLen > 0 ? &prefixKv[i] : nullptr);
@@ -392,30 +346,6 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   return out;
 }
 
-void LlamaModel::To(const torch::Device& device) {
-  if (device == this->device()) return;
-  torch::NoGradGuard noGrad;
-  for (auto& [name, tensor] : params_) {
-    if (tensor.grad().defined()) tensor.mutable_grad() = tensor.grad().to(device);
-    tensor.set_data(tensor.data().to(device));
-  }
-  invFreq_ = invFreq_.to(device);
-}
-
-std::vector<std::string> LlamaModel::ParameterNames(bool trainableOnly) const {
-  std::vector<std::string> names;
-  for (const auto& [name, tensor] : params_) {
-    if (!trainableOnly || tensor.requires_grad()) names.push_back(name);
-  }
-  return names;
-}
-
-torch::Tensor LlamaModel::Parameter(const std::string& name) const {
-  auto it = paramIndex_.find(name);
-  if (it == paramIndex_.end()) throw UserError("no parameter named " + name);
-  return params_[it->second].second;
-}
-
 std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) const {
   const std::string prefix = LayerPrefix(index);
   std::vector<torch::Tensor> out;
@@ -423,22 +353,6 @@ std::vector<torch::Tensor> LlamaModel::LayerTrainableParameters(size_t index) co
     if (tensor.requires_grad() && name.compare(0, prefix.size(), prefix) == 0) out.push_back(tensor);
   }
   return out;
-}
-
-std::vector<torch::Tensor> LlamaModel::TrainableParameters() const {
-  std::vector<torch::Tensor> out;
-  for (const auto& [name, tensor] : params_) {
-    if (tensor.requires_grad()) out.push_back(tensor);
-  }
-  return out;
-}
-
-int64_t LlamaModel::CountParameters(bool trainableOnly) const {
-  int64_t n = 0;
-  for (const auto& [name, tensor] : params_) {
-    if (!trainableOnly || tensor.requires_grad()) n += tensor.numel();
-  }
-  return n;
 }
 
 }  // namespace pn

@@ -4,18 +4,16 @@
 
 #include "common/torch_api.h"
 
-#include <map>
 #include <memory>
-#include <mutex>
-#include <set>
 #include <string>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "models/adapter_hooks.h"
 #include "models/config.h"
 #include "models/kv_cache.h"
 #include "models/linear.h"
+#include "models/model_host.h"
 #include "models/token_batch.h"
 
 namespace pn {
@@ -29,19 +27,7 @@ struct DecoderLayer {
   std::shared_ptr<const SublayerAdapter> afterMlp;        // on the MLP output, or null
 };
 
-struct ForwardOutput {
-  torch::Tensor logits;   // [B, T, V] when requested
-  torch::Tensor lossSum;  // scalar: sum of token cross-entropies over target tokens (0-dim, may require grad)
-  int64_t targetTokens = 0;
-};
-
-// The matching rule of PEFT: module names (exact or ".suffix") or one full-match regex.
-struct ModuleTargets {
-  std::vector<std::string> modules;
-  std::string regex;  // used when non-empty
-};
-
-class LlamaModel {
+class LlamaModel : public ModelHost {
  public:
   // Allocates all weights with HF's init (normal(0, initializer_range), norms 1, biases 0) from `seed`.
   // initialize=false leaves them uninitialized, for a LoadWeights that follows at once (saves a full
@@ -49,20 +35,12 @@ class LlamaModel {
   LlamaModel(const ModelConfig& config, uint64_t seed, bool initialize = true);
 
   const ModelConfig& config() const { return config_; }
+  std::string architecture() const override { return "llama"; }
+  torch::Device device() const override { return embedTokens_.device(); }
 
-  // Where the model's tensors live (CPU after construction). To() moves every parameter in place (the
-  // tensors keep their identity, so LoRA/adapter handles stay valid); parameters added later by a PEFT
-  // method are initialized on the CPU (same values on every device) and moved here when registered.
-  // Batches and prompts arrive on the CPU and are moved here by Forward / Generate.
-  torch::Device device() const { return embedTokens_.device(); }
-  void To(const torch::Device& device);
-
-  // Copies every weight from the safetensors files (name for name, upcast to float32). Missing,
-  // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
-  void LoadWeights(const std::vector<std::string>& files);
-
-  // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch).
-  ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training);
+  // Causal-LM loss (when batch.labels is set: aligned with inputIds, shifted here) and optionally logits.
+  ForwardOutput Forward(const TokenBatch& batch, bool wantLogits, bool training) override;
+  int64_t CountTargets(const TokenBatch& batch) const override { return pn::CountTargets(batch); }
 
   // One decoder layer: h + attn(norm(h)), then + mlp(norm(.)). cos/sin: RoPE tables; mask: undefined = causal.
   // With a cache (generation) the layer's keys/values are appended to it and all cached ones are attended.
@@ -87,44 +65,24 @@ class LlamaModel {
   // hidden [..., hidden] -> logits [..., vocab].
   torch::Tensor Logits(const torch::Tensor& hidden) const;
 
-  // The host side of PEFT (methods: native/peft/*.cc, through the hooks of adapter_hooks.h).
-  // Starts a method: refuses a second one and, with freezeBase, freezes every base parameter. `label` is
-  // what method() reports ("" while none is applied).
-  void BeginMethod(const std::string& label, bool freezeBase = true);
-  const std::string& method() const { return method_; }
+  // The host side of PEFT beyond linear layers (ModelHost has the rest): the decoder layers that carry
+  // sublayer adapters, and the virtual tokens of prompt and prefix tuning (adapter_hooks.h).
   std::vector<DecoderLayer>& layers() { return layers_; }
-  std::vector<Linear*> AllLinears();
-  // The block linears whose names match (PEFT's rule); `what` names the method in errors.
-  std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
-  // Registers a method's parameters (trainable), each right after `anchor` ("" = at the end), so names and
-  // order read like PEFT's state dict.
-  using AdapterEntry = std::tuple<std::string /*anchor*/, std::string /*name*/, torch::Tensor>;
-  void RegisterAdapterParameters(const std::vector<AdapterEntry>& entries);
+  std::vector<Linear*> AllLinears() override;
   void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }
   const VirtualTokens* virtualTokens() const { return virtualTokens_.get(); }
-  // Folds every LinearAdapter into its base weights and removes the method; returns the merged modules.
-  // Refused when the method has parts that do not live on linear layers, or none that do.
-  std::vector<std::string> MergeLinearAdapters();
-
-  // Parameters by HF name (LoRA ones as <module>.lora_A.weight / lora_B.weight), in model order.
-  std::vector<std::string> ParameterNames(bool trainableOnly) const;
-  // Parameters added by a PEFT method (not part of an HF checkpoint).
-  bool IsAdapterParameter(const std::string& name) const { return adapterNames_.count(name) != 0; }
-  torch::Tensor Parameter(const std::string& name) const;
-  std::vector<torch::Tensor> TrainableParameters() const;
   std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
 
-  // Recompute each decoder layer in backward instead of keeping its activations (training forwards only).
-  void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
-  bool gradientCheckpointing() const { return gradientCheckpointing_; }
-  int64_t CountParameters(bool trainableOnly) const;
-
-  // One model is used by one call at a time; workers hold this while they run.
-  std::mutex& mutex() { return mutex_; }
+ protected:
+  bool IgnoredCheckpointTensor(const std::string& name) const override;
+  std::vector<std::string> UntargetableModules() const override { return {"model.embed_tokens", "lm_head"}; }
+  std::string TargetableModuleNames() const override {
+    return "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj";
+  }
+  bool HasNonLinearAdapters() const override;
+  void MoveBuffers(const torch::Device& device) override { invFreq_ = invFreq_.to(device); }
 
  private:
-  void Register(const std::string& name, const torch::Tensor& tensor);
-  void UnregisterAdapterParameters();
   void ValidateTokens(const TokenBatch& batch) const;
   // `padded`: the mask has a 0 (decided on the host copy, so a CUDA forward does not wait for the device).
   torch::Tensor AttentionMask(const TokenBatch& batch, bool padded) const;
@@ -140,13 +98,7 @@ class LlamaModel {
   torch::Tensor lmHead_;       // lm_head.weight (the embedding itself when tied)
   std::vector<DecoderLayer> layers_;
   torch::Tensor invFreq_;
-  std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
-  std::map<std::string, size_t> paramIndex_;
-  std::set<std::string> adapterNames_;
-  std::string method_;
   std::shared_ptr<const VirtualTokens> virtualTokens_;
-  std::mutex mutex_;
-  bool gradientCheckpointing_ = false;
 };
 
 }  // namespace pn

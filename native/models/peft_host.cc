@@ -1,13 +1,13 @@
-// The host side of PEFT on LlamaModel: one method per model, base frozen, method parameters registered next
+// The host side of PEFT on every model: one method per model, base frozen, method parameters registered next
 // to their module (so names and order read like PEFT's), PEFT's target matching, and merging LinearAdapters.
 #include <regex>
 
 #include "common/errors.h"
-#include "models/llama.h"
+#include "models/model_host.h"
 
 namespace pn {
 
-void LlamaModel::BeginMethod(const std::string& label, bool freezeBase) {
+void ModelHost::BeginMethod(const std::string& label, bool freezeBase) {
   if (!method_.empty()) {
     throw UserError("cannot apply " + label + ": " + method_ + " is already applied to this model (one PEFT method per model)");
   }
@@ -15,7 +15,7 @@ void LlamaModel::BeginMethod(const std::string& label, bool freezeBase) {
   for (auto& [name, tensor] : params_) tensor.set_requires_grad(!freezeBase);
 }
 
-void LlamaModel::RegisterAdapterParameters(const std::vector<AdapterEntry>& entries) {
+void ModelHost::RegisterAdapterParameters(const std::vector<AdapterEntry>& entries) {
   std::map<std::string, std::vector<std::pair<std::string, torch::Tensor>>> after;
   std::vector<std::pair<std::string, torch::Tensor>> atEnd;
   for (const auto& [anchor, name, tensor] : entries) {
@@ -39,7 +39,7 @@ void LlamaModel::RegisterAdapterParameters(const std::vector<AdapterEntry>& entr
   for (auto& [n, t] : atEnd) Register(n, t);
 }
 
-void LlamaModel::UnregisterAdapterParameters() {
+void ModelHost::UnregisterAdapterParameters() {
   auto old = std::move(params_);
   params_.clear();
   paramIndex_.clear();
@@ -49,7 +49,7 @@ void LlamaModel::UnregisterAdapterParameters() {
   adapterNames_.clear();
 }
 
-std::vector<Linear*> LlamaModel::MatchLinears(const ModuleTargets& targets, const std::string& what) {
+std::vector<Linear*> ModelHost::MatchLinears(const ModuleTargets& targets, const std::string& what) {
   std::regex pattern;
   const bool useRegex = !targets.regex.empty();
   if (useRegex) {
@@ -65,9 +65,7 @@ std::vector<Linear*> LlamaModel::MatchLinears(const ModuleTargets& targets, cons
   auto matches = [&](const std::string& name) {
     if (useRegex) return std::regex_match(name, pattern);
     for (const auto& t : targets.modules) {
-      if (name == t || (name.size() > t.size() && name.compare(name.size() - t.size() - 1, t.size() + 1, "." + t) == 0)) {
-        return true;
-      }
+      if (ModuleNameMatches(name, t)) return true;
     }
     return false;
   };
@@ -75,30 +73,27 @@ std::vector<Linear*> LlamaModel::MatchLinears(const ModuleTargets& targets, cons
   for (Linear* lin : AllLinears()) {
     if (matches(lin->name)) out.push_back(lin);
   }
-  for (const char* other : {"model.embed_tokens", "lm_head"}) {
+  for (const std::string& other : UntargetableModules()) {
     if (matches(other)) {
-      throw UserError(what + " on " + other + " is not supported; target the attention/MLP projections "
-                      "(q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+      throw UserError(what + " on " + other + " is not supported; target the block projections (" + TargetableModuleNames() + ")");
     }
   }
   if (out.empty()) {
     std::string wanted = useRegex ? targets.regex : "";
     for (size_t i = 0; !useRegex && i < targets.modules.size(); ++i) wanted += (i ? "," : "") + targets.modules[i];
-    throw UserError(what + " target modules " + wanted + " match no linear layer of the model (available: q_proj, k_proj, "
-                    "v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    throw UserError(what + " target modules " + wanted + " match no linear layer of the model (available: " +
+                    TargetableModuleNames() + ")");
   }
   return out;
 }
 
-std::vector<std::string> LlamaModel::MergeLinearAdapters() {
+std::vector<std::string> ModelHost::MergeLinearAdapters() {
   if (method_.empty()) throw UserError("no adapter to merge: the model has no PEFT method applied");
   std::vector<Linear*> adapted;
   for (Linear* lin : AllLinears()) {
     if (lin->adapter) adapted.push_back(lin);
   }
-  bool elsewhere = virtualTokens_ != nullptr;
-  for (const auto& layer : layers_) elsewhere = elsewhere || layer.afterAttention || layer.afterMlp;
-  if (adapted.empty() || elsewhere) {
+  if (adapted.empty() || HasNonLinearAdapters()) {
     throw UserError(method_ + " cannot be merged: only a method that adapts linear layers in place folds into the base weights");
   }
   torch::NoGradGuard noGrad;
@@ -111,6 +106,11 @@ std::vector<std::string> LlamaModel::MergeLinearAdapters() {
   UnregisterAdapterParameters();
   method_.clear();
   return merged;
+}
+
+bool ModuleNameMatches(const std::string& name, const std::string& target) {
+  return name == target ||
+         (name.size() > target.size() && name.compare(name.size() - target.size() - 1, target.size() + 1, "." + target) == 0);
 }
 
 }  // namespace pn

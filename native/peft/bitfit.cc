@@ -9,7 +9,7 @@
 
 namespace pn {
 
-std::vector<std::string> ApplyBitfit(LlamaModel& model, const BitfitOptions& options) {
+std::vector<std::string> ApplyBitfit(ModelHost& model, const BitfitOptions& options) {
   if (options.init != "zeros" && options.init != "normal") {
     throw UserError("BitFit bias init must be zeros or normal, got \"" + options.init + "\"");
   }
@@ -17,7 +17,7 @@ std::vector<std::string> ApplyBitfit(LlamaModel& model, const BitfitOptions& opt
   std::vector<Linear*> targets = all ? model.AllLinears() : model.MatchLinears(options.targets, "BitFit");
   model.BeginMethod("bitfit");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  std::vector<LlamaModel::AdapterEntry> entries;
+  std::vector<ModelHost::AdapterEntry> entries;
   std::vector<std::string> names;
   for (Linear* lin : targets) {
     if (lin->bias.defined()) {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "models/llama.h"
+#include "models/model_host.h"
 
 namespace pn {
 
@@ -15,6 +15,6 @@ struct BitfitOptions {
 };
 
 // Freezes the base and makes the targets' biases trainable (new ones where none exist); returns the targets.
-std::vector<std::string> ApplyBitfit(LlamaModel& model, const BitfitOptions& options);
+std::vector<std::string> ApplyBitfit(ModelHost& model, const BitfitOptions& options);
 
 }  // namespace pn

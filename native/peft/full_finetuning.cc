@@ -1,10 +1,10 @@
 #include "peft/full_finetuning.h"
 
-#include "models/llama.h"
+#include "models/model_host.h"
 
 namespace pn {
 
-void EnableFullFinetuning(LlamaModel& model) {
+void EnableFullFinetuning(ModelHost& model) {
   if (model.method() == "full") return;
   model.BeginMethod("full", /*freezeBase=*/false);
 }

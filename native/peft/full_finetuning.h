@@ -4,9 +4,9 @@
 
 namespace pn {
 
-class LlamaModel;
+class ModelHost;
 
 // Idempotent: a model already in full finetuning stays as it is.
-void EnableFullFinetuning(LlamaModel& model);
+void EnableFullFinetuning(ModelHost& model);
 
 }  // namespace pn

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/llama.h"
+#include "models/model_host.h"
 
 namespace pn {
 
@@ -18,7 +18,7 @@ struct Ia3Options {
 };
 
 // Freezes the base and attaches IA3 vectors (init ones) to the target linears; returns their names.
-std::vector<std::string> ApplyIa3(LlamaModel& model, const Ia3Options& options);
+std::vector<std::string> ApplyIa3(ModelHost& model, const Ia3Options& options);
 
 torch::Tensor Ia3Linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                         const torch::Tensor& scale, bool feedforward);

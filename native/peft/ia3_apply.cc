@@ -21,11 +21,11 @@ class Ia3Adapter : public LinearAdapter {
 
 }  // namespace
 
-std::vector<std::string> ApplyIa3(LlamaModel& model, const Ia3Options& options) {
+std::vector<std::string> ApplyIa3(ModelHost& model, const Ia3Options& options) {
   std::vector<Linear*> targets = model.MatchLinears(options.targets, "IA3");
   auto isFeedforward = [&](const std::string& name) {
     for (const auto& f : options.feedforwardModules) {
-      if (name == f || (name.size() > f.size() && name.compare(name.size() - f.size() - 1, f.size() + 1, "." + f) == 0)) return true;
+      if (ModuleNameMatches(name, f)) return true;
     }
     return false;
   };
@@ -36,7 +36,7 @@ std::vector<std::string> ApplyIa3(LlamaModel& model, const Ia3Options& options) 
     if (!targeted) throw UserError("IA3 feedforward module " + f + " is not among the target modules");
   }
   model.BeginMethod("ia3");
-  std::vector<LlamaModel::AdapterEntry> entries;
+  std::vector<ModelHost::AdapterEntry> entries;
   std::vector<std::string> names;
   for (Linear* lin : targets) {
     auto adapter = std::make_shared<Ia3Adapter>();

@@ -9,7 +9,7 @@
 
 namespace pn {
 
-class LlamaModel;
+class ModelHost;
 
 struct LoraOptions {
   int64_t r = 8;
@@ -24,6 +24,6 @@ struct LoraOptions {
 };
 
 // Freezes the base and attaches LoRA (or DoRA) to the target linears; returns their names.
-std::vector<std::string> ApplyLora(LlamaModel& model, const LoraOptions& options);
+std::vector<std::string> ApplyLora(ModelHost& model, const LoraOptions& options);
 
 }  // namespace pn

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "common/errors.h"
-#include "models/llama.h"
+#include "models/model_host.h"
 #include "peft/dora_linear.h"
 #include "peft/lora.h"
 #include "peft/lora_linear.h"
@@ -40,7 +40,7 @@ class LoraAdapter : public LinearAdapter {
 
 }  // namespace
 
-std::vector<std::string> ApplyLora(LlamaModel& model, const LoraOptions& options) {
+std::vector<std::string> ApplyLora(ModelHost& model, const LoraOptions& options) {
   if (options.r <= 0) throw UserError("LoRA rank r must be positive");
   if (!(options.dropout >= 0 && options.dropout < 1)) throw UserError("LoRA dropout must be in [0, 1)");
   if (options.init != "kaiming" && options.init != "gaussian") throw UserError("LoRA init must be kaiming or gaussian");
@@ -54,7 +54,7 @@ std::vector<std::string> ApplyLora(LlamaModel& model, const LoraOptions& options
                                            : options.alpha / static_cast<double>(options.r);
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   std::vector<std::string> names;
-  std::vector<LlamaModel::AdapterEntry> entries;
+  std::vector<ModelHost::AdapterEntry> entries;
   for (Linear* lin : targets) {
     const int64_t in = lin->weight.size(1), out = lin->weight.size(0);
     auto adapter = std::make_shared<LoraAdapter>();

@@ -22,7 +22,7 @@ torch::Tensor GradientNorm(const std::vector<torch::Tensor>& params) {
   return torch::stack(norms).norm();
 }
 
-Trainer::Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options) : model_(std::move(model)), options_(options) {
+Trainer::Trainer(std::shared_ptr<ModelHost> model, const TrainerOptions& options) : model_(std::move(model)), options_(options) {
   if (!(options_.weightDecay >= 0)) throw UserError("weight decay must be >= 0");
   if (!(options_.beta1 >= 0 && options_.beta1 < 1 && options_.beta2 >= 0 && options_.beta2 < 1)) {
     throw UserError("AdamW betas must be in [0, 1)");
@@ -69,7 +69,7 @@ StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr)
   int64_t targets = 0;
   for (const auto& b : microBatches) {
     if (!b.labels.defined()) throw UserError("training batches need labels");
-    targets += CountTargets(b);  // host tensors: no device work
+    targets += model_->CountTargets(b);  // host tensors: no device work
   }
   if (targets == 0) throw UserError("the update's batches have no target tokens (all labels are -100)");
   for (const auto& b : microBatches) Backward(b, static_cast<double>(targets));

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "io/safetensors.h"
-#include "models/llama.h"
+#include "models/model_host.h"
 #include "train/adamw.h"
 
 namespace pn {
@@ -41,7 +41,7 @@ struct StepResult {
 
 class Trainer {
  public:
-  Trainer(std::shared_ptr<LlamaModel> model, const TrainerOptions& options);
+  Trainer(std::shared_ptr<ModelHost> model, const TrainerOptions& options);
 
   // One optimizer step over the micro-batches of a gradient accumulation: their target tokens are counted on
   // the host before anything is uploaded, each adds d(lossSum / all their targets)/dθ, then Update(lr). The
@@ -55,7 +55,7 @@ class Trainer {
   // loss and gradient norm back: one device sync, which also ends the step. Caller holds the model mutex.
   StepResult Update(double lr);
 
-  const std::shared_ptr<LlamaModel>& model() const { return model_; }
+  const std::shared_ptr<ModelHost>& model() const { return model_; }
   // Bytes of optimizer state in host memory. Caller holds the model mutex.
   int64_t HostStateBytes() const;
 
@@ -70,7 +70,7 @@ class Trainer {
   void ImportState(const io::SafetensorsFile& file);
 
  private:
-  std::shared_ptr<LlamaModel> model_;
+  std::shared_ptr<ModelHost> model_;
   TrainerOptions options_;
   std::vector<std::string> names_;  // trainable parameter names, parallel to params_
   std::vector<torch::Tensor> params_;

@@ -14,6 +14,7 @@
 // and the extra keys/values of prefix tuning in attention; with N small against T the count is a slight
 // underestimate for those two methods.
 import type { NativeModelConfig } from '../native/binding.js';
+import { requireDecoder } from '../models/config.js';
 
 export interface ParameterInfo {
   name: string;
@@ -48,6 +49,7 @@ export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeMod
     matmul += numel(p.shape);
     if (p.trainable) trainableMatmul += numel(p.shape);
   }
-  const attention = 12 * config.numHiddenLayers * seqLen * config.numAttentionHeads * config.headDim;
+  const decoder = requireDecoder(config, 'the FLOP estimate');
+  const attention = 12 * decoder.numHiddenLayers * seqLen * decoder.numAttentionHeads * decoder.headDim;
   return { total: 4 * matmul + 2 * trainableMatmul + attention, matmulParameters: matmul, trainableMatmulParameters: trainableMatmul, attention };
 }

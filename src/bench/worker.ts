@@ -9,6 +9,7 @@ import { applyBenchMethod } from './apply-method.js';
 import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
 import type { BenchMethod } from './method-spec.js';
 import { summarizeTimes, type TimeSummary } from './stats.js';
+import { maxPositions } from '../models/config.js';
 
 /** What every method of one bench run shares. */
 export interface BenchSettings {
@@ -97,8 +98,8 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const { model, config } = await loadModelWeights(job.model, { seed: job.seed });
   applyBenchMethod(model, job.method, job.seed);
   await model.moveTo(job.device);
-  if (job.seqLen > config.maxPositionEmbeddings) {
-    throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${config.maxPositionEmbeddings}`);
+  if (job.seqLen > maxPositions(config)) {
+    throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${maxPositions(config)}`);
   }
   const count = model.parameterCount();
   const trainable = new Set(model.parameterNames({ trainableOnly: true }));

@@ -4,6 +4,7 @@
 // cut to their first maxPromptTokens.
 import { native, type NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
+import { requireDecoder } from '../models/config.js';
 
 export interface GenerateTextOptions {
   /** New tokens per prompt at most (default 128). */
@@ -126,7 +127,7 @@ export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<
 /** Generates a continuation of every prompt; results are in prompt order. */
 export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
   const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
-  const maxPositions = model.config().maxPositionEmbeddings;
+  const maxPositions = requireDecoder(model.config(), 'text generation').maxPositionEmbeddings;
   if (maxNewTokens >= maxPositions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${maxPositions} positions`);
   // Prompt + new tokens must fit the model's positions (the last new token is never fed back).
   const maxPromptTokens = Math.min(positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024), maxPositions - maxNewTokens + 1);

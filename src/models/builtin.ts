@@ -1,7 +1,7 @@
 // Built-in model presets: Llama-architecture decoders created with the seeded HF init (native Model.create),
 // sized for a quick CPU demo (`tiny`, the embedded default) and for benchmarks (`small`, `base`, `1b`).
 // Their vocabulary is the built-in tokenizer's.
-import type { NativeModelConfig } from '../native/binding.js';
+import type { NativeDecoderConfig } from '../native/binding.js';
 import { countParameters } from './config.js';
 
 /** Training defaults a preset brings when the user does not set them (the built-in models start from random weights). */
@@ -22,7 +22,7 @@ export interface PresetTrainDefaults {
 export interface BuiltinPreset {
   name: string;
   description: string;
-  architecture: Omit<NativeModelConfig, 'vocabSize'>;
+  architecture: Omit<NativeDecoderConfig, 'vocabSize'>;
   trainDefaults: PresetTrainDefaults;
 }
 
@@ -33,7 +33,7 @@ function llama(
   numKeyValueHeads: number,
   intermediateSize: number,
   maxPositionEmbeddings: number,
-): Omit<NativeModelConfig, 'vocabSize'> {
+): Omit<NativeDecoderConfig, 'vocabSize'> {
   return {
     modelType: 'llama',
     hiddenSize,
@@ -106,7 +106,7 @@ export function getBuiltinPreset(name: string): BuiltinPreset {
 }
 
 /** The native config of a preset for a tokenizer with `vocabSize` tokens. */
-export function builtinModelConfig(name: string, vocabSize: number): NativeModelConfig {
+export function builtinModelConfig(name: string, vocabSize: number): NativeDecoderConfig {
   if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw new Error(`builtinModelConfig: vocabSize must be a positive integer, got ${vocabSize}`);
   return { ...getBuiltinPreset(name).architecture, vocabSize };
 }

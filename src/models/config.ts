@@ -1,21 +1,19 @@
-// Parses and validates a Hugging Face `config.json` of a Llama-family decoder into the NativeModelConfig the
+// Parses and validates a Hugging Face `config.json` (a Llama-family decoder here; T5 in t5-config.ts) into the NativeModelConfig the
 // addon builds its model from. Defaults follow the transformers config classes of each model type, so a
 // config.json that leaves a field out means what it means to `transformers`. Every error names the field
 // and the file it came from.
 import { readFile } from 'node:fs/promises';
-import type { NativeModelConfig } from '../native/binding.js';
+import type { NativeDecoderConfig, NativeModelConfig } from '../native/binding.js';
+import { ConfigError, FieldReader, isObject, type Json } from './config-fields.js';
+import { T5_MODEL_TYPES, countT5Parameters, parseT5Config } from './t5-config.js';
 
-export type SupportedModelType = NativeModelConfig['modelType'];
-export const SUPPORTED_MODEL_TYPES: readonly SupportedModelType[] = ['llama', 'mistral', 'qwen2', 'qwen3'];
+export { ConfigError } from './config-fields.js';
+
+export type DecoderModelType = NativeDecoderConfig['modelType'];
+export const DECODER_MODEL_TYPES: readonly DecoderModelType[] = ['llama', 'mistral', 'qwen2', 'qwen3'];
+/** Every config.json model_type peft-native reads. */
+export const SUPPORTED_MODEL_TYPES: readonly string[] = [...DECODER_MODEL_TYPES, ...T5_MODEL_TYPES];
 export const SUPPORTED_ROPE_TYPES = ['default', 'linear', 'llama3'] as const;
-
-/** A config.json that cannot be used: the message names the file and the field. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /** Per-model-type defaults of the transformers config classes (LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config). */
 interface TypeDefaults {
@@ -30,83 +28,19 @@ interface TypeDefaults {
   maxWindowLayers: number;
 }
 
-const TYPE_DEFAULTS: Record<SupportedModelType, TypeDefaults> = {
+const TYPE_DEFAULTS: Record<DecoderModelType, TypeDefaults> = {
   llama: { maxPositionEmbeddings: 2048, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, headDim: null, slidingWindow: null, maxWindowLayers: 0 },
   mistral: { maxPositionEmbeddings: 4096 * 32, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, headDim: null, slidingWindow: 4096, maxWindowLayers: 0 },
   qwen2: { maxPositionEmbeddings: 32768, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, headDim: null, slidingWindow: 4096, maxWindowLayers: 28 },
   qwen3: { maxPositionEmbeddings: 32768, rmsNormEps: 1e-6, ropeTheta: 10000, tieWordEmbeddings: false, headDim: 128, slidingWindow: 4096, maxWindowLayers: 28 },
 };
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-class FieldReader {
-  constructor(
-    private readonly raw: Json,
-    readonly file: string,
-  ) {}
-
-  fail(field: string, problem: string): never {
-    throw new ConfigError(`${this.file}: ${field} ${problem}`);
-  }
-
-  has(field: string): boolean {
-    return this.raw[field] !== undefined && this.raw[field] !== null;
-  }
-
-  get(field: string): unknown {
-    return this.raw[field];
-  }
-
-  /** A positive integer; `fallback` when absent (undefined = required). */
-  positiveInt(field: string, fallback?: number): number {
-    const v = this.raw[field];
-    if (v === undefined || v === null) {
-      if (fallback === undefined) this.fail(field, 'is missing (a positive integer is required)');
-      return fallback;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) this.fail(field, `must be a positive integer, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  nonNegativeInt(field: string, fallback: number): number {
-    const v = this.raw[field];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.fail(field, `must be a non-negative integer, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  positiveNumber(field: string, fallback: number): number {
-    const v = this.raw[field];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) this.fail(field, `must be a positive number, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  nonNegativeNumber(field: string, fallback: number): number {
-    const v = this.raw[field];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) this.fail(field, `must be a non-negative number, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  bool(field: string, fallback: boolean): boolean {
-    const v = this.raw[field];
-    if (v === undefined || v === null) return fallback;
-    if (typeof v !== 'boolean') this.fail(field, `must be true or false, got ${JSON.stringify(v)}`);
-    return v;
-  }
-}
-
 /** Reads the rope parameters: transformers-5 `rope_parameters` first, else `rope_theta` + `rope_scaling`. */
 function parseRope(
   f: FieldReader,
   defaults: TypeDefaults,
   maxPositionEmbeddings: number,
-): { ropeTheta: number; ropeScaling: NativeModelConfig['ropeScaling'] } {
+): { ropeTheta: number; ropeScaling: NativeDecoderConfig['ropeScaling'] } {
   let params: Json | null = null;
   let where = 'rope_scaling';
   let ropeTheta = f.positiveNumber('rope_theta', defaults.ropeTheta);
@@ -141,7 +75,7 @@ function parseRope(
     }
   }
 
-  const none: NativeModelConfig['ropeScaling'] = {
+  const none: NativeDecoderConfig['ropeScaling'] = {
     type: 'default',
     factor: 1,
     lowFreqFactor: 1,
@@ -186,7 +120,7 @@ function parseRope(
   };
 }
 
-function parseSlidingWindow(f: FieldReader, type: SupportedModelType, defaults: TypeDefaults, numLayers: number): number {
+function parseSlidingWindow(f: FieldReader, type: DecoderModelType, defaults: TypeDefaults, numLayers: number): number {
   if (type === 'llama') return 0;
   const windowField = f.get('sliding_window');
   const readWindow = (): number => {
@@ -217,13 +151,14 @@ export function parseModelConfig(raw: unknown, file = 'config.json'): NativeMode
   const f = new FieldReader(raw, file);
 
   const modelType = raw.model_type;
-  if (typeof modelType !== 'string' || !(SUPPORTED_MODEL_TYPES as readonly string[]).includes(modelType)) {
+  if (typeof modelType !== 'string' || !SUPPORTED_MODEL_TYPES.includes(modelType)) {
     const got = modelType === undefined ? 'no model_type' : `model_type ${JSON.stringify(modelType)}`;
     throw new ConfigError(
-      `${file}: ${got} is not supported; peft-native supports model_type ${SUPPORTED_MODEL_TYPES.map((t) => `"${t}"`).join(', ')} (Llama-family decoders)`,
+      `${file}: ${got} is not supported; peft-native supports model_type ${SUPPORTED_MODEL_TYPES.map((t) => `"${t}"`).join(', ')} (Llama-family decoders and T5 encoder-decoders)`,
     );
   }
-  const type = modelType as SupportedModelType;
+  if ((T5_MODEL_TYPES as readonly string[]).includes(modelType)) return parseT5Config(f);
+  const type = modelType as DecoderModelType;
   const defaults = TYPE_DEFAULTS[type];
 
   if (raw.quantization_config !== undefined && raw.quantization_config !== null) {
@@ -332,10 +267,10 @@ export async function readModelConfig(file: string): Promise<{ config: NativeMod
  * parseModelConfig(toHfConfig(c)) round-trips to c.
  */
 export function toHfConfig(
-  c: NativeModelConfig,
+  c: NativeDecoderConfig,
   tokens: { bosTokenId?: number | null; eosTokenId?: number | null; padTokenId?: number | null } = {},
 ): Record<string, unknown> {
-  const architectures: Record<SupportedModelType, string> = {
+  const architectures: Record<DecoderModelType, string> = {
     llama: 'LlamaForCausalLM',
     mistral: 'MistralForCausalLM',
     qwen2: 'Qwen2ForCausalLM',
@@ -398,6 +333,7 @@ export function toHfConfig(
 
 /** Total parameters of a config (embeddings, lm_head unless tied, norms, biases), for presets and messages. */
 export function countParameters(c: NativeModelConfig): number {
+  if (c.modelType === 't5') return countT5Parameters(c);
   const q = c.numAttentionHeads * c.headDim;
   const kv = c.numKeyValueHeads * c.headDim;
   let attn = c.hiddenSize * q + 2 * c.hiddenSize * kv + q * c.hiddenSize;
@@ -410,4 +346,25 @@ export function countParameters(c: NativeModelConfig): number {
   const layers = c.numHiddenLayers * (attn + mlp + norms);
   const embed = c.vocabSize * c.hiddenSize;
   return layers + embed + (c.tieWordEmbeddings ? 0 : embed) + c.hiddenSize;
+}
+
+/** The model width: hidden_size (decoders) or d_model (T5). */
+export function modelWidth(c: NativeModelConfig): number {
+  return c.modelType === 't5' ? c.dModel : c.hiddenSize;
+}
+
+/** Transformer blocks: decoder layers, or T5's encoder plus decoder blocks. */
+export function blockCount(c: NativeModelConfig): number {
+  return c.modelType === 't5' ? c.numLayers + c.numDecoderLayers : c.numHiddenLayers;
+}
+
+/** The longest sequence the position embeddings cover; T5's relative positions set no limit. */
+export function maxPositions(c: NativeModelConfig): number {
+  return c.modelType === 't5' ? Number.POSITIVE_INFINITY : c.maxPositionEmbeddings;
+}
+
+/** `c` as a decoder config; `what` (a feature not yet available for T5) is refused for other architectures. */
+export function requireDecoder(c: NativeModelConfig, what: string): NativeDecoderConfig {
+  if (c.modelType === 't5') throw new Error(`${what} is not supported for T5 models yet`);
+  return c;
 }

@@ -14,7 +14,8 @@ export interface NativeInfo {
 }
 
 /** Architecture of a Llama-family decoder, as validated by src/models/config.ts from an HF config.json. */
-export interface NativeModelConfig {
+/** A Llama-family decoder (Llama 2/3, Mistral, Qwen2, Qwen3). */
+export interface NativeDecoderConfig {
   modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
   vocabSize: number;
   hiddenSize: number;
@@ -50,10 +51,48 @@ export interface NativeModelConfig {
 }
 
 /** A token batch: row-major [batchSize, seqLen]. Its buffers belong to the call until its Promise settles. */
+/** A T5 encoder-decoder (T5ForConditionalGeneration; original T5, v1.1 / LM-adapted, mT5). */
+export interface NativeT5Config {
+  modelType: 't5';
+  vocabSize: number;
+  dModel: number;
+  /** Per-head size of q, k, v (heads * dKv need not equal dModel). */
+  dKv: number;
+  dFf: number;
+  /** Encoder blocks. */
+  numLayers: number;
+  numDecoderLayers: number;
+  numHeads: number;
+  relativeAttentionNumBuckets: number;
+  relativeAttentionMaxDistance: number;
+  /** Dropout of training forwards (embeddings, sublayer outputs, attention weights, FFN). */
+  dropoutRate: number;
+  layerNormEpsilon: number;
+  initializerFactor: number;
+  /** transformers' ACT2FN name: relu | gelu | gelu_new | silu. */
+  denseActivation: 'relu' | 'gelu' | 'gelu_new' | 'silu';
+  /** FFN act(wi_0 x) * wi_1 x (T5 v1.1) instead of act(wi x). */
+  gatedActivation: boolean;
+  /** The LM head is the shared embedding (original T5); v1.1 checkpoints carry their own lm_head.weight. */
+  tieWordEmbeddings: boolean;
+  /** Decoder output * dModel^-0.5 before the LM head (original T5). */
+  scaleDecoderOutputs: boolean;
+  decoderStartTokenId: number;
+  padTokenId: number;
+}
+
+export type NativeModelConfig = NativeDecoderConfig | NativeT5Config;
+
 export interface NativeBatch {
+  /** A decoder's tokens, or an encoder-decoder's source. */
   inputIds: Int32Array;
-  /** HF convention: aligned with inputIds, -100 = no loss; shifted by one inside the model. */
+  /**
+   * -100 = no loss. Decoders: aligned with inputIds and shifted by one inside the model. Encoder-decoders:
+   * the target tokens [batchSize, labelLen], which the decoder reads shifted right behind its start token.
+   */
   labels?: Int32Array;
+  /** Length of each labels row when it differs from seqLen (encoder-decoders). */
+  labelLen?: number;
   /** 1 = real token, 0 = padding. Omitted = all real. */
   attentionMask?: Int32Array;
   /** RoPE positions; omitted = 0..seqLen-1 in every row. Packed rows restart at 0 for each sequence. */

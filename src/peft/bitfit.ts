@@ -6,6 +6,7 @@ import type { NativeBitfitOptions, NativeModel, NativeModelConfig } from '../nat
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError, describeTargets, type LoraTargets } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
+import { blockCount, modelWidth } from '../models/config.js';
 
 export const BITFIT_PEFT_TYPE = 'PEFT_NATIVE_BITFIT';
 export const BITFIT_INITS = ['zeros', 'normal'] as const;
@@ -60,8 +61,8 @@ export function bitfitAdapterConfig(model: NativeModel, o: BitfitOptions, base: 
     added_biases: model.parameterNames({ group: 'adapter' }),
     target_modules: o.targets === null ? null : 'regex' in o.targets ? o.targets.regex : o.targets.modules,
     bias_init: o.init,
-    hidden_size: config.hiddenSize,
-    num_layers: config.numHiddenLayers,
+    hidden_size: modelWidth(config),
+    num_layers: blockCount(config),
   };
 }
 
@@ -75,8 +76,8 @@ export function checkBitfitConfig(folder: AdapterFolder, config: NativeModelConf
   const f = new ConfigFields(folder);
   const hidden = f.positiveInt('hidden_size');
   const layers = f.positiveInt('num_layers');
-  if (hidden !== config.hiddenSize || layers !== config.numHiddenLayers) {
-    throw new AdapterError(`${folder.configFile}: the biases are for hidden size ${hidden} and ${layers} layers; this model has ${config.hiddenSize} and ${config.numHiddenLayers}`);
+  if (hidden !== modelWidth(config) || layers !== blockCount(config)) {
+    throw new AdapterError(`${folder.configFile}: the biases are for hidden size ${hidden} and ${layers} layers; this model has ${modelWidth(config)} and ${blockCount(config)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, typ
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue, numberValue } from '../util/flag-values.js';
+import { blockCount, modelWidth } from '../models/config.js';
 
 export const BOTTLENECK_PEFT_TYPE = 'PEFT_NATIVE_BOTTLENECK';
 export type AdapterPlacement = 'houlsby' | 'pfeiffer';
@@ -63,12 +64,12 @@ export function bottleneckAdapterConfig(o: BottleneckOptions, base: string, conf
     task_type: 'CAUSAL_LM',
     base_model_name_or_path: base,
     placement: o.placement,
-    adapter_size: bottleneckSize(o, config.hiddenSize),
+    adapter_size: bottleneckSize(o, modelWidth(config)),
     reduction_factor: 'reductionFactor' in o.size ? o.size.reductionFactor : null,
     activation: o.activation,
     init: o.init,
-    hidden_size: config.hiddenSize,
-    num_layers: config.numHiddenLayers,
+    hidden_size: modelWidth(config),
+    num_layers: blockCount(config),
   };
 }
 
@@ -85,8 +86,8 @@ export async function saveBottleneckAdapter(model: NativeModel, dir: string, o: 
 export function bottleneckOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): BottleneckOptions {
   const f = new ConfigFields(folder);
   const hidden = f.positiveInt('hidden_size');
-  if (hidden !== config.hiddenSize || f.positiveInt('num_layers') !== config.numHiddenLayers) {
-    throw new AdapterError(`${folder.configFile}: the adapter is for hidden size ${hidden} and ${String(folder.config.num_layers)} layers; this model has ${config.hiddenSize} and ${config.numHiddenLayers}`);
+  if (hidden !== modelWidth(config) || f.positiveInt('num_layers') !== blockCount(config)) {
+    throw new AdapterError(`${folder.configFile}: the adapter is for hidden size ${hidden} and ${String(folder.config.num_layers)} layers; this model has ${modelWidth(config)} and ${blockCount(config)}`);
   }
   const o: BottleneckOptions = {
     placement: f.string('placement') as AdapterPlacement,
@@ -137,7 +138,7 @@ export const BOTTLENECK_METHOD: MethodSpec<BottleneckSettings> = {
     return { method: 'adapter', adapter };
   },
   describe: (s) => describeBottleneck(s.adapter),
-  apply: (model, s, config, seed) => model.applyAdapters(toNativeAdapterOptions(s.adapter, config.hiddenSize, seed)).targetedModules,
+  apply: (model, s, config, seed) => model.applyAdapters(toNativeAdapterOptions(s.adapter, modelWidth(config), seed)).targetedModules,
   save: (model, dir, s, ctx) => saveBottleneckAdapter(model, dir, s.adapter, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
   reader: {
     peftType: BOTTLENECK_PEFT_TYPE,

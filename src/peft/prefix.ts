@@ -10,6 +10,7 @@ import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue } from '../util/flag-values.js';
 import { PROMPT_EMBEDDING_PARAMETER, PROMPT_EMBEDDINGS_KEY } from './prompt.js';
+import { requireDecoder } from '../models/config.js';
 
 export interface PrefixTuningOptions {
   virtualTokens: number;
@@ -36,11 +37,13 @@ export function describePrefix(o: PrefixTuningOptions): string {
 }
 
 /** PEFT's key/value width: head_dim x num_key_value_heads (grouped-query attention). */
-export function prefixTokenDim(config: NativeModelConfig): number {
+export function prefixTokenDim(model: NativeModelConfig): number {
+  const config = requireDecoder(model, 'prefix tuning');
   return config.headDim * config.numKeyValueHeads;
 }
 
-export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, model: NativeModelConfig): Record<string, unknown> {
+  const config = requireDecoder(model, 'prefix tuning');
   return {
     auto_mapping: null,
     base_model_name_or_path: base,
@@ -74,7 +77,8 @@ export async function savePrefixAdapter(model: NativeModel, dir: string, o: Pref
  * Options from a PEFT PREFIX_TUNING adapter_config.json, checked against the model. The saved tensor is always
  * the final table, so the loaded prefix is a plain table whatever prefix_projection says.
  */
-export function prefixOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PrefixTuningOptions {
+export function prefixOptionsFromConfig(folder: AdapterFolder, model: NativeModelConfig): PrefixTuningOptions {
+  const config = requireDecoder(model, 'prefix tuning');
   const f = new ConfigFields(folder);
   f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
   const tokenDim = f.positiveInt('token_dim');

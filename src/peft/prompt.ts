@@ -6,6 +6,7 @@ import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, typ
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue } from '../util/flag-values.js';
+import { requireDecoder } from '../models/config.js';
 
 export const PROMPT_EMBEDDING_PARAMETER = 'prompt_encoder.embedding.weight';
 export const PROMPT_EMBEDDINGS_KEY = 'prompt_embeddings';
@@ -32,7 +33,8 @@ export function describePrompt(o: PromptTuningOptions): string {
   return `prompt tuning ${o.virtualTokens} virtual tokens, init ${o.init}`;
 }
 
-export function promptAdapterConfig(o: PromptTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+export function promptAdapterConfig(o: PromptTuningOptions, base: string, model: NativeModelConfig): Record<string, unknown> {
+  const config = requireDecoder(model, 'prompt tuning');
   return {
     auto_mapping: null,
     base_model_name_or_path: base,
@@ -60,7 +62,8 @@ export async function savePromptAdapter(model: NativeModel, dir: string, o: Prom
 }
 
 /** Options from a PEFT PROMPT_TUNING adapter_config.json, checked against the model. */
-export function promptOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PromptTuningOptions {
+export function promptOptionsFromConfig(folder: AdapterFolder, model: NativeModelConfig): PromptTuningOptions {
+  const config = requireDecoder(model, 'prompt tuning');
   const f = new ConfigFields(folder);
   f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
   const tokenDim = f.positiveInt('token_dim');

@@ -12,7 +12,7 @@ import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
-import { ConfigError } from '../models/config.js';
+import { ConfigError, maxPositions } from '../models/config.js';
 import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '../models/load.js';
 import { saveCheckpoint } from '../models/save.js';
 import { writeJsonAtomically } from '../util/atomic-file.js';
@@ -243,8 +243,8 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   for (const note of ds.notes) say(`    ${note}`);
   if (examples.length === 0) throw new Error(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
-  if (longest > config.maxPositionEmbeddings) {
-    say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${config.maxPositionEmbeddings})`);
+  if (longest > maxPositions(config)) {
+    say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${maxPositions(config)})`);
   }
 
   const spec = methodSpec(r.method);

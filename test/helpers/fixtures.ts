@@ -27,18 +27,20 @@ export async function loadFixtureModel(variant: string, device = 'cpu'): Promise
   return model;
 }
 
-/** The fixture inputs (input_ids, attention_mask, labels) as a native batch. */
+/** The fixture inputs (input_ids, attention_mask, labels) as a native batch (labels of their own length: T5). */
 export async function fixtureBatch(expectedFile: string): Promise<NativeBatch> {
   const ids = await readExpected(expectedFile, 'input_ids');
   const mask = await readExpected(expectedFile, 'attention_mask');
   const labels = await readExpected(expectedFile, 'labels');
   const [batchSize, seqLen] = ids.shape as [number, number];
+  const labelLen = labels.shape[1]!;
   return {
     inputIds: Int32Array.from(ids.data),
     attentionMask: Int32Array.from(mask.data),
     labels: Int32Array.from(labels.data),
     batchSize,
     seqLen,
+    ...(labelLen !== seqLen ? { labelLen } : {}),
   };
 }
 

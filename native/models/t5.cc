@@ -1,0 +1,338 @@
+#include "models/t5.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cmath>
+#include <limits>
+
+#include "common/errors.h"
+
+namespace pn {
+namespace {
+
+const torch::TensorOptions kF32 = torch::TensorOptions().dtype(torch::kFloat32);
+
+// HF T5LayerNorm: x * rsqrt(mean(x^2) + eps) with the variance in float32 (no mean subtraction, no bias).
+torch::Tensor T5LayerNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
+  torch::Tensor variance = x.to(torch::kFloat32).pow(2).mean(-1, /*keepdim=*/true);
+  return weight * (x * torch::rsqrt(variance + eps)).to(x.scalar_type());
+}
+
+torch::Tensor Activation(const torch::Tensor& x, const std::string& name) {
+  if (name == "relu") return torch::relu(x);
+  if (name == "gelu") return torch::gelu(x);
+  if (name == "gelu_new") return torch::gelu(x, "tanh");
+  return torch::silu(x);  // "silu" (T5Config::Validate admits nothing else)
+}
+
+// An additive mask: 0 where attention is allowed, the dtype's lowest value elsewhere (as transformers' eager
+// masks, so that a row with no allowed key stays finite).
+torch::Tensor AdditiveMask(const torch::Tensor& allowed, torch::ScalarType dtype) {
+  const double lowest = dtype == torch::kBFloat16 ? -3.3895313892515355e38
+                        : dtype == torch::kHalf  ? -65504.0
+                                                 : static_cast<double>(std::numeric_limits<float>::lowest());
+  return torch::zeros(allowed.sizes(), allowed.options().dtype(dtype)).masked_fill(allowed.logical_not(), lowest);
+}
+
+}  // namespace
+
+T5Model::T5Model(const T5Config& config, uint64_t seed, bool initialize) : config_(config) {
+  config_.Validate();
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double f = config_.initializerFactor;
+  auto normal = [&](std::vector<int64_t> shape, double std) {
+    torch::Tensor t = torch::empty(shape, kF32);
+    return initialize ? t.normal_(0.0, std, gen) : t;
+  };
+  auto norm = [&]() { return initialize ? torch::full({config_.dModel}, f, kF32) : torch::empty({config_.dModel}, kF32); };
+  auto linear = [&](const std::string& name, int64_t in, int64_t out, double std) {
+    Linear l;
+    l.name = name;
+    l.weight = normal({out, in}, std);
+    return l;
+  };
+  const int64_t d = config_.dModel, inner = config_.numHeads * config_.dKv;
+  auto attention = [&](const std::string& p) {
+    T5Attention a;
+    a.q = linear(p + "q", d, inner, f * std::pow(static_cast<double>(d * config_.dKv), -0.5));
+    a.k = linear(p + "k", d, inner, f * std::pow(static_cast<double>(d), -0.5));
+    a.v = linear(p + "v", d, inner, f * std::pow(static_cast<double>(d), -0.5));
+    a.o = linear(p + "o", inner, d, f * std::pow(static_cast<double>(inner), -0.5));
+    return a;
+  };
+  auto feedForward = [&](T5Block& b, const std::string& p) {
+    const double inStd = f * std::pow(static_cast<double>(d), -0.5);
+    if (config_.gatedActivation) {
+      b.wi0 = linear(p + "DenseReluDense.wi_0", d, config_.dFf, inStd);
+      b.wi1 = linear(p + "DenseReluDense.wi_1", d, config_.dFf, inStd);
+    } else {
+      b.wi = linear(p + "DenseReluDense.wi", d, config_.dFf, inStd);
+    }
+    b.wo = linear(p + "DenseReluDense.wo", config_.dFf, d, f * std::pow(static_cast<double>(config_.dFf), -0.5));
+    b.ffNorm = norm();
+  };
+
+  shared_ = normal({config_.vocabSize, d}, f);
+  const double biasStd = f * std::pow(static_cast<double>(d), -0.5);
+  for (int64_t i = 0; i < config_.numLayers; ++i) {
+    const std::string p = "encoder.block." + std::to_string(i) + ".layer.";
+    T5Block b;
+    b.selfAttention = attention(p + "0.SelfAttention.");
+    b.selfAttentionNorm = norm();
+    feedForward(b, p + "1.");
+    encoder_.push_back(std::move(b));
+  }
+  encoderRelBias_ = normal({config_.relativeAttentionNumBuckets, config_.numHeads}, biasStd);
+  encoderFinalNorm_ = norm();
+  for (int64_t i = 0; i < config_.numDecoderLayers; ++i) {
+    const std::string p = "decoder.block." + std::to_string(i) + ".layer.";
+    T5Block b;
+    b.selfAttention = attention(p + "0.SelfAttention.");
+    b.selfAttentionNorm = norm();
+    b.crossAttention = attention(p + "1.EncDecAttention.");
+    b.crossAttentionNorm = norm();
+    feedForward(b, p + "2.");
+    decoder_.push_back(std::move(b));
+  }
+  decoderRelBias_ = normal({config_.relativeAttentionNumBuckets, config_.numHeads}, biasStd);
+  decoderFinalNorm_ = norm();
+  lmHead_ = config_.tieWordEmbeddings ? shared_ : normal({config_.vocabSize, d}, f);
+
+  // Registration order follows HF's state dict.
+  Register("shared.weight", shared_);
+  auto registerLinear = [&](const Linear& l) { Register(l.name + ".weight", l.weight); };
+  auto registerAttention = [&](const T5Attention& a) {
+    for (const Linear* l : {&a.q, &a.k, &a.v, &a.o}) registerLinear(*l);
+  };
+  auto registerStack = [&](std::vector<T5Block>& blocks, const std::string& stack, const torch::Tensor& relBias,
+                           const torch::Tensor& finalNorm) {
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      T5Block& b = blocks[i];
+      const std::string p = stack + ".block." + std::to_string(i) + ".layer.";
+      registerAttention(b.selfAttention);
+      if (i == 0) Register(p + "0.SelfAttention.relative_attention_bias.weight", relBias);
+      Register(p + "0.layer_norm.weight", b.selfAttentionNorm);
+      std::string ff = p + "1.";
+      if (b.crossAttentionNorm.defined()) {
+        registerAttention(b.crossAttention);
+        Register(p + "1.layer_norm.weight", b.crossAttentionNorm);
+        ff = p + "2.";
+      }
+      if (config_.gatedActivation) {
+        registerLinear(b.wi0);
+        registerLinear(b.wi1);
+      } else {
+        registerLinear(b.wi);
+      }
+      registerLinear(b.wo);
+      Register(ff + "layer_norm.weight", b.ffNorm);
+    }
+    Register(stack + ".final_layer_norm.weight", finalNorm);
+  };
+  registerStack(encoder_, "encoder", encoderRelBias_, encoderFinalNorm_);
+  registerStack(decoder_, "decoder", decoderRelBias_, decoderFinalNorm_);
+  if (!config_.tieWordEmbeddings) Register("lm_head.weight", lmHead_);
+}
+
+std::vector<Linear*> T5Model::AllLinears() {
+  std::vector<Linear*> out;
+  auto add = [&](T5Block& b, bool cross) {
+    for (Linear* l : {&b.selfAttention.q, &b.selfAttention.k, &b.selfAttention.v, &b.selfAttention.o}) out.push_back(l);
+    if (cross) {
+      for (Linear* l : {&b.crossAttention.q, &b.crossAttention.k, &b.crossAttention.v, &b.crossAttention.o}) out.push_back(l);
+    }
+    if (config_.gatedActivation) {
+      out.push_back(&b.wi0);
+      out.push_back(&b.wi1);
+    } else {
+      out.push_back(&b.wi);
+    }
+    out.push_back(&b.wo);
+  };
+  for (auto& b : encoder_) add(b, false);
+  for (auto& b : decoder_) add(b, true);
+  return out;
+}
+
+bool T5Model::IgnoredCheckpointTensor(const std::string& name) const {
+  // The stacks' embeddings are the shared one; the decoder's first cross-attention never had a relative bias
+  // (transformers ignores it too); a tied lm_head duplicates the shared embedding.
+  return name == "encoder.embed_tokens.weight" || name == "decoder.embed_tokens.weight" ||
+         name == "decoder.block.0.layer.1.EncDecAttention.relative_attention_bias.weight" ||
+         (config_.tieWordEmbeddings && name == "lm_head.weight");
+}
+
+bool T5Model::HasNonLinearAdapters() const {
+  bool elsewhere = false;
+  for (const auto* stack : {&encoder_, &decoder_}) {
+    for (const auto& b : *stack) elsewhere = elsewhere || b.afterAttention || b.afterMlp;
+  }
+  return elsewhere;
+}
+
+void T5Model::SetGradientCheckpointing(bool on) {
+  if (on) throw UserError("gradient checkpointing is not supported for T5 models yet; train without --gradient-checkpointing");
+  ModelHost::SetGradientCheckpointing(false);
+}
+
+void T5Model::ValidateTokens(const TokenBatch& batch) const {
+  const torch::Tensor& inputIds = batch.inputIds;
+  if (inputIds.dim() != 2 || inputIds.size(1) == 0) throw UserError("input ids must be a non-empty [batch, source length]");
+  if (batch.positionIds.defined() || batch.sequenceIds.defined()) {
+    throw UserError("T5 does not take packed batches (position/sequence ids); use padded batches");
+  }
+  auto checkIds = [&](const torch::Tensor& ids, const std::string& what) {
+    const int64_t minId = ids.min().item<int64_t>(), maxId = ids.max().item<int64_t>();
+    if (minId < 0 || maxId >= config_.vocabSize) {
+      throw UserError(what + " " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
+                      std::to_string(config_.vocabSize) + ")");
+    }
+  };
+  checkIds(inputIds, "token id");
+  if (batch.attentionMask.defined()) {
+    if (batch.attentionMask.sizes() != inputIds.sizes()) throw UserError("the attention mask must have the shape of the input ids");
+    if (((batch.attentionMask != 0).logical_and(batch.attentionMask != 1)).any().item<bool>()) {
+      throw UserError("attention mask values must be 0 or 1");
+    }
+  }
+  if (!batch.labels.defined()) throw UserError("a T5 forward needs labels: the decoder's target tokens (-100 = no loss)");
+  const torch::Tensor& labels = batch.labels;
+  if (labels.dim() != 2 || labels.size(0) != inputIds.size(0) || labels.size(1) == 0) {
+    throw UserError("labels must be a non-empty [batch, target length] with the input ids' batch size");
+  }
+  auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
+  if (bad.any().item<bool>()) throw UserError("labels must be -100 or token ids in [0, " + std::to_string(config_.vocabSize) + ")");
+}
+
+int64_t T5Model::CountTargets(const TokenBatch& batch) const {
+  return batch.labels.defined() ? (batch.labels != -100).sum().item<int64_t>() : 0;
+}
+
+torch::Tensor T5Model::ShiftRight(const torch::Tensor& labels) const {
+  torch::Tensor l = labels.to(torch::kInt64);
+  torch::Tensor start = torch::full({l.size(0), 1}, config_.decoderStartTokenId, l.options());
+  torch::Tensor shifted = torch::cat({start, l.narrow(1, 0, l.size(1) - 1)}, 1);
+  return shifted.masked_fill(shifted == -100, config_.padTokenId);
+}
+
+torch::Tensor T5Model::RelativePositionBias(const torch::Tensor& table, int64_t queries, int64_t keys, bool bidirectional) const {
+  // transformers' T5Attention._relative_position_bucket, step for step (the float32 log decides the buckets).
+  const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(table.device());
+  torch::Tensor relative = torch::arange(keys, longs).unsqueeze(0) - torch::arange(queries, longs).unsqueeze(1);
+  int64_t numBuckets = config_.relativeAttentionNumBuckets;
+  torch::Tensor buckets = torch::zeros_like(relative);
+  if (bidirectional) {
+    numBuckets /= 2;
+    buckets = buckets + (relative > 0).to(torch::kInt64) * numBuckets;
+    relative = relative.abs();
+  } else {
+    relative = -torch::min(relative, torch::zeros_like(relative));
+  }
+  const int64_t maxExact = numBuckets / 2;
+  torch::Tensor isSmall = relative < maxExact;
+  torch::Tensor large = maxExact + (torch::log(relative.to(torch::kFloat32) / static_cast<double>(maxExact)) /
+                                    std::log(static_cast<double>(config_.relativeAttentionMaxDistance) / static_cast<double>(maxExact)) *
+                                    static_cast<double>(numBuckets - maxExact))
+                                       .to(torch::kInt64);
+  large = torch::min(large, torch::full_like(large, numBuckets - 1));
+  buckets = buckets + torch::where(isSmall, relative, large);
+  return torch::embedding(table, buckets).permute({2, 0, 1}).unsqueeze(0);  // [1, heads, queries, keys]
+}
+
+torch::Tensor T5Model::Dropout(const torch::Tensor& x, bool training) const {
+  return training && config_.dropoutRate > 0 ? torch::dropout(x, config_.dropoutRate, /*train=*/true) : x;
+}
+
+torch::Tensor T5Model::Attend(const T5Attention& attention, const torch::Tensor& x, const torch::Tensor& kv,
+                              const torch::Tensor& bias, bool training) const {
+  const int64_t b = x.size(0), t = x.size(1), s = kv.size(1), heads = config_.numHeads, hd = config_.dKv;
+  torch::Tensor q = attention.q.Forward(x, training).view({b, t, heads, hd}).transpose(1, 2);
+  torch::Tensor k = attention.k.Forward(kv, training).view({b, s, heads, hd}).transpose(1, 2);
+  torch::Tensor v = attention.v.Forward(kv, training).view({b, s, heads, hd}).transpose(1, 2);
+  const double dropout = training ? config_.dropoutRate : 0.0;
+  torch::Tensor out = bias.defined()
+                          ? at::scaled_dot_product_attention(q, k, v, bias.to(q.scalar_type()), dropout, false, /*scale=*/1.0)
+                          : at::scaled_dot_product_attention(q, k, v, {}, dropout, false, /*scale=*/1.0);
+  return attention.o.Forward(out.transpose(1, 2).reshape({b, t, heads * hd}), training);
+}
+
+torch::Tensor T5Model::FeedForward(const T5Block& block, const torch::Tensor& x, bool training) const {
+  torch::Tensor h = config_.gatedActivation
+                        ? Activation(block.wi0.Forward(x, training), config_.denseActivation) * block.wi1.Forward(x, training)
+                        : Activation(block.wi.Forward(x, training), config_.denseActivation);
+  return block.wo.Forward(Dropout(h, training), training);
+}
+
+torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, const torch::Tensor& attentionMask, bool training) {
+  const int64_t s = inputIds.size(1);
+  torch::Tensor h = Dropout(torch::embedding(shared_, inputIds.to(torch::kInt64)), training);
+  torch::Tensor bias = RelativePositionBias(encoderRelBias_, s, s, /*bidirectional=*/true);
+  if (attentionMask.defined()) {
+    bias = bias + AdditiveMask(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1), bias.scalar_type());
+  }
+  const double eps = config_.layerNormEpsilon;
+  for (const T5Block& b : encoder_) {
+    torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
+    torch::Tensor a = Attend(b.selfAttention, x, x, bias, training);
+    if (b.afterAttention) a = b.afterAttention->Forward(a);
+    h = h + Dropout(a, training);
+    torch::Tensor f = FeedForward(b, T5LayerNorm(h, b.ffNorm, eps), training);
+    if (b.afterMlp) f = b.afterMlp->Forward(f);
+    h = h + Dropout(f, training);
+  }
+  return Dropout(T5LayerNorm(h, encoderFinalNorm_, eps), training);
+}
+
+torch::Tensor T5Model::Decode(const torch::Tensor& decoderIds, const torch::Tensor& encoded, const torch::Tensor& sourceBias,
+                              bool training) {
+  const int64_t t = decoderIds.size(1);
+  torch::Tensor h = Dropout(torch::embedding(shared_, decoderIds), training);
+  torch::Tensor bias = RelativePositionBias(decoderRelBias_, t, t, /*bidirectional=*/false);
+  const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(h.device());
+  torch::Tensor causal = torch::arange(t, longs).unsqueeze(1) >= torch::arange(t, longs).unsqueeze(0);
+  bias = bias + AdditiveMask(causal, bias.scalar_type());
+  const double eps = config_.layerNormEpsilon;
+  for (const T5Block& b : decoder_) {
+    torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
+    torch::Tensor a = Attend(b.selfAttention, x, x, bias, training);
+    if (b.afterAttention) a = b.afterAttention->Forward(a);
+    h = h + Dropout(a, training);
+    h = h + Dropout(Attend(b.crossAttention, T5LayerNorm(h, b.crossAttentionNorm, eps), encoded, sourceBias, training), training);
+    torch::Tensor f = FeedForward(b, T5LayerNorm(h, b.ffNorm, eps), training);
+    if (b.afterMlp) f = b.afterMlp->Forward(f);
+    h = h + Dropout(f, training);
+  }
+  h = Dropout(T5LayerNorm(h, decoderFinalNorm_, eps), training);
+  return config_.scaleDecoderOutputs ? h * std::pow(static_cast<double>(config_.dModel), -0.5) : h;
+}
+
+ForwardOutput T5Model::Forward(const TokenBatch& hostInput, bool wantLogits, bool training) {
+  ValidateTokens(hostInput);
+  const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
+  const TokenBatch input = ToDevice(hostInput, device());
+  const torch::Tensor mask = padded ? input.attentionMask : torch::Tensor();
+  torch::Tensor encoded = Encode(input.inputIds, mask, training);
+  // Cross-attention sees every real source token: the source padding, as an additive [B, 1, 1, S] mask.
+  torch::Tensor sourceBias = padded ? AdditiveMask(mask.to(torch::kBool).unsqueeze(1).unsqueeze(1), torch::kFloat32) : torch::Tensor();
+  torch::Tensor h = Decode(ShiftRight(input.labels), encoded, sourceBias, training);
+
+  ForwardOutput out;
+  // The loss targets from the host copy (no device sync).
+  const torch::Tensor hostTargets = hostInput.labels.to(torch::kInt64).reshape({-1});
+  const torch::Tensor hostRows = (hostTargets != -100).nonzero().squeeze(1);
+  out.targetTokens = hostRows.size(0);
+  const torch::Tensor targets = hostTargets.to(device());
+  torch::Tensor hidden = h.reshape({-1, h.size(-1)});
+  if (!wantLogits) {
+    const torch::Tensor rows = hostRows.to(device());
+    torch::Tensor logits = torch::matmul(hidden.index_select(0, rows), lmHead_.t());
+    out.lossSum = torch::cross_entropy_loss(logits.to(torch::kFloat32), targets.index_select(0, rows), {}, at::Reduction::Sum);
+  } else {
+    out.logits = torch::matmul(h, lmHead_.t());
+    out.lossSum = torch::cross_entropy_loss(out.logits.reshape({-1, out.logits.size(-1)}).to(torch::kFloat32), targets, {},
+                                            at::Reduction::Sum, -100);
+  }
+  return out;
+}
+
+}  // namespace pn

@@ -1,0 +1,143 @@
+// T5 encoder-decoder parity with Hugging Face transformers + peft on the committed random fixtures
+// (scripts/fixtures/make_t5_fixtures.py): logits, loss and every parameter's gradient of T5 v1.1 (gated-GELU,
+// own lm_head) and original T5 (ReLU, tied lm_head with the output rescale, heads * d_kv != d_model,
+// fewer decoder than encoder blocks), on a batch with a padded source and -100 target padding; LoRA and IA3
+// as PEFT places them on T5 (q, v; k, v, wo).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { native, type NativeModel } from '../src/native/binding.js';
+import { parseModelConfig } from '../src/models/config.js';
+import { resolveCheckpoint } from '../src/models/checkpoint.js';
+import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, nativeNameOfPeftKey, readExpected } from './helpers/fixtures.js';
+
+const VARIANTS = ['t5-v1_1', 't5-original'];
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+}
+
+async function expectLossAndLogits(model: NativeModel, baseExpected: string, expectedFile: string): Promise<void> {
+  const batch = await fixtureBatch(baseExpected);
+  const out = await model.forward(batch, { returnLogits: true });
+  expect(maxRelativeError(out.logits!, (await readExpected(expectedFile, 'logits')).data)).toBeLessThan(1e-4);
+  const loss = (await readExpected(expectedFile, 'loss')).data[0]!;
+  expect(out.targetTokens).toBe((await readExpected(expectedFile, 'target_tokens')).data[0]);
+  expect(Math.abs(out.lossSum / out.targetTokens - loss) / loss).toBeLessThan(1e-5);
+}
+
+async function expectGradients(model: NativeModel, expectedFile: string, nameOf: (key: string) => string): Promise<number> {
+  const { tensors } = await native().safetensors.inspect(expectedFile);
+  const keys = tensors.map((t) => t.name).filter((n) => n.startsWith('grad.'));
+  for (const key of keys) {
+    const name = nameOf(key.slice('grad.'.length));
+    const grad = model.gradient(name);
+    expect(grad, name).not.toBeNull();
+    expect(maxRelativeError(grad!, (await readExpected(expectedFile, key)).data), name).toBeLessThan(1e-4);
+  }
+  return keys.length;
+}
+
+/**
+ * The fixture with dropout off: backward() is a training forward, and the references are transformers'
+ * gradients in eval mode (the same computation once dropout is 0).
+ */
+async function loadWithoutDropout(variant: string): Promise<NativeModel> {
+  const dir = path.join(fixturesDir, variant);
+  const config = parseModelConfig(await readJson(path.join(dir, 'config.json')));
+  if (config.modelType !== 't5') throw new Error(`${variant} is not a T5 fixture`);
+  const model = native().Model.create({ ...config, dropoutRate: 0 }, { seed: 0, initialize: false });
+  await model.loadWeights((await resolveCheckpoint(dir)).weightFiles);
+  return model;
+}
+
+describe.each(VARIANTS)('%s matches transformers', (variant) => {
+  const dir = path.join(fixturesDir, variant);
+  const expectedFile = path.join(dir, 'expected.safetensors');
+
+  it('reads config.json as transformers does', async () => {
+    const raw = await readJson(path.join(dir, 'config.json'));
+    const config = parseModelConfig(raw, 'config.json');
+    expect(config.modelType).toBe('t5');
+    if (config.modelType !== 't5') return;
+    const v1 = variant === 't5-v1_1';
+    expect(config.gatedActivation).toBe(v1);
+    expect(config.denseActivation).toBe(v1 ? 'gelu_new' : 'relu');
+    expect(config.tieWordEmbeddings).toBe(!v1);
+    expect(config.scaleDecoderOutputs).toBe(!v1);
+    expect(config.numDecoderLayers).toBe(raw.num_decoder_layers);
+  });
+
+  it('logits, loss and the parameter count', async () => {
+    const model = await loadFixtureModel(variant);
+    await expectLossAndLogits(model, expectedFile, expectedFile);
+    expect(model.parameterCount().total).toBe((await readJson(path.join(dir, 'expected.json'))).total_params);
+  });
+
+  it('full finetuning: the gradient of every parameter', async () => {
+    const model = await loadWithoutDropout(variant);
+    model.enableFullFinetuning();
+    const out = await model.backward(await fixtureBatch(expectedFile));
+    const loss = (await readExpected(expectedFile, 'loss')).data[0]!;
+    expect(Math.abs(out.lossSum / out.targetTokens - loss) / loss).toBeLessThan(1e-5);
+    expect(await expectGradients(model, expectedFile, (k) => k)).toBe(model.parameterNames().length);
+  });
+
+  it.each([
+    ['lora', (m: NativeModel) => m.applyLora({ r: 4, alpha: 8, dropout: 0, targetModules: ['q', 'v'], useRslora: false, init: 'kaiming', seed: 1 })],
+    ['ia3', (m: NativeModel) => m.applyIa3({ targetModules: ['k', 'v', 'wo'], feedforwardModules: ['wo'] })],
+  ] as const)('%s as PEFT places it: modules, counts, logits, loss, adapter gradients', async (sub, apply) => {
+    const adapterDir = path.join(dir, sub);
+    const meta = await readJson(path.join(adapterDir, 'expected.json'));
+    const model = await loadWithoutDropout(variant);
+    const applied = apply(model);
+    expect(applied.targetedModules.map((m) => `base_model.model.${m}`).sort()).toEqual([...(meta.wrapped_modules as string[])].sort());
+    expect(model.parameterCount()).toEqual({ trainable: meta.trainable_params, total: meta.total_params });
+    const adapterFile = path.join(adapterDir, 'adapter_model.safetensors');
+    const { tensors } = await native().safetensors.inspect(adapterFile);
+    for (const t of tensors) model.setParameter(nativeNameOfPeftKey(t.name), (await readExpected(adapterFile, t.name)).data);
+    const adapterExpected = path.join(adapterDir, 'expected.safetensors');
+    await expectLossAndLogits(model, expectedFile, adapterExpected);
+    await model.backward(await fixtureBatch(expectedFile));
+    expect(await expectGradients(model, adapterExpected, nativeNameOfPeftKey)).toBe(tensors.length);
+    expect(model.gradient('encoder.block.0.layer.0.SelfAttention.q.weight')).toBeNull();
+  });
+});
+
+describe('T5 inputs', () => {
+  it('dropout acts in training forwards only (backward), at the config rate', async () => {
+    const expectedFile = path.join(fixturesDir, 't5-v1_1', 'expected.safetensors');
+    const batch = await fixtureBatch(expectedFile);
+    const withDropout = await loadFixtureModel('t5-v1_1');
+    withDropout.enableFullFinetuning();
+    const evalLoss = (await withDropout.forward(batch)).lossSum;
+    const trainLosses = [(await withDropout.backward(batch)).lossSum, (await withDropout.backward(batch)).lossSum];
+    expect(trainLosses[0]).not.toBe(evalLoss);
+    expect(trainLosses[1]).not.toBe(trainLosses[0]); // a new mask each forward
+    const noDropout = await loadWithoutDropout('t5-v1_1');
+    noDropout.enableFullFinetuning();
+    expect((await noDropout.backward(batch)).lossSum).toBeCloseTo(evalLoss, 4);
+  });
+
+  it('refuses a batch without labels, packed batches and out-of-vocabulary ids, and still works after', async () => {
+    const model = await loadFixtureModel('t5-original');
+    const inputIds = new Int32Array([5, 6, 7]);
+    await expect(model.forward({ inputIds, batchSize: 1, seqLen: 3 })).rejects.toThrow(/needs labels/);
+    await expect(
+      model.forward({ inputIds, labels: new Int32Array([1, 2]), labelLen: 2, positionIds: new Int32Array([0, 1, 0]), sequenceIds: new Int32Array([1, 1, 2]), batchSize: 1, seqLen: 3 }),
+    ).rejects.toThrow(/packed batches/);
+    await expect(model.forward({ inputIds, labels: new Int32Array([1, 999]), labelLen: 2, batchSize: 1, seqLen: 3 })).rejects.toThrow(/labels must be -100 or token ids/);
+    await expect(model.forward({ inputIds: new Int32Array([5, 320, 7]), labels: new Int32Array([1]), labelLen: 1, batchSize: 1, seqLen: 3 })).rejects.toThrow(/outside the vocabulary/);
+    const ok = await model.forward({ inputIds, labels: new Int32Array([8, 1]), labelLen: 2, batchSize: 1, seqLen: 3 }, { returnLogits: true });
+    expect(ok.targetTokens).toBe(2);
+    expect(ok.logits!.length).toBe(2 * model.config().vocabSize);
+  });
+
+  it('prompt/prefix tuning, bottleneck adapters, generation and gradient checkpointing say they are not available yet', async () => {
+    const model = await loadFixtureModel('t5-original');
+    expect(() => model.applyPromptTuning({ virtualTokens: 2, init: 'random', seed: 0 })).toThrow(/prompt tuning is not supported for t5 models yet/);
+    expect(() => model.applyAdapters({ placement: 'houlsby', size: 4, activation: 'relu', init: 'normal', seed: 0 })).toThrow(/not supported for t5/);
+    expect(() => model.setGradientCheckpointing(true)).toThrow(/gradient checkpointing is not supported for T5/);
+    await expect(native().generate(model, { inputIds: new Int32Array([5, 6]), batchSize: 1, seqLen: 2 })).rejects.toThrow(/generation is not supported for t5/);
+  });
+});
