@@ -21,7 +21,6 @@ export { saveCheckpoint, writeFolderAtomically } from './models/save.js';
 // LoRA
 export {
   DEFAULT_LORA_OPTIONS,
-  LLAMA_LINEAR_MODULES,
   LoraOptionsError,
   adapterConfig,
   loraSaveEntries,
@@ -36,6 +35,7 @@ export {
   type LoraTargets,
   type LoraInit,
 } from './peft/lora.js';
+export { LLAMA_LINEAR_MODULES, linearModuleNames, moduleNameFor, peftTaskType } from './models/module-names.js';
 
 // Every method: apply, save, load (HF PEFT layout for LoRA/DoRA/IA3/prompt/prefix), merge
 export { applyMethod, describeMethod, loadAdapter, methodSpec, resolveMethodSettings, saveAdapter, SUPPORTED_PEFT_TYPES, type LoadAdapterChecks, type MethodSettings } from './peft/methods.js';

@@ -19,6 +19,8 @@ import {
 } from '../src/peft/lora.js';
 import { checkpointParameterNames, saveCheckpoint, writeFolderAtomically } from '../src/models/save.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
+import { parseModelConfig } from '../src/models/config.js';
+import { peftTaskType } from '../src/models/module-names.js';
 
 const loraNames = [
   'model.layers.0.self_attn.q_proj.lora_A.weight',
@@ -32,6 +34,7 @@ const baseNames = ['model.embed_tokens.weight', 'model.layers.0.self_attn.q_proj
 function fakeModel(options: { trainable?: string[]; all?: string[]; failSave?: boolean } = {}) {
   const calls: Array<{ file: string; entries: Array<[string, string]>; metadata?: Record<string, string> }> = [];
   const model = {
+    config: () => builtinModelConfig('tiny', 100),
     parameterNames: (o?: { trainableOnly?: boolean }) => (o?.trainableOnly ? (options.trainable ?? loraNames) : (options.all ?? [...baseNames, ...loraNames])),
     saveParameters: async (file: string, entries: Array<[string, string]>, metadata?: Record<string, string>) => {
       calls.push({ file, entries, ...(metadata ? { metadata } : {}) });
@@ -263,7 +266,9 @@ describe('against adapters saved by HF PEFT (test/fixtures/models/*/lora*)', () 
         useRslora: peft.use_rslora as boolean,
         init: peft.init_lora_weights === 'gaussian' ? 'gaussian' : 'kaiming',
       };
-      const ours = adapterConfig(o, peft.base_model_name_or_path as string);
+      // The base model's kind decides the task type (CAUSAL_LM, or SEQ_2_SEQ_LM for T5).
+      const baseConfig = parseModelConfig(JSON.parse(readFileSync(path.join(path.dirname(dir), 'config.json'), 'utf8')));
+      const ours = adapterConfig(o, peft.base_model_name_or_path as string, peftTaskType(baseConfig));
       for (const [key, value] of Object.entries(ours)) {
         expect(peft, `${dir}: PEFT has no field ${key}`).toHaveProperty(key);
         const theirs = key === 'target_modules' && Array.isArray(peft[key]) ? [...(peft[key] as string[])].sort() : peft[key];

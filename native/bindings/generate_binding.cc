@@ -85,14 +85,15 @@ Napi::Value ResultToJs(Napi::Env env, GenerateResult& r) {
 Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 2) throw UserError("generate(model, prompts, options?) needs a model and prompts");
-    std::shared_ptr<LlamaModel> model = ModelWrap::AsLlama(ModelWrap::ModelOf(info[0]), "generation");
+    std::shared_ptr<ModelHost> model = ModelWrap::ModelOf(info[0]);
     Prompts prompts = PromptsFromJs(info[1]);
     GenerateOptions options = OptionsFromJs(info.Length() > 2 ? info[2] : info.Env().Undefined());
     return AsyncTask<GenerateResult>::Start(
         info.Env(),
         [model, prompts, options] {
           std::lock_guard<std::mutex> lock(model->mutex());
-          return Generate(*model, prompts.inputIds, prompts.attentionMask, options);
+          if (auto t5 = std::dynamic_pointer_cast<T5Model>(model)) return GenerateSeq2Seq(*t5, prompts.inputIds, prompts.attentionMask, options);
+          return Generate(*ModelWrap::AsLlama(model, "generation"), prompts.inputIds, prompts.attentionMask, options);
         },
         ResultToJs, prompts.keepAlive);
   });

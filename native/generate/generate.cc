@@ -3,6 +3,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -11,15 +12,30 @@
 namespace pn {
 namespace {
 
-void ValidateOptions(const GenerateOptions& o, const ModelConfig& config) {
+void ValidateOptions(const GenerateOptions& o, int64_t vocabSize) {
   if (o.maxNewTokens <= 0) throw UserError("maxNewTokens must be a positive integer");
-  auto inVocab = [&](int64_t id) { return id >= 0 && id < config.vocabSize; };
+  auto inVocab = [&](int64_t id) { return id >= 0 && id < vocabSize; };
   for (int64_t id : o.eosIds) {
-    if (!inVocab(id)) throw UserError("EOS token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(config.vocabSize) + ")");
+    if (!inVocab(id)) throw UserError("EOS token id " + std::to_string(id) + " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
   }
-  if (!inVocab(o.padId)) throw UserError("pad token id " + std::to_string(o.padId) + " is outside the vocabulary [0, " + std::to_string(config.vocabSize) + ")");
+  if (!inVocab(o.padId)) throw UserError("pad token id " + std::to_string(o.padId) + " is outside the vocabulary [0, " + std::to_string(vocabSize) + ")");
   if (!(o.temperature >= 0) || !std::isfinite(o.temperature)) throw UserError("temperature must be a finite number >= 0 (0 = greedy)");
   if (!(o.topP > 0 && o.topP <= 1)) throw UserError("topP must be in (0, 1]");
+}
+
+// The prompts' attention mask as int64 (all 1 when undefined), checked: 0/1 values, a real token in every row.
+torch::Tensor PromptMask(const torch::Tensor& inputIds, const torch::Tensor& attentionMask) {
+  if (inputIds.dim() != 2 || inputIds.size(0) == 0 || inputIds.size(1) == 0) {
+    throw UserError("prompt ids must be a non-empty [batch, seq] tensor");
+  }
+  torch::Tensor mask = attentionMask.defined() ? attentionMask.to(torch::kInt64) : torch::ones_like(inputIds, torch::kInt64);
+  if (((mask != 0).logical_and(mask != 1)).any().item<bool>()) throw UserError("attention mask values must be 0 or 1");
+  torch::Tensor realTokens = mask.sum(1);
+  if ((realTokens == 0).any().item<bool>()) {
+    throw UserError("prompt row " + std::to_string((realTokens == 0).nonzero()[0][0].item<int64_t>()) +
+                    " has no real token (its attention mask is all 0)");
+  }
+  return mask;
 }
 
 // Boolean [B, 1, Tq, K] attention mask for queries at cache indices firstQuery.. (positions queryPos [B, Tq])
@@ -62,27 +78,61 @@ torch::Tensor ChooseTokens(const torch::Tensor& logits, const GenerateOptions& o
   return at::multinomial(probs, 1, /*replacement=*/false, generator).squeeze(1).to(logits.device());
 }
 
+// The decoding loop of every architecture: a token per active row from `logits` [A, V], recorded; rows that
+// produced an EOS leave the batch (keepRows gets the indices of those that stay, on the logits' device); `step`
+// feeds the chosen tokens [A] of the remaining rows and returns their next logits.
+GenerateResult DecodeLoop(int64_t batch, torch::Tensor logits, const GenerateOptions& o,
+                          const std::function<torch::Tensor(const torch::Tensor&)>& step,
+                          const std::function<void(const torch::Tensor&)>& keepRows) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  GenerateResult result;
+  result.tokens = torch::full({batch, o.maxNewTokens}, o.padId, torch::TensorOptions().dtype(torch::kInt32));
+  result.lengths = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kInt32));
+  auto tokensOut = result.tokens.accessor<int32_t, 2>();
+  auto lengthsOut = result.lengths.accessor<int32_t, 1>();
+  std::vector<int64_t> active(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i) active[static_cast<size_t>(i)] = i;
+
+  for (int64_t index = 0; index < o.maxNewTokens; ++index) {
+    torch::Tensor next = ChooseTokens(logits, o, generator);
+    torch::Tensor nextCpu = next.to(torch::kCPU);
+    auto nextIds = nextCpu.accessor<int64_t, 1>();
+    std::vector<int64_t> keep;
+    for (size_t i = 0; i < active.size(); ++i) {
+      const int64_t row = active[i], id = nextIds[static_cast<int64_t>(i)];
+      tokensOut[row][index] = static_cast<int32_t>(id);
+      lengthsOut[row] = static_cast<int32_t>(index + 1);
+      bool eos = false;
+      for (int64_t e : o.eosIds) eos = eos || id == e;
+      if (!eos) keep.push_back(static_cast<int64_t>(i));
+    }
+    result.steps = index + 1;
+    if (index + 1 == o.maxNewTokens || keep.empty()) break;
+    if (keep.size() < active.size()) {
+      // Finished rows leave the batch: later steps compute only the rows still generating.
+      torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(logits.device());
+      std::vector<int64_t> stillActive;
+      for (int64_t i : keep) stillActive.push_back(active[static_cast<size_t>(i)]);
+      active = std::move(stillActive);
+      keepRows(rows);
+      next = next.index_select(0, rows);
+    }
+    logits = step(next);
+  }
+  return result;
+}
+
 }  // namespace
 
 GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, const torch::Tensor& attentionMask,
                         const GenerateOptions& o) {
   c10::InferenceMode inference;
   const ModelConfig& config = model.config();
-  ValidateOptions(o, config);
-  if (inputIdsArg.dim() != 2 || inputIdsArg.size(0) == 0 || inputIdsArg.size(1) == 0) {
-    throw UserError("prompt ids must be a non-empty [batch, seq] tensor");
-  }
+  ValidateOptions(o, config.vocabSize);
+  torch::Tensor mask = PromptMask(inputIdsArg, attentionMask);
   const int64_t batch = inputIdsArg.size(0), promptLen = inputIdsArg.size(1);
   torch::Tensor inputIds = inputIdsArg.to(torch::kInt64);
-  torch::Tensor mask = attentionMask.defined() ? attentionMask.to(torch::kInt64) : torch::ones_like(inputIds);
-  if (((mask != 0).logical_and(mask != 1)).any().item<bool>()) throw UserError("attention mask values must be 0 or 1");
-  torch::Tensor realTokens = mask.sum(1);
-  const int64_t emptyRows = (realTokens == 0).sum().item<int64_t>();
-  if (emptyRows > 0) {
-    throw UserError("prompt row " + std::to_string((realTokens == 0).nonzero()[0][0].item<int64_t>()) +
-                    " has no real token (its attention mask is all 0)");
-  }
-  const int64_t longest = realTokens.max().item<int64_t>();
+  const int64_t longest = mask.sum(1).max().item<int64_t>();
   // Prompt/prefix tuning: every row's cache starts with the same `virtual` slots, and its tokens follow them.
   const int64_t virtual_ = model.VirtualTokenCount();
   if (virtual_ + longest + o.maxNewTokens - 1 > config.maxPositionEmbeddings) {
@@ -117,52 +167,39 @@ GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIdsArg, con
   torch::Tensor logits = model.Logits(hidden.index({rowIndex, lastIndex}));
   torch::Tensor lastPos = positions.gather(1, lastIndex.unsqueeze(1)).squeeze(1);
 
-  auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
-  GenerateResult result;
-  result.tokens = torch::full({batch, o.maxNewTokens}, o.padId, torch::TensorOptions().dtype(torch::kInt32));
-  result.lengths = torch::zeros({batch}, torch::TensorOptions().dtype(torch::kInt32));
-  auto tokensOut = result.tokens.accessor<int32_t, 2>();
-  auto lengthsOut = result.lengths.accessor<int32_t, 1>();
-  std::vector<int64_t> active(static_cast<size_t>(batch));
-  for (int64_t i = 0; i < batch; ++i) active[static_cast<size_t>(i)] = i;
-
-  for (int64_t step = 0; step < o.maxNewTokens; ++step) {
-    torch::Tensor next = ChooseTokens(logits, o, generator);
-    torch::Tensor nextCpu = next.to(torch::kCPU);
-    auto nextIds = nextCpu.accessor<int64_t, 1>();
-    std::vector<int64_t> keep;
-    for (size_t i = 0; i < active.size(); ++i) {
-      const int64_t row = active[i], id = nextIds[static_cast<int64_t>(i)];
-      tokensOut[row][step] = static_cast<int32_t>(id);
-      lengthsOut[row] = static_cast<int32_t>(step + 1);
-      bool eos = false;
-      for (int64_t e : o.eosIds) eos = eos || id == e;
-      if (!eos) keep.push_back(static_cast<int64_t>(i));
-    }
-    result.steps = step + 1;
-    if (step + 1 == o.maxNewTokens || keep.empty()) break;
-    if (keep.size() < active.size()) {
-      // Finished rows leave the batch: later steps compute only the rows still generating.
-      torch::Tensor rows = torch::tensor(keep, torch::kInt64).to(inputIds.device());
-      std::vector<int64_t> stillActive;
-      for (int64_t i : keep) stillActive.push_back(active[static_cast<size_t>(i)]);
-      active = std::move(stillActive);
-      cache.KeepRows(rows);
-      keyValid = keyValid.index_select(0, rows);
-      keyPos = keyPos.index_select(0, rows);
-      lastPos = lastPos.index_select(0, rows);
-      next = next.index_select(0, rows);
-    }
-    const int64_t index = prefilled + step;  // cache slot of the token fed now
+  int64_t index = prefilled;  // cache slot of the next token fed
+  auto step = [&](const torch::Tensor& next) {
     lastPos = lastPos + 1;
     keyValid.select(1, index).fill_(true);
     keyPos.select(1, index).copy_(lastPos);
     torch::Tensor queryPos = lastPos.unsqueeze(1);
     torch::Tensor stepMask = StepMask(keyValid.narrow(1, 0, index + 1), keyPos.narrow(1, 0, index + 1), queryPos, index, config.slidingWindow);
-    hidden = model.DecodeHidden(next.unsqueeze(1), queryPos, stepMask, cache);
-    logits = model.Logits(hidden.select(1, 0));
-  }
-  return result;
+    ++index;
+    return model.Logits(model.DecodeHidden(next.unsqueeze(1), queryPos, stepMask, cache).select(1, 0));
+  };
+  auto keepRows = [&](const torch::Tensor& rows) {
+    cache.KeepRows(rows);
+    keyValid = keyValid.index_select(0, rows);
+    keyPos = keyPos.index_select(0, rows);
+    lastPos = lastPos.index_select(0, rows);
+  };
+  return DecodeLoop(batch, logits, o, step, keepRows);
+}
+
+GenerateResult GenerateSeq2Seq(T5Model& model, const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                               const GenerateOptions& o) {
+  c10::InferenceMode inference;
+  const T5Config& config = model.config();
+  ValidateOptions(o, config.vocabSize);
+  const torch::Tensor mask = PromptMask(inputIds, attentionMask);
+  const int64_t batch = inputIds.size(0);
+  // One decoder slot per step: the start token, then every new token but the last.
+  std::unique_ptr<T5DecodeState> state = model.StartDecoding(inputIds.to(torch::kInt64), mask, o.maxNewTokens);
+  const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(model.device());
+  torch::Tensor logits = model.DecodeStep(*state, torch::full({batch}, config.decoderStartTokenId, longs));
+  auto step = [&](const torch::Tensor& next) { return model.DecodeStep(*state, next); };
+  auto keepRows = [&](const torch::Tensor& rows) { model.KeepRows(*state, rows); };
+  return DecodeLoop(batch, logits, o, step, keepRows);
 }
 
 }  // namespace pn

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/llama.h"
+#include "models/t5.h"
 
 namespace pn {
 
@@ -35,5 +36,11 @@ struct GenerateResult {
 // inference mode; the caller holds the model's mutex.
 GenerateResult Generate(LlamaModel& model, const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
                         const GenerateOptions& options);
+
+// Encoder-decoder generation: inputIds [B, S] (any padding side) is the source; the encoder runs once and the
+// decoder starts from decoder_start_token_id (HF generate with do_sample=False for temperature 0). The new
+// tokens do not include the start token. Same options, result and locking as Generate.
+GenerateResult GenerateSeq2Seq(T5Model& model, const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                               const GenerateOptions& options);
 
 }  // namespace pn

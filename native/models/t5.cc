@@ -175,29 +175,31 @@ void T5Model::SetGradientCheckpointing(bool on) {
   ModelHost::SetGradientCheckpointing(false);
 }
 
-void T5Model::ValidateTokens(const TokenBatch& batch) const {
-  const torch::Tensor& inputIds = batch.inputIds;
-  if (inputIds.dim() != 2 || inputIds.size(1) == 0) throw UserError("input ids must be a non-empty [batch, source length]");
-  if (batch.positionIds.defined() || batch.sequenceIds.defined()) {
-    throw UserError("T5 does not take packed batches (position/sequence ids); use padded batches");
+void T5Model::ValidateSource(const torch::Tensor& inputIds, const torch::Tensor& attentionMask) const {
+  if (inputIds.dim() != 2 || inputIds.size(0) == 0 || inputIds.size(1) == 0) {
+    throw UserError("input ids must be a non-empty [batch, source length]");
   }
-  auto checkIds = [&](const torch::Tensor& ids, const std::string& what) {
-    const int64_t minId = ids.min().item<int64_t>(), maxId = ids.max().item<int64_t>();
-    if (minId < 0 || maxId >= config_.vocabSize) {
-      throw UserError(what + " " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
-                      std::to_string(config_.vocabSize) + ")");
-    }
-  };
-  checkIds(inputIds, "token id");
-  if (batch.attentionMask.defined()) {
-    if (batch.attentionMask.sizes() != inputIds.sizes()) throw UserError("the attention mask must have the shape of the input ids");
-    if (((batch.attentionMask != 0).logical_and(batch.attentionMask != 1)).any().item<bool>()) {
+  const int64_t minId = inputIds.min().item<int64_t>(), maxId = inputIds.max().item<int64_t>();
+  if (minId < 0 || maxId >= config_.vocabSize) {
+    throw UserError("token id " + std::to_string(minId < 0 ? minId : maxId) + " is outside the vocabulary [0, " +
+                    std::to_string(config_.vocabSize) + ")");
+  }
+  if (attentionMask.defined()) {
+    if (attentionMask.sizes() != inputIds.sizes()) throw UserError("the attention mask must have the shape of the input ids");
+    if (((attentionMask != 0).logical_and(attentionMask != 1)).any().item<bool>()) {
       throw UserError("attention mask values must be 0 or 1");
     }
   }
+}
+
+void T5Model::ValidateTokens(const TokenBatch& batch) const {
+  if (batch.positionIds.defined() || batch.sequenceIds.defined()) {
+    throw UserError("T5 does not take packed batches (position/sequence ids); use padded batches");
+  }
+  ValidateSource(batch.inputIds, batch.attentionMask);
   if (!batch.labels.defined()) throw UserError("a T5 forward needs labels: the decoder's target tokens (-100 = no loss)");
   const torch::Tensor& labels = batch.labels;
-  if (labels.dim() != 2 || labels.size(0) != inputIds.size(0) || labels.size(1) == 0) {
+  if (labels.dim() != 2 || labels.size(0) != batch.inputIds.size(0) || labels.size(1) == 0) {
     throw UserError("labels must be a non-empty [batch, target length] with the input ids' batch size");
   }
   auto bad = (labels != -100).logical_and((labels < 0).logical_or(labels >= config_.vocabSize));
@@ -215,10 +217,11 @@ torch::Tensor T5Model::ShiftRight(const torch::Tensor& labels) const {
   return shifted.masked_fill(shifted == -100, config_.padTokenId);
 }
 
-torch::Tensor T5Model::RelativePositionBias(const torch::Tensor& table, int64_t queries, int64_t keys, bool bidirectional) const {
+torch::Tensor T5Model::RelativePositionBias(const torch::Tensor& table, int64_t queries, int64_t keys, bool bidirectional,
+                                            int64_t firstQuery) const {
   // transformers' T5Attention._relative_position_bucket, step for step (the float32 log decides the buckets).
   const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(table.device());
-  torch::Tensor relative = torch::arange(keys, longs).unsqueeze(0) - torch::arange(queries, longs).unsqueeze(1);
+  torch::Tensor relative = torch::arange(keys, longs).unsqueeze(0) - torch::arange(firstQuery, firstQuery + queries, longs).unsqueeze(1);
   int64_t numBuckets = config_.relativeAttentionNumBuckets;
   torch::Tensor buckets = torch::zeros_like(relative);
   if (bidirectional) {
@@ -243,12 +246,19 @@ torch::Tensor T5Model::Dropout(const torch::Tensor& x, bool training) const {
   return training && config_.dropoutRate > 0 ? torch::dropout(x, config_.dropoutRate, /*train=*/true) : x;
 }
 
-torch::Tensor T5Model::Attend(const T5Attention& attention, const torch::Tensor& x, const torch::Tensor& kv,
+std::pair<torch::Tensor, torch::Tensor> T5Model::KeysValues(const T5Attention& attention, const torch::Tensor& source,
+                                                            bool training) const {
+  const int64_t b = source.size(0), s = source.size(1), heads = config_.numHeads, hd = config_.dKv;
+  return {attention.k.Forward(source, training).view({b, s, heads, hd}).transpose(1, 2),
+          attention.v.Forward(source, training).view({b, s, heads, hd}).transpose(1, 2)};
+}
+
+torch::Tensor T5Model::Attend(const T5Attention& attention, const torch::Tensor& x, const std::pair<torch::Tensor, torch::Tensor>& kv,
                               const torch::Tensor& bias, bool training) const {
-  const int64_t b = x.size(0), t = x.size(1), s = kv.size(1), heads = config_.numHeads, hd = config_.dKv;
+  const int64_t b = x.size(0), t = x.size(1), heads = config_.numHeads, hd = config_.dKv;
   torch::Tensor q = attention.q.Forward(x, training).view({b, t, heads, hd}).transpose(1, 2);
-  torch::Tensor k = attention.k.Forward(kv, training).view({b, s, heads, hd}).transpose(1, 2);
-  torch::Tensor v = attention.v.Forward(kv, training).view({b, s, heads, hd}).transpose(1, 2);
+  const torch::Tensor& k = kv.first;
+  const torch::Tensor& v = kv.second;
   const double dropout = training ? config_.dropoutRate : 0.0;
   torch::Tensor out = bias.defined()
                           ? at::scaled_dot_product_attention(q, k, v, bias.to(q.scalar_type()), dropout, false, /*scale=*/1.0)
@@ -267,13 +277,11 @@ torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, const torch::Tensor
   const int64_t s = inputIds.size(1);
   torch::Tensor h = Dropout(torch::embedding(shared_, inputIds.to(torch::kInt64)), training);
   torch::Tensor bias = RelativePositionBias(encoderRelBias_, s, s, /*bidirectional=*/true);
-  if (attentionMask.defined()) {
-    bias = bias + AdditiveMask(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1), bias.scalar_type());
-  }
+  if (attentionMask.defined()) bias = bias + SourceBias(attentionMask);
   const double eps = config_.layerNormEpsilon;
   for (const T5Block& b : encoder_) {
     torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
-    torch::Tensor a = Attend(b.selfAttention, x, x, bias, training);
+    torch::Tensor a = Attend(b.selfAttention, x, KeysValues(b.selfAttention, x, training), bias, training);
     if (b.afterAttention) a = b.afterAttention->Forward(a);
     h = h + Dropout(a, training);
     torch::Tensor f = FeedForward(b, T5LayerNorm(h, b.ffNorm, eps), training);
@@ -294,10 +302,12 @@ torch::Tensor T5Model::Decode(const torch::Tensor& decoderIds, const torch::Tens
   const double eps = config_.layerNormEpsilon;
   for (const T5Block& b : decoder_) {
     torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
-    torch::Tensor a = Attend(b.selfAttention, x, x, bias, training);
+    torch::Tensor a = Attend(b.selfAttention, x, KeysValues(b.selfAttention, x, training), bias, training);
     if (b.afterAttention) a = b.afterAttention->Forward(a);
     h = h + Dropout(a, training);
-    h = h + Dropout(Attend(b.crossAttention, T5LayerNorm(h, b.crossAttentionNorm, eps), encoded, sourceBias, training), training);
+    h = h + Dropout(Attend(b.crossAttention, T5LayerNorm(h, b.crossAttentionNorm, eps), KeysValues(b.crossAttention, encoded, training),
+                           sourceBias, training),
+                    training);
     torch::Tensor f = FeedForward(b, T5LayerNorm(h, b.ffNorm, eps), training);
     if (b.afterMlp) f = b.afterMlp->Forward(f);
     h = h + Dropout(f, training);
@@ -313,7 +323,7 @@ ForwardOutput T5Model::Forward(const TokenBatch& hostInput, bool wantLogits, boo
   const torch::Tensor mask = padded ? input.attentionMask : torch::Tensor();
   torch::Tensor encoded = Encode(input.inputIds, mask, training);
   // Cross-attention sees every real source token: the source padding, as an additive [B, 1, 1, S] mask.
-  torch::Tensor sourceBias = padded ? AdditiveMask(mask.to(torch::kBool).unsqueeze(1).unsqueeze(1), torch::kFloat32) : torch::Tensor();
+  torch::Tensor sourceBias = padded ? SourceBias(mask) : torch::Tensor();
   torch::Tensor h = Decode(ShiftRight(input.labels), encoded, sourceBias, training);
 
   ForwardOutput out;
@@ -333,6 +343,56 @@ ForwardOutput T5Model::Forward(const TokenBatch& hostInput, bool wantLogits, boo
                                             at::Reduction::Sum, -100);
   }
   return out;
+}
+
+torch::Tensor T5Model::SourceBias(const torch::Tensor& attentionMask) const {
+  return AdditiveMask(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1), torch::kFloat32);
+}
+
+std::unique_ptr<T5DecodeState> T5Model::StartDecoding(const torch::Tensor& inputIds, const torch::Tensor& attentionMask,
+                                                      int64_t maxSteps) {
+  ValidateSource(inputIds, attentionMask);
+  const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
+  const torch::Tensor ids = inputIds.to(device());
+  const torch::Tensor mask = padded ? attentionMask.to(device()) : torch::Tensor();
+  auto state = std::make_unique<T5DecodeState>(config_.numDecoderLayers, maxSteps);
+  const torch::Tensor encoded = Encode(ids, mask, /*training=*/false);
+  if (padded) state->sourceBias = SourceBias(mask);
+  for (const T5Block& b : decoder_) state->crossKv.push_back(KeysValues(b.crossAttention, encoded, /*training=*/false));
+  return state;
+}
+
+torch::Tensor T5Model::DecodeStep(T5DecodeState& state, const torch::Tensor& ids) {
+  const int64_t position = state.selfCache.length();
+  torch::Tensor h = torch::embedding(shared_, ids.unsqueeze(1));
+  // One query at `position` sees every cached key: no causal mask, only the relative bias from that offset.
+  const torch::Tensor bias = RelativePositionBias(decoderRelBias_, 1, position + 1, /*bidirectional=*/false, position);
+  const double eps = config_.layerNormEpsilon;
+  for (size_t i = 0; i < decoder_.size(); ++i) {
+    const T5Block& b = decoder_[i];
+    torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
+    auto [k, v] = KeysValues(b.selfAttention, x, /*training=*/false);
+    torch::Tensor a = Attend(b.selfAttention, x, state.selfCache.Append(i, k, v), bias, /*training=*/false);
+    if (b.afterAttention) a = b.afterAttention->Forward(a);
+    h = h + a;
+    h = h + Attend(b.crossAttention, T5LayerNorm(h, b.crossAttentionNorm, eps), state.crossKv[i], state.sourceBias, false);
+    torch::Tensor f = FeedForward(b, T5LayerNorm(h, b.ffNorm, eps), /*training=*/false);
+    if (b.afterMlp) f = b.afterMlp->Forward(f);
+    h = h + f;
+  }
+  state.selfCache.Advance(1);
+  h = T5LayerNorm(h, decoderFinalNorm_, eps);
+  if (config_.scaleDecoderOutputs) h = h * std::pow(static_cast<double>(config_.dModel), -0.5);
+  return torch::matmul(h.select(1, 0), lmHead_.t());
+}
+
+void T5Model::KeepRows(T5DecodeState& state, const torch::Tensor& rows) const {
+  state.selfCache.KeepRows(rows);
+  for (auto& [k, v] : state.crossKv) {
+    k = k.index_select(0, rows);
+    v = v.index_select(0, rows);
+  }
+  if (state.sourceBias.defined()) state.sourceBias = state.sourceBias.index_select(0, rows);
 }
 
 }  // namespace pn

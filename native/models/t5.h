@@ -8,9 +8,11 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/adapter_hooks.h"
+#include "models/kv_cache.h"
 #include "models/linear.h"
 #include "models/model_host.h"
 #include "models/t5_config.h"
@@ -33,6 +35,15 @@ struct T5Block {
   torch::Tensor ffNorm;              // layer.{1|2}.layer_norm.weight
   std::shared_ptr<const SublayerAdapter> afterAttention;  // on the self-attention output, or null
   std::shared_ptr<const SublayerAdapter> afterMlp;        // on the FFN output, or null
+};
+
+// Incremental decoding (generation) of a batch: the encoder ran once; the cross-attention keys/values of every
+// decoder block are computed from its output once; the decoder's self-attention keys/values grow in a cache.
+struct T5DecodeState {
+  T5DecodeState(int64_t layers, int64_t capacity) : selfCache(layers, capacity) {}
+  torch::Tensor sourceBias;                                  // [B, 1, 1, S] additive source padding mask, or undefined
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> crossKv;  // per decoder block, [B, heads, S, d_kv]
+  KvCache selfCache;
 };
 
 class T5Model : public ModelHost {
@@ -58,6 +69,13 @@ class T5Model : public ModelHost {
   // transformers' _shift_right: [start, labels[:, :-1]] with -100 read as pad_token_id (int64, same device).
   torch::Tensor ShiftRight(const torch::Tensor& labels) const;
 
+  // Generation: encodes the source ([B, S] ids and 0/1 mask, any device) for up to `maxSteps` decoder steps.
+  std::unique_ptr<T5DecodeState> StartDecoding(const torch::Tensor& inputIds, const torch::Tensor& attentionMask, int64_t maxSteps);
+  // Feeds one decoder token per row (ids [A] int64 on the model's device) and returns the next-token logits [A, vocab].
+  torch::Tensor DecodeStep(T5DecodeState& state, const torch::Tensor& ids);
+  // Keeps only these rows (int64 indices on the model's device), in this order.
+  void KeepRows(T5DecodeState& state, const torch::Tensor& rows) const;
+
  protected:
   bool IgnoredCheckpointTensor(const std::string& name) const override;
   std::vector<std::string> UntargetableModules() const override {
@@ -69,12 +87,19 @@ class T5Model : public ModelHost {
   bool HasNonLinearAdapters() const override;
 
  private:
+  void ValidateSource(const torch::Tensor& inputIds, const torch::Tensor& attentionMask) const;
   void ValidateTokens(const TokenBatch& batch) const;
-  // [1, heads, queries, keys] learned bias of the relative positions (key - query), bucketed as T5 does.
-  torch::Tensor RelativePositionBias(const torch::Tensor& table, int64_t queries, int64_t keys, bool bidirectional) const;
-  // softmax(q kᵀ + bias) v through the output projection; T5 does not scale the scores. kv: the keys' source.
-  torch::Tensor Attend(const T5Attention& attention, const torch::Tensor& x, const torch::Tensor& kv, const torch::Tensor& bias,
-                       bool training) const;
+  // [1, heads, queries, keys] learned bias of the relative positions (key - query), bucketed as T5 does;
+  // the queries sit at positions firstQuery.. (the keys at 0..).
+  torch::Tensor RelativePositionBias(const torch::Tensor& table, int64_t queries, int64_t keys, bool bidirectional,
+                                     int64_t firstQuery = 0) const;
+  // Keys and values [B, heads, S, d_kv] of `source` for this attention.
+  std::pair<torch::Tensor, torch::Tensor> KeysValues(const T5Attention& attention, const torch::Tensor& source, bool training) const;
+  // softmax(q kᵀ + bias) v through the output projection; T5 does not scale the scores.
+  torch::Tensor Attend(const T5Attention& attention, const torch::Tensor& x, const std::pair<torch::Tensor, torch::Tensor>& kv,
+                       const torch::Tensor& bias, bool training) const;
+  // The source padding as an additive [B, 1, 1, S] mask (undefined when nothing is padded).
+  torch::Tensor SourceBias(const torch::Tensor& attentionMask) const;
   torch::Tensor FeedForward(const T5Block& block, const torch::Tensor& x, bool training) const;
   torch::Tensor Dropout(const torch::Tensor& x, bool training) const;
   // Decoder hidden states after the final norm (and rescale) for decoder input ids against `encoded`.

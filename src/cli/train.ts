@@ -2,7 +2,8 @@
 // reports a bad one in one line); the CLI entry maps those and TrainOptionsError to exit code 2.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
-import { LLAMA_LINEAR_MODULES, parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError } from '../peft/lora.js';
+import { parseTargetModules, validateLoraOptions, DEFAULT_LORA_OPTIONS, LoraOptionsError } from '../peft/lora.js';
+import { LLAMA_LINEAR_MODULES } from '../models/module-names.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
@@ -211,7 +212,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
     .option(
       '--target-modules <list>',
-      `modules to adapt: comma list (default q_proj,v_proj; tiny/small presets: all-linear), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name`,
+      `modules to adapt: comma list (default q_proj,v_proj; tiny/small presets: all-linear), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name; on T5 the Llama names mean their T5 counterparts (q_proj = q, down_proj = wo, ...)`,
       parseTargetsFlag,
     )
     .option('--lr <lr>', 'peak learning rate (default: LoRA 1e-4, full 1e-5, the study\'s; tiny preset: 2e-3 / 1e-3)', parseNumberFlag('learning rate', (n) => n > 0, 'a positive number'))

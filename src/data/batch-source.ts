@@ -5,6 +5,7 @@
 import type { TrainingBatch, TrainingExample } from './types.js';
 import { collate, planBatches } from './batching.js';
 import { collatePacked, planPackedBatches } from './packing.js';
+import { collateSeq2Seq, sourceLengthOf } from './seq2seq.js';
 
 export interface BatchSourceOptions {
   /** Examples per batch; with packing, rows per batch. */
@@ -19,6 +20,8 @@ export interface BatchSourceOptions {
   groupByLength?: boolean;
   /** Pack several examples per row of this many tokens. */
   packing?: { maxTokens: number } | null;
+  /** Encoder-decoder batches (source and target padded apart; lengths for grouping are source lengths). */
+  seq2seq?: boolean;
 }
 
 export class BatchSource {
@@ -31,7 +34,8 @@ export class BatchSource {
   ) {
     if (options.packing && options.groupByLength) throw new Error('packing and groupByLength exclude each other: packed rows are already full');
     if (options.packing && options.dropLast) throw new Error('dropLast does not apply to packed batches');
-    this.lengths = Int32Array.from(examples, (e) => e.inputIds.length);
+    if (options.packing && options.seq2seq) throw new Error('packing does not apply to encoder-decoder models');
+    this.lengths = Int32Array.from(examples, (e) => (options.seq2seq ? sourceLengthOf(e) : e.inputIds.length));
   }
 
   get packed(): boolean {
@@ -60,7 +64,12 @@ export class BatchSource {
   *batches(epoch: number): Generator<TrainingBatch> {
     for (const rows of this.plan(epoch)) {
       const examples = rows.map((row) => row.map((i) => this.examples[i]!));
-      yield this.options.packing ? collatePacked(examples, this.options.padId) : collate(examples.map((r) => r[0]!), this.options.padId);
+      const single = examples.map((r) => r[0]!);
+      yield this.options.packing
+        ? collatePacked(examples, this.options.padId)
+        : this.options.seq2seq
+          ? collateSeq2Seq(single, this.options.padId)
+          : collate(single, this.options.padId);
     }
   }
 }

@@ -14,12 +14,16 @@ export interface TrainingExample {
 
 /** A padded batch ready for the native side, plus what the loop needs to know about it. */
 export interface TrainingBatch {
+  /** A decoder's tokens, or an encoder-decoder's source. */
   inputIds: Int32Array;
+  /** [batchSize, seqLen] aligned with inputIds (decoders), or [batchSize, labelLen] targets (encoder-decoders). */
   labels: Int32Array;
+  /** Encoder-decoder batches: the length of each labels row (src/data/seq2seq.ts). */
+  labelLen?: number;
   attentionMask: Int32Array;
   batchSize: number;
   seqLen: number;
-  /** Label positions that count in the loss after the one-token shift. */
+  /** Label positions that count in the loss (after the one-token shift of decoders). */
   targetTokens: number;
   /** Real (non-padding) tokens in the batch. */
   realTokens: number;

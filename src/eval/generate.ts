@@ -4,7 +4,7 @@
 // cut to their first maxPromptTokens.
 import { native, type NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { requireDecoder } from '../models/config.js';
+import { isEncoderDecoder, maxPositions } from '../models/config.js';
 
 export interface GenerateTextOptions {
   /** New tokens per prompt at most (default 128). */
@@ -127,10 +127,15 @@ export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<
 /** Generates a continuation of every prompt; results are in prompt order. */
 export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
   const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
-  const maxPositions = requireDecoder(model.config(), 'text generation').maxPositionEmbeddings;
-  if (maxNewTokens >= maxPositions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${maxPositions} positions`);
-  // Prompt + new tokens must fit the model's positions (the last new token is never fed back).
-  const maxPromptTokens = Math.min(positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024), maxPositions - maxNewTokens + 1);
+  const config = model.config();
+  let maxPromptTokens = positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024);
+  if (!isEncoderDecoder(config)) {
+    // A decoder's prompt + new tokens must fit its positions (the last new token is never fed back); an
+    // encoder-decoder's prompt is its source and the new tokens are the decoder's own.
+    const positions = maxPositions(config);
+    if (maxNewTokens >= positions) throw new Error(`maxNewTokens ${maxNewTokens} leaves no room for a prompt in the model's ${positions} positions`);
+    maxPromptTokens = Math.min(maxPromptTokens, positions - maxNewTokens + 1);
+  }
   const addBos = options.addBos ?? (tokenizer as { addBos?: unknown }).addBos === true;
   const encoded = await encodePrompts(prompts, tokenizer, { addBos, maxPromptTokens });
   const generated = await generateTokens(

@@ -1,6 +1,7 @@
 // Loss / perplexity of a model on prepared examples (any TrainingExample list: held-out SuperNI, TÜLU, ...):
 // the mean cross-entropy over every target token of the set (not a mean of per-batch means), and exp of it.
 import { collate } from '../data/batching.js';
+import { collateSeq2Seq } from '../data/seq2seq.js';
 import type { TrainingExample } from '../data/types.js';
 import type { NativeModel } from '../native/binding.js';
 
@@ -16,7 +17,7 @@ export interface LossEvaluation {
 export async function evaluateLoss(
   model: NativeModel,
   examples: readonly TrainingExample[],
-  options: { batchSize?: number; padId: number; onProgress?: (done: number, total: number) => void },
+  options: { batchSize?: number; padId: number; seq2seq?: boolean; onProgress?: (done: number, total: number) => void },
 ): Promise<LossEvaluation> {
   const batchSize = options.batchSize ?? 8;
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new Error(`batchSize must be a positive integer, got ${batchSize}`);
@@ -24,7 +25,8 @@ export async function evaluateLoss(
   let lossSum = 0;
   let targetTokens = 0;
   for (let start = 0; start < examples.length; start += batchSize) {
-    const batch = collate(examples.slice(start, start + batchSize), options.padId);
+    const slice = examples.slice(start, start + batchSize);
+    const batch = options.seq2seq ? collateSeq2Seq(slice, options.padId) : collate(slice, options.padId);
     const out = await model.forward(batch);
     lossSum += out.lossSum;
     targetTokens += out.targetTokens;

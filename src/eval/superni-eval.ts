@@ -27,6 +27,7 @@ import { generateTexts } from './generate.js';
 import { evaluateLoss, type LossEvaluation } from './loss.js';
 import { encodeTokens } from '../data/encode.js';
 import type { TrainingExample } from '../data/types.js';
+import { isEncoderDecoder } from '../models/config.js';
 
 export const EVAL_SPLITS = ['test', 'dev', 'memorization'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -255,5 +256,5 @@ async function referenceLoss(model: NativeModel, tokenizer: TextTokenizer, insta
     const { example } = encodeTokens(promptIds[i]!, targetIds[i]!, tokenizer, limits, { task: inst.task, id: inst.id });
     if (example) examples.push(example);
   }
-  return evaluateLoss(model, examples, { batchSize: options.batchSize ?? 16, padId: tokenizer.padId });
+  return evaluateLoss(model, examples, { batchSize: options.batchSize ?? 16, padId: tokenizer.padId, seq2seq: isEncoderDecoder(model.config()) });
 }

@@ -368,3 +368,8 @@ export function requireDecoder(c: NativeModelConfig, what: string): NativeDecode
   if (c.modelType === 't5') throw new Error(`${what} is not supported for T5 models yet`);
   return c;
 }
+
+/** An encoder-decoder (T5): batches carry a source and separate targets (src/data/seq2seq.ts). */
+export function isEncoderDecoder(c: NativeModelConfig): boolean {
+  return c.modelType === 't5';
+}

@@ -4,7 +4,8 @@
 // adapter_config.json with peft_type PEFT_NATIVE_BITFIT and the biases under their HF names (<module>.bias).
 import type { NativeBitfitOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
-import { LoraOptionsError, describeTargets, type LoraTargets } from './lora.js';
+import { LoraOptionsError, describeTargets, targetsFor, type LoraTargets } from './lora.js';
+import { peftTaskType } from '../models/module-names.js';
 import type { MethodSpec } from './method-spec.js';
 import { blockCount, modelWidth } from '../models/config.js';
 
@@ -55,7 +56,7 @@ export function bitfitAdapterConfig(model: NativeModel, o: BitfitOptions, base: 
   return {
     peft_type: BITFIT_PEFT_TYPE,
     format_version: 1,
-    task_type: 'CAUSAL_LM',
+    task_type: peftTaskType(config),
     base_model_name_or_path: base,
     // Biases the base checkpoint lacks (zero-initialized when BitFit was applied).
     added_biases: model.parameterNames({ group: 'adapter' }),
@@ -106,6 +107,7 @@ export const BITFIT_METHOD: MethodSpec<BitfitSettings> = {
   },
   describe: (s) => describeBitfit(s.bitfit),
   apply: (model, s, _config, seed) => model.applyBitfit(toNativeBitfitOptions(s.bitfit, seed)).targetedModules,
+  forModel: (s, config) => ({ ...s, bitfit: { ...s.bitfit, targets: s.bitfit.targets === null ? null : targetsFor(config, s.bitfit.targets) } }),
   save: (model, dir, s, ctx) => saveBitfitAdapter(model, s.bitfit, dir, ctx.baseModelNameOrPath, ctx.config, ctx.extraFiles),
   reader: {
     peftType: BITFIT_PEFT_TYPE,

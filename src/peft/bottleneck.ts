@@ -8,6 +8,7 @@ import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue, numberValue } from '../util/flag-values.js';
 import { blockCount, modelWidth } from '../models/config.js';
+import { peftTaskType } from '../models/module-names.js';
 
 export const BOTTLENECK_PEFT_TYPE = 'PEFT_NATIVE_BOTTLENECK';
 export type AdapterPlacement = 'houlsby' | 'pfeiffer';
@@ -61,7 +62,7 @@ export function bottleneckAdapterConfig(o: BottleneckOptions, base: string, conf
   return {
     peft_type: BOTTLENECK_PEFT_TYPE,
     format_version: 1,
-    task_type: 'CAUSAL_LM',
+    task_type: peftTaskType(config),
     base_model_name_or_path: base,
     placement: o.placement,
     adapter_size: bottleneckSize(o, modelWidth(config)),

@@ -3,7 +3,8 @@
 // base_model.model.<module>.ia3_l, adapter_config.json with IA3Config's fields.
 import type { NativeIa3Options, NativeModel } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, peftModuleKey, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
-import { LoraOptionsError, describeTargets, validateLoraOptions, DEFAULT_LORA_OPTIONS, type LoraTargets } from './lora.js';
+import { LoraOptionsError, describeTargets, targetsFor, validateLoraOptions, DEFAULT_LORA_OPTIONS, type LoraTargets } from './lora.js';
+import { moduleNamesFor, peftTaskType } from '../models/module-names.js';
 import type { MethodSpec } from './method-spec.js';
 import { listValue } from '../util/flag-values.js';
 
@@ -38,7 +39,7 @@ export function describeIa3(o: Ia3Options): string {
 }
 
 /** adapter_config.json as PEFT's IA3Config writes it. */
-export function ia3AdapterConfig(o: Ia3Options, baseModelNameOrPath: string): Record<string, unknown> {
+export function ia3AdapterConfig(o: Ia3Options, baseModelNameOrPath: string, taskType = 'CAUSAL_LM'): Record<string, unknown> {
   return {
     auto_mapping: null,
     base_model_name_or_path: baseModelNameOrPath,
@@ -51,7 +52,7 @@ export function ia3AdapterConfig(o: Ia3Options, baseModelNameOrPath: string): Re
     peft_type: 'IA3',
     revision: null,
     target_modules: 'regex' in o.targets ? o.targets.regex : [...o.targets.modules],
-    task_type: 'CAUSAL_LM',
+    task_type: taskType,
   };
 }
 
@@ -62,7 +63,7 @@ function ia3Entries(model: NativeModel): Array<[string, string]> {
 export async function saveIa3Adapter(model: NativeModel, dir: string, o: Ia3Options, base: string, extraFiles?: Array<[string, string]>): Promise<string[]> {
   const entries = ia3Entries(model);
   if (entries.length === 0) throw new Error('saveIa3Adapter: the model has no IA3 parameters');
-  return writeAdapterFolder(dir, ia3AdapterConfig(o, base), (file) => model.saveParameters(file, entries, { format: 'pt' }), extraFiles);
+  return writeAdapterFolder(dir, ia3AdapterConfig(o, base, peftTaskType(model.config())), (file) => model.saveParameters(file, entries, { format: 'pt' }), extraFiles);
 }
 
 /** Options from a PEFT IA3 adapter_config.json. */
@@ -108,6 +109,10 @@ export const IA3_METHOD: MethodSpec<Ia3Settings> = {
   },
   describe: (s) => describeIa3(s.ia3),
   apply: (model, s) => model.applyIa3(toNativeIa3Options(s.ia3)).targetedModules,
+  forModel: (s, config) => ({
+    ...s,
+    ia3: { targets: targetsFor(config, s.ia3.targets), feedforwardModules: moduleNamesFor(config, s.ia3.feedforwardModules) },
+  }),
   save: (model, dir, s, ctx) => saveIa3Adapter(model, dir, s.ia3, ctx.baseModelNameOrPath, ctx.extraFiles),
   reader: { peftType: 'IA3', settingsFromConfig: (folder) => ({ method: 'ia3', ia3: ia3OptionsFromConfig(folder) }), loadWeights: loadIa3Weights },
   bench: { keys: {}, options: () => ({ options: {} }) },

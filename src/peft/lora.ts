@@ -3,7 +3,8 @@
 // so `PeftModel.from_pretrained(base, dir)` loads them.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { NativeLoraOptions, NativeModel } from '../native/binding.js';
+import type { NativeLoraOptions, NativeModel, NativeModelConfig } from '../native/binding.js';
+import { LLAMA_LINEAR_MODULES, moduleNamesFor, peftTaskType } from '../models/module-names.js';
 import { writeFolderAtomically } from '../models/save.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, type AdapterFolder } from './adapter-files.js';
 import type { LoraDefaults, MethodFlagSpec, MethodSpec, MethodTrainOptions } from './method-spec.js';
@@ -37,8 +38,6 @@ export const DEFAULT_LORA_OPTIONS: LoraOptions = {
   init: 'kaiming',
 };
 
-/** The linear modules of a Llama-family block, by PEFT name. */
-export const LLAMA_LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
 
 export class LoraOptionsError extends Error {
   constructor(message: string) {
@@ -91,6 +90,11 @@ export function validateLoraOptions(o: LoraOptions): void {
   }
 }
 
+/** Targets in `config`'s module names (a regex is kept as written). */
+export function targetsFor(config: NativeModelConfig, targets: LoraTargets): LoraTargets {
+  return 'regex' in targets ? targets : { modules: moduleNamesFor(config, targets.modules) };
+}
+
 /** Which module names in `moduleNames` the targets select, with PEFT's matching rule. */
 export function matchesTarget(targets: LoraTargets, moduleName: string): boolean {
   if ('regex' in targets) return new RegExp(`^(?:${targets.regex})$`).test(moduleName);
@@ -116,7 +120,7 @@ export function loraScaling(o: Pick<LoraOptions, 'r' | 'alpha' | 'useRslora'>): 
 }
 
 /** adapter_config.json, field for field as PEFT's LoraConfig writes it. */
-export function adapterConfig(o: LoraOptions, baseModelNameOrPath: string): Record<string, unknown> {
+export function adapterConfig(o: LoraOptions, baseModelNameOrPath: string, taskType = 'CAUSAL_LM'): Record<string, unknown> {
   return {
     alpha_pattern: {},
     auto_mapping: null,
@@ -138,7 +142,7 @@ export function adapterConfig(o: LoraOptions, baseModelNameOrPath: string): Reco
     rank_pattern: {},
     revision: null,
     target_modules: 'regex' in o.targets ? o.targets.regex : [...o.targets.modules],
-    task_type: 'CAUSAL_LM',
+    task_type: taskType,
     use_dora: o.useDora ?? false,
     use_rslora: o.useRslora,
   };
@@ -168,7 +172,7 @@ export async function saveLoraAdapter(model: NativeModel, dir: string, o: LoraOp
   validateLoraOptions(o);
   const entries = loraSaveEntries(model.parameterNames({ trainableOnly: true }));
   if (entries.length === 0) throw new Error('saveLoraAdapter: the model has no LoRA parameters (was applyLora called?)');
-  const config = adapterConfig(o, options.baseModelNameOrPath);
+  const config = adapterConfig(o, options.baseModelNameOrPath, peftTaskType(model.config()));
   await writeFolderAtomically(dir, 'adapter_config.json', async (tmp) => {
     await model.saveParameters(path.join(tmp, 'adapter_model.safetensors'), entries, { format: 'pt' });
     for (const [name, content] of options.extraFiles ?? []) await writeFile(path.join(tmp, name), content);
@@ -261,6 +265,7 @@ function loraMethod(method: 'lora' | 'dora'): MethodSpec<LoraSettings> {
       return `${s.method === 'dora' ? 'DoRA' : 'LoRA'} r=${l.r} alpha=${l.alpha} dropout=${l.dropout} targets=${describeTargets(l.targets)}${l.useRslora ? ' rsLoRA' : ''}${l.init === 'gaussian' ? ' init=gaussian' : ''}`;
     },
     apply: (model, s, _config, seed) => model.applyLora(toNativeLoraOptions(withDora(s), seed)).targetedModules,
+    forModel: (s, config) => ({ ...s, lora: { ...s.lora, targets: targetsFor(config, s.lora.targets) } }),
     targets: (s) => s.lora.targets,
     save: async (model, dir, s, ctx) =>
       (await saveLoraAdapter(model, dir, withDora(s), { baseModelNameOrPath: ctx.baseModelNameOrPath, ...(ctx.extraFiles ? { extraFiles: ctx.extraFiles } : {}) })).files,

@@ -109,6 +109,12 @@ export interface MethodSpec<S extends { method: string }> {
   describe(s: S): string;
   /** Applies it to a native model (freezing the base unless it trains the base); returns the modules it changed. */
   apply(model: NativeModel, s: S, config: NativeModelConfig, seed: number): string[];
+  /**
+   * The settings in the module names of `config`'s architecture (src/models/module-names.ts: q_proj means q on
+   * T5); absent where the method names no modules. applyMethod and saveAdapter apply it, so recorded options
+   * stay as the user wrote them.
+   */
+  forModel?(s: S, config: NativeModelConfig): S;
   /** The targets whose matching the caller reports (a target that matched nothing), when it has any. */
   targets?(s: S): LoraTargets | null;
   /** Saves the trained parameters as an adapter folder; absent where the result is a whole checkpoint. */

@@ -2,13 +2,14 @@
 // one record (MethodSpec, src/peft/method-spec.ts) exported by its own module. Everything that depends on the
 // method (flags, defaults, validation, applying, describing, saving, loading, capabilities) is read from the
 // record; adding a method is one line here (docs/ARCHITECTURE.md, "Adding a method").
-import type { NativeModel } from '../native/binding.js';
+import type { NativeModel, NativeModelConfig } from '../native/binding.js';
 import { AdapterError, readAdapterFolder } from './adapter-files.js';
 import { BITFIT_METHOD } from './bitfit.js';
 import { BOTTLENECK_METHOD } from './bottleneck.js';
 import { FULL_METHOD } from './full.js';
 import { IA3_METHOD } from './ia3.js';
-import { DORA_METHOD, LLAMA_LINEAR_MODULES, LORA_METHOD, LoraOptionsError, unmatchedTargets, type LoraTargets } from './lora.js';
+import { DORA_METHOD, LORA_METHOD, LoraOptionsError, unmatchedTargets, type LoraTargets } from './lora.js';
+import { linearModuleNames, peftTaskType } from '../models/module-names.js';
 import type { LoraDefaults, MethodFlag, MethodFlagSpec, MethodSpec, MethodTrainOptions, SaveAdapterContext } from './method-spec.js';
 import { PREFIX_METHOD } from './prefix.js';
 import { PROMPT_METHOD } from './prompt.js';
@@ -92,7 +93,14 @@ export function resolveMethodSettings(method: TrainMethod, o: MethodTrainOptions
 
 /** Applies the method to the model (freezing the base for PEFT methods); returns the modules it changed. */
 export function applyMethod(model: NativeModel, s: MethodSettings, seed: number): string[] {
-  return methodSpec(s.method).apply(model, s, model.config(), seed);
+  const config = model.config();
+  return methodSpec(s.method).apply(model, settingsForModel(s, config), config, seed);
+}
+
+/** The settings in the module names of `config`'s architecture (MethodSpec.forModel). */
+export function settingsForModel(s: MethodSettings, config: NativeModelConfig): MethodSettings {
+  const spec = methodSpec(s.method);
+  return spec.forModel ? spec.forModel(s, config) : s;
 }
 
 export function describeMethod(s: MethodSettings): string {
@@ -103,7 +111,7 @@ export function describeMethod(s: MethodSettings): string {
 export async function saveAdapter(model: NativeModel, dir: string, s: MethodSettings, ctx: SaveAdapterContext): Promise<string[]> {
   const spec = methodSpec(s.method);
   if (!spec.save) throw new Error(`saveAdapter: ${spec.title} saves a checkpoint (saveCheckpoint), not an adapter`);
-  return spec.save(model, dir, s, ctx);
+  return spec.save(model, dir, settingsForModel(s, model.config()), ctx);
 }
 
 export interface LoadAdapterChecks {
@@ -139,8 +147,9 @@ export async function loadAdapter(model: NativeModel, dir: string, checks: LoadA
   }
   if (model.parameterNames({ group: 'adapter' }).length > 0) throw new AdapterError(`the model already has adapter weights; load ${folder.dir} onto a fresh model`);
   const taskType = folder.config.task_type;
-  if (taskType !== undefined && taskType !== null && taskType !== 'CAUSAL_LM') {
-    throw new AdapterError(`${folder.configFile}: task_type ${JSON.stringify(taskType)} is not supported (only CAUSAL_LM adapters for decoder-only models)`);
+  const expectedTaskType = peftTaskType(config);
+  if (taskType !== undefined && taskType !== null && taskType !== expectedTaskType) {
+    throw new AdapterError(`${folder.configFile}: task_type ${JSON.stringify(taskType)} does not fit this model (a ${config.modelType} model takes ${expectedTaskType} adapters)`);
   }
   const baseHint = typeof folder.config.base_model_name_or_path === 'string' ? `base_model_name_or_path ${folder.config.base_model_name_or_path}` : '';
   const spec = TRAIN_METHODS.map(methodSpec).find((m) => m.reader?.peftType === peftType);
@@ -154,10 +163,10 @@ export async function loadAdapter(model: NativeModel, dir: string, checks: LoadA
   } catch (err) {
     throw new AdapterError(`${folder.configFile}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const targets = methodSpec(settings.method).targets?.(settings);
+  const targets = methodSpec(settings.method).targets?.(settingsForModel(settings, config));
   const unknown = targets ? unmatchedTargets(targets, targeted) : [];
   if (unknown.length > 0) {
-    throw new AdapterError(`${folder.configFile}: target_modules ${unknown.join(', ')} match no linear module of the model (it has ${LLAMA_LINEAR_MODULES.join(', ')})`);
+    throw new AdapterError(`${folder.configFile}: target_modules ${unknown.join(', ')} match no linear module of the model (it has ${linearModuleNames(config).join(', ')})`);
   }
   await spec.reader.loadWeights(model, folder, baseHint);
   return settings;

@@ -12,12 +12,12 @@ import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
-import { ConfigError, maxPositions } from '../models/config.js';
+import { ConfigError, isEncoderDecoder, maxPositions } from '../models/config.js';
 import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '../models/load.js';
 import { saveCheckpoint } from '../models/save.js';
 import { writeJsonAtomically } from '../util/atomic-file.js';
 import { unmatchedTargets } from '../peft/lora.js';
-import { applyMethod, describeMethod, methodSpec, saveAdapter, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import { applyMethod, describeMethod, methodSpec, saveAdapter, settingsForModel, type MethodSettings, type TrainMethod } from '../peft/methods.js';
 import type { MethodSpec } from '../peft/method-spec.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
@@ -231,6 +231,9 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
 
   const loaded = await loadModel(r.model, { seed: r.seed });
   const { model, tokenizer, config } = loaded;
+  const seq2seq = isEncoderDecoder(config);
+  if (seq2seq && r.packing) throw new TrainOptionsError('--packing does not apply to encoder-decoder models (T5): source and target are padded apart');
+  if (seq2seq && r.gradientCheckpointing) throw new TrainOptionsError('--gradient-checkpointing is not supported for T5 models yet');
 
   const data = await prepareDataset(r.data, tokenizer, trainingDataOptions(r), { dir: r.cacheDir });
   const examples: TrainingExample[] = data.examples;
@@ -249,7 +252,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
 
   const spec = methodSpec(r.method);
   const targetedModules = applyMethod(model, r.methodSettings, r.seed);
-  const targets = spec.targets?.(r.methodSettings);
+  const targets = spec.targets?.(settingsForModel(r.methodSettings, config));
   const unmatched = targets ? unmatchedTargets(targets, targetedModules) : [];
   if (unmatched.length > 0) say(`  warning: ${spec.title} target(s) ${unmatched.join(', ')} matched no module`);
   if (targetedModules.length > 0) say(`  ${spec.title} on ${targetedModules.length} modules`);
@@ -278,6 +281,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     seed: r.seed,
     groupByLength: r.groupByLength,
     packing: r.packing ? { maxTokens: r.packLength ?? longest } : null,
+    seq2seq,
   });
   const batchesPerEpoch = batchSource.batchCount(0);
   const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch, accumulation: r.gradientAccumulation });

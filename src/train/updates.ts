@@ -12,6 +12,7 @@ export function isNoDecayParameter(name: string): boolean {
 /** A TrainingBatch as the native side takes it (same buffers, no copy). */
 export function toNativeBatch(b: TrainingBatch): NativeBatch {
   const batch: NativeBatch = { inputIds: b.inputIds, labels: b.labels, attentionMask: b.attentionMask, batchSize: b.batchSize, seqLen: b.seqLen };
+  if (b.labelLen !== undefined) batch.labelLen = b.labelLen;
   if (b.positionIds) batch.positionIds = b.positionIds;
   if (b.sequenceIds) batch.sequenceIds = b.sequenceIds;
   return batch;
