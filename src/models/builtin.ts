@@ -1,7 +1,7 @@
-// Built-in model presets: Llama-architecture decoders created with the seeded HF init (native Model.create),
-// sized for a quick CPU demo (`tiny`, the embedded default) and for benchmarks (`small`, `base`, `1b`).
-// Their vocabulary is the built-in tokenizer's.
-import type { NativeDecoderConfig } from '../native/binding.js';
+// Built-in model presets created with the seeded HF init (native Model.create): Llama-architecture decoders
+// sized for a quick CPU demo (`tiny`, the embedded default) and for benchmarks (`small`, `base`, `1b`), and a
+// T5 encoder-decoder of the demo's size (`t5-tiny`). Their vocabulary is the built-in tokenizer's.
+import type { NativeDecoderConfig, NativeModelConfig, NativeT5Config } from '../native/binding.js';
 import { countParameters } from './config.js';
 
 /** Training defaults a preset brings when the user does not set them (the built-in models start from random weights). */
@@ -19,10 +19,13 @@ export interface PresetTrainDefaults {
   targetModules?: string[];
 }
 
+/** A preset's architecture without what the tokenizer decides (vocabulary size, pad / decoder start ids). */
+export type BuiltinArchitecture = Omit<NativeDecoderConfig, 'vocabSize'> | Omit<NativeT5Config, 'vocabSize' | 'padTokenId' | 'decoderStartTokenId'>;
+
 export interface BuiltinPreset {
   name: string;
   description: string;
-  architecture: Omit<NativeDecoderConfig, 'vocabSize'>;
+  architecture: BuiltinArchitecture;
   trainDefaults: PresetTrainDefaults;
 }
 
@@ -86,6 +89,30 @@ export const BUILTIN_PRESETS: Record<string, BuiltinPreset> = {
     architecture: { ...llama(2048, 16, 32, 8, 8192, 4096), ropeTheta: 500000 },
     trainDefaults: { lr: 2e-4, fullLr: 1e-4, steps: 300, batchSize: 8, maxLength: 1024 },
   },
+  't5-tiny': {
+    name: 't5-tiny',
+    description:
+      'T5 encoder-decoder (v1.1 gated-GELU FFN; LM head tied to the embedding with the original T5 output rescale), d_model 256, 4 + 4 blocks, 4 heads, ~4M parameters: the CPU demo of the study\'s model family',
+    architecture: {
+      modelType: 't5',
+      dModel: 256,
+      dKv: 64,
+      dFf: 640,
+      numLayers: 4,
+      numDecoderLayers: 4,
+      numHeads: 4,
+      relativeAttentionNumBuckets: 32,
+      relativeAttentionMaxDistance: 128,
+      dropoutRate: 0.1,
+      layerNormEpsilon: 1e-6,
+      initializerFactor: 1.0,
+      denseActivation: 'gelu_new',
+      gatedActivation: true,
+      tieWordEmbeddings: true,
+      scaleDecoderOutputs: true,
+    },
+    trainDefaults: { lr: 2e-3, fullLr: 1e-3, steps: 400, batchSize: 16, maxLength: 256, rank: 16, alpha: 32, dropout: 0, targetModules: ALL_LINEAR },
+  },
 };
 
 export const DEFAULT_BUILTIN_MODEL = 'tiny';
@@ -105,17 +132,19 @@ export function getBuiltinPreset(name: string): BuiltinPreset {
   return BUILTIN_PRESETS[name]!;
 }
 
-/** The native config of a preset for a tokenizer with `vocabSize` tokens. */
-export function builtinModelConfig(name: string, vocabSize: number): NativeDecoderConfig {
+/** The native config of a preset for a tokenizer with `vocabSize` tokens (and pad id `padId`: T5 starts decoding there). */
+export function builtinModelConfig(name: string, vocabSize: number, padId = 0): NativeModelConfig {
   if (!Number.isInteger(vocabSize) || vocabSize <= 0) throw new Error(`builtinModelConfig: vocabSize must be a positive integer, got ${vocabSize}`);
-  return { ...getBuiltinPreset(name).architecture, vocabSize };
+  const architecture = getBuiltinPreset(name).architecture;
+  if (architecture.modelType === 't5') return { ...architecture, vocabSize, padTokenId: padId, decoderStartTokenId: padId };
+  return { ...architecture, vocabSize };
 }
 
 /** One line per preset with its parameter count, for --help and error messages. */
 export function describeBuiltinModels(vocabSize?: number): string[] {
   return builtinModelNames().map((name) => {
     const p = BUILTIN_PRESETS[name]!;
-    const count = vocabSize ? ` [${formatCount(countParameters({ ...p.architecture, vocabSize }))} params]` : '';
+    const count = vocabSize ? ` [${formatCount(countParameters(builtinModelConfig(name, vocabSize)))} params]` : '';
     return `${name}: ${p.description}${count}`;
   });
 }

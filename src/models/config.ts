@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NativeDecoderConfig, NativeModelConfig } from '../native/binding.js';
 import { ConfigError, FieldReader, isObject, type Json } from './config-fields.js';
-import { T5_MODEL_TYPES, countT5Parameters, parseT5Config } from './t5-config.js';
+import { T5_MODEL_TYPES, countT5Parameters, parseT5Config, toHfT5Config } from './t5-config.js';
 
 export { ConfigError } from './config-fields.js';
 
@@ -267,9 +267,10 @@ export async function readModelConfig(file: string): Promise<{ config: NativeMod
  * parseModelConfig(toHfConfig(c)) round-trips to c.
  */
 export function toHfConfig(
-  c: NativeDecoderConfig,
+  c: NativeModelConfig,
   tokens: { bosTokenId?: number | null; eosTokenId?: number | null; padTokenId?: number | null } = {},
 ): Record<string, unknown> {
+  if (c.modelType === 't5') return toHfT5Config(c, tokens.eosTokenId ?? null);
   const architectures: Record<DecoderModelType, string> = {
     llama: 'LlamaForCausalLM',
     mistral: 'MistralForCausalLM',

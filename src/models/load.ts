@@ -118,7 +118,7 @@ export async function loadModelWeights(spec: string, options: LoadModelOptions =
     const { builtinTokenizer } = await import('../builtin/index.js');
     // The built-in vocabulary sizes the embedding; the tokenizer ships with the package.
     const tokenizer = await builtinTokenizer();
-    const config = builtinModelConfig(resolved.name, tokenizer.vocabSize);
+    const config = builtinModelConfig(resolved.name, tokenizer.vocabSize, tokenizer.padId);
     const model = native().Model.create(config, { seed });
     const hfConfig = toHfConfig(config, { bosTokenId: tokenizer.bosId, eosTokenId: tokenizer.eosId, padTokenId: tokenizer.padId });
     return { model, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };

@@ -99,3 +99,36 @@ export function countT5Parameters(c: NativeT5Config): number {
     embed + (c.tieWordEmbeddings ? 0 : embed) + c.numLayers * encoderBlock + c.numDecoderLayers * decoderBlock + 2 * c.dModel + relativeBias
   );
 }
+
+/** The config.json of a native T5 config (built-in models); parseModelConfig(toHfT5Config(c)) round-trips to c. */
+export function toHfT5Config(c: NativeT5Config, eosTokenId: number | null): Record<string, unknown> {
+  const act = c.denseActivation === 'gelu_new' && c.gatedActivation ? 'gelu' : c.denseActivation;
+  if (c.gatedActivation && c.denseActivation === 'gelu') {
+    throw new Error('toHfT5Config: a gated exact-GELU FFN has no feed_forward_proj spelling ("gated-gelu" means the tanh GELU)');
+  }
+  return {
+    architectures: ['T5ForConditionalGeneration'],
+    model_type: 't5',
+    vocab_size: c.vocabSize,
+    d_model: c.dModel,
+    d_kv: c.dKv,
+    d_ff: c.dFf,
+    num_layers: c.numLayers,
+    num_decoder_layers: c.numDecoderLayers,
+    num_heads: c.numHeads,
+    relative_attention_num_buckets: c.relativeAttentionNumBuckets,
+    relative_attention_max_distance: c.relativeAttentionMaxDistance,
+    dropout_rate: c.dropoutRate,
+    layer_norm_epsilon: c.layerNormEpsilon,
+    initializer_factor: c.initializerFactor,
+    feed_forward_proj: `${c.gatedActivation ? 'gated-' : ''}${act}`,
+    is_encoder_decoder: true,
+    tie_word_embeddings: c.tieWordEmbeddings,
+    scale_decoder_outputs: c.scaleDecoderOutputs,
+    decoder_start_token_id: c.decoderStartTokenId,
+    pad_token_id: c.padTokenId,
+    ...(eosTokenId !== null ? { eos_token_id: eosTokenId } : {}),
+    torch_dtype: 'float32',
+    use_cache: true,
+  };
+}
