@@ -2,7 +2,8 @@
 // (scripts/fixtures/make_t5_fixtures.py): logits, loss and every parameter's gradient of T5 v1.1 (gated-GELU,
 // own lm_head) and original T5 (ReLU, tied lm_head with the output rescale, heads * d_kv != d_model,
 // fewer decoder than encoder blocks), on a batch with a padded source and -100 target padding; LoRA and IA3
-// as PEFT places them on T5 (q, v; k, v, wo).
+// as PEFT places them on T5 (q, v; k, v, wo); bottleneck adapters and BitFit against their torch definitions;
+// greedy generation against transformers' generate.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,9 +28,10 @@ async function expectLossAndLogits(model: NativeModel, baseExpected: string, exp
   expect(Math.abs(out.lossSum / out.targetTokens - loss) / loss).toBeLessThan(1e-5);
 }
 
-async function expectGradients(model: NativeModel, expectedFile: string, nameOf: (key: string) => string): Promise<number> {
+/** Compares the gradients the file holds (those `include` admits); returns how many it compared. */
+async function expectGradients(model: NativeModel, expectedFile: string, nameOf: (key: string) => string, include = (_name: string) => true): Promise<number> {
   const { tensors } = await native().safetensors.inspect(expectedFile);
-  const keys = tensors.map((t) => t.name).filter((n) => n.startsWith('grad.'));
+  const keys = tensors.map((t) => t.name).filter((n) => n.startsWith('grad.') && include(nameOf(n.slice('grad.'.length))));
   for (const key of keys) {
     const name = nameOf(key.slice('grad.'.length));
     const grad = model.gradient(name);
@@ -105,6 +107,35 @@ describe.each(VARIANTS)('%s matches transformers', (variant) => {
   });
 });
 
+describe.each(VARIANTS)('%s with the methods PEFT does not have, against their definitions in torch on transformers', (variant) => {
+  const dir = path.join(fixturesDir, variant);
+  it.each([
+    ['bottleneck', (m: NativeModel) => m.applyAdapters({ placement: 'houlsby', size: 6, activation: 'silu', init: 'normal', seed: 0 })],
+    ['bitfit', (m: NativeModel) => m.applyBitfit({ init: 'zeros', seed: 0 })],
+  ] as const)('%s: placement, logits, loss and the gradient of every added parameter', async (sub, apply) => {
+    const model = await loadWithoutDropout(variant);
+    apply(model);
+    const weightsFile = path.join(dir, sub, 'weights.safetensors');
+    const { tensors } = await native().safetensors.inspect(weightsFile);
+    // Exactly the reference's parameters: adapters after self-attention and FFN of every block (none after
+    // cross-attention); a bias on every linear of the blocks.
+    expect(model.parameterNames({ trainableOnly: true }).sort()).toEqual(tensors.map((t) => t.name).sort());
+    for (const t of tensors) model.setParameter(t.name, (await readExpected(weightsFile, t.name)).data);
+    const expectedFile = path.join(dir, sub, 'expected.safetensors');
+    await expectLossAndLogits(model, path.join(dir, 'expected.safetensors'), expectedFile);
+    await model.backward(await fixtureBatch(path.join(dir, 'expected.safetensors')));
+    // A key bias adds q·b to every score of a row, which softmax ignores: its gradient is zero up to rounding
+    // in both implementations, so it is checked against the scale of the others instead of element-wise.
+    const isKeyBias = (name: string) => name.endsWith('.k.bias');
+    const checked = await expectGradients(model, expectedFile, (k) => k, (name) => !isKeyBias(name));
+    const scale = Math.max(...tensors.filter((t) => !isKeyBias(t.name)).map((t) => Math.max(...Array.from(model.gradient(t.name)!, Math.abs))));
+    for (const t of tensors.filter((t) => isKeyBias(t.name))) {
+      expect(Math.max(...Array.from(model.gradient(t.name)!, Math.abs)), t.name).toBeLessThan(1e-5 * scale);
+    }
+    expect(checked + tensors.filter((t) => isKeyBias(t.name)).length).toBe(tensors.length);
+  });
+});
+
 describe('T5 greedy generation matches transformers generate(do_sample=False)', () => {
   const dir = path.join(fixturesDir, 't5-v1_1');
 
@@ -173,10 +204,10 @@ describe('T5 inputs', () => {
     expect(ok.logits!.length).toBe(2 * model.config().vocabSize);
   });
 
-  it('prompt/prefix tuning, bottleneck adapters and gradient checkpointing say they are not available yet', async () => {
+  it('prompt/prefix tuning and gradient checkpointing say they are not available yet', async () => {
     const model = await loadFixtureModel('t5-original');
     expect(() => model.applyPromptTuning({ virtualTokens: 2, init: 'random', seed: 0 })).toThrow(/prompt tuning is not supported for t5 models yet/);
-    expect(() => model.applyAdapters({ placement: 'houlsby', size: 4, activation: 'relu', init: 'normal', seed: 0 })).toThrow(/not supported for t5/);
+    expect(() => model.applyPrefixTuning({ virtualTokens: 2, projection: false, seed: 0 })).toThrow(/prefix tuning is not supported for t5 models yet/);
     expect(() => model.setGradientCheckpointing(true)).toThrow(/gradient checkpointing is not supported for T5/);
   });
 });

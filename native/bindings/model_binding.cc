@@ -324,7 +324,7 @@ Napi::Value ModelWrap::ApplyAdapters(const Napi::CallbackInfo& info) {
     opts.init = GetStringOr(o, "init", "normal", w);
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    const auto modules = pn::ApplyAdapters(*AsLlama(Held(), "bottleneck adapters"), opts);
+    const auto modules = pn::ApplyAdapters(*Held(), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return ModulesResult(info.Env(), modules);
   });

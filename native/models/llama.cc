@@ -111,6 +111,15 @@ bool LlamaModel::IgnoredCheckpointTensor(const std::string& name) const {
   return config_.tieWordEmbeddings && name == "lm_head.weight";
 }
 
+std::vector<SublayerSite> LlamaModel::SublayerSites() {
+  std::vector<SublayerSite> sites;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::string p = LayerPrefix(i);
+    sites.push_back({p, p + "post_attention_layernorm.weight", &layers_[i].afterAttention, &layers_[i].afterMlp});
+  }
+  return sites;
+}
+
 bool LlamaModel::HasNonLinearAdapters() const {
   bool elsewhere = virtualTokens_ != nullptr;
   for (const auto& layer : layers_) elsewhere = elsewhere || layer.afterAttention || layer.afterMlp;

@@ -69,6 +69,8 @@ class LlamaModel : public ModelHost {
   // sublayer adapters, and the virtual tokens of prompt and prefix tuning (adapter_hooks.h).
   std::vector<DecoderLayer>& layers() { return layers_; }
   std::vector<Linear*> AllLinears() override;
+  std::vector<SublayerSite> SublayerSites() override;
+  int64_t hiddenSize() const override { return config_.hiddenSize; }
   void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }
   const VirtualTokens* virtualTokens() const { return virtualTokens_.get(); }
   std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;

@@ -8,12 +8,14 @@
 #include "common/torch_api.h"
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "models/adapter_hooks.h"
 #include "models/linear.h"
 #include "models/token_batch.h"
 
@@ -29,6 +31,15 @@ struct ForwardOutput {
 struct ModuleTargets {
   std::vector<std::string> modules;
   std::string regex;  // used when non-empty
+};
+
+// Where a block takes sublayer adapters (adapter_hooks.h): after its self-attention and after its FFN, the
+// names its adapters' parameters start with, and the parameter they are registered after.
+struct SublayerSite {
+  std::string prefix;  // e.g. model.layers.3. or decoder.block.3.
+  std::string anchor;
+  std::shared_ptr<const SublayerAdapter>* afterAttention;
+  std::shared_ptr<const SublayerAdapter>* afterMlp;
 };
 
 class ModelHost {
@@ -68,6 +79,9 @@ class ModelHost {
   const std::string& method() const { return method_; }
   // Every linear projection of the blocks, in model order (embeddings and the LM head are not among them).
   virtual std::vector<Linear*> AllLinears() = 0;
+  // Every block's sublayer-adapter slots, in model order; and the width of the residual stream they act on.
+  virtual std::vector<SublayerSite> SublayerSites() = 0;
+  virtual int64_t hiddenSize() const = 0;
   // The block linears whose names match (PEFT's rule); `what` names the method in errors.
   std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   // Registers a method's parameters (trainable), each right after `anchor` ("" = at the end), so names and

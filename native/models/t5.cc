@@ -162,6 +162,19 @@ bool T5Model::IgnoredCheckpointTensor(const std::string& name) const {
          (config_.tieWordEmbeddings && name == "lm_head.weight");
 }
 
+std::vector<SublayerSite> T5Model::SublayerSites() {
+  std::vector<SublayerSite> sites;
+  auto add = [&](std::vector<T5Block>& blocks, const std::string& stack, const std::string& ffLayer) {
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      const std::string p = stack + ".block." + std::to_string(i) + ".";
+      sites.push_back({p, p + "layer." + ffLayer + ".layer_norm.weight", &blocks[i].afterAttention, &blocks[i].afterMlp});
+    }
+  };
+  add(encoder_, "encoder", "1");
+  add(decoder_, "decoder", "2");
+  return sites;
+}
+
 bool T5Model::HasNonLinearAdapters() const {
   bool elsewhere = false;
   for (const auto* stack : {&encoder_, &decoder_}) {

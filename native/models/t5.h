@@ -63,6 +63,9 @@ class T5Model : public ModelHost {
   std::vector<T5Block>& encoderBlocks() { return encoder_; }
   std::vector<T5Block>& decoderBlocks() { return decoder_; }
   std::vector<Linear*> AllLinears() override;
+  // Encoder then decoder blocks; a decoder block's cross-attention takes no adapter.
+  std::vector<SublayerSite> SublayerSites() override;
+  int64_t hiddenSize() const override { return config_.dModel; }
 
   // The encoder's final hidden states [B, S, d_model] for source ids and mask ([B, S] int32 on the CPU).
   torch::Tensor Encode(const torch::Tensor& inputIds, const torch::Tensor& attentionMask, bool training);

@@ -5,12 +5,12 @@
 #include <memory>
 
 #include "common/errors.h"
-#include "models/llama.h"
+#include "models/model_host.h"
 #include "peft/bottleneck_adapter.h"
 
 namespace pn {
 
-std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& options) {
+std::vector<std::string> ApplyAdapters(ModelHost& model, const AdapterOptions& options) {
   if (options.placement != "houlsby" && options.placement != "pfeiffer") {
     throw UserError("adapter placement must be houlsby or pfeiffer, got \"" + options.placement + "\"");
   }
@@ -21,7 +21,7 @@ std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& 
   const AdapterActivation activation = ParseAdapterActivation(options.activation);
   model.BeginMethod("adapter");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
-  const int64_t d = model.config().hiddenSize, m = options.size;
+  const int64_t d = model.hiddenSize(), m = options.size;
   auto make = [&]() {
     auto adapter = std::make_shared<BottleneckAdapter>();
     BottleneckAdapter& a = *adapter;
@@ -33,7 +33,7 @@ std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& 
     a.upBias = torch::zeros({d});
     return adapter;
   };
-  std::vector<LlamaModel::AdapterEntry> entries;
+  std::vector<ModelHost::AdapterEntry> entries;
   std::vector<std::string> names;
   auto add = [&](std::shared_ptr<const SublayerAdapter>& slot, const std::string& name, const std::string& anchor) {
     auto adapter = make();
@@ -44,12 +44,9 @@ std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& 
     slot = std::move(adapter);
     names.push_back(name);
   };
-  std::vector<DecoderLayer>& layers = model.layers();
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const std::string p = "model.layers." + std::to_string(i) + ".";
-    const std::string anchor = p + "post_attention_layernorm.weight";
-    if (options.placement == "houlsby") add(layers[i].afterAttention, p + "attn_adapter", anchor);
-    add(layers[i].afterMlp, p + "mlp_adapter", anchor);
+  for (const SublayerSite& site : model.SublayerSites()) {
+    if (options.placement == "houlsby") add(*site.afterAttention, site.prefix + "attn_adapter", site.anchor);
+    add(*site.afterMlp, site.prefix + "mlp_adapter", site.anchor);
   }
   model.RegisterAdapterParameters(entries);
   return names;

@@ -13,7 +13,7 @@
 
 namespace pn {
 
-class LlamaModel;
+class ModelHost;
 
 struct AdapterOptions {
   std::string placement = "houlsby";  // houlsby (after attention and MLP) | pfeiffer (after MLP)
@@ -24,7 +24,7 @@ struct AdapterOptions {
 };
 
 // Freezes the base and adds an adapter after every block's attention (houlsby) and MLP; returns their names.
-std::vector<std::string> ApplyAdapters(LlamaModel& model, const AdapterOptions& options);
+std::vector<std::string> ApplyAdapters(ModelHost& model, const AdapterOptions& options);
 
 enum class AdapterActivation { kSilu, kRelu, kGelu, kSiluSilu };
 
