@@ -2,7 +2,7 @@
 // Training-step benchmark: HF transformers/peft (Python) vs peft-native (Node + libtorch).
 //
 //   node scripts/bench/compare-train-step.mjs [--config scripts/bench/configs/llama-small.json]
-//       [--batch 4] [--seq 256] [--steps 10] [--warmup 2] [--threads N] [--rounds 3]
+//       [--batch 4] [--seq 256] [--target-len 0 (T5: seq / 8)] [--steps 10] [--warmup 2] [--threads N] [--rounds 3]
 //       [--methods lora,full] [--python .venv/bin/python] [--json-out results.json]
 //       [--seed 0] [--rank 8] [--alpha 16] [--target-modules q_proj,v_proj] [--lr 1e-4]
 //       [--device cpu|cuda|cuda:N] [--precision fp32|bf16]
@@ -33,6 +33,7 @@ const DEFAULTS = {
   config: path.join(here, 'configs', 'llama-small.json'),
   batch: '4',
   seq: '256',
+  'target-len': '0',
   steps: '10',
   warmup: '2',
   threads: String(typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length),
@@ -49,7 +50,7 @@ const DEFAULTS = {
   precision: 'fp32',
 };
 // flags forwarded verbatim to both step scripts
-const FORWARDED = ['config', 'batch', 'seq', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr', 'device', 'precision'];
+const FORWARDED = ['config', 'batch', 'seq', 'target-len', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr', 'device', 'precision'];
 
 function usage(msg) {
   if (msg) process.stderr.write(`compare-train-step: ${msg}\n`);

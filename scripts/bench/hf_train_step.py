@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""One training step of a Llama config in HF transformers (+ peft for LoRA), timed.
+"""One training step of a Llama or T5 config in HF transformers (+ peft for LoRA), timed.
 
     .venv/bin/python scripts/bench/hf_train_step.py --method lora \
         --config scripts/bench/configs/llama-small.json --batch 2 --seq 64 \
         --steps 3 --warmup 1 --threads 2
 
-Each step is: zero_grad, forward with labels (= input_ids), backward,
+Each step is: zero_grad, forward with labels (= input_ids; for T5 random targets of
+--target-len tokens, default seq / 8), backward,
 clip_grad_norm_(1.0), AdamW.step.  Steps after the warmup are timed with
 time.perf_counter.  Prints exactly ONE line of JSON on stdout:
 
@@ -36,7 +37,8 @@ def parse_args(argv=None):
     ap.add_argument("--method", choices=["lora", "full"], required=True)
     ap.add_argument("--config", required=True, help="path to an HF (Llama) config.json")
     ap.add_argument("--batch", type=int, default=4)
-    ap.add_argument("--seq", type=int, default=256)
+    ap.add_argument("--seq", type=int, default=256, help="tokens per row (T5: the source)")
+    ap.add_argument("--target-len", type=int, default=0, help="T5: target tokens per row (0 = seq / 8)")
     ap.add_argument("--steps", type=int, default=10, help="timed steps")
     ap.add_argument("--warmup", type=int, default=2, help="untimed steps before the timed ones")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -69,17 +71,23 @@ def main():
 
     import peft
     import transformers
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from transformers import AutoConfig, LlamaForCausalLM, T5ForConditionalGeneration
 
     transformers.logging.set_verbosity_error()
 
     torch.manual_seed(args.seed)
-    config = LlamaConfig.from_json_file(args.config)
+    config = AutoConfig.from_pretrained(args.config)
     config.use_cache = False  # training: no KV cache
+    seq2seq = config.model_type == "t5"
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise SystemExit(f"--device {args.device}: this torch has no usable CUDA")
-    model = LlamaForCausalLM(config).to(torch.float32).to(device)
+    model = (T5ForConditionalGeneration if seq2seq else LlamaForCausalLM)(config).to(torch.float32)
+    if seq2seq and not config.scale_decoder_outputs:
+        # transformers 5 ties lm_head at construction even for tie_word_embeddings: false; a v1.1 checkpoint
+        # loads untied (its own lm_head.weight), which is the model peft-native builds from this config.
+        model.lm_head.weight = torch.nn.Parameter(model.shared.weight.detach().clone())
+    model = model.to(device)
     attn = model.config._attn_implementation
     log(f"[hf] attn_implementation={attn} threads={torch.get_num_threads()} "
         f"torch={torch.__version__} transformers={transformers.__version__} peft={peft.__version__}")
@@ -94,7 +102,9 @@ def main():
             target_modules=targets,
             lora_dropout=0.0,
             bias="none",
-            task_type="CAUSAL_LM",
+            # T5: no task type (PeftModelForSeq2SeqLM of peft 0.21 does not load with transformers 5); the
+            # LoRA layers and the forward are the same.
+            task_type=None if seq2seq else "CAUSAL_LM",
         )
         model = get_peft_model(model, lcfg)
         trainable, total = model.get_nb_trainable_parameters()
@@ -109,7 +119,8 @@ def main():
 
     g = torch.Generator().manual_seed(args.seed + 1)
     input_ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=g).to(device)
-    labels = input_ids.clone()
+    target_len = (args.target_len or max(1, args.seq // 8)) if seq2seq else 0
+    labels = torch.randint(0, config.vocab_size, (args.batch, target_len), generator=g).to(device) if seq2seq else input_ids.clone()
     bf16 = args.precision == "bf16"
 
     def step():
@@ -158,6 +169,7 @@ def main():
         "threads": torch.get_num_threads(),
         "batch": args.batch,
         "seq": args.seq,
+        "targetLen": target_len if seq2seq else None,
         "losses": [round(l, 5) for l in losses],
     }
     real_stdout.write(json.dumps(result) + "\n")

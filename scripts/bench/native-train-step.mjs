@@ -1,4 +1,4 @@
-// One training step of a Llama config in peft-native, measured: the counterpart of hf_train_step.py
+// One training step of a Llama or T5 config in peft-native, measured: the counterpart of hf_train_step.py
 // (same flags, same one-line JSON on stdout). Run after `npm run setup` (uses dist/ and the built addon).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,6 +12,7 @@ const { values: a } = parseArgs({
     config: { type: 'string' },
     batch: { type: 'string', default: '4' },
     seq: { type: 'string', default: '256' },
+    'target-len': { type: 'string', default: '0' },
     steps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
@@ -59,7 +60,7 @@ const seqLen = Number(a.seq);
 // The same timing loop as `peft-native bench` (random tokens from mulberry32, labels = inputs, as the HF script).
 const { stepTimesMs: times, losses } = await timeTrainingSteps(
   model,
-  { batchSize, seqLen, steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method, precision: a.precision },
+  { batchSize, seqLen, ...(Number(a['target-len']) > 0 ? { targetLen: Number(a['target-len']) } : {}), steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method, precision: a.precision },
   log,
 );
 const cuda = device === 'cpu' ? null : pn.cudaMemory(device);
@@ -81,6 +82,7 @@ const result = {
   threads: pn.info().threads,
   batch: batchSize,
   seq: seqLen,
+  targetLen: config.modelType === 't5' ? Number(a['target-len']) || Math.max(1, Math.floor(seqLen / 8)) : null,
   losses: losses.map((l) => Math.round(l * 1e5) / 1e5),
 };
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -2,14 +2,14 @@
 // optimizer steps on a fixed random batch (on CUDA each step ends with a device synchronization).
 // `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
 // memory it reports is that method's alone.
-import { native, type NativeModel } from '../native/binding.js';
+import { native, type NativeBatch, type NativeModel } from '../native/binding.js';
 import { loadModelWeights } from '../models/load.js';
 import { mulberry32 } from '../data/seeded-random.js';
 import { applyBenchMethod } from './apply-method.js';
 import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
 import type { BenchMethod } from './method-spec.js';
 import { summarizeTimes, type TimeSummary } from './stats.js';
-import { maxPositions } from '../models/config.js';
+import { isEncoderDecoder, maxPositions } from '../models/config.js';
 
 /** What every method of one bench run shares. */
 export interface BenchSettings {
@@ -66,13 +66,29 @@ export interface TimedSteps {
  */
 export async function timeTrainingSteps(
   model: NativeModel,
-  o: { batchSize: number; seqLen: number; steps: number; warmup: number; seed: number; lr: number; label: string; precision?: 'fp32' | 'bf16' },
+  o: {
+    batchSize: number;
+    seqLen: number;
+    /** Encoder-decoders: random target tokens per row (default 1/8 of seqLen, SuperNI's 1024 / 128). */
+    targetLen?: number;
+    steps: number;
+    warmup: number;
+    seed: number;
+    lr: number;
+    label: string;
+    precision?: 'fp32' | 'bf16';
+  },
   log: (line: string) => void,
 ): Promise<TimedSteps> {
   const addon = native();
   const trainer = new addon.Trainer(model, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0, precision: o.precision ?? 'fp32' });
-  const inputIds = randomTokens(o.batchSize * o.seqLen, model.config().vocabSize, o.seed);
-  const batch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
+  const config = model.config();
+  const inputIds = randomTokens(o.batchSize * o.seqLen, config.vocabSize, o.seed);
+  let batch: NativeBatch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
+  if (isEncoderDecoder(config)) {
+    const labelLen = o.targetLen ?? Math.max(1, Math.floor(o.seqLen / 8));
+    batch = { ...batch, labels: randomTokens(o.batchSize * labelLen, config.vocabSize, o.seed + 1), labelLen };
+  }
   const stepTimesMs: number[] = [];
   const losses: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
