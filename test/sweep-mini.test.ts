@@ -43,17 +43,17 @@ describe('peft-native sweep --preset mini', () => {
     expect(inFlight.length).toBeGreaterThanOrEqual(1);
     const before = new Map(finished().map((id) => [id, readFileSync(path.join(runsDir, id, 'sweep-run.json'), 'utf8')]));
     expect(before.size).toBeGreaterThanOrEqual(3);
-    expect(before.size).toBeLessThan(30);
+    expect(before.size).toBeLessThan(36);
 
     // The same sweep again, from its folder alone.
     const second = runCli(['sweep', '--out', out, '--workers', '2'], { timeoutMs: 900_000 });
     expect(second.stderr).toBe('');
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/sweep mini: 30 runs, \d+ already finished/);
+    expect(second.stdout).toMatch(/sweep mini: 36 runs, \d+ already finished/);
     expect(second.stdout).toMatch(/sweep mini: \d+ completed, \d+ diverged, 0 failed; results in /);
 
     const ids = listRuns();
-    expect(ids).toHaveLength(30);
+    expect(ids).toHaveLength(36);
     for (const [id, record] of before) expect(readFileSync(path.join(runsDir, id, 'sweep-run.json'), 'utf8')).toBe(record);
     // The runs in flight were taken up again; one killed mid-training resumed from its checkpoint (step 2 or later).
     for (const id of inFlight) expect(readJson(path.join(runsDir, id, 'sweep-run.json')).attempts).toBe(2);
@@ -62,10 +62,10 @@ describe('peft-native sweep --preset mini', () => {
     // The table: pyarrow reads results.arrow; it agrees with results.jsonl and with the runs' own files.
     const jsonl = readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const [arrow] = runPythonOracle('scripts/oracles/read_arrow_file.py', [{ file: path.join(out, 'results.arrow') }]) as Array<{ columns: string[]; types: Record<string, string>; metadata: Record<string, string>; rows: Array<Record<string, unknown>> }>;
-    expect(arrow!.rows).toHaveLength(30);
+    expect(arrow!.rows).toHaveLength(36);
     expect(arrow!.rows).toEqual(jsonl);
     expect(arrow!.types).toMatchObject({ test_rouge_l: 'double', dev_steps: 'list<item: int32>', dev_rouge_l: 'list<item: double>', status: 'string', grids: 'list<item: string>' });
-    expect(JSON.parse(arrow!.metadata.peft_native_sweep!)).toEqual({ name: 'mini', runs: 30 });
+    expect(JSON.parse(arrow!.metadata.peft_native_sweep!)).toEqual({ name: 'mini', runs: 36 });
     for (const r of jsonl) {
       const dir = path.join(runsDir, r.id);
       expect(['completed', 'diverged']).toContain(r.status);
@@ -80,7 +80,7 @@ describe('peft-native sweep --preset mini', () => {
     // Nothing left to do: a third start finishes at once and runs nothing.
     const third = runCli(['sweep', '--out', out], { timeoutMs: 120_000 });
     expect(third.code).toBe(0);
-    expect(third.stdout).toMatch(/30 already finished, 0 to run/);
+    expect(third.stdout).toMatch(/36 already finished, 0 to run/);
 
     const report = runCli(['report', out], { timeoutMs: 120_000 });
     expect(report.stderr).toBe('');

@@ -88,10 +88,11 @@ describe('presets', () => {
     expect(() => presetSpec('nope', { models: [] })).toThrow(/unknown preset "nope" \(expected mini, lr-grid/);
   });
 
-  it('mini: 30 runs, every method, 2 seeds, memorization; each run passes train\'s own option checks', async () => {
+  it('mini: 36 runs, every method, the built-in Llama and T5, 2 seeds, memorization; each run passes train\'s own option checks', async () => {
     const s = presetSpec('mini', { models: [] });
     const runs = expandSweep(s);
-    expect(runs).toHaveLength(30);
+    expect(runs).toHaveLength(36);
+    expect(runs.filter((r) => r.settings.model === 'builtin:t5-tiny').map((r) => r.settings.method).sort()).toEqual(['adapter', 'adapter', 'full', 'full', 'lora', 'lora']);
     expect(new Set(runs.map((r) => r.settings.method))).toEqual(new Set(['lora', 'adapter', 'ia3', 'prompt', 'prefix', 'bitfit', 'full']));
     expect(new Set(runs.map((r) => r.settings.seed))).toEqual(new Set([42, 127]));
     expect(s.memorization).not.toBeNull();
@@ -109,7 +110,7 @@ describe('run checks and slots', () => {
   it('every preset passes the CLI\'s checks (--dry-run lists its runs)', () => {
     const inputs = ['--model', 'builtin:tiny', '--data', `superni:${superniTasksDir}`, '--split-dir', path.join(superniTasksDir, '..', 'splits')];
     for (const [preset, args, runs] of [
-      ['mini', [], 30],
+      ['mini', [], 36],
       ['lr-grid', inputs, 135],
       ['task-count', inputs, 63],
       ['memorization', inputs, 9],

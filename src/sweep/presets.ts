@@ -94,8 +94,9 @@ export function miniDataDir(): string {
 
 /**
  * Every experiment in miniature: the LR x size grid of LoRA and adapters, every other method, two training
- * task counts, the memorization test, 2 seeds; 30 runs of the built-in tiny model (random weights, so the
- * scores are small: this checks the machinery end to end, not the study's numbers).
+ * task counts, the memorization test, 2 seeds; 30 runs of the built-in tiny model, and LoRA, adapters and full
+ * finetuning of the built-in T5 (the study's model family): 36 runs (random weights, so the scores are
+ * small: this checks the machinery end to end, not the study's numbers).
  */
 function mini(i: PresetInputs): SweepSpec {
   if (i.models.length > 0 || i.data !== undefined || i.splitDir !== undefined) throw new SweepSpecError('--preset mini brings its own model and data; --model, --data and --split-dir cannot be given with it');
@@ -103,7 +104,7 @@ function mini(i: PresetInputs): SweepSpec {
   const seeds = [42, 127];
   return {
     name: 'mini',
-    description: 'A miniature of the study: built-in tiny model, 9 training tasks (2 of them dev) and 3 test tasks of SuperNI, 2 seeds',
+    description: 'A miniature of the study: built-in tiny model and built-in T5, 9 training tasks (2 of them dev) and 3 test tasks of SuperNI, 2 seeds',
     base: {
       model: 'builtin:tiny', data: `superni:${dir}tasks`, 'split-dir': `${dir}splits`, 'dev-tasks': 2, 'train-tasks': 7, 'instances-per-task': 16,
       steps: 48, 'batch-size': 8, 'eval-times': 2, 'eval-max-instances': 6, 'max-new-tokens': 8, test: true, 'save-steps': 12, 'save-total-limit': 1,
@@ -123,13 +124,18 @@ function mini(i: PresetInputs): SweepSpec {
         ],
       },
       { name: 'task-count', settings: { 'train-tasks': [3, 7], seed: seeds }, variants: [{ method: 'lora', rank: 16, lr: 1e-2 }, { method: 'full', lr: 1e-3 }] },
+      {
+        name: 't5',
+        settings: { model: 'builtin:t5-tiny', seed: seeds },
+        variants: [{ method: 'lora', rank: 16, lr: 1e-2 }, { method: 'adapter', 'adapter-size': 64, lr: 1e-2 }, { method: 'full', lr: 1e-3 }],
+      },
     ],
     memorization: { 'max-instances': 4, 'max-new-tokens': 8 },
   };
 }
 
 export const SWEEP_PRESETS: Record<string, { summary: string; make: (i: PresetInputs) => SweepSpec }> = {
-  mini: { summary: 'every experiment in miniature on the built-in tiny model and shipped SuperNI tasks (CPU, minutes)', make: mini },
+  mini: { summary: 'every experiment in miniature on the built-in tiny model and T5, and shipped SuperNI tasks (CPU, minutes)', make: mini },
   'lr-grid': { summary: 'every method x learning rate x size (findings 1, 2); needs --model, --data, --split-dir', make: lrGrid },
   'task-count': { summary: 'LoRA/adapter/full x N training tasks x 3 seeds (finding 3); needs --model, --data, --split-dir', make: taskCount },
   'model-size': { summary: 'LoRA/adapter/full x models x 3 seeds; --model once per size, --data, --split-dir', make: modelSize },
