@@ -1,5 +1,5 @@
 // Adapters saved here load in HF PEFT with the same outputs (LoRA, rsLoRA, DoRA, IA3, prompt tuning, prefix
-// tuning with and without the reparameterization MLP, GQA), and every method's saved folder loads back here
+// tuning with and without the reparameterization MLP, GQA; LoRA, IA3 and prompt tuning on T5), and every method's saved folder loads back here
 // with identical outputs (including this project's own bottleneck-adapter and BitFit layouts).
 // The PEFT direction runs scripts/fixtures/check_peft_adapter.py with .venv/bin/python (CI installs torch,
 // transformers and peft there); without it the test fails and says so.
@@ -15,7 +15,6 @@ import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, repoRoot
 
 const python = path.join(repoRoot, '.venv/bin/python');
 const checkScript = path.join(repoRoot, 'scripts/fixtures/check_peft_adapter.py');
-const batchFile = path.join(fixturesDir, 'llama/expected.safetensors');
 const work = mkdtempSync(path.join(os.tmpdir(), 'peft-interop-'));
 
 interface Case {
@@ -39,7 +38,16 @@ const CASES: Case[] = [
   { name: 'adapter-houlsby', variant: 'llama', settings: { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 8 }, activation: 'gelu', init: 'normal' } }, peft: false },
   { name: 'adapter-pfeiffer', variant: 'llama3-gqa', settings: { method: 'adapter', adapter: { placement: 'pfeiffer', size: { reductionFactor: 16 }, activation: 'relu', init: 'identity' } }, peft: false },
   { name: 'bitfit', variant: 'llama', settings: { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, peft: false },
+  // T5: the study's LoRA written in Llama names (q_proj = q), PEFT's IA3 defaults for T5, prompt tuning's two tables.
+  { name: 't5-lora', variant: 't5-v1_1', settings: { method: 'lora', lora: { ...lora, targets: { modules: ['q_proj', 'v_proj'] } } }, peft: true },
+  { name: 't5-ia3', variant: 't5-original', settings: { method: 'ia3', ia3: { targets: { modules: ['k', 'v', 'wo'] }, feedforwardModules: ['wo'] } }, peft: true },
+  { name: 't5-prompt', variant: 't5-v1_1', settings: { method: 'prompt', prompt: { virtualTokens: 2, init: 'random' } }, peft: true },
+  { name: 't5-adapter', variant: 't5-original', settings: { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 4 }, activation: 'silu', init: 'normal' } }, peft: false },
+  { name: 't5-bitfit', variant: 't5-v1_1', settings: { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, peft: false },
 ];
+
+/** Each case runs on its base model's own fixture batch (a T5 one carries its separate labels). */
+const batchFileOf = (variant: string) => path.join(fixturesDir, variant, 'expected.safetensors');
 
 /** Deterministic pseudo-random values in [-1, 1) (a small LCG; the values only need to be non-trivial). */
 function noise(n: number, seed: number): Float32Array {
@@ -72,9 +80,9 @@ let peftResults: Record<string, { max_rel_err?: number; peft_type?: string; erro
 let peftFailure = '';
 
 beforeAll(async () => {
-  const batch = await fixtureBatch(batchFile);
   const manifest: Array<{ name: string; base: string; adapter: string; batch: string }> = [];
   for (const [i, c] of CASES.entries()) {
+    const batch = await fixtureBatch(batchFileOf(c.variant));
     const model = await loadFixtureModel(c.variant);
     const { config } = await readModelConfig(path.join(fixturesDir, c.variant, 'config.json'));
     applyMethod(model, c.settings, 11 + i);
@@ -88,7 +96,8 @@ beforeAll(async () => {
     await native().safetensors.writeTensors(file, [
       { name: 'input_ids', shape: [batch.batchSize, batch.seqLen], data: Float32Array.from(batch.inputIds) },
       { name: 'attention_mask', shape: [batch.batchSize, batch.seqLen], data: Float32Array.from(batch.attentionMask!) },
-      { name: 'logits', shape: [batch.batchSize, batch.seqLen, config.vocabSize], data: logits! },
+      ...(batch.labelLen !== undefined ? [{ name: 'labels', shape: [batch.batchSize, batch.labelLen], data: Float32Array.from(batch.labels!) }] : []),
+      { name: 'logits', shape: [batch.batchSize, batch.labelLen ?? batch.seqLen, config.vocabSize], data: logits! },
     ]);
     manifest.push({ name: c.name, base: path.join(fixturesDir, c.variant), adapter: dir, batch: file });
   }
@@ -112,9 +121,9 @@ describe.each(CASES)('adapter saved here: $name', (c) => {
     const model = await loadFixtureModel(c.variant);
     const settings = await loadAdapter(model, b.dir);
     expect(settings.method).toBe(c.settings.method);
-    const { logits } = await model.forward(await fixtureBatch(batchFile), { returnLogits: true });
+    const { logits } = await model.forward(await fixtureBatch(batchFileOf(c.variant)), { returnLogits: true });
     expect(maxRelativeError(logits!, b.logits)).toBeLessThan(1e-6);
-    const base = await (await loadFixtureModel(c.variant)).forward(await fixtureBatch(batchFile), { returnLogits: true });
+    const base = await (await loadFixtureModel(c.variant)).forward(await fixtureBatch(batchFileOf(c.variant)), { returnLogits: true });
     expect(maxRelativeError(base.logits!, b.logits)).toBeGreaterThan(1e-3);
   });
 });

@@ -48,7 +48,7 @@ describe('peft-native with a T5 model', () => {
   it.each([
     [['--packing'], /--packing does not apply to encoder-decoder models/],
     [['--gradient-checkpointing'], /--gradient-checkpointing is not supported for T5/],
-    [['--method', 'prompt'], /prompt tuning is not supported for t5 models yet/],
+    [['--method', 'prefix'], /prefix tuning is not supported for t5 models yet/],
   ])('%s is refused with one line and exit 2', (flags, message) => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-t5-bad-')), 'run');
     const r = run([...TRAIN, '--steps', '1', ...flags, '--out', out]);

@@ -2,7 +2,8 @@
 // (scripts/fixtures/make_t5_fixtures.py): logits, loss and every parameter's gradient of T5 v1.1 (gated-GELU,
 // own lm_head) and original T5 (ReLU, tied lm_head with the output rescale, heads * d_kv != d_model,
 // fewer decoder than encoder blocks), on a batch with a padded source and -100 target padding; LoRA and IA3
-// as PEFT places them on T5 (q, v; k, v, wo); bottleneck adapters and BitFit against their torch definitions;
+// as PEFT places them on T5 (q, v; k, v, wo), PEFT's prompt tuning; bottleneck adapters and BitFit against their
+// torch definitions;
 // greedy generation against transformers' generate.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -107,6 +108,21 @@ describe.each(VARIANTS)('%s matches transformers', (variant) => {
   });
 });
 
+describe.each(VARIANTS)('%s with PEFT prompt tuning', (variant) => {
+  it('the adapter PEFT saved loads with its table of two submodules: counts, logits, loss, gradient', async () => {
+    const dir = path.join(fixturesDir, variant);
+    const meta = await readJson(path.join(dir, 'prompt', 'expected.json'));
+    const model = await loadWithoutDropout(variant);
+    const settings = await loadAdapter(model, path.join(dir, 'prompt'));
+    expect(settings).toEqual({ method: 'prompt', prompt: { virtualTokens: 3, init: 'random' } });
+    expect(model.parameterCount()).toEqual({ trainable: meta.trainable_params, total: meta.total_params });
+    const expectedFile = path.join(dir, 'prompt', 'expected.safetensors');
+    await expectLossAndLogits(model, path.join(dir, 'expected.safetensors'), expectedFile);
+    await model.backward(await fixtureBatch(path.join(dir, 'expected.safetensors')));
+    expect(await expectGradients(model, expectedFile, (k) => k)).toBe(1);
+  });
+});
+
 describe.each(VARIANTS)('%s with the methods PEFT does not have, against their definitions in torch on transformers', (variant) => {
   const dir = path.join(fixturesDir, variant);
   it.each([
@@ -204,9 +220,8 @@ describe('T5 inputs', () => {
     expect(ok.logits!.length).toBe(2 * model.config().vocabSize);
   });
 
-  it('prompt/prefix tuning and gradient checkpointing say they are not available yet', async () => {
+  it('prefix tuning and gradient checkpointing say they are not available yet', async () => {
     const model = await loadFixtureModel('t5-original');
-    expect(() => model.applyPromptTuning({ virtualTokens: 2, init: 'random', seed: 0 })).toThrow(/prompt tuning is not supported for t5 models yet/);
     expect(() => model.applyPrefixTuning({ virtualTokens: 2, projection: false, seed: 0 })).toThrow(/prefix tuning is not supported for t5 models yet/);
     expect(() => model.setGradientCheckpointing(true)).toThrow(/gradient checkpointing is not supported for T5/);
   });

@@ -339,7 +339,7 @@ Napi::Value ModelWrap::ApplyPromptTuning(const Napi::CallbackInfo& info) {
     opts.init = GetStringOr(o, "init", "random", w);
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    pn::ApplyPromptTuning(*AsLlama(Held(), "prompt tuning"), opts);
+    pn::ApplyPromptTuning(*Held(), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });

@@ -120,12 +120,6 @@ std::vector<SublayerSite> LlamaModel::SublayerSites() {
   return sites;
 }
 
-bool LlamaModel::HasNonLinearAdapters() const {
-  bool elsewhere = virtualTokens_ != nullptr;
-  for (const auto& layer : layers_) elsewhere = elsewhere || layer.afterAttention || layer.afterMlp;
-  return elsewhere;
-}
-
 void LlamaModel::ValidateTokens(const TokenBatch& batch) const {
   const torch::Tensor& inputIds = batch.inputIds;
   if (inputIds.dim() != 2) throw UserError("input ids must be [batch, seq]");

@@ -60,7 +60,6 @@ class LlamaModel : public ModelHost {
   // prefix (N), else 0. PrefillVirtualTokens writes them into an empty cache for `batch` rows: the virtual
   // tokens run through the decoder at positions 0..N-1 (they come first and see only each other); the prefix
   // keys and values are stored as they are. The tokens that follow take positions from N on.
-  int64_t VirtualTokenCount() const { return virtualTokens_ ? virtualTokens_->count() : 0; }
   void PrefillVirtualTokens(KvCache& cache, int64_t batch);
   // hidden [..., hidden] -> logits [..., vocab].
   torch::Tensor Logits(const torch::Tensor& hidden) const;
@@ -71,8 +70,9 @@ class LlamaModel : public ModelHost {
   std::vector<Linear*> AllLinears() override;
   std::vector<SublayerSite> SublayerSites() override;
   int64_t hiddenSize() const override { return config_.hiddenSize; }
-  void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }
-  const VirtualTokens* virtualTokens() const { return virtualTokens_.get(); }
+  int64_t vocabSize() const override { return config_.vocabSize; }
+  std::string InputEmbeddingName() const override { return "model.embed_tokens.weight"; }
+  int64_t TransformerSubmodules() const override { return 1; }
   std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
 
  protected:
@@ -81,7 +81,6 @@ class LlamaModel : public ModelHost {
   std::string TargetableModuleNames() const override {
     return "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj";
   }
-  bool HasNonLinearAdapters() const override;
   void MoveBuffers(const torch::Device& device) override { invFreq_ = invFreq_.to(device); }
 
  private:
@@ -100,7 +99,6 @@ class LlamaModel : public ModelHost {
   torch::Tensor lmHead_;       // lm_head.weight (the embedding itself when tied)
   std::vector<DecoderLayer> layers_;
   torch::Tensor invFreq_;
-  std::shared_ptr<const VirtualTokens> virtualTokens_;
 };
 
 }  // namespace pn

@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "models/adapter_hooks.h"
@@ -82,6 +83,16 @@ class ModelHost {
   // Every block's sublayer-adapter slots, in model order; and the width of the residual stream they act on.
   virtual std::vector<SublayerSite> SublayerSites() = 0;
   virtual int64_t hiddenSize() const = 0;
+  virtual int64_t vocabSize() const = 0;
+  // The input embedding's parameter name, and PEFT's num_transformer_submodules (1 for a decoder, 2 for an
+  // encoder-decoder: prompt tuning keeps a table for each, of which the encoder's is used).
+  virtual std::string InputEmbeddingName() const = 0;
+  virtual int64_t TransformerSubmodules() const = 0;
+  // Learned virtual tokens in front of every input (prompt and prefix tuning; each architecture says which
+  // kinds it takes), or none. Their slots come first in a row.
+  void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }
+  const VirtualTokens* virtualTokens() const { return virtualTokens_.get(); }
+  int64_t VirtualTokenCount() const { return virtualTokens_ ? virtualTokens_->count() : 0; }
   // The block linears whose names match (PEFT's rule); `what` names the method in errors.
   std::vector<Linear*> MatchLinears(const ModuleTargets& targets, const std::string& what);
   // Registers a method's parameters (trainable), each right after `anchor` ("" = at the end), so names and
@@ -112,14 +123,15 @@ class ModelHost {
   // Module names a target may not name (embeddings, LM head), and the short names of AllLinears for messages.
   virtual std::vector<std::string> UntargetableModules() const = 0;
   virtual std::string TargetableModuleNames() const = 0;
-  // The method has parts that are not LinearAdapters (sublayer adapters, virtual tokens): no merge.
-  virtual bool HasNonLinearAdapters() const { return false; }
   // Non-parameter tensors (tables) that follow the parameters in To().
   virtual void MoveBuffers(const torch::Device& /*device*/) {}
 
   std::vector<std::pair<std::string, torch::Tensor>> params_;  // registration order
+  std::shared_ptr<const VirtualTokens> virtualTokens_;
 
  private:
+  // The method has parts that are not LinearAdapters (sublayer adapters, virtual tokens): no merge.
+  bool HasNonLinearAdapters();
   std::map<std::string, size_t> paramIndex_;
   std::set<std::string> adapterNames_;
   std::string method_;

@@ -87,6 +87,12 @@ std::vector<Linear*> ModelHost::MatchLinears(const ModuleTargets& targets, const
   return out;
 }
 
+bool ModelHost::HasNonLinearAdapters() {
+  bool elsewhere = virtualTokens_ != nullptr;
+  for (const SublayerSite& site : SublayerSites()) elsewhere = elsewhere || *site.afterAttention || *site.afterMlp;
+  return elsewhere;
+}
+
 std::vector<std::string> ModelHost::MergeLinearAdapters() {
   if (method_.empty()) throw UserError("no adapter to merge: the model has no PEFT method applied");
   std::vector<Linear*> adapted;

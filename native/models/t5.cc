@@ -175,14 +175,6 @@ std::vector<SublayerSite> T5Model::SublayerSites() {
   return sites;
 }
 
-bool T5Model::HasNonLinearAdapters() const {
-  bool elsewhere = false;
-  for (const auto* stack : {&encoder_, &decoder_}) {
-    for (const auto& b : *stack) elsewhere = elsewhere || b.afterAttention || b.afterMlp;
-  }
-  return elsewhere;
-}
-
 void T5Model::SetGradientCheckpointing(bool on) {
   if (on) throw UserError("gradient checkpointing is not supported for T5 models yet; train without --gradient-checkpointing");
   ModelHost::SetGradientCheckpointing(false);
@@ -286,11 +278,20 @@ torch::Tensor T5Model::FeedForward(const T5Block& block, const torch::Tensor& x,
   return block.wo.Forward(Dropout(h, training), training);
 }
 
-torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, const torch::Tensor& attentionMask, bool training) {
-  const int64_t s = inputIds.size(1);
-  torch::Tensor h = Dropout(torch::embedding(shared_, inputIds.to(torch::kInt64)), training);
+torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, torch::Tensor& mask, bool training) {
+  torch::Tensor h = torch::embedding(shared_, inputIds.to(torch::kInt64));
+  const torch::Tensor virtualEmbeddings = virtualTokens_ ? virtualTokens_->Embeddings() : torch::Tensor();
+  if (virtualTokens_ && !virtualEmbeddings.defined()) throw std::logic_error("T5 takes virtual tokens as embeddings only");
+  if (virtualEmbeddings.defined()) {
+    // PEFT's PeftModelForSeq2SeqLM: the prompt embeddings go before the source, their mask 1.
+    const int64_t n = virtualEmbeddings.size(0);
+    h = torch::cat({virtualEmbeddings.to(h.scalar_type()).unsqueeze(0).expand({h.size(0), n, h.size(2)}), h}, 1);
+    if (mask.defined()) mask = torch::cat({torch::ones({mask.size(0), n}, mask.options()), mask}, 1);
+  }
+  h = Dropout(h, training);
+  const int64_t s = h.size(1);
   torch::Tensor bias = RelativePositionBias(encoderRelBias_, s, s, /*bidirectional=*/true);
-  if (attentionMask.defined()) bias = bias + SourceBias(attentionMask);
+  if (mask.defined()) bias = bias + SourceBias(mask);
   const double eps = config_.layerNormEpsilon;
   for (const T5Block& b : encoder_) {
     torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
@@ -333,10 +334,10 @@ ForwardOutput T5Model::Forward(const TokenBatch& hostInput, bool wantLogits, boo
   ValidateTokens(hostInput);
   const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());
-  const torch::Tensor mask = padded ? input.attentionMask : torch::Tensor();
+  torch::Tensor mask = padded ? input.attentionMask : torch::Tensor();
   torch::Tensor encoded = Encode(input.inputIds, mask, training);
   // Cross-attention sees every real source token: the source padding, as an additive [B, 1, 1, S] mask.
-  torch::Tensor sourceBias = padded ? SourceBias(mask) : torch::Tensor();
+  torch::Tensor sourceBias = mask.defined() ? SourceBias(mask) : torch::Tensor();
   torch::Tensor h = Decode(ShiftRight(input.labels), encoded, sourceBias, training);
 
   ForwardOutput out;
@@ -367,10 +368,10 @@ std::unique_ptr<T5DecodeState> T5Model::StartDecoding(const torch::Tensor& input
   ValidateSource(inputIds, attentionMask);
   const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
   const torch::Tensor ids = inputIds.to(device());
-  const torch::Tensor mask = padded ? attentionMask.to(device()) : torch::Tensor();
+  torch::Tensor mask = padded ? attentionMask.to(device()) : torch::Tensor();
   auto state = std::make_unique<T5DecodeState>(config_.numDecoderLayers, maxSteps);
   const torch::Tensor encoded = Encode(ids, mask, /*training=*/false);
-  if (padded) state->sourceBias = SourceBias(mask);
+  if (mask.defined()) state->sourceBias = SourceBias(mask);
   for (const T5Block& b : decoder_) state->crossKv.push_back(KeysValues(b.crossAttention, encoded, /*training=*/false));
   return state;
 }

@@ -66,9 +66,14 @@ class T5Model : public ModelHost {
   // Encoder then decoder blocks; a decoder block's cross-attention takes no adapter.
   std::vector<SublayerSite> SublayerSites() override;
   int64_t hiddenSize() const override { return config_.dModel; }
+  int64_t vocabSize() const override { return config_.vocabSize; }
+  std::string InputEmbeddingName() const override { return "shared.weight"; }
+  int64_t TransformerSubmodules() const override { return 2; }
 
-  // The encoder's final hidden states [B, S, d_model] for source ids and mask ([B, S] int32 on the CPU).
-  torch::Tensor Encode(const torch::Tensor& inputIds, const torch::Tensor& attentionMask, bool training);
+  // The encoder's final hidden states [B, N + S, d_model] for source ids [B, S] and mask (undefined: nothing
+  // padded), on the model's device; prompt tuning's N virtual embeddings come first. `mask` is set to the
+  // mask of what was encoded (virtual slots 1), or left undefined.
+  torch::Tensor Encode(const torch::Tensor& inputIds, torch::Tensor& mask, bool training);
   // transformers' _shift_right: [start, labels[:, :-1]] with -100 read as pad_token_id (int64, same device).
   torch::Tensor ShiftRight(const torch::Tensor& labels) const;
 
@@ -87,7 +92,6 @@ class T5Model : public ModelHost {
   std::string TargetableModuleNames() const override {
     return config_.gatedActivation ? "q, k, v, o, wi_0, wi_1, wo" : "q, k, v, o, wi, wo";
   }
-  bool HasNonLinearAdapters() const override;
 
  private:
   void ValidateSource(const torch::Tensor& inputIds, const torch::Tensor& attentionMask) const;

@@ -10,23 +10,24 @@
 
 namespace pn {
 
-void ApplyPromptTuning(LlamaModel& model, const PromptTuningOptions& options) {
+void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prompt tuning needs at least one virtual token");
   if (options.init != "random" && options.init != "vocab") {
     throw UserError("prompt tuning init must be random or vocab, got \"" + options.init + "\"");
   }
   model.BeginMethod("prompt");
-  const ModelConfig& config = model.config();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   auto prompt = std::make_shared<PromptTuning>();
+  prompt->used = options.virtualTokens;
+  const int64_t rows = options.virtualTokens * model.TransformerSubmodules();
   if (options.init == "random") {
     // PEFT RANDOM: a fresh nn.Embedding, normal(0, 1).
-    prompt->embedding = torch::empty({options.virtualTokens, config.hiddenSize}).normal_(0.0, 1.0, gen);
+    prompt->embedding = torch::empty({rows, model.hiddenSize()}).normal_(0.0, 1.0, gen);
   } else {
     // PEFT SAMPLE_VOCAB: the embeddings of uniformly sampled vocabulary tokens.
-    torch::Tensor ids = torch::randint(0, config.vocabSize, {options.virtualTokens}, gen, torch::kInt64);
+    torch::Tensor ids = torch::randint(0, model.vocabSize(), {rows}, gen, torch::kInt64);
     torch::NoGradGuard noGrad;
-    prompt->embedding = model.Parameter("model.embed_tokens.weight").index_select(0, ids).detach().clone();
+    prompt->embedding = model.Parameter(model.InputEmbeddingName()).index_select(0, ids).to(torch::kCPU).detach().clone();
   }
   model.RegisterAdapterParameters({{"", "prompt_encoder.embedding.weight", prompt->embedding}});
   model.SetVirtualTokens(std::move(prompt));

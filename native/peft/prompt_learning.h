@@ -19,6 +19,7 @@
 namespace pn {
 
 class LlamaModel;
+class ModelHost;
 
 struct PromptTuningOptions {
   int64_t virtualTokens = 20;
@@ -35,9 +36,12 @@ struct PrefixTuningOptions {
 
 class PromptTuning : public VirtualTokens {
  public:
-  torch::Tensor embedding;  // [N, hidden]
-  int64_t count() const override { return embedding.size(0); }
-  torch::Tensor Embeddings() const override { return embedding; }
+  // [N x transformer submodules, hidden]: PEFT keeps one table per submodule (encoder, decoder) of an
+  // encoder-decoder and feeds only the first N rows (to the encoder); the rest train to nothing, as in PEFT.
+  torch::Tensor embedding;
+  int64_t used = 0;  // N
+  int64_t count() const override { return used; }
+  torch::Tensor Embeddings() const override { return embedding.narrow(0, 0, used); }
 };
 
 class PrefixTuning : public VirtualTokens {
@@ -55,7 +59,7 @@ class PrefixTuning : public VirtualTokens {
 };
 
 // Each freezes the base and adds the trainable virtual tokens with PEFT's initialization.
-void ApplyPromptTuning(LlamaModel& model, const PromptTuningOptions& options);
+void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options);
 void ApplyPrefixTuning(LlamaModel& model, const PrefixTuningOptions& options);
 // PEFT's saved prompt_embeddings for prefix tuning: the table [N, layers*2*kvDim] (MLP applied), a copy.
 torch::Tensor PrefixTableToSave(const LlamaModel& model);

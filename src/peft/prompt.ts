@@ -1,12 +1,14 @@
 // Prompt tuning (Lester et al. 2021): N learned virtual-token embeddings in front of the input embeddings.
 // Saved in HF PEFT's layout: adapter_model.safetensors with one tensor prompt_embeddings [N, hidden] and
-// PromptTuningConfig's fields.
+// PromptTuningConfig's fields. On an encoder-decoder (T5) PEFT keeps [2N, d_model] (num_transformer_submodules
+// 2) and puts the first N rows before the source.
 import type { NativeModel, NativeModelConfig, NativePromptTuningOptions } from '../native/binding.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, writeAdapterFolder, type AdapterFolder } from './adapter-files.js';
 import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue } from '../util/flag-values.js';
-import { requireDecoder } from '../models/config.js';
+import { blockCount, modelWidth } from '../models/config.js';
+import { peftTaskType } from '../models/module-names.js';
 
 export const PROMPT_EMBEDDING_PARAMETER = 'prompt_encoder.embedding.weight';
 export const PROMPT_EMBEDDINGS_KEY = 'prompt_embeddings';
@@ -33,23 +35,30 @@ export function describePrompt(o: PromptTuningOptions): string {
   return `prompt tuning ${o.virtualTokens} virtual tokens, init ${o.init}`;
 }
 
-export function promptAdapterConfig(o: PromptTuningOptions, base: string, model: NativeModelConfig): Record<string, unknown> {
-  const config = requireDecoder(model, 'prompt tuning');
+/** PEFT's num_transformer_submodules: 2 for an encoder-decoder, 1 for a decoder. */
+function transformerSubmodules(config: NativeModelConfig): number {
+  return config.modelType === 't5' ? 2 : 1;
+}
+
+export function promptAdapterConfig(o: PromptTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+  // PEFT reads the layer count and heads of the (encoder) config: num_layers / num_heads on T5.
+  const layers = config.modelType === 't5' ? config.numLayers : blockCount(config);
+  const heads = config.modelType === 't5' ? config.numHeads : config.numAttentionHeads;
   return {
     auto_mapping: null,
     base_model_name_or_path: base,
     inference_mode: true,
     modules_to_save: null,
-    num_attention_heads: config.numAttentionHeads,
-    num_layers: config.numHiddenLayers,
-    num_transformer_submodules: 1,
+    num_attention_heads: heads,
+    num_layers: layers,
+    num_transformer_submodules: transformerSubmodules(config),
     num_virtual_tokens: o.virtualTokens,
     peft_type: 'PROMPT_TUNING',
     prompt_tuning_init: o.init === 'vocab' ? 'SAMPLE_VOCAB' : 'RANDOM',
     prompt_tuning_init_text: null,
     revision: null,
-    task_type: 'CAUSAL_LM',
-    token_dim: config.hiddenSize,
+    task_type: peftTaskType(config),
+    token_dim: modelWidth(config),
     tokenizer_kwargs: null,
     tokenizer_name_or_path: null,
   };
@@ -62,13 +71,13 @@ export async function savePromptAdapter(model: NativeModel, dir: string, o: Prom
 }
 
 /** Options from a PEFT PROMPT_TUNING adapter_config.json, checked against the model. */
-export function promptOptionsFromConfig(folder: AdapterFolder, model: NativeModelConfig): PromptTuningOptions {
-  const config = requireDecoder(model, 'prompt tuning');
+export function promptOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PromptTuningOptions {
   const f = new ConfigFields(folder);
-  f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  if (transformerSubmodules(config) === 1) f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  else f.expect('num_transformer_submodules', [2, null], 'an encoder-decoder has two transformer submodules (PEFT keeps a prompt table for each)');
   const tokenDim = f.positiveInt('token_dim');
-  if (tokenDim !== config.hiddenSize) {
-    throw new AdapterError(`${folder.configFile}: token_dim ${tokenDim} does not match this model's hidden size ${config.hiddenSize} (the adapter is for another base model)`);
+  if (tokenDim !== modelWidth(config)) {
+    throw new AdapterError(`${folder.configFile}: token_dim ${tokenDim} does not match this model's hidden size ${modelWidth(config)} (the adapter is for another base model)`);
   }
   const init = folder.config.prompt_tuning_init === 'SAMPLE_VOCAB' ? 'vocab' : 'random';
   return { virtualTokens: f.positiveInt('num_virtual_tokens'), init };
