@@ -42,6 +42,7 @@ const CASES: Case[] = [
   { name: 't5-lora', variant: 't5-v1_1', settings: { method: 'lora', lora: { ...lora, targets: { modules: ['q_proj', 'v_proj'] } } }, peft: true },
   { name: 't5-ia3', variant: 't5-original', settings: { method: 'ia3', ia3: { targets: { modules: ['k', 'v', 'wo'] }, feedforwardModules: ['wo'] } }, peft: true },
   { name: 't5-prompt', variant: 't5-v1_1', settings: { method: 'prompt', prompt: { virtualTokens: 2, init: 'random' } }, peft: true },
+  { name: 't5-prefix', variant: 't5-v1_1', settings: { method: 'prefix', prefix: { virtualTokens: 2, projectionHiddenSize: null } }, peft: true },
   { name: 't5-adapter', variant: 't5-original', settings: { method: 'adapter', adapter: { placement: 'houlsby', size: { adapterSize: 4 }, activation: 'silu', init: 'normal' } }, peft: false },
   { name: 't5-bitfit', variant: 't5-v1_1', settings: { method: 'bitfit', bitfit: { targets: null, init: 'zeros' } }, peft: false },
 ];

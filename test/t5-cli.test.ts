@@ -45,13 +45,14 @@ describe('peft-native with a T5 model', () => {
     expect(loaded.model.parameterNames()).not.toContain('lm_head.weight'); // tied in this preset
   });
 
+  const BASE = ['train', '--model', 'builtin:t5-tiny', '--batch-size', '2', '--threads', '2', '--quiet', '--steps', '1'];
   it.each([
-    [['--packing'], /--packing does not apply to encoder-decoder models/],
-    [['--gradient-checkpointing'], /--gradient-checkpointing is not supported for T5/],
-    [['--method', 'prefix'], /prefix tuning is not supported for t5 models yet/],
+    [['--data', 'builtin', '--packing'], /--packing does not apply to encoder-decoder models/],
+    [['--data', 'builtin', '--gradient-checkpointing'], /--gradient-checkpointing is not supported for T5/],
+    [['--data', 'tulu:test/fixtures/data/tulu/tulu_human_eval_messages.jsonl'], /conversations \(TÜLU\) cannot train an encoder-decoder model yet/],
   ])('%s is refused with one line and exit 2', (flags, message) => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-t5-bad-')), 'run');
-    const r = run([...TRAIN, '--steps', '1', ...flags, '--out', out]);
+    const r = run([...BASE, ...flags, '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);

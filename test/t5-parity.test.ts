@@ -2,8 +2,8 @@
 // (scripts/fixtures/make_t5_fixtures.py): logits, loss and every parameter's gradient of T5 v1.1 (gated-GELU,
 // own lm_head) and original T5 (ReLU, tied lm_head with the output rescale, heads * d_kv != d_model,
 // fewer decoder than encoder blocks), on a batch with a padded source and -100 target padding; LoRA and IA3
-// as PEFT places them on T5 (q, v; k, v, wo), PEFT's prompt tuning; bottleneck adapters and BitFit against their
-// torch definitions;
+// as PEFT places them on T5 (q, v; k, v, wo), PEFT's prompt and prefix tuning; bottleneck adapters and BitFit
+// against their torch definitions;
 // greedy generation against transformers' generate.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -123,6 +123,28 @@ describe.each(VARIANTS)('%s with PEFT prompt tuning', (variant) => {
   });
 });
 
+describe('t5-v1_1 with PEFT prefix tuning (keys and values before the decoder\'s own in its self-attention)', () => {
+  const dir = path.join(fixturesDir, 't5-v1_1');
+  it('applied here with PEFT\'s table: counts, logits, loss, the table\'s gradient', async () => {
+    const meta = await readJson(path.join(dir, 'prefix', 'expected.json'));
+    const model = await loadWithoutDropout('t5-v1_1');
+    model.applyPrefixTuning({ virtualTokens: 3, projection: false, encoderHiddenSize: 0, seed: 0 });
+    expect(model.parameterCount()).toEqual({ trainable: meta.trainable_params, total: meta.total_params });
+    const table = path.join(dir, 'prefix', 'adapter_model.safetensors');
+    model.setParameter('prompt_encoder.embedding.weight', (await readExpected(table, 'prompt_embeddings')).data);
+    const expectedFile = path.join(dir, 'prefix', 'expected.safetensors');
+    await expectLossAndLogits(model, path.join(dir, 'expected.safetensors'), expectedFile);
+    await model.backward(await fixtureBatch(path.join(dir, 'expected.safetensors')));
+    expect(await expectGradients(model, expectedFile, (k) => k)).toBe(1);
+  });
+
+  it('with the reparameterization MLP: the saved table loads with PEFT\'s logits and loss', async () => {
+    const model = await loadWithoutDropout('t5-v1_1');
+    await loadAdapter(model, path.join(dir, 'prefix-projection'));
+    await expectLossAndLogits(model, path.join(dir, 'expected.safetensors'), path.join(dir, 'prefix-projection', 'expected.safetensors'));
+  });
+});
+
 describe.each(VARIANTS)('%s with the methods PEFT does not have, against their definitions in torch on transformers', (variant) => {
   const dir = path.join(fixturesDir, variant);
   it.each([
@@ -183,11 +205,11 @@ describe('T5 greedy generation matches transformers generate(do_sample=False)', 
     expect(rows).toEqual(reference.base);
   });
 
-  it('with the PEFT LoRA adapter loaded', async () => {
+  it.each(['lora', 'prefix'])('with the PEFT %s adapter loaded', async (adapter) => {
     const model = await loadFixtureModel('t5-v1_1');
-    await loadAdapter(model, path.join(dir, 'lora'));
+    await loadAdapter(model, path.join(dir, adapter));
     const { rows, reference } = await generateFixture(model, 'right');
-    expect(rows).toEqual(reference.lora);
+    expect(rows).toEqual(reference[adapter]);
   });
 });
 
@@ -220,9 +242,8 @@ describe('T5 inputs', () => {
     expect(ok.logits!.length).toBe(2 * model.config().vocabSize);
   });
 
-  it('prefix tuning and gradient checkpointing say they are not available yet', async () => {
+  it('gradient checkpointing says it is not available yet', async () => {
     const model = await loadFixtureModel('t5-original');
-    expect(() => model.applyPrefixTuning({ virtualTokens: 2, projection: false, seed: 0 })).toThrow(/prefix tuning is not supported for t5 models yet/);
     expect(() => model.setGradientCheckpointing(true)).toThrow(/gradient checkpointing is not supported for T5/);
   });
 });

@@ -355,7 +355,7 @@ Napi::Value ModelWrap::ApplyPrefixTuning(const Napi::CallbackInfo& info) {
     opts.encoderHidden = static_cast<int64_t>(GetNumberOr(o, "encoderHiddenSize", 0, w));
     opts.seed = SeedOf(o, w);
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    pn::ApplyPrefixTuning(*AsLlama(Held(), "prefix tuning"), opts);
+    pn::ApplyPrefixTuning(*Held(), opts);
     ReportHostBytes(info.Env(), HostParameterBytes(*Held()));
     return info.Env().Undefined();
   });
@@ -380,7 +380,7 @@ Napi::Value ModelWrap::PeftMethod(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::PrefixTable(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
     std::lock_guard<std::mutex> lock(Held()->mutex());
-    torch::Tensor table = PrefixTableToSave(*AsLlama(Held(), "prefix tuning"));
+    torch::Tensor table = PrefixTableToSave(*Held());
     auto o = Napi::Object::New(info.Env());
     o.Set("shape", ShapeToJs(info.Env(), table.sizes()));
     o.Set("data", ToFloat32Array(info.Env(), table));

@@ -73,6 +73,7 @@ class LlamaModel : public ModelHost {
   int64_t vocabSize() const override { return config_.vocabSize; }
   std::string InputEmbeddingName() const override { return "model.embed_tokens.weight"; }
   int64_t TransformerSubmodules() const override { return 1; }
+  PrefixLayout PrefixShape() const override { return {config_.numHiddenLayers, config_.numKeyValueHeads, config_.headDim}; }
   std::vector<torch::Tensor> LayerTrainableParameters(size_t index) const;
 
  protected:

@@ -88,6 +88,11 @@ class ModelHost {
   // encoder-decoder: prompt tuning keeps a table for each, of which the encoder's is used).
   virtual std::string InputEmbeddingName() const = 0;
   virtual int64_t TransformerSubmodules() const = 0;
+  // The layout of prefix tuning's keys and values (PEFT's num_layers, num_attention_heads and head dim).
+  struct PrefixLayout {
+    int64_t layers, heads, headDim;
+  };
+  virtual PrefixLayout PrefixShape() const = 0;
   // Learned virtual tokens in front of every input (prompt and prefix tuning; each architecture says which
   // kinds it takes), or none. Their slots come first in a row.
   void SetVirtualTokens(std::shared_ptr<const VirtualTokens> tokens) { virtualTokens_ = std::move(tokens); }

@@ -280,8 +280,8 @@ torch::Tensor T5Model::FeedForward(const T5Block& block, const torch::Tensor& x,
 
 torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, torch::Tensor& mask, bool training) {
   torch::Tensor h = torch::embedding(shared_, inputIds.to(torch::kInt64));
+  // Prompt tuning's embeddings (prefix tuning's keys and values are the decoder's: DecoderPrefix).
   const torch::Tensor virtualEmbeddings = virtualTokens_ ? virtualTokens_->Embeddings() : torch::Tensor();
-  if (virtualTokens_ && !virtualEmbeddings.defined()) throw std::logic_error("T5 takes virtual tokens as embeddings only");
   if (virtualEmbeddings.defined()) {
     // PEFT's PeftModelForSeq2SeqLM: the prompt embeddings go before the source, their mask 1.
     const int64_t n = virtualEmbeddings.size(0);
@@ -308,15 +308,24 @@ torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, torch::Tensor& mask
 torch::Tensor T5Model::Decode(const torch::Tensor& decoderIds, const torch::Tensor& encoded, const torch::Tensor& sourceBias,
                               bool training) {
   const int64_t t = decoderIds.size(1);
+  const auto prefix = DecoderPrefix(decoderIds.size(0));
+  const int64_t n = prefix.empty() ? 0 : prefix[0].first.size(2);
   torch::Tensor h = Dropout(torch::embedding(shared_, decoderIds), training);
-  torch::Tensor bias = RelativePositionBias(decoderRelBias_, t, t, /*bidirectional=*/false);
+  // The decoder's tokens sit at positions n.. after the prefix slots (HF's cache positions) and see all of them.
+  torch::Tensor bias = RelativePositionBias(decoderRelBias_, t, n + t, /*bidirectional=*/false, n);
   const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(h.device());
-  torch::Tensor causal = torch::arange(t, longs).unsqueeze(1) >= torch::arange(t, longs).unsqueeze(0);
+  torch::Tensor causal = torch::arange(n, n + t, longs).unsqueeze(1) >= torch::arange(n + t, longs).unsqueeze(0);
   bias = bias + AdditiveMask(causal, bias.scalar_type());
   const double eps = config_.layerNormEpsilon;
-  for (const T5Block& b : decoder_) {
+  for (size_t i = 0; i < decoder_.size(); ++i) {
+    const T5Block& b = decoder_[i];
     torch::Tensor x = T5LayerNorm(h, b.selfAttentionNorm, eps);
-    torch::Tensor a = Attend(b.selfAttention, x, KeysValues(b.selfAttention, x, training), bias, training);
+    auto kv = KeysValues(b.selfAttention, x, training);
+    if (!prefix.empty()) {
+      kv = {torch::cat({prefix[i].first.to(kv.first.scalar_type()), kv.first}, 2),
+            torch::cat({prefix[i].second.to(kv.second.scalar_type()), kv.second}, 2)};
+    }
+    torch::Tensor a = Attend(b.selfAttention, x, kv, bias, training);
     if (b.afterAttention) a = b.afterAttention->Forward(a);
     h = h + Dropout(a, training);
     h = h + Dropout(Attend(b.crossAttention, T5LayerNorm(h, b.crossAttentionNorm, eps), KeysValues(b.crossAttention, encoded, training),
@@ -359,6 +368,18 @@ ForwardOutput T5Model::Forward(const TokenBatch& hostInput, bool wantLogits, boo
   return out;
 }
 
+std::vector<std::pair<torch::Tensor, torch::Tensor>> T5Model::DecoderPrefix(int64_t batch) const {
+  if (!virtualTokens_ || virtualTokens_->Embeddings().defined()) return {};
+  const auto table = virtualTokens_->KeysValues(batch);
+  // PEFT's get_prompt for an encoder-decoder: the table's num_layers x (k, v) entries are repeated once and
+  // cut in fours, (self k, self v, cross k, cross v) per decoder block; the cross pairs are then dropped. So
+  // block i takes the keys and values of table layer 2i mod num_layers.
+  const size_t layers = table.size();
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> perBlock;
+  for (int64_t i = 0; i < config_.numDecoderLayers; ++i) perBlock.push_back(table[(2 * static_cast<size_t>(i)) % layers]);
+  return perBlock;
+}
+
 torch::Tensor T5Model::SourceBias(const torch::Tensor& attentionMask) const {
   return AdditiveMask(attentionMask.to(torch::kBool).unsqueeze(1).unsqueeze(1), torch::kFloat32);
 }
@@ -369,7 +390,16 @@ std::unique_ptr<T5DecodeState> T5Model::StartDecoding(const torch::Tensor& input
   const bool padded = attentionMask.defined() && (attentionMask == 0).any().item<bool>();
   const torch::Tensor ids = inputIds.to(device());
   torch::Tensor mask = padded ? attentionMask.to(device()) : torch::Tensor();
-  auto state = std::make_unique<T5DecodeState>(config_.numDecoderLayers, maxSteps);
+  const auto prefix = DecoderPrefix(inputIds.size(0));
+  const int64_t n = prefix.empty() ? 0 : prefix[0].first.size(2);
+  auto state = std::make_unique<T5DecodeState>(config_.numDecoderLayers, n + maxSteps);
+  if (n > 0) {
+    // The prefix keys/values open every decoder block's self-attention cache, as PEFT's past_key_values.
+    for (size_t i = 0; i < prefix.size(); ++i) {
+      state->selfCache.Append(i, prefix[i].first.to(shared_.scalar_type()), prefix[i].second.to(shared_.scalar_type()));
+    }
+    state->selfCache.Advance(n);
+  }
   const torch::Tensor encoded = Encode(ids, mask, /*training=*/false);
   if (mask.defined()) state->sourceBias = SourceBias(mask);
   for (const T5Block& b : decoder_) state->crossKv.push_back(KeysValues(b.crossAttention, encoded, /*training=*/false));

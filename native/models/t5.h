@@ -69,6 +69,8 @@ class T5Model : public ModelHost {
   int64_t vocabSize() const override { return config_.vocabSize; }
   std::string InputEmbeddingName() const override { return "shared.weight"; }
   int64_t TransformerSubmodules() const override { return 2; }
+  // PEFT's table for T5 is sized by num_layers (the encoder's); block i of the decoder takes layer i.
+  PrefixLayout PrefixShape() const override { return {config_.numLayers, config_.numHeads, config_.dKv}; }
 
   // The encoder's final hidden states [B, N + S, d_model] for source ids [B, S] and mask (undefined: nothing
   // padded), on the model's device; prompt tuning's N virtual embeddings come first. `mask` is set to the
@@ -107,6 +109,9 @@ class T5Model : public ModelHost {
                        const torch::Tensor& bias, bool training) const;
   // The source padding as an additive [B, 1, 1, S] mask (undefined when nothing is padded).
   torch::Tensor SourceBias(const torch::Tensor& attentionMask) const;
+  // Prefix tuning as PEFT runs it on T5: keys and values [B, heads, N, d_kv] before the decoder's own in the
+  // self-attention of each decoder block (one entry per block), or none. The encoder and cross-attention see none.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> DecoderPrefix(int64_t batch) const;
   torch::Tensor FeedForward(const T5Block& block, const torch::Tensor& x, bool training) const;
   torch::Tensor Dropout(const torch::Tensor& x, bool training) const;
   // Decoder hidden states after the final norm (and rescale) for decoder input ids against `encoded`.

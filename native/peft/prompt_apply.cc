@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "common/errors.h"
-#include "models/llama.h"
+#include "models/model_host.h"
 #include "peft/prompt_learning.h"
 
 namespace pn {
@@ -33,22 +33,22 @@ void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options) {
   model.SetVirtualTokens(std::move(prompt));
 }
 
-void ApplyPrefixTuning(LlamaModel& model, const PrefixTuningOptions& options) {
+void ApplyPrefixTuning(ModelHost& model, const PrefixTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prefix tuning needs at least one virtual token");
   if (options.encoderHidden < 0) throw UserError("prefix encoder hidden size must be positive");
   model.BeginMethod("prefix");
-  const ModelConfig& config = model.config();
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   auto prefixTuning = std::make_shared<PrefixTuning>();
   PrefixTuning& prefix = *prefixTuning;
-  prefix.numLayers = config.numHiddenLayers;
-  prefix.kvHeads = config.numKeyValueHeads;
-  prefix.headDim = config.headDim;
+  const ModelHost::PrefixLayout layout = model.PrefixShape();
+  prefix.numLayers = layout.layers;
+  prefix.kvHeads = layout.heads;
+  prefix.headDim = layout.headDim;
   // PEFT: token_dim = head_dim * num_key_value_heads (GQA), encoder_hidden_size defaults to token_dim.
   const int64_t kvDim = prefix.kvHeads * prefix.headDim;
   const int64_t tableDim = prefix.numLayers * 2 * kvDim;
   const int64_t n = options.virtualTokens;
-  std::vector<LlamaModel::AdapterEntry> entries;
+  std::vector<ModelHost::AdapterEntry> entries;
   if (!options.projection) {
     prefix.embedding = torch::empty({n, tableDim}).normal_(0.0, 1.0, gen);
     entries.emplace_back("", "prompt_encoder.embedding.weight", prefix.embedding);
@@ -74,7 +74,7 @@ void ApplyPrefixTuning(LlamaModel& model, const PrefixTuningOptions& options) {
   model.SetVirtualTokens(std::move(prefixTuning));
 }
 
-torch::Tensor PrefixTableToSave(const LlamaModel& model) {
+torch::Tensor PrefixTableToSave(const ModelHost& model) {
   const auto* prefix = dynamic_cast<const PrefixTuning*>(model.virtualTokens());
   if (prefix == nullptr) throw UserError("the model has no prefix tuning applied");
   torch::NoGradGuard noGrad;

@@ -18,7 +18,6 @@
 
 namespace pn {
 
-class LlamaModel;
 class ModelHost;
 
 struct PromptTuningOptions {
@@ -60,8 +59,8 @@ class PrefixTuning : public VirtualTokens {
 
 // Each freezes the base and adds the trainable virtual tokens with PEFT's initialization.
 void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options);
-void ApplyPrefixTuning(LlamaModel& model, const PrefixTuningOptions& options);
+void ApplyPrefixTuning(ModelHost& model, const PrefixTuningOptions& options);
 // PEFT's saved prompt_embeddings for prefix tuning: the table [N, layers*2*kvDim] (MLP applied), a copy.
-torch::Tensor PrefixTableToSave(const LlamaModel& model);
+torch::Tensor PrefixTableToSave(const ModelHost& model);
 
 }  // namespace pn

@@ -10,7 +10,7 @@ import { LoraOptionsError } from './lora.js';
 import type { MethodSpec } from './method-spec.js';
 import { integerValue } from '../util/flag-values.js';
 import { PROMPT_EMBEDDING_PARAMETER, PROMPT_EMBEDDINGS_KEY } from './prompt.js';
-import { requireDecoder } from '../models/config.js';
+import { peftTaskType } from '../models/module-names.js';
 
 export interface PrefixTuningOptions {
   virtualTokens: number;
@@ -36,14 +36,24 @@ export function describePrefix(o: PrefixTuningOptions): string {
   return `prefix tuning ${o.virtualTokens} virtual tokens${o.projectionHiddenSize !== null ? `, reparameterization MLP hidden ${o.projectionHiddenSize}` : ''}`;
 }
 
-/** PEFT's key/value width: head_dim x num_key_value_heads (grouped-query attention). */
-export function prefixTokenDim(model: NativeModelConfig): number {
-  const config = requireDecoder(model, 'prefix tuning');
-  return config.headDim * config.numKeyValueHeads;
+/**
+ * The prefix's layers and heads as PEFT counts them: a decoder's layers and key/value heads (GQA); T5's
+ * num_layers (the encoder's count: PEFT sizes the table by it and gives decoder block i layer i) and heads.
+ */
+function prefixLayout(config: NativeModelConfig): { layers: number; heads: number; headDim: number; submodules: number } {
+  return config.modelType === 't5'
+    ? { layers: config.numLayers, heads: config.numHeads, headDim: config.dKv, submodules: 2 }
+    : { layers: config.numHiddenLayers, heads: config.numKeyValueHeads, headDim: config.headDim, submodules: 1 };
 }
 
-export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, model: NativeModelConfig): Record<string, unknown> {
-  const config = requireDecoder(model, 'prefix tuning');
+/** PEFT's key/value width: head_dim x num_key_value_heads (grouped-query attention); T5: num_heads x d_kv. */
+export function prefixTokenDim(config: NativeModelConfig): number {
+  const l = prefixLayout(config);
+  return l.headDim * l.heads;
+}
+
+export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, config: NativeModelConfig): Record<string, unknown> {
+  const layout = prefixLayout(config);
   return {
     auto_mapping: null,
     base_model_name_or_path: base,
@@ -51,14 +61,14 @@ export function prefixAdapterConfig(o: PrefixTuningOptions, base: string, model:
     inference_mode: true,
     init_weights: null,
     modules_to_save: null,
-    num_attention_heads: config.numKeyValueHeads,
-    num_layers: config.numHiddenLayers,
-    num_transformer_submodules: 1,
+    num_attention_heads: layout.heads,
+    num_layers: layout.layers,
+    num_transformer_submodules: layout.submodules,
     num_virtual_tokens: o.virtualTokens,
     peft_type: 'PREFIX_TUNING',
     prefix_projection: o.projectionHiddenSize !== null,
     revision: null,
-    task_type: 'CAUSAL_LM',
+    task_type: peftTaskType(config),
     token_dim: prefixTokenDim(config),
   };
 }
@@ -77,15 +87,16 @@ export async function savePrefixAdapter(model: NativeModel, dir: string, o: Pref
  * Options from a PEFT PREFIX_TUNING adapter_config.json, checked against the model. The saved tensor is always
  * the final table, so the loaded prefix is a plain table whatever prefix_projection says.
  */
-export function prefixOptionsFromConfig(folder: AdapterFolder, model: NativeModelConfig): PrefixTuningOptions {
-  const config = requireDecoder(model, 'prefix tuning');
+export function prefixOptionsFromConfig(folder: AdapterFolder, config: NativeModelConfig): PrefixTuningOptions {
+  const layout = prefixLayout(config);
   const f = new ConfigFields(folder);
-  f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  if (layout.submodules === 1) f.expect('num_transformer_submodules', [1, null], 'decoder-only models have one transformer submodule');
+  else f.expect('num_transformer_submodules', [2, null], 'an encoder-decoder has two transformer submodules');
   const tokenDim = f.positiveInt('token_dim');
   const layers = f.positiveInt('num_layers');
-  if (tokenDim !== prefixTokenDim(config) || layers !== config.numHiddenLayers) {
+  if (tokenDim !== prefixTokenDim(config) || layers !== layout.layers) {
     throw new AdapterError(
-      `${folder.configFile}: the prefix is for ${layers} layers of key/value width ${tokenDim}; this model has ${config.numHiddenLayers} layers of width ${prefixTokenDim(config)} (another base model)`,
+      `${folder.configFile}: the prefix is for ${layers} layers of key/value width ${tokenDim}; this model has ${layout.layers} layers of width ${prefixTokenDim(config)} (another base model)`,
     );
   }
   return { virtualTokens: f.positiveInt('num_virtual_tokens'), projectionHiddenSize: null };

@@ -245,6 +245,9 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   );
   for (const note of ds.notes) say(`    ${note}`);
   if (examples.length === 0) throw new Error(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
+  if (seq2seq && examples[0]!.sourceLength === undefined) {
+    throw new TrainOptionsError(`--data ${r.data}: conversations (TÜLU) cannot train an encoder-decoder model yet; use SuperNI-style (prompt, target) data`);
+  }
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   if (longest > maxPositions(config)) {
     say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${maxPositions(config)})`);
