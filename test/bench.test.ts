@@ -11,6 +11,7 @@ import { summarizeTimes } from '../src/bench/stats.js';
 import { builtinModelConfig } from '../src/models/builtin.js';
 import { addonBuilt } from './helpers/addon.js';
 import { runCli } from './helpers/cli.js';
+import { native } from '../src/native/binding.js';
 
 const built = addonBuilt(import.meta.filename);
 
@@ -51,6 +52,22 @@ describe('bench method list', () => {
     // Validation is train's: the message is the one `train` gives, prefixed with the entry.
     expect(() => parseBenchMethods('adapter:size=8:rf=4')).toThrow(/"adapter:size=8:rf=4": give either --adapter-size or --reduction-factor, not both/);
     expect(() => parseBenchMethods('toString')).toThrow(/unknown method "toString"/);
+  });
+});
+
+describe('training FLOPs per source token of a T5', () => {
+  // The built-in T5 shape, written out: d_model 256, 4 heads of 64, gated FFN 640, 4 + 4 blocks, tied vocab 1000.
+  const config = builtinModelConfig('t5-tiny', 1000);
+  const [d, inner, ff, layers, vocab, S, T] = [256, 256, 640, 4, 1000, 128, 16];
+  const encoderLinear = layers * (4 * d * inner + 3 * d * ff);
+  const decoderLinear = layers * (8 * d * inner + 3 * d * ff) + vocab * d; // self + cross attention, FFN, the tied head
+  it('is 6 x (encoder weights + T/S x decoder weights) plus the three attentions for full finetuning', async () => {
+    const model = native().Model.create(config, { seed: 0 });
+    model.enableFullFinetuning();
+    const params = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: true }));
+    const f = trainingFlopsPerToken(params, config, S, T);
+    const attention = 12 * inner * (layers * S + layers * (T / S) * (T + S));
+    expect(f.total).toBeCloseTo(6 * (encoderLinear + (T / S) * decoderLinear) + attention, 6);
   });
 });
 

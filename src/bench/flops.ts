@@ -13,8 +13,11 @@
 // Not counted either: the extra positions of prompt tuning (its N virtual tokens go through every layer)
 // and the extra keys/values of prefix tuning in attention; with N small against T the count is a slight
 // underestimate for those two methods.
+// Encoder-decoders (T5) count per source token: a source of S tokens and a target of T; decoder weights and
+// the LM head work on the T target tokens only (weight T/S), and attention is the encoder's (S keys per
+// source token) plus the decoder's self- and cross-attention (T and S keys per target token); the relative
+// position-bias tables are lookups, not products.
 import type { NativeModelConfig } from '../native/binding.js';
-import { requireDecoder } from '../models/config.js';
 
 export interface ParameterInfo {
   name: string;
@@ -34,22 +37,33 @@ const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 /** A weight matrix that multiplies every token's activations (see the header for what is left out). */
 function isMatmulWeight(p: ParameterInfo): boolean {
   if (p.shape.length !== 2) return false;
-  return !p.name.endsWith('.ia3_l') && !p.name.endsWith('.lora_magnitude_vector') && !p.name.startsWith('prompt_encoder.');
+  return (
+    !p.name.endsWith('.ia3_l') &&
+    !p.name.endsWith('.lora_magnitude_vector') &&
+    !p.name.startsWith('prompt_encoder.') &&
+    !p.name.endsWith('relative_attention_bias.weight') // T5's position-bias tables: lookups
+  );
 }
 
-export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number): FlopsPerToken {
+/** `seqLen`: tokens per row (T5: the source); `targetLen`: T5's target tokens per row. */
+export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number, targetLen = seqLen): FlopsPerToken {
+  const t5 = config.modelType === 't5';
+  const targetShare = t5 ? targetLen / seqLen : 1;
   let matmul = 0;
   let trainableMatmul = 0;
   for (const p of params) {
     if (!isMatmulWeight(p)) continue;
-    const isEmbedding = p.name === 'model.embed_tokens.weight';
+    const isEmbedding = p.name === 'model.embed_tokens.weight' || p.name === 'shared.weight';
     // The embedding matrix is a product only as the tied output projection.
     const asProjection = !isEmbedding || config.tieWordEmbeddings;
     if (!asProjection) continue;
-    matmul += numel(p.shape);
-    if (p.trainable) trainableMatmul += numel(p.shape);
+    // T5: the decoder, the LM head (and the shared embedding as the tied head) see target tokens only.
+    const share = t5 && (p.name.startsWith('decoder.') || p.name === 'lm_head.weight' || isEmbedding) ? targetShare : 1;
+    matmul += numel(p.shape) * share;
+    if (p.trainable) trainableMatmul += numel(p.shape) * share;
   }
-  const decoder = requireDecoder(config, 'the FLOP estimate');
-  const attention = 12 * decoder.numHiddenLayers * seqLen * decoder.numAttentionHeads * decoder.headDim;
+  const attention = t5
+    ? 12 * config.numHeads * config.dKv * (config.numLayers * seqLen + config.numDecoderLayers * targetShare * (targetLen + seqLen))
+    : 12 * config.numHiddenLayers * seqLen * config.numAttentionHeads * config.headDim;
   return { total: 4 * matmul + 2 * trainableMatmul + attention, matmulParameters: matmul, trainableMatmulParameters: trainableMatmul, attention };
 }

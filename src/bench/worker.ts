@@ -64,6 +64,11 @@ export interface TimedSteps {
  * `warmup + steps` optimizer steps of a model whose method is already attached, on one fixed random batch
  * (labels = inputs); the warmup steps are not timed. Shared with scripts/bench/native-train-step.mjs.
  */
+/** An encoder-decoder benchmark's target length for a source of `seqLen` tokens (SuperNI's 1024 / 128). */
+export function seq2seqTargetLen(seqLen: number): number {
+  return Math.max(1, Math.floor(seqLen / 8));
+}
+
 export async function timeTrainingSteps(
   model: NativeModel,
   o: {
@@ -86,7 +91,7 @@ export async function timeTrainingSteps(
   const inputIds = randomTokens(o.batchSize * o.seqLen, config.vocabSize, o.seed);
   let batch: NativeBatch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
   if (isEncoderDecoder(config)) {
-    const labelLen = o.targetLen ?? Math.max(1, Math.floor(o.seqLen / 8));
+    const labelLen = o.targetLen ?? seq2seqTargetLen(o.seqLen);
     batch = { ...batch, labels: randomTokens(o.batchSize * labelLen, config.vocabSize, o.seed + 1), labelLen };
   }
   const stepTimesMs: number[] = [];
@@ -120,7 +125,8 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const count = model.parameterCount();
   const trainable = new Set(model.parameterNames({ trainableOnly: true }));
   const params: ParameterInfo[] = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: trainable.has(name) }));
-  const flops = trainingFlopsPerToken(params, config, job.seqLen);
+  const targetLen = seq2seqTargetLen(job.seqLen);
+  const flops = trainingFlopsPerToken(params, config, job.seqLen, targetLen);
   const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label }, log);
   const cuda = job.device.startsWith('cuda') ? addon.cudaMemory(job.device) : null;
   const time = summarizeTimes(stepTimesMs);

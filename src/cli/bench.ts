@@ -40,7 +40,7 @@ export function benchCommand(): Command {
     .option('--model <spec>', `built-in model (${builtinModelNames().join(', ')}) or an HF model folder`, 'small')
     .option('--methods <list>', `comma-separated methods, options as in train --method: ${describeBenchMethods()}`, parseMethodsFlag, 'full,lora:r=8,lora:r=64')
     .option('--batch-size <n>', 'sequences per step', parseIntegerFlag(1, 'batch size'), 4)
-    .option('--seq-len <n>', 'tokens per sequence', parseIntegerFlag(2, 'sequence length'), 256)
+    .option('--seq-len <n>', 'tokens per sequence (T5: the source, with a target of 1/8 of it)', parseIntegerFlag(2, 'sequence length'), 256)
     .option('--steps <n>', 'timed steps per method', parseIntegerFlag(1, 'steps'), 10)
     .option('--warmup <n>', 'untimed steps first', parseIntegerFlag(0, 'warmup'), 2)
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
