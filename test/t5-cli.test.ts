@@ -45,11 +45,18 @@ describe('peft-native with a T5 model', () => {
     expect(loaded.model.parameterNames()).not.toContain('lm_head.weight'); // tied in this preset
   });
 
+  it('trains on TÜLU conversations as (context, assistant turn) pairs', () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-t5-tulu-')), 'run');
+    const r = run(['train', '--model', 'builtin:t5-tiny', '--data', 'tulu:test/fixtures/data/tulu/tulu_human_eval_messages.jsonl', '--batch-size', '2', '--steps', '2', '--threads', '2', '--out', out]);
+    expect(r.code).toBe(0);
+    // The file's 265 conversations have one assistant turn each.
+    expect(r.stdout + r.stderr).toMatch(/265 examples/);
+  });
+
   const BASE = ['train', '--model', 'builtin:t5-tiny', '--batch-size', '2', '--threads', '2', '--quiet', '--steps', '1'];
   it.each([
     [['--data', 'builtin', '--packing'], /--packing does not apply to encoder-decoder models/],
     [['--data', 'builtin', '--gradient-checkpointing'], /--gradient-checkpointing is not supported for T5/],
-    [['--data', 'tulu:test/fixtures/data/tulu/tulu_human_eval_messages.jsonl'], /conversations \(TÜLU\) cannot train an encoder-decoder model yet/],
   ])('%s is refused with one line and exit 2', (flags, message) => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-t5-bad-')), 'run');
     const r = run([...BASE, ...flags, '--out', out]);

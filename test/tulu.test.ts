@@ -70,6 +70,37 @@ describe('TÜLU data', () => {
     }
   });
 
+  it('for an encoder-decoder: one (context, assistant turn) example per turn, split at the turn', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const file = path.join(tmp(), 'turns.jsonl');
+    const conv = [
+      { role: 'system', content: 'You are terse.' },
+      { role: 'user', content: 'Say hi 😀.' },
+      { role: 'assistant', content: 'Hi 😀!' },
+      { role: 'user', content: 'Again, in French.' },
+      { role: 'assistant', content: ' Salut.' },
+    ];
+    writeFileSync(file, JSON.stringify({ id: 7, dataset: 'demo', messages: conv }) + '\n');
+    const data = await loadTrainingData(`tulu:${file}`, tok, { conversationTurns: true });
+    expect(data.examples.map((e) => e.id)).toEqual(['7#1', '7#2']);
+    const rendered = conv.map((m) => `<|${m.role}|>\n${m.content}${m.role === 'assistant' ? EOS : ''}\n`);
+    for (const [k, turn] of [[0, 2], [1, 4]] as const) {
+      const ex = data.examples[k]!;
+      const source = Array.from(ex.inputIds.subarray(0, ex.sourceLength!));
+      // The context is everything rendered before the turn's text (its header included); the target is the turn.
+      expect(tok.decode(source)).toBe(rendered.slice(0, turn).join('') + `<|assistant|>\n`);
+      expect(tok.decode(Array.from(ex.inputIds.subarray(ex.sourceLength!)))).toBe(conv[turn]!.content + EOS);
+      expect(Array.from(ex.labels.subarray(0, ex.sourceLength!)).every((l) => l === IGNORE_INDEX)).toBe(true);
+      expect(Array.from(ex.labels.subarray(ex.sourceLength!))).toEqual(Array.from(ex.inputIds.subarray(ex.sourceLength!)));
+    }
+    // A long context keeps its last tokens (those next to the reply).
+    const cut = await loadTrainingData(`tulu:${file}`, tok, { conversationTurns: true, maxLength: 6 });
+    const last = cut.examples[1]!;
+    expect(last.sourceLength).toBe(6);
+    expect(tok.decode(Array.from(last.inputIds.subarray(0, 6)))).toBe(tok.decode((await tok.encode(rendered.slice(0, 4).join('') + '<|assistant|>\n')).slice(-6)));
+    expect(cut.summary.truncated).toBe(1);
+  });
+
   it('masks system and user turns of multi-turn conversations, and counts what truncation drops', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const file = path.join(tmp(), 'multi.jsonl');

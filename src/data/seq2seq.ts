@@ -11,7 +11,7 @@ export function sourceLengthOf(example: TrainingExample): number {
   const n = example.sourceLength;
   if (n === undefined) {
     throw new Error(
-      `example ${example.task}/${example.id} has no source/target split: conversations (TÜLU) cannot train an encoder-decoder model yet; use SuperNI-style (prompt, target) data`,
+      `example ${example.task}/${example.id} has no source/target split: an encoder-decoder takes conversations as (context, assistant turn) pairs (TrainingDataOptions.conversationTurns)`,
     );
   }
   return n;

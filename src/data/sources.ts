@@ -21,7 +21,7 @@ import { deriveSeed, mulberry32, randomInt } from './seeded-random.js';
 import { parseDataSpec, type DataSpec } from './spec.js';
 import { readConversations } from './tulu/read.js';
 import { chatTemplateRenderer, tuluRenderer, type ConversationRenderer } from './tulu/format.js';
-import { encodeConversation } from './tulu/encode.js';
+import { encodeConversation, encodeConversationTurns } from './tulu/encode.js';
 import { builtinTasks } from '../builtin/index.js';
 
 export { parseDataSpec } from './spec.js';
@@ -57,6 +57,11 @@ export interface TrainingDataOptions {
   addBos?: boolean;
   /** TÜLU: the TÜLU chat format (default) or the model's chat_template. */
   chatTemplate?: ChatTemplateChoice;
+  /**
+   * TÜLU: one (context, assistant turn) example per assistant turn, as an encoder-decoder trains on them
+   * (default false: one example per conversation, every assistant turn trained in it).
+   */
+  conversationTurns?: boolean;
 }
 
 export interface TaskSelection {
@@ -280,7 +285,18 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
     chunk.forEach((c, i) => {
       const task = c.dataset ?? 'tulu';
       datasets.add(task);
-      const out = encodeConversation(rendered[i]!, encodings[i]!, { maxLength, bos: addBos ? tokenizer.bosId : null }, { task, id: c.id });
+      const limits = { maxLength, bos: addBos ? tokenizer.bosId : null };
+      if (options.conversationTurns) {
+        const turns = encodeConversationTurns(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
+        for (const e of turns.examples) {
+          examples.push(e);
+          tokens += e.inputIds.length;
+        }
+        if (turns.truncated) truncated++;
+        if (turns.examples.length === 0) dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
+        return;
+      }
+      const out = encodeConversation(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
       if (out.example) {
         examples.push(out.example);
         tokens += out.example.inputIds.length;
@@ -291,7 +307,13 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
     });
   }
   const notes: string[] = [];
-  if (truncated > 0) notes.push(`${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`);
+  if (truncated > 0) {
+    notes.push(
+      options.conversationTurns
+        ? `${truncated} conversation(s) with a context cut to its last ${maxLength} tokens or a turn cut to its first ${maxLength} (maxLength)`
+        : `${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`,
+    );
+  }
   if (dropped.length > 0) {
     const more = dropped.length > 5 ? `, ... (${dropped.length - 5} more)` : '';
     notes.push(`${dropped.length} conversation(s) dropped: no assistant token left to train on after truncation (${dropped.slice(0, 5).join(', ')}${more})`);

@@ -10,6 +10,7 @@ import { native, type NativeInfo, type NativeModel, type NativeParameterCount, t
 import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
+import { parseDataSpec } from '../data/spec.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
 import { ConfigError, isEncoderDecoder, maxPositions } from '../models/config.js';
@@ -235,7 +236,9 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   if (seq2seq && r.packing) throw new TrainOptionsError('--packing does not apply to encoder-decoder models (T5): source and target are padded apart');
   if (seq2seq && r.gradientCheckpointing) throw new TrainOptionsError('--gradient-checkpointing is not supported for T5 models yet');
 
-  const data = await prepareDataset(r.data, tokenizer, trainingDataOptions(r), { dir: r.cacheDir });
+  // An encoder-decoder learns conversations as (context, assistant turn) pairs.
+  const conversationTurns = seq2seq && parseDataSpec(r.data).kind === 'tulu';
+  const data = await prepareDataset(r.data, tokenizer, { ...trainingDataOptions(r), ...(conversationTurns ? { conversationTurns } : {}) }, { dir: r.cacheDir });
   const examples: TrainingExample[] = data.examples;
   const ds = data.summary;
   if (data.cache) say(`  tokenized data ${data.cache.hit ? 'loaded from' : 'cached in'} ${data.cache.file}`);
@@ -245,9 +248,6 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   );
   for (const note of ds.notes) say(`    ${note}`);
   if (examples.length === 0) throw new Error(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
-  if (seq2seq && examples[0]!.sourceLength === undefined) {
-    throw new TrainOptionsError(`--data ${r.data}: conversations (TÜLU) cannot train an encoder-decoder model yet; use SuperNI-style (prompt, target) data`);
-  }
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   if (longest > maxPositions(config)) {
     say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${maxPositions(config)})`);

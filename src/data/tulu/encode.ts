@@ -6,6 +6,7 @@
 // package count Unicode code points, so the UTF-16 spans are converted first.
 // With addBos, BOS is put first (label -100). The sequence is cut to its first maxLength tokens; a
 // conversation left with no label that counts after the model's one-token shift is dropped (and counted).
+// Encoder-decoders take (context, assistant turn) pairs instead: encodeConversationTurns.
 import type { TrainingExample } from '../types.js';
 import type { EncodingWithOffsets } from '../../tokenizer/hf-tokenizer.js';
 import { IGNORE_INDEX, countShiftedTargets } from '../encode.js';
@@ -64,4 +65,40 @@ export function encodeConversation(
   }
   const example = countShiftedTargets(labels) > 0 ? { inputIds, labels, task: meta.task, id: meta.id } : null;
   return { example, truncated: total > length };
+}
+
+/**
+ * One (context, assistant turn) example per trained span, for encoder-decoder models: the source is every
+ * token before the turn (with BOS first when given), the target the turn's tokens (its content and end-of-turn
+ * text); the example keeps both in one sequence with sourceLength marking the split (src/data/seq2seq.ts).
+ * A context longer than maxLength keeps its last maxLength tokens (the turns nearest the reply); a target
+ * keeps its first maxLength. Turns left without a target token are dropped.
+ */
+export function encodeConversationTurns(
+  rendered: RenderedConversation,
+  encoding: EncodingWithOffsets,
+  limits: ConversationLimits,
+  meta: { task: string; id: string },
+): { examples: TrainingExample[]; truncated: boolean } {
+  const spans = toCodePointSpans(rendered.text, rendered.trained);
+  const examples: TrainingExample[] = [];
+  let truncated = false;
+  spans.forEach(([a, b], turn) => {
+    const context: number[] = [];
+    const target: number[] = [];
+    encoding.ids.forEach((id, t) => {
+      const start = encoding.offsets[t]![0];
+      if (start < a) context.push(id);
+      else if (start < b) target.push(id);
+    });
+    const room = limits.maxLength - (limits.bos === null ? 0 : 1);
+    const source = [...(limits.bos === null ? [] : [limits.bos]), ...context.slice(Math.max(0, context.length - room))];
+    const kept = target.slice(0, limits.maxLength);
+    truncated = truncated || context.length > room || target.length > kept.length;
+    if (kept.length === 0) return;
+    const inputIds = Int32Array.from([...source, ...kept]);
+    const labels = Int32Array.from([...source.map(() => IGNORE_INDEX), ...kept]);
+    examples.push({ inputIds, labels, task: meta.task, id: `${meta.id}#${turn + 1}`, sourceLength: source.length });
+  });
+  return { examples, truncated };
 }
