@@ -37,7 +37,7 @@ describe('run_config.json schema', () => {
     const r = resolveTrainOptions({ out: path.join(os.tmpdir(), 'never-written') });
     const current = runDirWith(JSON.stringify({ version: RUN_CONFIG_VERSION, options: recordOptions(r) }));
     expect((await readRunConfig(current)).options.method).toBe('lora');
-    await expect(readRunConfig(runDirWith(JSON.stringify({ version: 99, options: {} })))).rejects.toThrow(/run_config\.json: version 99 is not one this peft-native reads \(1 to 2\)/);
+    await expect(readRunConfig(runDirWith(JSON.stringify({ version: 99, options: {} })))).rejects.toThrow(/run_config\.json: version 99 is not one this peft-native reads \(1 to 3\)/);
     await expect(readRunConfig(runDirWith('{"options": '))).rejects.toThrow(/run_config\.json: .*JSON/);
     await expect(readRunConfig(runDirWith('[]'))).rejects.toThrow(/run_config\.json: not a JSON object/);
     await expect(readRunConfig(runDirWith(JSON.stringify({ options: { model: 'builtin:tiny' } })))).rejects.toThrow(/run_config\.json: options lack modelSpec, data, method/);
@@ -52,6 +52,14 @@ describe('run_config.json schema', () => {
     expect(migrated.startedAt).toBe('then');
     expect(migrated.options).toMatchObject({ weightDecayParams: 'matrices', recipe: 'default', evaluation: null, device: 'cpu' });
     expect(migrated.options.methodSettings).toEqual({ method: 'lora', lora: r.lora });
+  });
+
+  it('migrates a version 2 file: its targets were padded with -100', async () => {
+    const r = resolveTrainOptions({ out: path.join(os.tmpdir(), 'never-written') });
+    const { labelPadding: _l, ...v2 } = recordOptions(r);
+    const migrated = await readRunConfig(runDirWith(JSON.stringify({ version: 2, options: v2 })));
+    expect(migrated.version).toBe(RUN_CONFIG_VERSION);
+    expect(migrated.options.labelPadding).toBe('ignore');
   });
 });
 

@@ -7,6 +7,7 @@ import { linearModuleNames, moduleNameFor, peftTaskType } from '../src/models/mo
 import { collateSeq2Seq, countSeq2SeqTargets } from '../src/data/seq2seq.js';
 import { BatchSource } from '../src/data/batch-source.js';
 import type { TrainingExample } from '../src/data/types.js';
+import { resolveTrainOptions } from '../src/train/options.js';
 
 describe('parseModelConfig: t5', () => {
   it('applies T5Config defaults (original T5: relu, tied and rescaled, decoding starts at the pad token)', () => {
@@ -83,6 +84,14 @@ describe('seq2seq batches', () => {
     expect(Array.from(b.labels)).toEqual([8, 1, -100, -100, 10, 11, 12, 1]);
     expect(b.targetTokens).toBe(6);
     expect(b.realTokens).toBe(10);
+  });
+
+  it('pads the shorter targets with the pad id when asked (the study\'s collator), and counts them as targets', () => {
+    const b = collateSeq2Seq([example([5, 6, 7], [8, 1], 'a'), example([9], [10, 11, 12, 1], 'b')], 0, 0);
+    expect(Array.from(b.labels)).toEqual([8, 1, 0, 0, 10, 11, 12, 1]);
+    expect(b.targetTokens).toBe(8);
+    expect(resolveTrainOptions({ recipe: 'study' }).labelPadding).toBe('pad');
+    expect(resolveTrainOptions({}).labelPadding).toBe('ignore');
   });
 
   it('refuses examples without a source/target split (conversations), naming the example', () => {

@@ -7,7 +7,7 @@ import { LLAMA_LINEAR_MODULES } from '../models/module-names.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type TrainOptions } from '../train/options.js';
+import { LABEL_PADDINGS, PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type TrainOptions } from '../train/options.js';
 import { RECIPES } from '../train/recipe.js';
 import { allMethodFlags, flagName } from '../peft/methods.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
@@ -53,7 +53,7 @@ function parseTargetsFlag(value: string): string {
 const SAME_AS_OPTION = [
   'model', 'data', 'method', 'lr', 'steps', 'epochs',
   'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
-  'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'warmupRatio', 'schedule', 'weightDecay',
+  'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'labelPadding', 'warmupRatio', 'schedule', 'weightDecay',
   'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
   'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
 ] as const satisfies readonly (keyof TrainOptions)[];
@@ -224,6 +224,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--packing', 'pack several examples per row (positions restart per example; no attention across examples)')
     .option('--pack-length <n>', 'tokens per packed row (default: the longest example)', parseIntegerFlag(2, 'pack length'))
     .option('--group-by-length', 'batches of similar lengths, in random order (less padding; HF group_by_length)')
+    .addOption(new Option('--label-padding <how>', 'encoder-decoders (T5): pad the shorter targets of a batch with -100 (ignore, no loss; default) or the pad id (pad: trained, as the study\'s collator)').choices([...LABEL_PADDINGS]))
     .option('--warmup-ratio <x>', 'fraction of steps with linear warmup (default 0.03 LoRA, 0 full)', parseNumberFlag('warmup ratio', (n) => n >= 0 && n <= 1, 'in [0, 1]'))
     .addOption(new Option('--schedule <kind>', 'LR schedule after warmup (default linear for LoRA, constant for full)').choices([...SCHEDULE_KINDS]))
     .option('--weight-decay <x>', 'AdamW weight decay, not on biases/norms (default 0.01 LoRA, 0 full)', parseNumberFlag('weight decay', (n) => n >= 0, '>= 0'))

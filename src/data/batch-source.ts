@@ -20,8 +20,11 @@ export interface BatchSourceOptions {
   groupByLength?: boolean;
   /** Pack several examples per row of this many tokens. */
   packing?: { maxTokens: number } | null;
-  /** Encoder-decoder batches (source and target padded apart; lengths for grouping are source lengths). */
-  seq2seq?: boolean;
+  /**
+   * Encoder-decoder batches (source and target padded apart; lengths for grouping are source lengths), with
+   * what pads the shorter targets' labels (default -100).
+   */
+  seq2seq?: boolean | { labelPadId: number };
 }
 
 export class BatchSource {
@@ -68,7 +71,7 @@ export class BatchSource {
       yield this.options.packing
         ? collatePacked(examples, this.options.padId)
         : this.options.seq2seq
-          ? collateSeq2Seq(single, this.options.padId)
+          ? collateSeq2Seq(single, this.options.padId, typeof this.options.seq2seq === 'object' ? this.options.seq2seq.labelPadId : undefined)
           : collate(single, this.options.padId);
     }
   }

@@ -24,8 +24,12 @@ export function countSeq2SeqTargets(example: TrainingExample): number {
   return n;
 }
 
-/** One padded encoder-decoder batch (see the file comment). */
-export function collateSeq2Seq(examples: readonly TrainingExample[], padId: number): TrainingBatch {
+/**
+ * One padded encoder-decoder batch (see the file comment). `labelPadId` fills the labels after a shorter
+ * target: -100 (no loss, the default) or the pad id (then those positions are trained too, as the study's
+ * collator did; targetTokens counts them).
+ */
+export function collateSeq2Seq(examples: readonly TrainingExample[], padId: number, labelPadId = IGNORE_INDEX): TrainingBatch {
   if (examples.length === 0) throw new Error('collateSeq2Seq: a batch needs at least one example');
   const sources = examples.map(sourceLengthOf);
   const seqLen = Math.max(1, ...sources);
@@ -33,7 +37,7 @@ export function collateSeq2Seq(examples: readonly TrainingExample[], padId: numb
   const batchSize = examples.length;
   const inputIds = new Int32Array(batchSize * seqLen).fill(padId);
   const attentionMask = new Int32Array(batchSize * seqLen);
-  const labels = new Int32Array(batchSize * labelLen).fill(IGNORE_INDEX);
+  const labels = new Int32Array(batchSize * labelLen).fill(labelPadId);
   let targetTokens = 0;
   let realTokens = 0;
   examples.forEach((ex, row) => {
@@ -44,5 +48,6 @@ export function collateSeq2Seq(examples: readonly TrainingExample[], padId: numb
     targetTokens += countSeq2SeqTargets(ex);
     realTokens += ex.inputIds.length;
   });
+  if (labelPadId !== IGNORE_INDEX) targetTokens = labels.reduce((n, l) => n + (l !== IGNORE_INDEX ? 1 : 0), 0);
   return { inputIds, labels, attentionMask, batchSize, seqLen, labelLen, targetTokens, realTokens };
 }

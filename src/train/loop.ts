@@ -10,6 +10,7 @@ import { native, type NativeInfo, type NativeModel, type NativeParameterCount, t
 import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
+import { IGNORE_INDEX } from '../data/encode.js';
 import { parseDataSpec } from '../data/spec.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
@@ -235,6 +236,9 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   const seq2seq = isEncoderDecoder(config);
   if (seq2seq && r.packing) throw new TrainOptionsError('--packing does not apply to encoder-decoder models (T5): source and target are padded apart');
   if (seq2seq && r.gradientCheckpointing) throw new TrainOptionsError('--gradient-checkpointing is not supported for T5 models yet');
+  if (!seq2seq && r.labelPadding === 'pad') {
+    say('  note: label padding "pad" applies to encoder-decoder targets; a decoder\'s padding takes no loss (as in the study\'s decoder path)');
+  }
 
   // An encoder-decoder learns conversations as (context, assistant turn) pairs.
   const conversationTurns = seq2seq && parseDataSpec(r.data).kind === 'tulu';
@@ -284,7 +288,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     seed: r.seed,
     groupByLength: r.groupByLength,
     packing: r.packing ? { maxTokens: r.packLength ?? longest } : null,
-    seq2seq,
+    seq2seq: seq2seq && { labelPadId: r.labelPadding === 'pad' ? tokenizer.padId : IGNORE_INDEX },
   });
   const batchesPerEpoch = batchSource.batchCount(0);
   const total = totalUpdates({ steps: r.steps, epochs: r.epochs, batchesPerEpoch, accumulation: r.gradientAccumulation });

@@ -67,6 +67,11 @@ export interface TrainOptions extends MethodTrainOptions {
   packLength?: number;
   /** Batches of similar lengths in random order (HF group_by_length). */
   groupByLength?: boolean;
+  /**
+   * Encoder-decoders: what a target shorter than its batch's longest is padded with in the labels: -100
+   * (ignore, no loss; default) or the pad id (pad, trained to predict padding, as the study's collator did).
+   */
+  labelPadding?: LabelPadding;
   /** Tokenized-data cache folder (default .peft-native-cache/ in the working directory); null: no cache. */
   cacheDir?: string | null;
   /** Fraction of steps with linear warmup (default 0.03 for PEFT, 0 for full finetuning, as the study). */
@@ -180,6 +185,7 @@ export interface ResolvedTrainOptions {
   packing: boolean;
   packLength: number | null;
   groupByLength: boolean;
+  labelPadding: LabelPadding;
   cacheDir: string | null;
   warmupRatio: number;
   schedule: ScheduleKind;
@@ -207,6 +213,10 @@ export interface ResolvedTrainOptions {
 }
 
 export type Precision = 'fp32' | 'bf16';
+/** Label padding of encoder-decoder batches (TrainOptions.labelPadding). */
+export const LABEL_PADDINGS = ['ignore', 'pad'] as const;
+export type LabelPadding = (typeof LABEL_PADDINGS)[number];
+
 export const WEIGHT_DECAY_PARAMS = ['matrices', 'all'] as const;
 export type WeightDecayParams = (typeof WEIGHT_DECAY_PARAMS)[number];
 export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
@@ -329,6 +339,7 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   checkInt('divergence window', o.divergenceWindow, 1);
   checkInt('save steps', o.saveSteps, 1);
   checkInt('save total limit', o.saveTotalLimit, 1);
+  if (o.labelPadding !== undefined && !LABEL_PADDINGS.includes(o.labelPadding)) fail(`unknown --label-padding "${String(o.labelPadding)}" (expected ${LABEL_PADDINGS.join(' or ')})`);
   if (o.precision !== undefined && !PRECISIONS.includes(o.precision)) fail(`unknown precision "${String(o.precision)}" (expected ${PRECISIONS.join(' or ')})`);
   if (o.bestMetric !== undefined && (typeof o.bestMetric.name !== 'string' || o.bestMetric.name === '')) fail('the best-checkpoint metric needs a name');
   if (o.onDivergence !== undefined && !DIVERGENCE_POLICIES.includes(o.onDivergence)) fail(`unknown --on-divergence "${String(o.onDivergence)}" (expected ${DIVERGENCE_POLICIES.join(' or ')})`);
@@ -393,6 +404,7 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
     packing: o.packing ?? false,
     packLength: o.packLength ?? null,
     groupByLength: o.groupByLength ?? false,
+    labelPadding: o.labelPadding ?? 'ignore',
     cacheDir: o.cacheDir === null ? null : path.resolve(o.cacheDir ?? DEFAULT_CACHE_DIR),
     warmupRatio: o.warmupRatio ?? (isPeft ? STUDY.peftWarmupRatio : 0),
     schedule: o.schedule ?? (isPeft ? 'linear' : 'constant'),

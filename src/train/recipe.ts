@@ -24,6 +24,9 @@ export function recipeDefaults(recipe: Recipe, method: TrainMethod, given: Train
     maxGradNorm: 0,
     // One parameter group: weight decay on every trainable parameter, biases and norms included (T:250, T:296).
     weightDecayParams: 'all',
+    // Encoder-decoders: T's load_data_collator builds DataCollatorForNI with label_pad_token_id=self.tokenizer.pad_token_id,
+    // so a target's padding is trained to predict the pad token.
+    labelPadding: 'pad',
     // The method's own points (adapter: A:337-339, A:422-423; BitFit: T:678-698), in its record.
     ...methodSpec(method).studyRecipe,
   };

@@ -10,16 +10,16 @@ import type { ScheduleKind } from './schedule.js';
 import type { BestMetric } from './checkpoints.js';
 import type { DivergencePolicy } from './divergence.js';
 import type { Recipe } from './recipe.js';
-import type { EvaluationPlan, Precision, ResolvedTrainOptions, WeightDecayParams } from './options.js';
+import type { EvaluationPlan, LabelPadding, Precision, ResolvedTrainOptions, WeightDecayParams } from './options.js';
 import type { MethodSettings, TrainMethod } from '../peft/methods.js';
 import type { LoraOptions } from '../peft/lora.js';
 import type { ModelSpec } from '../models/load.js';
 
 export const RUN_CONFIG_FILE = 'run_config.json';
-/** 1: files without a `version` field (before this module); 2: the schema below. */
-export const RUN_CONFIG_VERSION = 2;
+/** 1: files without a `version` field (before this module); 2: before labelPadding; 3: the schema below. */
+export const RUN_CONFIG_VERSION = 3;
 
-/** The options as version 2 records them: on-disk names, mapped from and to ResolvedTrainOptions below. */
+/** The options as version 3 records them: on-disk names, mapped from and to ResolvedTrainOptions below. */
 export interface RecordedOptions {
   model: string;
   modelSpec: ModelSpec;
@@ -44,6 +44,7 @@ export interface RecordedOptions {
   packing: boolean;
   packLength: number | null;
   groupByLength: boolean;
+  labelPadding: LabelPadding;
   cacheDir: string | null;
   warmupRatio: number;
   schedule: ScheduleKind;
@@ -69,7 +70,7 @@ export interface RecordedOptions {
   evaluation: EvaluationPlan | null;
 }
 
-/** The whole file (version 2). The parts other than `options` are a record for people and tools. */
+/** The whole file (version 3). The parts other than `options` are a record for people and tools. */
 export interface RunConfig {
   version: typeof RUN_CONFIG_VERSION;
   options: RecordedOptions;
@@ -102,6 +103,7 @@ export function recordOptions(r: ResolvedTrainOptions): RecordedOptions {
     packing: r.packing,
     packLength: r.packLength,
     groupByLength: r.groupByLength,
+    labelPadding: r.labelPadding,
     cacheDir: r.cacheDir,
     warmupRatio: r.warmupRatio,
     schedule: r.schedule,
@@ -164,6 +166,7 @@ function migrateV1(file: string, raw: Record<string, unknown>): RunConfig {
     packLength: null,
     groupByLength: false,
     gradientCheckpointing: false,
+    labelPadding: 'ignore',
   };
   const filled = { ...defaults, ...options, methodSettings, lora } as RecordedOptions;
   return { ...raw, version: RUN_CONFIG_VERSION, options: filled };
@@ -184,6 +187,8 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   if (typeof record.options !== 'object' || record.options === null) throw new RunConfigError(`${file}: no "options" object`);
   const version = record.version ?? 1;
   if (version === 1) return migrateV1(file, record);
+  // Version 2 -> 3: labelPadding, which those runs did not have: their targets were padded with -100.
+  if (version === 2) return { ...record, version: RUN_CONFIG_VERSION, options: { labelPadding: 'ignore', ...(record.options as object) } } as RunConfig;
   if (version === RUN_CONFIG_VERSION) return record as RunConfig;
   throw new RunConfigError(`${file}: version ${JSON.stringify(version)} is not one this peft-native reads (1 to ${RUN_CONFIG_VERSION}); a newer peft-native wrote it`);
 }
