@@ -85,8 +85,11 @@ describe('peft-native sweep --preset mini', () => {
     const report = runCli(['report', out], { timeoutMs: 120_000 });
     expect(report.stderr).toBe('');
     expect(report.code).toBe(0);
-    expect(report.stdout.match(/^finding \d \(.*\): (holds|does not hold|inconclusive)$/gm)).toHaveLength(5);
+    // The five findings for each of the two models (the built-in Llama and T5).
+    expect(report.stdout.match(/^finding \d \(.*\): (holds|does not hold|inconclusive)$/gm)).toHaveLength(10);
     const page = readFileSync(path.join(out, 'report', 'report.md'), 'utf8');
+    expect(page).toContain('## Model builtin:tiny');
+    expect(page).toContain('## Model builtin:t5-tiny');
     for (let n = 1; n <= 5; n++) expect(page).toMatch(new RegExp(`### Finding ${n}: .*\\n\\n\\*\\*The study:\\*\\* .+\\n\\n\\*\\*Verdict here: (holds|does not hold|inconclusive)\\.\\*\\*`));
     const linked = [...page.matchAll(/\]\((figures\/[^)]+\.svg)\)/g)].map((m) => m[1]!);
     expect(linked.length).toBeGreaterThanOrEqual(5);
