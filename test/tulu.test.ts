@@ -55,6 +55,15 @@ const TULU_TEMPLATE =
   "{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\\n'  + message['content'] + eos_token + '\\n' }}{% endif %}" +
   "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}{% endfor %}";
 
+/** A system prompt, two exchanges, and a character outside the BMP in both directions. */
+const MULTI_TURN = [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: 'Say hi 😀.' },
+  { role: 'assistant', content: 'Hi 😀!' },
+  { role: 'user', content: 'Again, in French.' },
+  { role: 'assistant', content: ' Salut.' },
+];
+
 describe('TÜLU data', () => {
   it('trains exactly the assistant text + EOS of every real conversation (TÜLU format)', async () => {
     const tok = await loadTokenizer(gpt2Dir);
@@ -73,13 +82,7 @@ describe('TÜLU data', () => {
   it('for an encoder-decoder: one (context, assistant turn) example per turn, split at the turn', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const file = path.join(tmp(), 'turns.jsonl');
-    const conv = [
-      { role: 'system', content: 'You are terse.' },
-      { role: 'user', content: 'Say hi 😀.' },
-      { role: 'assistant', content: 'Hi 😀!' },
-      { role: 'user', content: 'Again, in French.' },
-      { role: 'assistant', content: ' Salut.' },
-    ];
+    const conv = MULTI_TURN;
     writeFileSync(file, JSON.stringify({ id: 7, dataset: 'demo', messages: conv }) + '\n');
     const data = await loadTrainingData(`tulu:${file}`, tok, { conversationTurns: true });
     expect(data.examples.map((e) => e.id)).toEqual(['7#1', '7#2']);
@@ -104,13 +107,7 @@ describe('TÜLU data', () => {
   it('masks system and user turns of multi-turn conversations, and counts what truncation drops', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const file = path.join(tmp(), 'multi.jsonl');
-    const conv = [
-      { role: 'system', content: 'You are terse.' },
-      { role: 'user', content: 'Say hi 😀.' },
-      { role: 'assistant', content: 'Hi 😀!' },
-      { role: 'user', content: 'Again, in French.' },
-      { role: 'assistant', content: ' Salut.' },
-    ];
+    const conv = MULTI_TURN;
     writeFileSync(file, [JSON.stringify({ id: 7, dataset: 'demo', messages: conv }), '', JSON.stringify({ messages: conv.slice(0, 2) })].join('\n') + '\n');
     const data = await loadTrainingData(`tulu:${file}`, tok, {});
     expect(data.examples).toHaveLength(1);
