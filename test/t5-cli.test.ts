@@ -31,7 +31,7 @@ describe('peft-native with a T5 model', () => {
     expect(predictions.length).toBe(10);
   });
 
-  it('full finetuning saves a T5 checkpoint folder that loads back as the same model', async () => {
+  it('full finetuning saves a T5 checkpoint folder that loads back, and trains and evaluates on SuperNI files', async () => {
     const runDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'pn-t5-full-')), 'run');
     const train = run([...TRAIN, '--method', 'full', '--steps', '1', '--out', runDir]);
     expect(train.stderr).toBe('');
@@ -43,6 +43,18 @@ describe('peft-native with a T5 model', () => {
     expect(loaded.config).toEqual(parseModelConfig(raw));
     expect(loaded.model.parameterNames()).toContain('shared.weight');
     expect(loaded.model.parameterNames()).not.toContain('lm_head.weight'); // tied in this preset
+
+    // The saved folder is an HF T5 model folder: train on SuperNI task files from it, then evaluate the run.
+    const loraRun = path.join(path.dirname(runDir), 'lora');
+    const mini = path.join('assets', 'superni-mini');
+    const lora = run(['train', '--model', runDir, '--data', `superni:${path.join(mini, 'tasks')}`, '--split-dir', path.join(mini, 'splits'), '--instances-per-task', '2', '--steps', '2', '--batch-size', '2', '--threads', '2', '--quiet', '--out', loraRun]);
+    expect(lora.stderr).toBe('');
+    expect(lora.code).toBe(0);
+    const out = path.join(loraRun, 'eval-test');
+    const evaluated = run(['eval', '--run', loraRun, '--max-instances', '1', '--max-new-tokens', '3', '--threads', '2', '--out', out]);
+    expect(evaluated.code).toBe(0);
+    expect(evaluated.stdout).toMatch(/^overall\s+3\s/m);
+    expect(JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8')).instances).toBe(3);
   });
 
   it('trains on TÜLU conversations as (context, assistant turn) pairs', () => {
