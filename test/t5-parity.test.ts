@@ -12,6 +12,7 @@ import { native, type NativeModel } from '../src/native/binding.js';
 import { parseModelConfig } from '../src/models/config.js';
 import { resolveCheckpoint } from '../src/models/checkpoint.js';
 import { loadAdapter } from '../src/peft/methods.js';
+import { loadModelWeights } from '../src/models/load.js';
 import { fixtureBatch, fixturesDir, loadFixtureModel, maxRelativeError, nativeNameOfPeftKey, readExpected } from './helpers/fixtures.js';
 
 const VARIANTS = ['t5-v1_1', 't5-original'];
@@ -210,6 +211,21 @@ describe('T5 greedy generation matches transformers generate(do_sample=False)', 
     await loadAdapter(model, path.join(dir, adapter));
     const { rows, reference } = await generateFixture(model, 'right');
     expect(rows).toEqual(reference[adapter]);
+  });
+});
+
+describe('t5-v1_1 as transformers 5 re-saves it (bfloat16, three shards, tie_word_embeddings: true with its own lm_head)', () => {
+  it('loads with the head untied, as transformers does, and gives its logits and loss', async () => {
+    const dir = path.join(fixturesDir, 't5-v1_1-bf16-sharded');
+    const raw = await readJson(path.join(dir, 'config.json'));
+    expect(raw.tie_word_embeddings).toBe(true);
+    expect((await resolveCheckpoint(dir)).weightFiles).toHaveLength(3);
+    const { model, config } = await loadModelWeights(dir);
+    expect(config).toMatchObject({ modelType: 't5', tieWordEmbeddings: false, scaleDecoderOutputs: false });
+    expect(model.parameterNames()).toContain('lm_head.weight');
+    const expectedFile = path.join(dir, 'expected.safetensors');
+    await expectLossAndLogits(model, expectedFile, expectedFile);
+    expect(model.parameterCount().total).toBe((await readJson(path.join(dir, 'expected.json'))).total_params);
   });
 });
 

@@ -110,6 +110,21 @@ export async function loadModel(spec: string, options: LoadModelOptions = {}): P
   return { ...(await loadModelWeights(spec, options)), tokenizer };
 }
 
+/**
+ * The native config of a checkpoint folder: its config.json, with what only the weights tell. A T5 whose files
+ * bring their own lm_head.weight has an untied head even where config.json says tie_word_embeddings: true
+ * (transformers 5 writes that for T5 v1.1 and unties the head when a checkpoint has one).
+ */
+export async function checkpointModelConfig(checkpoint: ResolvedCheckpoint): Promise<{ config: NativeModelConfig; raw: Record<string, unknown> }> {
+  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  if (config.modelType !== 't5' || !config.tieWordEmbeddings) return { config, raw };
+  for (const file of checkpoint.weightFiles) {
+    const { tensors } = await native().safetensors.inspect(file);
+    if (tensors.some((t) => t.name === 'lm_head.weight')) return { config: { ...config, tieWordEmbeddings: false }, raw };
+  }
+  return { config, raw };
+}
+
 /** The native model alone (no tokenizer needed): a built-in preset (seeded init) or an HF folder's weights. */
 export async function loadModelWeights(spec: string, options: LoadModelOptions = {}): Promise<LoadedWeights> {
   const resolved = resolveModelSpec(spec);
@@ -124,7 +139,7 @@ export async function loadModelWeights(spec: string, options: LoadModelOptions =
     return { model, config, source: { kind: 'builtin', name: resolved.name, spec }, hfConfig };
   }
   const checkpoint = await resolveCheckpoint(resolved.dir);
-  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  const { config, raw } = await checkpointModelConfig(checkpoint);
   // No random init: loadWeights overwrites every weight (and fails before using the model otherwise).
   const model = native().Model.create(config, { seed, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);

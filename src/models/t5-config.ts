@@ -48,8 +48,9 @@ export function parseT5Config(f: FieldReader): NativeT5Config {
 
   // transformers 4: tie_word_embeddings false = an own lm_head and no output rescale (T5 v1.1). transformers 5
   // writes scale_decoder_outputs and tie_word_embeddings: true, and ties lm_head when the checkpoint has none.
-  // Both readings agree on these two flags; a checkpoint with tie_word_embeddings true and an lm_head.weight of
-  // its own is read as tied (its lm_head.weight is ignored).
+  // Both readings agree on these two flags. A checkpoint whose files hold their own lm_head.weight is untied
+  // whatever config.json says (transformers 5 writes tie_word_embeddings: true for a v1.1 it re-saves):
+  // src/models/load.ts checkpointModelConfig decides that from the files.
   const tieWordEmbeddings = f.bool('tie_word_embeddings', true);
   const scaleDecoderOutputs = f.bool('scale_decoder_outputs', tieWordEmbeddings);
 

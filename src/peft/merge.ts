@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { resolveCheckpoint } from '../models/checkpoint.js';
-import { readModelConfig } from '../models/config.js';
+import { checkpointModelConfig } from '../models/load.js';
 import { saveCheckpoint } from '../models/save.js';
 import { AdapterError } from './adapter-files.js';
 import { TRAIN_METHODS, describeMethod, loadAdapter, methodSpec, type MethodSettings } from './methods.js';
@@ -33,7 +33,7 @@ export async function mergeAdapter(o: MergeOptions): Promise<MergeResult> {
   }
   // No tokenizer is needed to merge weights: the checkpoint is read directly, tokenizer files are copied as they are.
   const checkpoint = await resolveCheckpoint(o.model);
-  const { config, raw } = await readModelConfig(checkpoint.configFile);
+  const { config, raw } = await checkpointModelConfig(checkpoint);
   const model = native().Model.create(config, { seed: 0, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);
   const settings = await loadAdapter(model, o.adapter);

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeBatch, type NativeModel } from '../../src/native/binding.js';
-import { readModelConfig } from '../../src/models/config.js';
+import { checkpointModelConfig } from '../../src/models/load.js';
 import { resolveCheckpoint } from '../../src/models/checkpoint.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -19,9 +19,9 @@ export async function readExpected(file: string, name: string): Promise<{ shape:
  */
 export async function loadFixtureModel(variant: string, device = 'cpu'): Promise<NativeModel> {
   const dir = path.join(fixturesDir, variant);
-  const { config } = await readModelConfig(path.join(dir, 'config.json'));
-  const model = native().Model.create(config, { seed: 0, initialize: false });
   const checkpoint = await resolveCheckpoint(dir);
+  const { config } = await checkpointModelConfig(checkpoint);
+  const model = native().Model.create(config, { seed: 0, initialize: false });
   await model.loadWeights(checkpoint.weightFiles);
   await model.moveTo(device);
   return model;
