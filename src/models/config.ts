@@ -364,12 +364,6 @@ export function maxPositions(c: NativeModelConfig): number {
   return c.modelType === 't5' ? Number.POSITIVE_INFINITY : c.maxPositionEmbeddings;
 }
 
-/** `c` as a decoder config; `what` (a feature not yet available for T5) is refused for other architectures. */
-export function requireDecoder(c: NativeModelConfig, what: string): NativeDecoderConfig {
-  if (c.modelType === 't5') throw new Error(`${what} is not supported for T5 models yet`);
-  return c;
-}
-
 /** An encoder-decoder (T5): batches carry a source and separate targets (src/data/seq2seq.ts). */
 export function isEncoderDecoder(c: NativeModelConfig): boolean {
   return c.modelType === 't5';
