@@ -16,8 +16,6 @@ async function fixtureConfig(variant: string): Promise<NativeModelConfig> {
   return (await readModelConfig(path.join(root, 'test/fixtures/models', variant, 'config.json'))).config;
 }
 
-
-
 function batch(vocab: number): NativeBatch {
   const inputIds = Int32Array.from({ length: 2 * 16 }, (_, i) => 1 + ((i * 7) % (vocab - 1)));
   return { inputIds, labels: inputIds, batchSize: 2, seqLen: 16 };
@@ -45,8 +43,10 @@ describe.skipIf(!built)('dispose and native memory reported to V8', () => {
     const trainer = new (native().Trainer)(model, {});
     const withModel = external();
     await trainer.step(batch(config.vocabSize), 1e-3);
-    // AdamW's state appears at the first step: two moments per trainable parameter.
-    expect(Math.abs(external() - withModel - 2 * loraBytes)).toBeLessThan(slack);
+    // AdamW's state appears at the first step: two moments per trainable parameter. The step is awaited, and other
+    // buffers of the test process (tens of KB) come and go meanwhile, so this bound is wider; the exact amount is
+    // checked around the synchronous dispose below.
+    expect(Math.abs(external() - withModel - 2 * loraBytes)).toBeLessThan(0.1 * loraBytes);
 
     // Each dispose gives back what its handle reported, measured around the (synchronous) call: other buffers
     // of the test process come and go across awaits.
