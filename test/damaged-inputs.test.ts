@@ -2,7 +2,7 @@
 // naming the file, exit code 2; a truncated latest checkpoint is set aside and the run resumes from the one
 // before. A diverged run's error line goes to stderr and survives --quiet.
 import { describe, expect, it } from 'vitest';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -95,5 +95,28 @@ describe('a run folder has one owner', () => {
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     expect(existsSync(lock)).toBe(false);
+  });
+
+  it('--overwrite removes an earlier run before the new one starts; a folder holding no run keeps its files', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pn-overwrite-'));
+    const out = path.join(root, 'run');
+    const args = ['--batch-size', '2', '--max-length', '64', '--threads', '2', '--quiet', '--no-tensorboard', '--out', out];
+    expect(runCli(['train', '--steps', '4', '--save-steps', '2', ...args]).code).toBe(0);
+    expect(readdirSync(path.join(out, 'checkpoints')).filter((n) => n.startsWith('step-')).sort()).toEqual(['step-2', 'step-4']);
+    writeFileSync(path.join(out, 'notes.txt'), 'of the earlier run\n');
+    const again = runCli(['train', '--steps', '1', '--save-steps', '1', ...args, '--overwrite']);
+    expect(again.code).toBe(0);
+    // Only the new run's files: its one checkpoint, one metrics line, and the earlier run's note gone with it.
+    expect(readdirSync(path.join(out, 'checkpoints')).filter((n) => n.startsWith('step-'))).toEqual(['step-1']);
+    expect(readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(existsSync(path.join(out, 'notes.txt'))).toBe(false);
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).steps).toBe(1);
+    expect(runCli(['train', '--resume', out, '--threads', '2', '--quiet']).code).toBe(0);
+
+    const plain = path.join(root, 'plain');
+    mkdirSync(plain);
+    writeFileSync(path.join(plain, 'notes.txt'), 'mine\n');
+    expect(runCli(['train', '--steps', '1', ...args.slice(0, -1), plain, '--overwrite']).code).toBe(0);
+    expect(readFileSync(path.join(plain, 'notes.txt'), 'utf8')).toBe('mine\n');
   });
 });

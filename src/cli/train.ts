@@ -243,7 +243,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .addOption(deviceOption(/* none here: TrainOptions' default is auto */))
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
-    .option('--overwrite', 'allow an existing, non-empty --out folder')
+    .option('--overwrite', 'use an existing, non-empty --out folder; an earlier run in it is removed first')
     .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast with float32 master weights (default fp32)').choices([...PRECISIONS]))
     .option('--gradient-checkpointing', 'recompute each decoder layer in backward: less memory, same gradients, slower')
     .option('--save-steps <n>', 'save a checkpoint (for --resume) every n steps and at the end (default: none)', parseIntegerFlag(1, 'save steps'))

@@ -4,7 +4,7 @@
 // and finishRun (the HF PEFT adapter or HF checkpoint, the final evaluation, summary.json). Where the run
 // stands lives in a RunState (run-state.ts), which a resumed run takes from its checkpoint.
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { native, type NativeInfo, type NativeModel, type NativeParameterCount, type NativeTrainer } from '../native/binding.js';
 import type { BatchSource } from '../data/batch-source.js';
@@ -32,7 +32,7 @@ import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboa
 import type { DivergenceEvent } from './divergence.js';
 import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from './updates.js';
-import { acquireRunLock, removeStaleCheckpointTemps } from './run-lock.js';
+import { acquireRunLock, clearPreviousRun, removeStaleCheckpointTemps } from './run-lock.js';
 import { RunState } from './run-state.js';
 
 
@@ -159,6 +159,10 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
   const release = folder !== null ? await acquireRunLock(folder) : null;
   try {
     if (folder !== null) await removeStaleCheckpointTemps(folder);
+    if (folder !== null && options.resume === undefined && options.overwrite) {
+      const removed = await clearPreviousRun(folder);
+      if (removed > 0 && !options.quiet) (options.stdout ?? process.stdout).write(`--overwrite: removed the earlier run in ${folder} (${removed} entries)\n`);
+    }
     return await trainInFolder(withFolder);
   } finally {
     await release?.();
@@ -306,7 +310,6 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     throw new Error(`${resume.checkpoint.dir}: the checkpoint is of a run with ${resume.record.totalSteps} steps, this one has ${total} (the data changed?)`);
   }
   await mkdir(r.out, { recursive: true });
-  if (r.overwrite) await rm(path.join(r.out, 'metrics.jsonl'), { force: true });
   if (resume) {
     await trainer.loadState(resume.stateFile);
     await restoreMetrics(resume.checkpoint.dir, r.out);

@@ -73,6 +73,19 @@ export async function acquireRunLock(dir: string): Promise<() => Promise<void>> 
   throw new TrainOptionsError(`${dir}: could not take the run lock ${file}`);
 }
 
+/** Files whose presence marks a folder as holding a run (what `train` writes first and last). */
+const RUN_MARKERS = ['run_config.json', 'metrics.jsonl', 'summary.json', CHECKPOINTS_DIR];
+
+/** `--overwrite` on a folder that holds an earlier run: everything in it but the lock goes, so none of that run's
+ * checkpoints, evaluations or weights can pass for the new run's (safe only while holding the lock). A folder that
+ * holds no run (a sweep's log, a user's notes) keeps its files. Returns how many entries were removed. */
+export async function clearPreviousRun(runDir: string): Promise<number> {
+  const names = (await readdir(runDir)).filter((n) => n !== RUN_LOCK_FILE);
+  if (!names.some((n) => RUN_MARKERS.includes(n))) return 0;
+  for (const name of names) await rm(path.join(runDir, name), { recursive: true, force: true });
+  return names.length;
+}
+
 /** Removes checkpoint folders a killed run left half-written (safe only while holding the lock). */
 export async function removeStaleCheckpointTemps(runDir: string): Promise<void> {
   const dir = path.join(runDir, CHECKPOINTS_DIR);
