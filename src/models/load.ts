@@ -8,6 +8,7 @@ import type { TextTokenizer } from '../tokenizer/types.js';
 import { DEFAULT_BUILTIN_MODEL, builtinModelConfig, builtinModelNames, isBuiltinModelName } from './builtin.js';
 import { CheckpointError, resolveCheckpoint, type ResolvedCheckpoint } from './checkpoint.js';
 import { readModelConfig, toHfConfig } from './config.js';
+import { checkConfigFitsWeights } from './config-limits.js';
 
 export type ModelSpec = { kind: 'builtin'; name: string } | { kind: 'hf'; dir: string };
 
@@ -111,18 +112,19 @@ export async function loadModel(spec: string, options: LoadModelOptions = {}): P
 }
 
 /**
- * The native config of a checkpoint folder: its config.json, with what only the weights tell. A T5 whose files
- * bring their own lm_head.weight has an untied head even where config.json says tie_word_embeddings: true
- * (transformers 5 writes that for T5 v1.1 and unties the head when a checkpoint has one).
+ * The native config of a checkpoint folder: its config.json, checked against the weight files' headers and the
+ * machine's memory before anything is allocated (src/models/config-limits.ts), with what only the weights tell.
+ * A T5 whose files bring their own lm_head.weight has an untied head even where config.json says
+ * tie_word_embeddings: true (transformers 5 writes that for T5 v1.1 and unties the head when a checkpoint has one).
  */
 export async function checkpointModelConfig(checkpoint: ResolvedCheckpoint): Promise<{ config: NativeModelConfig; raw: Record<string, unknown> }> {
   const { config, raw } = await readModelConfig(checkpoint.configFile);
-  if (config.modelType !== 't5' || !config.tieWordEmbeddings) return { config, raw };
-  for (const file of checkpoint.weightFiles) {
-    const { tensors } = await native().safetensors.inspect(file);
-    if (tensors.some((t) => t.name === 'lm_head.weight')) return { config: { ...config, tieWordEmbeddings: false }, raw };
-  }
-  return { config, raw };
+  const tensors = [];
+  for (const file of checkpoint.weightFiles) tensors.push(...(await native().safetensors.inspect(file)).tensors);
+  const untiedT5 = config.modelType === 't5' && config.tieWordEmbeddings && tensors.some((t) => t.name === 'lm_head.weight');
+  const checked = untiedT5 ? { ...config, tieWordEmbeddings: false } : config;
+  checkConfigFitsWeights(checkpoint.configFile, checked, checkpoint.weightFiles, tensors);
+  return { config: checked, raw };
 }
 
 /** The native model alone (no tokenizer needed): a built-in preset (seeded init) or an HF folder's weights. */
