@@ -14,6 +14,7 @@ const charTokenizer: TextTokenizer = {
   encodeBatch: async (texts) => texts.map((text) => Array.from(text, (c) => c.charCodeAt(0))),
   decode: (ids) => String.fromCharCode(...Array.from(ids)),
   vocabSize: 256,
+  longestTokenChars: 1,
   bosId: 1,
   eosId: 2,
   padId: 0,

@@ -104,6 +104,35 @@ describe('TÜLU data', () => {
     expect(cut.summary.truncated).toBe(1);
   });
 
+  it('a huge message is tokenized only as far as maxLength can keep: the same examples as the whole text gives', async () => {
+    const tok = await loadTokenizer(gpt2Dir);
+    const file = path.join(tmp(), 'huge.jsonl');
+    const words = Array.from({ length: 60_000 }, (_, i) => ['alpha', 'beta', 'gamma', '42', 'δέλτα', '🤗'][i % 6]).join(' ');
+    const conv = [
+      { role: 'user', content: `Summarize: ${words}` },
+      { role: 'assistant', content: `${words} end` },
+      { role: 'user', content: 'and again' },
+      { role: 'assistant', content: 'Done.' },
+    ];
+    writeFileSync(file, JSON.stringify({ id: 'big', messages: conv }) + '\n' + JSON.stringify({ id: 'small', messages: MULTI_TURN }) + '\n');
+    const rendered = conv.map((m) => `<|${m.role}|>\n${m.content}${m.role === 'assistant' ? EOS : ''}\n`);
+    const maxLength = 24;
+    // Decoder layout: the first maxLength tokens of the whole rendered text (all of them from the user message).
+    const data = await loadTrainingData(`tulu:${file}`, tok, { maxLength });
+    expect(data.examples.map((e) => e.id)).not.toContain('big'); // nothing of its assistant turn fits
+    expect(data.summary.notes.join('\n')).toMatch(/dropped: no assistant token left to train on after truncation to 24 tokens \(big/);
+    // Encoder-decoder layout: each turn's context keeps its last maxLength tokens, its target its first.
+    const turns = await loadTrainingData(`tulu:${file}`, tok, { conversationTurns: true, maxLength });
+    const big = turns.examples.filter((e) => e.id.startsWith('big#'));
+    expect(big.map((e) => e.id)).toEqual(['big#1', 'big#2']);
+    for (const [ex, turn] of [[big[0]!, 1], [big[1]!, 3]] as const) {
+      const context = await tok.encode(rendered.slice(0, turn).join('') + '<|assistant|>\n');
+      const target = await tok.encode(conv[turn]!.content + EOS);
+      expect(Array.from(ex.inputIds.subarray(0, ex.sourceLength!))).toEqual(context.slice(-maxLength));
+      expect(Array.from(ex.inputIds.subarray(ex.sourceLength!))).toEqual(target.slice(0, maxLength));
+    }
+  });
+
   it('masks system and user turns of multi-turn conversations, and counts what truncation drops', async () => {
     const tok = await loadTokenizer(gpt2Dir);
     const file = path.join(tmp(), 'multi.jsonl');
@@ -112,7 +141,7 @@ describe('TÜLU data', () => {
     const data = await loadTrainingData(`tulu:${file}`, tok, {});
     expect(data.examples).toHaveLength(1);
     expect(data.summary.dropped).toBe(1); // the second row has no assistant turn
-    expect(data.summary.notes.join('\n')).toMatch(/1 conversation\(s\) dropped: no assistant token left to train on after truncation \(line 3\)/);
+    expect(data.summary.notes.join('\n')).toMatch(/1 conversation\(s\) dropped: no assistant turn to train on \(line 3\)/);
     const ex = data.examples[0]!;
     expect([ex.task, ex.id]).toEqual(['demo', '7']);
     expect(trainedRuns(ex).map((r) => tok.decode(r))).toEqual([`Hi 😀!${EOS}`, ` Salut.${EOS}`]);

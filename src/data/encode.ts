@@ -12,6 +12,7 @@
 // An example whose labels have no position that counts after the model's one-token shift (no label at
 // positions 1..T-1) is dropped; the caller counts it.
 import type { TrainingExample } from './types.js';
+import { encodeHeads } from '../tokenizer/text-cap.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 
 export const IGNORE_INDEX = -100;
@@ -95,7 +96,7 @@ export async function encodeExample(
   limits: EncodeLimits,
   meta: { task: string; id: string },
 ): Promise<EncodeOutcome> {
-  const [promptIds, targetIds] = await tokenizer.encodeBatch([prompt, target]);
+  const [[promptIds], [targetIds]] = await Promise.all([encodeHeads(tokenizer, [prompt], limits.maxSourceLength), encodeHeads(tokenizer, [target], limits.maxTargetLength)]);
   return encodeTokens(promptIds!, targetIds!, tokenizer, limits, meta);
 }
 

@@ -11,6 +11,7 @@
 import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
+import { capText, encodeHeads } from '../tokenizer/text-cap.js';
 import type { HfTextTokenizer } from '../tokenizer/hf-tokenizer.js';
 import { EncodeTally, encodeTokens, validateEncodeLimits, type EncodeLimits } from './encode.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from './superni/prompt.js';
@@ -201,7 +202,8 @@ async function loadSuperNI(spec: Exclude<DataSpec, { kind: 'tulu' }>, tokenizer:
       metas.push({ task: task.name, id: inst.id });
     }
   }
-  const [promptIds, targetIds] = await Promise.all([tokenizer.encodeBatch(prompts), tokenizer.encodeBatch(targets)]);
+  // Only what the limits can keep is tokenized (a huge instance costs no more than a long one).
+  const [promptIds, targetIds] = await Promise.all([encodeHeads(tokenizer, prompts, limits.maxSourceLength), encodeHeads(tokenizer, targets, limits.maxTargetLength)]);
   const examples: TrainingExample[] = [];
   const tally = new EncodeTally();
   for (const [i, meta] of metas.entries()) {
@@ -269,6 +271,7 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
   let tokens = 0;
   let truncated = 0;
   const dropped: string[] = [];
+  const noAssistant: string[] = [];
   const datasets = new Set<string>();
   // Rendered texts and token offsets are held for one chunk at a time (the TÜLU v2 mixture has 326k rows).
   const CHUNK = 4096;
@@ -276,7 +279,8 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
     const chunk = conversations.slice(start, start + CHUNK);
     const rendered = chunk.map((c) => {
       try {
-        return render(c.messages);
+        // Only what maxLength can keep of each message is tokenized (one huge message costs no more than a long one).
+        return render(c.messages.map((m) => ({ ...m, content: capText(m.content, maxLength, tokenizer.longestTokenChars, 'head-and-tail') })));
       } catch (err) {
         throw new Error(`${file} line ${c.line}: ${(err as Error).message}`);
       }
@@ -285,6 +289,11 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
     chunk.forEach((c, i) => {
       const task = c.dataset ?? 'tulu';
       datasets.add(task);
+      const name = c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`;
+      if (!c.messages.some((m) => m.role === 'assistant')) {
+        noAssistant.push(name);
+        return;
+      }
       const limits = { maxLength, bos: addBos ? tokenizer.bosId : null };
       if (options.conversationTurns) {
         const turns = encodeConversationTurns(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
@@ -293,7 +302,7 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
           tokens += e.inputIds.length;
         }
         if (turns.truncated) truncated++;
-        if (turns.examples.length === 0) dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
+        if (turns.examples.length === 0) dropped.push(name);
         return;
       }
       const out = encodeConversation(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
@@ -302,7 +311,7 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
         tokens += out.example.inputIds.length;
         if (out.truncated) truncated++;
       } else {
-        dropped.push(c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`);
+        dropped.push(name);
       }
     });
   }
@@ -314,17 +323,16 @@ async function loadTulu(file: string, textTokenizer: TextTokenizer, options: Tra
         : `${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`,
     );
   }
-  if (dropped.length > 0) {
-    const more = dropped.length > 5 ? `, ... (${dropped.length - 5} more)` : '';
-    notes.push(`${dropped.length} conversation(s) dropped: no assistant token left to train on after truncation (${dropped.slice(0, 5).join(', ')}${more})`);
-  }
+  const some = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? `, ... (${names.length - 5} more)` : ''}`;
+  if (noAssistant.length > 0) notes.push(`${noAssistant.length} conversation(s) dropped: no assistant turn to train on (${some(noAssistant)})`);
+  if (dropped.length > 0) notes.push(`${dropped.length} conversation(s) dropped: no assistant token left to train on after truncation to ${maxLength} tokens (${some(dropped)})`);
   const summary: DataSummary = {
     source: `tulu:${path.resolve(file)}`,
     tasks: datasets.size,
     examples: examples.length,
     tokens,
     truncated,
-    dropped: dropped.length,
+    dropped: dropped.length + noAssistant.length,
     notes,
   };
   const selection: DataSelection = { seed, tasks: { train: [...datasets], dev: [], test: [] }, train: {}, dev: {}, test: {} };

@@ -4,6 +4,7 @@
 // cut to their first maxPromptTokens.
 import { native, type NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
+import { encodeHeads } from '../tokenizer/text-cap.js';
 import { isEncoderDecoder, maxPositions } from '../models/config.js';
 
 export interface GenerateTextOptions {
@@ -48,7 +49,7 @@ export async function encodePrompts(
   options: { addBos: boolean; maxPromptTokens: number },
 ): Promise<Array<{ ids: number[]; truncated: boolean }>> {
   if (options.addBos && tokenizer.bosId === null) throw new Error(`addBos is set but the tokenizer (${tokenizer.source}) has no BOS token`);
-  const encoded = prompts.length === 0 ? [] : await tokenizer.encodeBatch(prompts);
+  const encoded = prompts.length === 0 ? [] : await encodeHeads(tokenizer, prompts, options.maxPromptTokens);
   return encoded.map((tokens) => {
     const ids = options.addBos ? [tokenizer.bosId as number, ...tokens] : tokens;
     const truncated = ids.length > options.maxPromptTokens;

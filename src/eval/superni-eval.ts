@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
+import { encodeHeads } from '../tokenizer/text-cap.js';
 import { parseDataSpec } from '../data/sources.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from '../data/superni/prompt.js';
 import { readSuperNITask, type SuperNIInstance, type SuperNITask } from '../data/superni/task.js';
@@ -250,7 +251,10 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
 /** Loss / perplexity of the first reference after each prompt, encoded exactly as training encodes it. */
 async function referenceLoss(model: NativeModel, tokenizer: TextTokenizer, instances: EvalInstance[], options: SuperNIEvalOptions): Promise<LossEvaluation> {
   const limits = { maxSourceLength: options.maxSourceLength ?? 1024, maxTargetLength: options.maxNewTokens ?? 128, addBos: (tokenizer as { addBos?: unknown }).addBos === true };
-  const [promptIds, targetIds] = await Promise.all([tokenizer.encodeBatch(instances.map((i) => i.prompt)), tokenizer.encodeBatch(instances.map((i) => i.references[0]!))]);
+  const [promptIds, targetIds] = await Promise.all([
+    encodeHeads(tokenizer, instances.map((i) => i.prompt), limits.maxSourceLength),
+    encodeHeads(tokenizer, instances.map((i) => i.references[0]!), limits.maxTargetLength),
+  ]);
   const examples: TrainingExample[] = [];
   for (const [i, inst] of instances.entries()) {
     const { example } = encodeTokens(promptIds[i]!, targetIds[i]!, tokenizer, limits, { task: inst.task, id: inst.id });

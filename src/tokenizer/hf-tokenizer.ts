@@ -113,6 +113,13 @@ export class HfTokenizer implements HfTextTokenizer {
       .digest('hex');
   }
 
+  private longest: number | null = null;
+
+  get longestTokenChars(): number {
+    this.longest ??= Object.keys(this.native.getVocab(true)).reduce((m, token) => Math.max(m, token.length), 1);
+    return this.longest;
+  }
+
   async encode(text: string): Promise<number[]> {
     const encoding = await this.native.encode(text, null, { addSpecialTokens: false });
     return encoding.getIds();

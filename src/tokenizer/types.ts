@@ -6,6 +6,8 @@ export interface TextTokenizer {
   encodeBatch(texts: string[]): Promise<number[][]>;
   decode(ids: ArrayLike<number>, options?: { skipSpecialTokens?: boolean }): string;
   vocabSize: number;
+  /** Length (UTF-16 units) of the longest token in the vocabulary: no token covers more of a text (text-cap.ts). */
+  readonly longestTokenChars: number;
   bosId: number | null;
   eosId: number;
   /** Padding id used in input_ids (falls back to EOS when the tokenizer has no pad token). */

@@ -32,6 +32,7 @@ import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboa
 import type { DivergenceEvent } from './divergence.js';
 import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from './updates.js';
+import { DataError } from '../data/errors.js';
 import { acquireRunLock, clearPreviousRun, removeStaleCheckpointTemps } from './run-lock.js';
 import { RunState } from './run-state.js';
 
@@ -255,7 +256,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
       ` (${ds.truncated} truncated, ${ds.dropped} dropped)`,
   );
   for (const note of ds.notes) say(`    ${note}`);
-  if (examples.length === 0) throw new Error(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
+  if (examples.length === 0) throw new DataError(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   if (longest > maxPositions(config)) {
     say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${maxPositions(config)})`);
