@@ -261,3 +261,32 @@ describe('toHfConfig round trip and presets', () => {
     expect(countParameters(c)).toBe(2 * perLayer + 2 * 64000 + 64);
   });
 });
+
+describe('config.json against its weights and the machine, before anything is allocated', () => {
+  const fixture = path.resolve(import.meta.dirname, 'fixtures/models/llama');
+  const shapes = (raw: Record<string, unknown>) => {
+    // The fixture's tensors as the safetensors header lists them, computed from its config by hand (Llama layout).
+    const c = raw as { hidden_size: number; intermediate_size: number; num_hidden_layers: number; vocab_size: number; num_attention_heads: number; head_dim: number };
+    const h = c.hidden_size;
+    const q = c.num_attention_heads * c.head_dim;
+    const layer = [[q, h], [q, h], [q, h], [h, q], [c.intermediate_size, h], [c.intermediate_size, h], [h, c.intermediate_size], [h], [h]];
+    return [[c.vocab_size, h], [c.vocab_size, h], [h], ...Array.from({ length: c.num_hidden_layers }, () => layer).flat()].map((shape, i) => ({ name: `t${i}`, dtype: 'F32', shape }));
+  };
+
+  it('accepts the weights of its own config, and names config.json and its sizes when they cannot hold it', async () => {
+    const { checkConfigFitsWeights } = await import('../src/models/config-limits.js');
+    const file = path.join(fixture, 'config.json');
+    const { config, raw } = await readModelConfig(file);
+    const tensors = shapes(raw);
+    expect(tensors.reduce((s, t) => s + t.shape.reduce((a, b) => a * b, 1), 0)).toBe(countParameters(config));
+    expect(() => checkConfigFitsWeights(file, config, ['model.safetensors'], tensors)).not.toThrow();
+    const huge = { ...config, hiddenSize: 2 ** 40 };
+    expect(() => checkConfigFitsWeights(file, huge, ['model.safetensors'], tensors)).toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} does not match model\\.safetensors: its sizes \\(hidden_size 1099511627776, intermediate_size 160, num_hidden_layers 2, vocab_size \\d+\\) make [\\d,]+ parameters, the weights hold [\\d,]+$`),
+    );
+    // Weights that hold it, but more than this machine's memory: named before allocating.
+    const big = { ...config, vocabSize: Math.ceil(os.totalmem() / 4 / config.hiddenSize) };
+    const bigTensors = [{ name: 'embed', dtype: 'F32', shape: [big.vocabSize * 3, config.hiddenSize] }];
+    expect(() => checkConfigFitsWeights(file, big, ['model.safetensors'], bigTensors)).toThrow(/needs [\d.]+ GiB for its float32 parameters, more than this machine's [\d.]+ GiB of memory$/);
+  });
+});
