@@ -1,8 +1,10 @@
 #include "io/json.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <unordered_set>
 
 namespace pn::json {
 namespace {
@@ -72,12 +74,12 @@ class Parser {
       ++pos_;
       return v;
     }
+    // A set, not a scan of v.object: a header may hold many thousands of keys.
+    std::unordered_set<std::string> seen;
     while (true) {
       if (Peek() != '"') Fail("expected a string key");
       std::string key = ParseString();
-      for (const auto& kv : v.object) {
-        if (kv.first == key) Fail("duplicate key \"" + key + "\"");
-      }
+      if (!seen.insert(key).second) Fail("duplicate key \"" + Printable(key) + "\"");
       Expect(':');
       v.object.emplace_back(std::move(key), ParseValue(depth + 1));
       char c = Peek();
@@ -112,7 +114,13 @@ class Parser {
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
       if (pos_ == d) Fail("malformed number");
     };
+    // JSON allows no leading zeros ("012"); the reference safetensors reader rejects them too.
+    const size_t intStart = pos_;
     digits();
+    if (s_[intStart] == '0' && pos_ - intStart > 1) {
+      pos_ = intStart;
+      Fail("malformed number (leading zero)");
+    }
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
       digits();
@@ -228,6 +236,65 @@ uint64_t ToUint64(const Value& v, const std::string& what) {
   unsigned long long n = std::strtoull(v.text.c_str(), &end, 10);
   if (errno != 0 || *end != '\0') throw std::runtime_error(what + " is out of range");
   return static_cast<uint64_t>(n);
+}
+
+namespace {
+
+// Length of the well-formed UTF-8 sequence of a printable code point at s[i], or 0 (invalid, C1 control,
+// surrogate, or a line/paragraph separator, which would break a one-line message).
+size_t PrintableUtf8Length(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = b(i);
+  size_t len = 0;
+  uint32_t cp = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+    cp = lead & 0x1F;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    cp = lead & 0x0F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    cp = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  const uint32_t minimum = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+  if (cp < minimum || cp > 0x10FFFF) return 0;                   // overlong or beyond Unicode
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                    // surrogate
+  if (cp <= 0x9F || cp == 0x2028 || cp == 0x2029) return 0;      // C1 control, line breaks
+  return len;
+}
+
+}  // namespace
+
+std::string Printable(const std::string& s, size_t maxChars) {
+  std::string out;
+  size_t chars = 0;
+  for (size_t i = 0; i < s.size();) {
+    if (maxChars != 0 && chars == maxChars) return out + "...";
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7F) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (size_t len = c >= 0x80 ? PrintableUtf8Length(s, i) : 0; len != 0) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+    }
+    ++chars;
+  }
+  return out;
 }
 
 std::string Quote(const std::string& s) {

@@ -30,6 +30,11 @@ Value Parse(const std::string& input);
 // Reads a JSON number as a non-negative integer that fits in uint64; throws otherwise.
 uint64_t ToUint64(const Value& v, const std::string& what);
 
+// `s` made safe to show in a one-line message: printable ASCII and well-formed UTF-8 stay, '"' and '\' get a
+// backslash, every other byte (controls, NUL, invalid UTF-8) becomes \xNN. With maxChars > 0, at most that many
+// characters are shown, then "...".
+std::string Printable(const std::string& s, size_t maxChars = 40);
+
 // A JSON string literal (with quotes) for `s`.
 std::string Quote(const std::string& s);
 

@@ -18,17 +18,23 @@ namespace pn::io {
 class MappedFile {
  public:
   explicit MappedFile(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw UserError(path + ": cannot open (" + std::strerror(errno) + ")");
+    const std::string shown = json::Printable(path, 0);
+    // O_NONBLOCK: opening a FIFO must not hang; it is refused below as not a regular file.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw UserError(shown + ": cannot open (" + std::strerror(errno) + ")");
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
       int err = errno;
       ::close(fd);
-      throw UserError(path + ": cannot stat (" + std::strerror(err) + ")");
+      throw UserError(shown + ": cannot stat (" + std::strerror(err) + ")");
+    }
+    if (S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      throw UserError(shown + " is a directory, not a safetensors file");
     }
     if (!S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw UserError(path + ": not a regular file");
+      throw UserError(shown + " is not a regular file (a device, pipe or socket), not a safetensors file");
     }
     size_ = static_cast<uint64_t>(st.st_size);
     if (size_ > 0) {
@@ -36,7 +42,7 @@ class MappedFile {
       if (p == MAP_FAILED) {
         int err = errno;
         ::close(fd);
-        throw UserError(path + ": cannot memory-map (" + std::strerror(err) + ")");
+        throw UserError(shown + ": cannot memory-map (" + std::strerror(err) + ")");
       }
       data_ = static_cast<const uint8_t*>(p);
     }
@@ -84,7 +90,7 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 torch::ScalarType DtypeFromName(const std::string& name) {
   const DtypeInfo* d = FindDtype(name);
-  if (d == nullptr) throw UserError("unsupported safetensors dtype " + name);
+  if (d == nullptr) throw UserError("unsupported safetensors dtype " + json::Printable(name));
   return d->type;
 }
 
@@ -95,18 +101,31 @@ std::string DtypeName(torch::ScalarType type) {
   throw UserError(std::string("cannot store dtype ") + c10::toString(type) + " in safetensors");
 }
 
-std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
-  auto file = std::make_shared<SafetensorsFile>(OpenKey());
-  file->path_ = path;
-  file->mapping_ = std::make_shared<MappedFile>(path);
-  const uint64_t size = file->mapping_->size();
-  const uint8_t* bytes = file->mapping_->data();
-  auto fail = [&](const std::string& why) -> UserError { return UserError(path + ": not a valid safetensors file: " + why); };
+namespace {
 
-  if (size < 8) throw fail("shorter than the 8-byte header length (truncated?)");
+// "[2, 3]" with every dimension printed unsigned, as the file spells it.
+std::string ShapeText(const std::vector<uint64_t>& dims) {
+  std::string out = "[";
+  for (size_t i = 0; i < dims.size(); ++i) out += (i ? ", " : "") + std::to_string(dims[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+SafetensorsHeader ParseSafetensorsHeader(const uint8_t* bytes, uint64_t size, const std::string& path) {
+  // Every name, dtype and key below comes from the file: shown through json::Printable, never as raw bytes.
+  const std::string shownPath = json::Printable(path, 0);
+  auto fail = [&](const std::string& why) -> UserError {
+    return UserError(shownPath + ": not a valid safetensors file: " + why);
+  };
+
+  if (size < 8) throw fail("shorter than the 8-byte header length (" + std::to_string(size) + " bytes; truncated?)");
   uint64_t headerLen = 0;
   for (int i = 7; i >= 0; --i) headerLen = (headerLen << 8) | bytes[i];
-  if (headerLen > kMaxHeaderBytes) throw fail("header length " + std::to_string(headerLen) + " is implausibly large");
+  if (headerLen > kMaxHeaderBytes) {
+    throw fail("header length " + std::to_string(headerLen) + " is implausibly large (over " + std::to_string(kMaxHeaderBytes) +
+               " bytes; not a safetensors file?)");
+  }
   if (headerLen > size - 8) {
     throw fail("header length " + std::to_string(headerLen) + " runs past the end of the file (" + std::to_string(size) +
                " bytes; truncated?)");
@@ -120,18 +139,19 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) 
   }
   if (root.kind != json::Value::Kind::Object) throw fail("header is not a JSON object");
 
-  const uint64_t dataSize = size - 8 - headerLen;
-  file->data_ = bytes + 8 + headerLen;
+  SafetensorsHeader out;
+  out.dataStart = 8 + headerLen;
+  const uint64_t dataSize = size - out.dataStart;
   for (const auto& [name, entry] : root.object) {
     if (name == "__metadata__") {
       if (entry.kind != json::Value::Kind::Object) throw fail("__metadata__ is not an object");
       for (const auto& [k, v] : entry.object) {
-        if (v.kind != json::Value::Kind::String) throw fail("__metadata__[" + k + "] is not a string");
-        file->metadata_[k] = v.text;
+        if (v.kind != json::Value::Kind::String) throw fail("__metadata__[\"" + json::Printable(k) + "\"] is not a string");
+        out.metadata[k] = v.text;
       }
       continue;
     }
-    auto tensorFail = [&](const std::string& why) { return fail("tensor \"" + name + "\": " + why); };
+    auto tensorFail = [&](const std::string& why) { return fail("tensor \"" + json::Printable(name) + "\": " + why); };
     if (entry.kind != json::Value::Kind::Object) throw tensorFail("entry is not an object");
     const json::Value* dtype = entry.Find("dtype");
     const json::Value* shape = entry.Find("shape");
@@ -142,19 +162,27 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) 
       throw tensorFail("data_offsets must be [begin, end]");
     }
     const DtypeInfo* info = FindDtype(dtype->text);
-    if (info == nullptr) throw tensorFail("unsupported dtype " + dtype->text);
+    if (info == nullptr) throw tensorFail("unsupported dtype " + json::Printable(dtype->text));
     TensorEntry t;
     t.name = name;
     t.dtype = dtype->text;
-    uint64_t numel = 1;
+    std::vector<uint64_t> dims;
     for (const auto& d : shape->array) {
-      uint64_t dim = 0;
       try {
-        dim = json::ToUint64(d, "shape dimension");
+        dims.push_back(json::ToUint64(d, "shape dimension"));
       } catch (const std::exception& e) {
         throw tensorFail(e.what());
       }
-      if (dim != 0 && numel > UINT64_MAX / dim) throw tensorFail("shape overflows");
+    }
+    // Torch sizes are int64 and it multiplies every dimension, zeros included, without overflowing: a shape
+    // whose nonzero dimensions (times the element size) pass 2^63-1 bytes cannot become a tensor, even an empty one.
+    uint64_t numel = 1;
+    uint64_t nonzeroBytes = info->bytes;
+    for (uint64_t dim : dims) {
+      if (dim != 0 && nonzeroBytes > static_cast<uint64_t>(INT64_MAX) / dim) {
+        throw tensorFail("shape " + ShapeText(dims) + " is too large (over 2^63-1 bytes)");
+      }
+      if (dim != 0) nonzeroBytes *= dim;
       numel *= dim;
       t.shape.push_back(static_cast<int64_t>(dim));
     }
@@ -164,32 +192,48 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) 
     } catch (const std::exception& e) {
       throw tensorFail(e.what());
     }
-    if (t.begin > t.end) throw tensorFail("data_offsets begin > end");
+    if (t.begin > t.end) {
+      throw tensorFail("data_offsets begin " + std::to_string(t.begin) + " > end " + std::to_string(t.end));
+    }
     if (t.end > dataSize) {
       throw tensorFail("data_offsets end " + std::to_string(t.end) + " is past the data section (" + std::to_string(dataSize) +
                        " bytes; truncated file?)");
     }
-    if (numel > UINT64_MAX / info->bytes || t.end - t.begin != numel * info->bytes) {
+    const uint64_t needed = numel * info->bytes;  // cannot overflow: checked above
+    if (t.end - t.begin != needed) {
       throw tensorFail("holds " + std::to_string(t.end - t.begin) + " bytes but " + t.dtype + " x shape needs " +
-                       std::to_string(numel * info->bytes));
+                       std::to_string(needed) + " (shape " + ShapeText(dims) + ")");
     }
-    file->index_[name] = file->tensors_.size();
-    file->tensors_.push_back(std::move(t));
+    out.tensors.push_back(std::move(t));
   }
 
   // Tensors must tile the data section exactly, as the reference implementation requires.
   std::vector<const TensorEntry*> byOffset;
-  for (const auto& t : file->tensors_) byOffset.push_back(&t);
+  for (const auto& t : out.tensors) byOffset.push_back(&t);
   std::sort(byOffset.begin(), byOffset.end(), [](const TensorEntry* a, const TensorEntry* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
   uint64_t cursor = 0;
   for (const TensorEntry* t : byOffset) {
-    if (t->begin < cursor) throw fail("tensor \"" + t->name + "\" overlaps the tensor before it");
-    if (t->begin > cursor) throw fail("a gap of unused bytes precedes tensor \"" + t->name + "\"");
+    if (t->begin < cursor) throw fail("tensor \"" + json::Printable(t->name) + "\" overlaps the tensor before it");
+    if (t->begin > cursor) throw fail("a gap of unused bytes precedes tensor \"" + json::Printable(t->name) + "\"");
     cursor = t->end;
   }
   if (cursor != dataSize) throw fail("the data section has " + std::to_string(dataSize - cursor) + " bytes no tensor covers");
+  return out;
+}
+
+std::shared_ptr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
+  auto file = std::make_shared<SafetensorsFile>(OpenKey());
+  file->path_ = path;
+  file->mapping_ = std::make_shared<MappedFile>(path);
+  const uint8_t* bytes = file->mapping_->data();
+  SafetensorsHeader header = ParseSafetensorsHeader(bytes, file->mapping_->size(), path);
+  file->data_ = bytes + header.dataStart;
+  file->tensors_ = std::move(header.tensors);
+  file->metadata_ = std::move(header.metadata);
+  // Names are unique: the JSON reader rejects duplicate keys.
+  for (size_t i = 0; i < file->tensors_.size(); ++i) file->index_[file->tensors_[i].name] = i;
   return file;
 }
 
@@ -200,7 +244,7 @@ const TensorEntry* SafetensorsFile::Find(const std::string& name) const {
 
 torch::Tensor SafetensorsFile::View(const std::string& name) const {
   const TensorEntry* t = Find(name);
-  if (t == nullptr) throw UserError(path_ + ": no tensor named \"" + name + "\"");
+  if (t == nullptr) throw UserError(json::Printable(path_, 0) + ": no tensor named \"" + json::Printable(name) + "\"");
   auto keepAlive = mapping_;
   // from_blob needs a mutable pointer; the mapping is read-only and callers copy before writing.
   void* ptr = const_cast<uint8_t*>(data_ + t->begin);

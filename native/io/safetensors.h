@@ -22,6 +22,18 @@ struct TensorEntry {
   uint64_t end = 0;
 };
 
+// What a validated header says: the tensors (in header order), the metadata, and where the data section starts.
+struct SafetensorsHeader {
+  std::vector<TensorEntry> tensors;
+  std::map<std::string, std::string> metadata;
+  uint64_t dataStart = 0;  // 8 + header length: the data section is bytes [dataStart, size)
+};
+
+// Validates a whole safetensors file held in memory (`size` bytes at `bytes`) the way Open() does, and throws
+// the same pn::UserError, naming `path`, on any problem. Open() is this over a memory map; the fuzz target
+// (native/fuzz/) calls it on byte buffers.
+SafetensorsHeader ParseSafetensorsHeader(const uint8_t* bytes, uint64_t size, const std::string& path);
+
 class MappedFile;  // RAII mmap of a whole file
 
 class SafetensorsFile {

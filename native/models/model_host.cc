@@ -44,8 +44,10 @@ void ModelHost::LoadWeights(const std::vector<std::string>& files) {
     if (names.size() > 8) s += ", ... (" + std::to_string(names.size()) + " in all)";
     return s;
   };
-  if (!missing.empty()) throw UserError("checkpoint does not match the config: missing tensors " + list(missing));
-  if (!unexpected.empty()) throw UserError("checkpoint does not match the config: unexpected tensors " + list(unexpected));
+  // Named by their files: the one file, or the first and how many (shards of one folder).
+  const std::string weights = files.size() == 1 ? files[0] : files[0] + " and " + std::to_string(files.size() - 1) + " more";
+  if (!missing.empty()) throw UserError(weights + " does not match the model's config: missing tensors " + list(missing));
+  if (!unexpected.empty()) throw UserError(weights + " does not match the model's config: unexpected tensors " + list(unexpected));
   for (const auto& [name, where] : found) {
     const auto& target = expected[name];
     std::vector<int64_t> shape = where.second->shape;

@@ -258,8 +258,14 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   for (const note of ds.notes) say(`    ${note}`);
   if (examples.length === 0) throw new DataError(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
-  if (longest > maxPositions(config)) {
-    say(`  warning: the longest example has ${longest} tokens, more than the model's max_position_embeddings (${maxPositions(config)})`);
+  // Positions past the model's range fail in the first step; say so before anything trains, naming the limit.
+  const rowLength = r.packing ? (r.packLength ?? longest) : longest;
+  if (rowLength > maxPositions(config)) {
+    const where = loaded.source.kind === 'hf' ? `${path.join(loaded.source.dir, 'config.json')}` : modelDisplayName(loaded.source);
+    throw new TrainOptionsError(
+      `${r.packing ? `--pack-length ${rowLength}` : `the longest training example (${rowLength} tokens)`} exceeds max_position_embeddings ${maxPositions(config)} of ${where}; ` +
+        `pass --max-length ${maxPositions(config)} or less`,
+    );
   }
 
   const spec = methodSpec(r.method);
