@@ -5,6 +5,7 @@
 // (each method's record, src/peft/<method>.ts): the same defaults and the same validation.
 import { TRAIN_METHODS, isTrainMethod, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
 import { LoraOptionsError } from '../peft/lora.js';
+import { UsageError } from '../util/usage-error.js';
 
 export interface BenchMethod {
   /** The entry as written, used as the label. */
@@ -20,12 +21,7 @@ export const BENCH_METHOD_KEYS: Record<TrainMethod, Readonly<Record<string, stri
   TRAIN_METHODS.map((m) => [m, methodSpec(m).bench.keys]),
 ) as Record<TrainMethod, Readonly<Record<string, string>>>;
 
-export class BenchMethodError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BenchMethodError';
-  }
-}
+export class BenchMethodError extends UsageError {}
 
 /** One line per method with its options, for errors and --help. */
 export function describeBenchMethods(): string {

@@ -1,19 +1,11 @@
 #!/usr/bin/env node
-// The peft-native command line. Exit codes: 0 ok, 1 a failure while running (message only; the stack with
-// --verbose or DEBUG set), 2 a bad command line (unknown flag, bad value, missing path, unusable model folder),
+// The peft-native command line. Exit codes: 0 ok, 1 a failure while running (a system error, or one of ours,
+// said as such; the stack with --verbose or DEBUG set), 2 bad input (src/util/usage-error.ts: a flag, a file, a
+// folder, a config field; always one line naming it),
 // 3 a training run diverged (summary.json has status "diverged", the step and the last good metrics),
 // 130 interrupted twice.
 import { Command, CommanderError } from 'commander';
-import { CheckpointError } from '../models/checkpoint.js';
-import { ConfigError } from '../models/config.js';
-import { LoraOptionsError } from '../peft/lora.js';
-import { TrainOptionsError } from '../train/options.js';
-import { AdapterError } from '../peft/adapter-files.js';
-import { EvalOptionsError } from '../eval/run-eval.js';
 import { evalCommand } from './eval.js';
-import { DataError } from '../data/errors.js';
-import { DeviceError } from '../native/device.js';
-import { AddonUnavailableError } from '../native/addon-file.js';
 import { dataCommand } from './data.js';
 import { infoCommand, packageVersion } from './info.js';
 import { mergeCommand } from './merge.js';
@@ -21,8 +13,8 @@ import { trainCommand } from './train.js';
 import { benchCommand } from './bench.js';
 import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
-import { SweepSpecError } from '../sweep/spec.js';
 import { isNativeUserError } from '../native/native-errors.js';
+import { UsageError } from '../util/usage-error.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -65,16 +57,27 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
       return 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`error: ${message}\n`);
-    // Bad input named on the command line (flags, model folders, config.json), bad input the addon found (a corrupt
-    // file, ids outside the vocabulary) and a missing native build: usage errors.
-    if (err instanceof TrainOptionsError || err instanceof DataError || err instanceof LoraOptionsError || err instanceof ConfigError || err instanceof CheckpointError ||
-      err instanceof EvalOptionsError || err instanceof AdapterError || err instanceof DeviceError || err instanceof AddonUnavailableError || err instanceof SweepSpecError ||
-      isNativeUserError(err)) return 2;
+    const message = oneLine(err instanceof Error ? err.message : String(err));
+    // Bad input (src/util/usage-error.ts) and bad input the addon found (a corrupt file, ids outside the vocabulary).
+    if (err instanceof UsageError || isNativeUserError(err)) {
+      process.stderr.write(`error: ${message}\n`);
+      return 2;
+    }
+    // A system error (a full disk, a vanished file) is a failure of this run; anything else is ours.
+    const systemError = typeof (err as NodeJS.ErrnoException).code === 'string' && /^E[A-Z]+$/.test((err as NodeJS.ErrnoException).code!);
+    const hint = systemError || wantStacks(argv) ? '' : ' (an unexpected failure in peft-native: run again with --verbose for the stack trace, and please report it)';
+    process.stderr.write(`error: ${message}${hint}\n`);
     if (wantStacks(argv) && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     return 1;
   }
+}
+
+/** A message as one printable line: line breaks become "; ", other control characters (raw bytes of a garbage file) \xNN. */
+function oneLine(message: string): string {
+  return message
+    .trim()
+    .replace(/\s*(\r\n|\r|\n)\s*/g, '; ')
+    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 // Started by `peft-native sweep` (an IPC channel, see src/sweep/run-process.ts): when the sweep dies the channel

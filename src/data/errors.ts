@@ -1,11 +1,7 @@
 // A data input that cannot be used (a bad spec, a malformed task or jsonl file, impossible options): the CLI
 // reports it in one line with exit code 2.
-export class DataError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DataError';
-  }
-}
+import { UsageError } from '../util/usage-error.js';
+export class DataError extends UsageError {}
 
 /** Plain Errors (the loaders' validation errors) become DataErrors; programming errors (TypeError, ...) pass. */
 export function asDataError(err: unknown): unknown {

@@ -17,13 +17,9 @@ import { BEST_WEIGHTS_DIR } from '../train/loop.js';
 import { unwritableReason } from '../util/atomic-file.js';
 import { isTrainMethod, methodSpec } from '../peft/methods.js';
 import { RUN_CONFIG_FILE, RunConfigError, readRunConfig, type RunConfig } from '../train/run-config.js';
+import { UsageError } from '../util/usage-error.js';
 
-export class EvalOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EvalOptionsError';
-  }
-}
+export class EvalOptionsError extends UsageError {}
 
 export interface EvalRunOptions {
   model?: string;

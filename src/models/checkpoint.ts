@@ -3,6 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { UsageError } from '../util/usage-error.js';
 
 export interface ResolvedCheckpoint {
   /** Absolute path of the folder. */
@@ -32,12 +33,7 @@ export const TOKENIZER_FILE_NAMES = [
   'chat_template.json',
 ];
 
-export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
+export class CheckpointError extends UsageError {}
 
 const CONVERT_HINT =
   'convert it once with Python: `AutoModelForCausalLM.from_pretrained(dir).save_pretrained(out_dir, safe_serialization=True)` ' +

@@ -1,12 +1,8 @@
 // Reading the fields of a Hugging Face config.json: typed getters with the transformers defaults, and one
 // error type whose message names the file and the field.
+import { UsageError } from '../util/usage-error.js';
 /** A config.json that cannot be used: the message names the file and the field. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export class ConfigError extends UsageError {}
 
 export type Json = Record<string, unknown>;
 

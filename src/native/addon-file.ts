@@ -4,17 +4,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../util/usage-error.js';
 
 /** The package root: a clone, or node_modules/peft-native when installed. */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The addon is not built (or does not load): a setup problem the user fixes, so a usage error (exit 2). */
-export class AddonUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AddonUnavailableError';
-  }
-}
+export class AddonUnavailableError extends UsageError {}
 
 /** The files tried, in order: PEFT_NATIVE_ADDON alone when set (an explicit choice is never replaced), else the Release build, then the Debug build. */
 export function addonCandidates(): string[] {

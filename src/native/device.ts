@@ -1,14 +1,10 @@
 // Which device a run uses. "auto" picks the first CUDA device when the addon's libtorch has CUDA and a GPU
 // is there, the CPU otherwise; a named device is checked by the addon, whose error says why it cannot be used.
 import { native } from './binding.js';
+import { UsageError } from '../util/usage-error.js';
 
 /** A device that cannot be used here (a usage error: exit code 2). */
-export class DeviceError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DeviceError';
-  }
-}
+export class DeviceError extends UsageError {}
 
 export const DEVICE_CHOICES_TEXT = 'auto, cpu, cuda or cuda:N';
 const DEVICE_NAME = /^(auto|cpu|cuda(:\d+)?)$/;

@@ -6,17 +6,13 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native, type NativeModel } from '../native/binding.js';
 import { writeFolderAtomically } from '../models/save.js';
+import { UsageError } from '../util/usage-error.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 
 /** A bad adapter folder or an adapter that does not fit the model: the CLI reports it as a usage error. */
-export class AdapterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'AdapterError';
-  }
-}
+export class AdapterError extends UsageError {}
 
 export interface AdapterFolder {
   dir: string;

@@ -9,6 +9,7 @@ import { writeFolderAtomically } from '../models/save.js';
 import { AdapterError, ConfigFields, loadAdapterTensors, type AdapterFolder } from './adapter-files.js';
 import type { LoraDefaults, MethodFlagSpec, MethodSpec, MethodTrainOptions } from './method-spec.js';
 import { integerValue, numberValue } from '../util/flag-values.js';
+import { UsageError } from '../util/usage-error.js';
 
 export type LoraInit = 'kaiming' | 'gaussian';
 
@@ -39,12 +40,7 @@ export const DEFAULT_LORA_OPTIONS: LoraOptions = {
 };
 
 
-export class LoraOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LoraOptionsError';
-  }
-}
+export class LoraOptionsError extends UsageError {}
 
 /** Parses the CLI form: `q_proj,v_proj` or `re:<regex>` (also `all-linear` for every linear module of a block). */
 export function parseTargetModules(text: string): LoraTargets {

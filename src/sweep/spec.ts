@@ -16,6 +16,7 @@
 // a key a variant sets replaces that setting's axis for the variant's runs. Values: strings, numbers, booleans
 // (true = the bare flag, false = left out). Identical runs listed by several grids run once.
 import { createHash } from 'node:crypto';
+import { UsageError } from '../util/usage-error.js';
 
 export type FlagValue = string | number | boolean;
 /** Train flags of one run: flag name (without "--") -> value. */
@@ -46,12 +47,7 @@ export interface PlannedRun {
 }
 
 /** A sweep spec that cannot be used: one line naming the file and field; exit code 2. */
-export class SweepSpecError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SweepSpecError';
-  }
-}
+export class SweepSpecError extends UsageError {}
 
 /** Flags the sweep sets itself for every run. */
 export const SWEEP_OWNED_FLAGS = ['out', 'resume', 'overwrite', 'threads', 'device', 'quiet', 'verbose', 'log-every'];

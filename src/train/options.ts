@@ -18,6 +18,7 @@ import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, type DivergencePolicy } from '
 import { timestamp } from './timestamp.js';
 import { RECIPES, recipeDefaults, type Recipe } from './recipe.js';
 import type { FinalEvaluator, TrainEvaluator } from './loop.js';
+import { UsageError } from '../util/usage-error.js';
 
 export { TRAIN_METHODS, type TrainMethod };
 
@@ -225,12 +226,7 @@ export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
 export const RUN_LOCK_FILE = '.peft-native.lock';
 
 /** A bad option value: the CLI reports it in one line with exit code 2. */
-export class TrainOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TrainOptionsError';
-  }
-}
+export class TrainOptionsError extends UsageError {}
 
 const STUDY = {
   loraLr: 1e-4,

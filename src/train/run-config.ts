@@ -14,6 +14,7 @@ import type { EvaluationPlan, LabelPadding, Precision, ResolvedTrainOptions, Wei
 import type { MethodSettings, TrainMethod } from '../peft/methods.js';
 import type { LoraOptions } from '../peft/lora.js';
 import type { ModelSpec } from '../models/load.js';
+import { UsageError } from '../util/usage-error.js';
 
 export const RUN_CONFIG_FILE = 'run_config.json';
 /** 1: files without a `version` field (before this module); 2: before labelPadding; 3: the schema below. */
@@ -136,12 +137,7 @@ export function optionsFromRecord(o: RecordedOptions, out: string): ResolvedTrai
 }
 
 /** A run_config.json that cannot be read: the message names the file and the field. */
-export class RunConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RunConfigError';
-  }
-}
+export class RunConfigError extends UsageError {}
 
 /** Fields a version 1 file must hold (earlier runs may lack the others, which take their defaults then). */
 const V1_REQUIRED = ['model', 'modelSpec', 'data', 'method', 'lr', 'batchSize', 'gradientAccumulation', 'schedule', 'warmupRatio', 'seed', 'dataSeed', 'divergence', 'precision', 'saveSteps'] as const;

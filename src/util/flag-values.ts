@@ -1,13 +1,9 @@
 // Parsers of flag values, shared by the CLI and the method records (src/peft/<method>.ts) that declare their
 // own flags: decimal notation only, and one line saying what the value must be.
+import { UsageError } from './usage-error.js';
 
 /** A flag value that does not parse; the CLI reports it as commander's invalid-argument error. */
-export class FlagValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'FlagValueError';
-  }
-}
+export class FlagValueError extends UsageError {}
 
 export function integerValue(min: number, what: string): (text: string) => number {
   return (text) => {
