@@ -125,9 +125,12 @@ export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<
   return results;
 }
 
+/** New tokens per prediction unless told (the study's max target length). */
+export const DEFAULT_MAX_NEW_TOKENS = 128;
+
 /** Generates a continuation of every prompt; results are in prompt order. */
 export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer, prompts: string[], options: GenerateTextOptions = {}): Promise<Generation[]> {
-  const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? 128);
+  const maxNewTokens = positiveInt('maxNewTokens', options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS);
   const config = model.config();
   let maxPromptTokens = positiveInt('maxPromptTokens', options.maxPromptTokens ?? 1024);
   if (!isEncoderDecoder(config)) {

@@ -18,6 +18,8 @@ import { unwritableReason } from '../util/atomic-file.js';
 import { isTrainMethod, methodSpec } from '../peft/methods.js';
 import { RUN_CONFIG_FILE, RunConfigError, readRunConfig, type RunConfig } from '../train/run-config.js';
 import { UsageError } from '../util/usage-error.js';
+import { DEFAULT_MAX_NEW_TOKENS } from './generate.js';
+import { maxPositions } from '../models/config.js';
 
 export class EvalOptionsError extends UsageError {}
 
@@ -158,6 +160,12 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
 
   say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
+  // A decoder's prompt and new tokens share its positions (src/eval/generate.ts); say so before loading any data.
+  const positions = maxPositions(loaded.config);
+  const maxNewTokens = o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (maxNewTokens >= positions) {
+    throw new EvalOptionsError(`--max-new-tokens ${maxNewTokens} leaves no room for a prompt: ${modelDisplayName(loaded.source)} has ${positions} positions (max_position_embeddings)`);
+  }
   if (o.adapter !== undefined) {
     const settings = await loadAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
     say(`  adapter: ${describeMethod(settings)}`);

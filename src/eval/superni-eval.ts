@@ -24,7 +24,7 @@ import type { DataSelection } from '../data/sources.js';
 import { builtinTasks } from '../builtin/index.js';
 import { writeJsonAtomically, writeFileAtomically } from '../util/atomic-file.js';
 import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
-import { generateTexts } from './generate.js';
+import { DEFAULT_MAX_NEW_TOKENS, generateTexts } from './generate.js';
 import { evaluateLoss, type LossEvaluation } from './loss.js';
 import { encodeTokens } from '../data/encode.js';
 import type { TrainingExample } from '../data/types.js';
@@ -197,7 +197,7 @@ export async function buildEvalInstances(tokenizer: TextTokenizer, options: Supe
 /** Runs the whole evaluation (see the file comment). */
 export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokenizer, options: SuperNIEvalOptions): Promise<SuperNIEvalResult> {
   const instances = await buildEvalInstances(tokenizer, options);
-  const maxNewTokens = options.maxNewTokens ?? 128;
+  const maxNewTokens = options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
   const generations = await generateTexts(
     model,
     tokenizer,
@@ -250,7 +250,7 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
 
 /** Loss / perplexity of the first reference after each prompt, encoded exactly as training encodes it. */
 async function referenceLoss(model: NativeModel, tokenizer: TextTokenizer, instances: EvalInstance[], options: SuperNIEvalOptions): Promise<LossEvaluation> {
-  const limits = { maxSourceLength: options.maxSourceLength ?? 1024, maxTargetLength: options.maxNewTokens ?? 128, addBos: (tokenizer as { addBos?: unknown }).addBos === true };
+  const limits = { maxSourceLength: options.maxSourceLength ?? 1024, maxTargetLength: options.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS, addBos: (tokenizer as { addBos?: unknown }).addBos === true };
   const [promptIds, targetIds] = await Promise.all([
     encodeHeads(tokenizer, instances.map((i) => i.prompt), limits.maxSourceLength),
     encodeHeads(tokenizer, instances.map((i) => i.references[0]!), limits.maxTargetLength),
