@@ -27,7 +27,7 @@ void ModelHost::LoadWeights(const std::vector<std::string>& files) {
       const std::string& name = entry.name;
       if (IgnoredCheckpointTensor(name)) continue;
       if (expected.count(name) == 0) {
-        unexpected.push_back(name + " (in " + path + ")");
+        unexpected.push_back(files.size() == 1 ? name : name + " (in " + path + ")");
         continue;
       }
       if (found.count(name) != 0) throw UserError("tensor " + name + " appears in more than one file (" + path + ")");
