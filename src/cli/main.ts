@@ -18,7 +18,7 @@ import { UsageError } from '../util/usage-error.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
-    .description('Parameter-efficient (LoRA, DoRA, adapters, IA3, prompt/prefix tuning, BitFit) and full finetuning of Llama-family models (Llama, Mistral, Qwen2/3) over libtorch.')
+    .description('Parameter-efficient (LoRA, DoRA, adapters, IA3, prompt/prefix tuning, BitFit) and full finetuning of Llama-family models (Llama, Mistral, Qwen2/3) and T5 over libtorch.')
     .version(packageVersion(), '-V, --version')
     .option('--verbose', 'show stack traces on errors')
     .addHelpText(

@@ -206,7 +206,7 @@ export const EXIT_DIVERGED = 3;
 
 export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train): Command {
   const cmd = new Command('train')
-    .description(`Finetune a Llama-family model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
+    .description(`Finetune a Llama-family or T5 model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
