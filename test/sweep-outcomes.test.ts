@@ -44,7 +44,7 @@ describe('peft-native sweep: failed and diverged runs are results', () => {
     expect(byGrid('diverges').diverged_at).toBe(2);
     const failed = byGrid('fails');
     expect(failed.status).toBe('failed');
-    expect(failed.error).toMatch(/^error: .*broken-model: the tokenizer has 50257 tokens but config\.json vocab_size is 320/);
+    expect(failed.error).toMatch(/^error: .*broken-model: the tokenizer's ids go up to 50256 but config\.json vocab_size is 320/);
     const record = JSON.parse(readFileSync(path.join(out, 'runs', failed.id, 'sweep-run.json'), 'utf8'));
     expect(record).toMatchObject({ status: 'failed', exitCode: 2, attempts: 1 });
 

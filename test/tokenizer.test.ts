@@ -258,6 +258,19 @@ describe('a Llama-style tokenizer (Metaspace, byte fallback, unk, non-normalized
     }
   });
 
+  it('sizes the id space by the largest id, so a vocabulary with gaps cannot pass for a smaller one', async () => {
+    const gpt2 = JSON.parse(readFileSync(path.join(gpt2Dir, 'tokenizer.json'), 'utf8'));
+    const entries = Object.keys(gpt2.model.vocab).length;
+    const moved = Object.keys(gpt2.model.vocab)[500]!;
+    gpt2.model.vocab[moved] = 70_000;
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'gaps-')), 'tokenizer.json');
+    writeFileSync(file, JSON.stringify(gpt2));
+    const tok = await fromTokenizerJson(file, { bos: null, eos: '<|endoftext|>', pad: null, addBos: null });
+    expect(entries).toBeLessThan(70_000);
+    expect(tok.vocabSize).toBe(70_001);
+    expect(tok.tokenToId(moved)).toBe(70_000);
+  });
+
   it('encodes a Unigram model (any model the package loads works)', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'unigram-'));
     const file = path.join(dir, 'tokenizer.json');

@@ -104,7 +104,7 @@ export async function loadModel(spec: string, options: LoadModelOptions = {}): P
   const tokenizer = await loadTokenizer(checkpoint.dir);
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new CheckpointError(
-      `${checkpoint.dir}: the tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}; ` +
+      `${checkpoint.dir}: the tokenizer's ids go up to ${tokenizer.vocabSize - 1} but config.json vocab_size is ${config.vocabSize}; ` +
         'token ids past the embedding table cannot be used',
     );
   }

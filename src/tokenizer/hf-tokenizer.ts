@@ -58,6 +58,7 @@ interface TokenizerJson {
 
 export class HfTokenizer implements HfTextTokenizer {
   readonly vocabSize: number;
+  readonly longestTokenChars: number;
   readonly bosId: number | null;
   readonly eosId: number;
   readonly padId: number;
@@ -96,7 +97,11 @@ export class HfTokenizer implements HfTextTokenizer {
       if (t && typeof t.id === 'number' && typeof t.content === 'string' && t.special) this.specialIds.add(t.id);
     }
 
-    this.vocabSize = this.native.getVocabSize(true);
+    // The id space: one past the largest id (a vocabulary with gaps has more ids than entries, and every id
+    // must fit the model's embedding table).
+    const vocab = this.native.getVocab(true);
+    this.vocabSize = Object.values(vocab).reduce((n, id) => Math.max(n, id + 1), this.native.getVocabSize(true));
+    this.longestTokenChars = Object.keys(vocab).reduce((m, token) => Math.max(m, token.length), 1);
     const resolve = (role: string, token: string): number => {
       const id = this.tokenToId(token);
       if (id === null) throw new Error(`${source}: ${role} token ${JSON.stringify(token)} is not in the vocabulary of ${file}`);
@@ -111,13 +116,6 @@ export class HfTokenizer implements HfTextTokenizer {
       .update(jsonText)
       .update(JSON.stringify({ bos: this.bosId, eos: this.eosId, pad: this.padId, addBos: this.addBos, chatTemplate: this.chatTemplate }))
       .digest('hex');
-  }
-
-  private longest: number | null = null;
-
-  get longestTokenChars(): number {
-    this.longest ??= Object.keys(this.native.getVocab(true)).reduce((m, token) => Math.max(m, token.length), 1);
-    return this.longest;
   }
 
   async encode(text: string): Promise<number[]> {
