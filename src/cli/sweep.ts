@@ -16,6 +16,7 @@ import { RESULTS_ARROW, RESULTS_JSONL } from '../sweep/results.js';
 import { runSweep, runDir } from '../sweep/scheduler.js';
 import type { RunPlacement } from '../sweep/run-process.js';
 import { withInterrupts } from './interrupt.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 interface SweepFlags {
   preset?: string;
@@ -69,7 +70,7 @@ async function specFromFile(file: string): Promise<SweepSpec> {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new SweepSpecError(`${file}: invalid JSON: ${(err as Error).message}`);
+    throw new SweepSpecError(`${file}: invalid JSON: ${jsonSyntaxProblem(err)}`);
   }
   return parseSweepSpec(raw, file);
 }

@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UsageError } from '../util/usage-error.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 export interface ResolvedCheckpoint {
   /** Absolute path of the folder. */
@@ -95,7 +96,7 @@ export async function readShardIndex(indexFile: string, folderForMessages = path
   try {
     index = JSON.parse(await readFile(indexFile, 'utf8'));
   } catch (err) {
-    throw new CheckpointError(`${indexFile}: cannot read the shard index (${err instanceof Error ? err.message : String(err)})`);
+    throw new CheckpointError(`${indexFile}: cannot read the shard index (${jsonSyntaxProblem(err)})`);
   }
   const weightMap = (index as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { NativeDecoderConfig, NativeModelConfig } from '../native/binding.js';
 import { ConfigError, FieldReader, isObject, type Json } from './config-fields.js';
 import { T5_MODEL_TYPES, countT5Parameters, parseT5Config, toHfT5Config } from './t5-config.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 export { ConfigError } from './config-fields.js';
 
@@ -256,7 +257,7 @@ export async function readModelConfig(file: string): Promise<{ config: NativeMod
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${file}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new ConfigError(`${file}: not valid JSON (${jsonSyntaxProblem(err)})`);
   }
   const config = parseModelConfig(raw, file);
   return { config, raw: raw as Record<string, unknown> };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { native, type NativeModel } from '../native/binding.js';
 import { writeFolderAtomically } from '../models/save.js';
 import { UsageError } from '../util/usage-error.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -36,7 +37,7 @@ export async function readAdapterFolder(dir: string): Promise<AdapterFolder> {
   try {
     config = JSON.parse(await readFile(configFile, 'utf8'));
   } catch (err) {
-    throw new AdapterError(`${configFile} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+    throw new AdapterError(`${configFile} is not valid JSON: ${jsonSyntaxProblem(err)}`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new AdapterError(`${configFile} must hold a JSON object`);
   return { dir: abs, configFile, weightsFile, config: config as Record<string, unknown> };

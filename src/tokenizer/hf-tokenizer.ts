@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import tokenizers from 'tokenizers';
 import type { Tokenizer as PackageTokenizer, Decoder } from 'tokenizers';
-import type { TextTokenizer } from './types.js';
+import { TokenizerError, type TextTokenizer } from './types.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 const { Tokenizer } = tokenizers;
 
@@ -83,13 +84,13 @@ export class HfTokenizer implements HfTextTokenizer {
     try {
       json = JSON.parse(jsonText) as TokenizerJson;
     } catch (err) {
-      throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+      throw new TokenizerError(`${file} is not valid JSON: ${jsonSyntaxProblem(err)}`);
     }
-    if (!json || typeof json !== 'object' || !json.model) throw new Error(`${file}: no "model" section; is this a tokenizer.json?`);
+    if (!json || typeof json !== 'object' || !json.model) throw new TokenizerError(`${file}: no "model" section; is this a tokenizer.json?`);
     try {
       this.native = Tokenizer.fromString(jsonText);
     } catch (err) {
-      throw new Error(`${file}: the tokenizers package cannot load it: ${(err as Error).message}`);
+      throw new TokenizerError(`${file}: the tokenizers package cannot load it: ${(err as Error).message}`);
     }
     this.source = source;
     this.decoder = this.native.getDecoder();
@@ -104,7 +105,7 @@ export class HfTokenizer implements HfTextTokenizer {
     this.longestTokenChars = Object.keys(vocab).reduce((m, token) => Math.max(m, token.length), 1);
     const resolve = (role: string, token: string): number => {
       const id = this.tokenToId(token);
-      if (id === null) throw new Error(`${source}: ${role} token ${JSON.stringify(token)} is not in the vocabulary of ${file}`);
+      if (id === null) throw new TokenizerError(`${source}: ${role} token ${JSON.stringify(token)} is not in the vocabulary of ${file}`);
       return id;
     };
     this.eosId = resolve('EOS', special.eos);

@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HfTokenizer, type HfTextTokenizer, type SpecialTokens } from './hf-tokenizer.js';
+import { TokenizerError } from './types.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 export type { HfTextTokenizer } from './hf-tokenizer.js';
 
@@ -20,9 +22,9 @@ async function readJsonObject(file: string): Promise<JsonObject | null> {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+    throw new TokenizerError(`${file} is not valid JSON: ${jsonSyntaxProblem(err)}`);
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${file} must contain a JSON object`);
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new TokenizerError(`${file} must contain a JSON object`);
   return value as JsonObject;
 }
 
@@ -34,7 +36,7 @@ function tokenContent(value: unknown, file: string, key: string): string | null 
   if (typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string') {
     return (value as { content: string }).content;
   }
-  throw new Error(`${file}: "${key}" must be a token string or an object with a "content" string, got ${JSON.stringify(value)}`);
+  throw new TokenizerError(`${file}: "${key}" must be a token string or an object with a "content" string, got ${JSON.stringify(value)}`);
 }
 
 /** The special tokens of a model folder, from its config files (see the file comment for precedence). */
@@ -51,11 +53,11 @@ export async function readSpecialTokens(dir: string): Promise<SpecialTokens> {
   };
   const addBos = config['add_bos_token'];
   if (addBos !== undefined && typeof addBos !== 'boolean') {
-    throw new Error(`${configFile}: "add_bos_token" must be true or false, got ${JSON.stringify(addBos)}`);
+    throw new TokenizerError(`${configFile}: "add_bos_token" must be true or false, got ${JSON.stringify(addBos)}`);
   }
   const eos = pick('eos_token') ?? (await eosFromModelConfig(modelConfigFile, dir));
   if (eos === null) {
-    throw new Error(
+    throw new TokenizerError(
       `${dir}: no EOS token: set "eos_token" in tokenizer_config.json or special_tokens_map.json (or eos_token_id in config.json)`,
     );
   }
@@ -72,9 +74,9 @@ function chatTemplateOf(value: unknown, file: string): string | null {
   if (Array.isArray(value)) {
     const entry = value.find((t) => t && typeof t === 'object' && (t as { name?: unknown }).name === 'default') as { template?: unknown } | undefined;
     if (entry && typeof entry.template === 'string') return entry.template;
-    throw new Error(`${file}: "chat_template" is a list without a {"name": "default", "template": "..."} entry`);
+    throw new TokenizerError(`${file}: "chat_template" is a list without a {"name": "default", "template": "..."} entry`);
   }
-  throw new Error(`${file}: "chat_template" must be a string or a list of {name, template}, got ${typeof value}`);
+  throw new TokenizerError(`${file}: "chat_template" must be a string or a list of {name, template}, got ${typeof value}`);
 }
 
 /** EOS named by id in config.json, turned back into its token text through tokenizer.json's vocabulary. */
@@ -90,15 +92,15 @@ async function eosFromModelConfig(file: string, dir: string): Promise<string | n
   const added = tokenizerJson.added_tokens?.find((t) => t.id === id);
   if (added) return added.content;
   for (const [token, tokenId] of Object.entries(tokenizerJson.model?.vocab ?? {})) if (tokenId === id) return token;
-  throw new Error(`${file}: eos_token_id ${id} is not in the vocabulary of ${path.join(dir, 'tokenizer.json')}`);
+  throw new TokenizerError(`${file}: eos_token_id ${id} is not in the vocabulary of ${path.join(dir, 'tokenizer.json')}`);
 }
 
 /** A tokenizer from an HF model folder (tokenizer.json + config files). */
 export async function loadTokenizer(dir: string): Promise<HfTextTokenizer> {
   const file = path.join(dir, 'tokenizer.json');
-  if (!existsSync(dir)) throw new Error(`Tokenizer folder ${dir} does not exist`);
+  if (!existsSync(dir)) throw new TokenizerError(`Tokenizer folder ${dir} does not exist`);
   if (!existsSync(file)) {
-    throw new Error(`${dir} has no tokenizer.json (only fast tokenizers are supported; save one with tokenizer.save_pretrained in transformers)`);
+    throw new TokenizerError(`${dir} has no tokenizer.json (only fast tokenizers are supported; save one with tokenizer.save_pretrained in transformers)`);
   }
   const special = await readSpecialTokens(dir);
   return fromTokenizerJson(file, special, dir);

@@ -1,4 +1,8 @@
 // The tokenizer surface the rest of the product uses (implemented over HF tokenizer.json).
+import { UsageError } from '../util/usage-error.js';
+
+/** A tokenizer folder or file that cannot be used (missing, not JSON, a special token not in the vocabulary). */
+export class TokenizerError extends UsageError {}
 export interface TextTokenizer {
   /** Token ids of `text`, without special tokens added. */
   encode(text: string): Promise<number[]>;

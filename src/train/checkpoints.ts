@@ -14,6 +14,8 @@ import path from 'node:path';
 import type { DivergenceEvent } from './divergence.js';
 import type { StepMetrics } from './metrics.js';
 import { writeJsonAtomically } from '../util/atomic-file.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
+import { CheckpointError } from '../models/checkpoint.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const STATE_FILE = 'trainer_state.safetensors';
@@ -145,7 +147,7 @@ export async function readCheckpoint(dir: string): Promise<CheckpointRecord> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new CheckpointError(`${file}: cannot be read (${jsonSyntaxProblem(err)})`);
   }
   const r = raw as CheckpointRecord;
   if (typeof r !== 'object' || r === null) throw new Error(`${file}: not a JSON object`);

@@ -15,6 +15,7 @@ import type { MethodSettings, TrainMethod } from '../peft/methods.js';
 import type { LoraOptions } from '../peft/lora.js';
 import type { ModelSpec } from '../models/load.js';
 import { UsageError } from '../util/usage-error.js';
+import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
 export const RUN_CONFIG_FILE = 'run_config.json';
 /** 1: files without a `version` field (before this module); 2: before labelPadding; 3: the schema below. */
@@ -176,7 +177,7 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    throw new RunConfigError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new RunConfigError(`${file}: not valid JSON (${jsonSyntaxProblem(err)})`);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RunConfigError(`${file}: not a JSON object`);
   const record = raw as Record<string, unknown>;

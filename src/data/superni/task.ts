@@ -7,6 +7,7 @@
 // strings are accepted (they become null); four files of the official repository contain `"URL": [NaN]`.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { jsonSyntaxProblem } from '../../util/json-syntax.js';
 
 export interface SuperNIExample {
   input: string;
@@ -46,7 +47,7 @@ export function parsePythonJson(text: string, file: string): unknown {
   } catch (err) {
     const message = (err as Error).message;
     const match = /position (\d+)/.exec(message);
-    if (!match) throw new Error(`Invalid JSON in ${file}: ${message}`);
+    if (!match) throw new Error(`Invalid JSON in ${file}: ${jsonSyntaxProblem(err)}`);
     let position = Number(match[1]);
     // Map the position back to the original text: each replacement changed the length.
     for (const r of replacements) if (r.at <= position) position -= r.delta;

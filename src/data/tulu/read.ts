@@ -5,6 +5,7 @@
 // The file is streamed line by line (the TÜLU v2 mixture is over a gigabyte).
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { jsonSyntaxProblem } from '../../util/json-syntax.js';
 
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
@@ -73,7 +74,7 @@ export async function readConversations(file: string): Promise<Conversation[]> {
       try {
         raw = JSON.parse(text);
       } catch (err) {
-        throw new Error(`${where}: invalid JSON: ${(err as Error).message}`);
+        throw new Error(`${where}: invalid JSON: ${jsonSyntaxProblem(err)}`);
       }
       conversations.push(parseConversation(raw, line, where));
     }
