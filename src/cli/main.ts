@@ -15,6 +15,7 @@ import { sweepCommand } from './sweep.js';
 import { reportCommand } from './report.js';
 import { isNativeUserError } from '../native/native-errors.js';
 import { UsageError } from '../util/usage-error.js';
+import { oneLine } from '../util/printable.js';
 
 export function buildProgram(): Command {
   const program = new Command('peft-native')
@@ -39,7 +40,14 @@ Start with:
     program.addCommand(cmd);
   }
   program.exitOverride();
+  oneLineErrors(program);
   return program;
+}
+
+/** commander's own errors (unknown flag, bad value) as one line too: its "(Did you mean ...?)" joins the line. */
+function oneLineErrors(cmd: Command): void {
+  cmd.configureOutput({ outputError: (str, write) => write(oneLine(str.replace(/\n\(Did you mean (.+?)\?\)/, ' (did you mean $1?)')) + '\n') });
+  for (const sub of cmd.commands) oneLineErrors(sub);
 }
 
 function wantStacks(argv: string[]): boolean {
@@ -72,13 +80,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
 }
 
-/** A message as one printable line: line breaks become "; ", other control characters (raw bytes of a garbage file) \xNN. */
-function oneLine(message: string): string {
-  return message
-    .trim()
-    .replace(/\s*(\r\n|\r|\n)\s*/g, '; ')
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
 
 // Started by `peft-native sweep` (an IPC channel, see src/sweep/run-process.ts): when the sweep dies the channel
 // closes, and the command stops as on Ctrl-C (training saves a checkpoint) instead of running on unwatched.

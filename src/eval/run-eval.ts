@@ -84,6 +84,7 @@ export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
   if (o.adapter !== undefined && !(existsSync(o.adapter) && statSync(o.adapter).isDirectory())) {
     throw new EvalOptionsError(`--adapter ${o.adapter} is not a folder (give an adapter folder: adapter_config.json + adapter_model.safetensors)`);
   }
+  if (o.out !== undefined && existsSync(o.out) && !statSync(o.out).isDirectory()) throw new EvalOptionsError(`--out ${o.out} is a file, not a folder`);
   if (o.out !== undefined && existsSync(o.out) && !o.overwrite && readdirSync(o.out).some((f) => f === 'predictions.jsonl' || f === 'metrics.json')) {
     throw new EvalOptionsError(`--out ${o.out} already holds an evaluation (predictions.jsonl / metrics.json); choose another folder or pass --overwrite`);
   }

@@ -7,6 +7,7 @@ import type { NativeDecoderConfig, NativeModelConfig } from '../native/binding.j
 import { ConfigError, FieldReader, isObject, type Json } from './config-fields.js';
 import { T5_MODEL_TYPES, countT5Parameters, parseT5Config, toHfT5Config } from './t5-config.js';
 import { jsonSyntaxProblem } from '../util/json-syntax.js';
+import { printable } from '../util/printable.js';
 
 export { ConfigError } from './config-fields.js';
 
@@ -91,7 +92,7 @@ function parseRope(
   if (!(SUPPORTED_ROPE_TYPES as readonly string[]).includes(kind)) {
     f.fail(
       `${where}.rope_type`,
-      `is "${kind}", which peft-native does not support (supported: ${SUPPORTED_ROPE_TYPES.join(', ')})`,
+      `is "${printable(kind, 40)}", which peft-native does not support (supported: ${SUPPORTED_ROPE_TYPES.join(', ')})`,
     );
   }
   const num = (key: string, required: boolean, fallback: number): number => {

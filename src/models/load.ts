@@ -51,21 +51,21 @@ export function modelDisplayName(source: ModelSource | ModelSpec): string {
 export function resolveModelSpec(spec: string): ModelSpec {
   const trimmed = spec.trim();
   const listing = `built-in models: ${builtinModelNames().join(', ')}`;
-  if (trimmed === '' ) throw new Error(`--model is empty; give an HF model folder or a built-in model (${listing})`);
+  if (trimmed === '' ) throw new CheckpointError(`--model is empty; give an HF model folder or a built-in model (${listing})`);
   if (trimmed === 'builtin') return { kind: 'builtin', name: DEFAULT_BUILTIN_MODEL };
   if (trimmed.startsWith('builtin:')) {
     const name = trimmed.slice('builtin:'.length);
-    if (!isBuiltinModelName(name)) throw new Error(`unknown built-in model "${name}"; ${listing}`);
+    if (!isBuiltinModelName(name)) throw new CheckpointError(`unknown built-in model "${name}"; ${listing}`);
     return { kind: 'builtin', name };
   }
   if (existsSync(trimmed)) {
     if (!statSync(trimmed).isDirectory()) {
-      throw new Error(`model ${trimmed} is a file; give the HF model folder that holds config.json and the safetensors weights`);
+      throw new CheckpointError(`model ${trimmed} is a file; give the HF model folder that holds config.json and the safetensors weights`);
     }
     return { kind: 'hf', dir: path.resolve(trimmed) };
   }
   if (isBuiltinModelName(trimmed)) return { kind: 'builtin', name: trimmed };
-  throw new Error(`model "${trimmed}" is neither a built-in model nor an existing folder (${listing}; or an HF folder with config.json + model.safetensors + tokenizer.json)`);
+  throw new CheckpointError(`model "${trimmed}" is neither a built-in model nor an existing folder (${listing}; or an HF folder with config.json + model.safetensors + tokenizer.json)`);
 }
 
 /**

@@ -7,6 +7,7 @@ import { resolveCheckpoint } from '../models/checkpoint.js';
 import { checkpointModelConfig } from '../models/load.js';
 import { saveCheckpoint } from '../models/save.js';
 import { AdapterError } from './adapter-files.js';
+import { unwritableReason } from '../util/atomic-file.js';
 import { TRAIN_METHODS, describeMethod, loadAdapter, methodSpec, type MethodSettings } from './methods.js';
 
 /** The methods whose adapters fold into the base weights. */
@@ -31,6 +32,9 @@ export async function mergeAdapter(o: MergeOptions): Promise<MergeResult> {
   if (existsSync(out) && (!statSync(out).isDirectory() || readdirSync(out).length > 0)) {
     throw new AdapterError(`--out ${out} already exists and is not an empty folder; choose a new folder for the merged checkpoint`);
   }
+  // An --out that cannot be written fails now, not after the merge (and leaves nothing behind).
+  const unwritable = await unwritableReason(out, { leaveNoTrace: true });
+  if (unwritable !== null) throw new AdapterError(`--out ${out} cannot be written (${unwritable}); nothing was merged`);
   // No tokenizer is needed to merge weights: the checkpoint is read directly, tokenizer files are copied as they are.
   const checkpoint = await resolveCheckpoint(o.model);
   const { config, raw } = await checkpointModelConfig(checkpoint);

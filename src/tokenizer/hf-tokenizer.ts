@@ -22,6 +22,8 @@ export interface SpecialTokens {
   addBos: boolean | null;
   /** tokenizer_config.json's chat_template (Jinja), when the model ships one. */
   chatTemplate?: string | null;
+  /** The file that named each token (for messages). */
+  namedIn?: { bos?: string; eos?: string; pad?: string };
 }
 
 /** Token ids with each token's [start, end) in the text, counted in Unicode code points (the package's unit). */
@@ -103,14 +105,14 @@ export class HfTokenizer implements HfTextTokenizer {
     const vocab = this.native.getVocab(true);
     this.vocabSize = Object.values(vocab).reduce((n, id) => Math.max(n, id + 1), this.native.getVocabSize(true));
     this.longestTokenChars = Object.keys(vocab).reduce((m, token) => Math.max(m, token.length), 1);
-    const resolve = (role: string, token: string): number => {
+    const resolve = (role: string, token: string, namedIn: string | undefined): number => {
       const id = this.tokenToId(token);
-      if (id === null) throw new TokenizerError(`${source}: ${role} token ${JSON.stringify(token)} is not in the vocabulary of ${file}`);
+      if (id === null) throw new TokenizerError(`${namedIn ?? source}: ${role} token ${JSON.stringify(token)} is not in the vocabulary of ${file}`);
       return id;
     };
-    this.eosId = resolve('EOS', special.eos);
-    this.bosId = special.bos === null ? null : resolve('BOS', special.bos);
-    this.padId = special.pad === null ? this.eosId : resolve('padding', special.pad);
+    this.eosId = resolve('EOS', special.eos, special.namedIn?.eos);
+    this.bosId = special.bos === null ? null : resolve('BOS', special.bos, special.namedIn?.bos);
+    this.padId = special.pad === null ? this.eosId : resolve('padding', special.pad, special.namedIn?.pad);
     this.addBos = this.bosId !== null && (special.addBos ?? postProcessorAddsBos(json.post_processor, special.bos));
     this.chatTemplate = special.chatTemplate ?? null;
     this.fingerprint = createHash('sha256')

@@ -4,7 +4,7 @@
 //   config.json                                     eos_token_id, as a last resort for EOS (optional)
 // Special-token values may be strings or {"content": ...} objects (AddedToken serialization). As in
 // transformers' from_pretrained, a value in special_tokens_map.json overrides tokenizer_config.json.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { HfTokenizer, type HfTextTokenizer, type SpecialTokens } from './hf-tokenizer.js';
@@ -15,9 +15,15 @@ export type { HfTextTokenizer } from './hf-tokenizer.js';
 
 type JsonObject = Record<string, unknown>;
 
+/** A tokenizer file's text; a folder in its place is named as such (not EISDIR). */
+async function readTokenizerFile(file: string): Promise<string> {
+  if (statSync(file).isDirectory()) throw new TokenizerError(`${file} is a folder, not a file`);
+  return readFile(file, 'utf8');
+}
+
 async function readJsonObject(file: string): Promise<JsonObject | null> {
   if (!existsSync(file)) return null;
-  const text = await readFile(file, 'utf8');
+  const text = await readTokenizerFile(file);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -46,10 +52,17 @@ export async function readSpecialTokens(dir: string): Promise<SpecialTokens> {
   const modelConfigFile = path.join(dir, 'config.json');
   const config = (await readJsonObject(configFile)) ?? {};
   const map = (await readJsonObject(mapFile)) ?? {};
+  // Which file named each token, for messages about it.
+  const from: Record<string, string> = {};
   const pick = (key: string): string | null => {
     const fromMap = tokenContent(map[key], mapFile, key);
-    if (fromMap !== undefined && fromMap !== null) return fromMap;
-    return tokenContent(config[key], configFile, key) ?? null;
+    if (fromMap !== undefined && fromMap !== null) {
+      from[key] = mapFile;
+      return fromMap;
+    }
+    const fromConfig = tokenContent(config[key], configFile, key) ?? null;
+    if (fromConfig !== null) from[key] = configFile;
+    return fromConfig;
   };
   const addBos = config['add_bos_token'];
   if (addBos !== undefined && typeof addBos !== 'boolean') {
@@ -61,7 +74,16 @@ export async function readSpecialTokens(dir: string): Promise<SpecialTokens> {
       `${dir}: no EOS token: set "eos_token" in tokenizer_config.json or special_tokens_map.json (or eos_token_id in config.json)`,
     );
   }
-  return { bos: pick('bos_token'), eos, pad: pick('pad_token'), addBos: addBos ?? null, chatTemplate: chatTemplateOf(config['chat_template'], configFile) };
+  const bos = pick('bos_token');
+  const pad = pick('pad_token');
+  return {
+    bos,
+    eos,
+    pad,
+    addBos: addBos ?? null,
+    chatTemplate: chatTemplateOf(config['chat_template'], configFile),
+    namedIn: { bos: from['bos_token'], eos: from['eos_token'] ?? modelConfigFile, pad: from['pad_token'] },
+  };
 }
 
 /**
@@ -85,13 +107,15 @@ async function eosFromModelConfig(file: string, dir: string): Promise<string | n
   const raw = config?.['eos_token_id'];
   const id = Array.isArray(raw) ? raw[0] : raw;
   if (typeof id !== 'number') return null;
-  const tokenizerJson = JSON.parse(await readFile(path.join(dir, 'tokenizer.json'), 'utf8')) as {
+  const tokenizerJson = (await readJsonObject(path.join(dir, 'tokenizer.json'))) as {
     added_tokens?: Array<{ id: number; content: string }>;
     model?: { vocab?: Record<string, number> };
-  };
-  const added = tokenizerJson.added_tokens?.find((t) => t.id === id);
+  } | null;
+  if (tokenizerJson === null) return null;
+  const added = Array.isArray(tokenizerJson.added_tokens) ? tokenizerJson.added_tokens.find((t) => t?.id === id) : undefined;
   if (added) return added.content;
-  for (const [token, tokenId] of Object.entries(tokenizerJson.model?.vocab ?? {})) if (tokenId === id) return token;
+  const vocab = tokenizerJson.model?.vocab;
+  if (vocab && typeof vocab === 'object') for (const [token, tokenId] of Object.entries(vocab)) if (tokenId === id) return token;
   throw new TokenizerError(`${file}: eos_token_id ${id} is not in the vocabulary of ${path.join(dir, 'tokenizer.json')}`);
 }
 
@@ -108,6 +132,6 @@ export async function loadTokenizer(dir: string): Promise<HfTextTokenizer> {
 
 /** A tokenizer from one tokenizer.json file and already-resolved special tokens. */
 export async function fromTokenizerJson(file: string, special: SpecialTokens, source = file): Promise<HfTextTokenizer> {
-  const text = await readFile(file, 'utf8');
+  const text = await readTokenizerFile(file);
   return new HfTokenizer(text, file, special, source);
 }

@@ -256,7 +256,11 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
       ` (${ds.truncated} truncated, ${ds.dropped} dropped)`,
   );
   for (const note of ds.notes) say(`    ${note}`);
-  if (examples.length === 0) throw new DataError(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''}`);
+  if (examples.length === 0) {
+    // The data summary speaks of the loaders' limits; here they are the flags that set them.
+    const limits = [`--max-length ${r.maxLength ?? 'unset'}`, ...(r.maxSourceLength !== null ? [`--max-source-length ${r.maxSourceLength}`, `--max-target-length ${r.maxTargetLength}`] : [])];
+    throw new DataError(`the data ${r.data} gave no training examples${ds.notes.length ? `: ${ds.notes.join('; ')}` : ''} (limits: ${limits.join(', ')})`);
+  }
   const longest = examples.reduce((m, e) => Math.max(m, e.inputIds.length), 0);
   // Positions past the model's range fail in the first step; say so before anything trains, naming the limit.
   const rowLength = r.packing ? (r.packLength ?? longest) : longest;

@@ -183,9 +183,34 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   const record = raw as Record<string, unknown>;
   if (typeof record.options !== 'object' || record.options === null) throw new RunConfigError(`${file}: no "options" object`);
   const version = record.version ?? 1;
-  if (version === 1) return migrateV1(file, record);
+  let config: RunConfig;
+  if (version === 1) config = migrateV1(file, record);
   // Version 2 -> 3: labelPadding, which those runs did not have: their targets were padded with -100.
-  if (version === 2) return { ...record, version: RUN_CONFIG_VERSION, options: { labelPadding: 'ignore', ...(record.options as object) } } as RunConfig;
-  if (version === RUN_CONFIG_VERSION) return record as RunConfig;
-  throw new RunConfigError(`${file}: version ${JSON.stringify(version)} is not one this peft-native reads (1 to ${RUN_CONFIG_VERSION}); a newer peft-native wrote it`);
+  else if (version === 2) config = { ...record, version: RUN_CONFIG_VERSION, options: { labelPadding: 'ignore', ...(record.options as object) } } as RunConfig;
+  else if (version === RUN_CONFIG_VERSION) config = record as RunConfig;
+  else throw new RunConfigError(`${file}: version ${JSON.stringify(version)} is not one this peft-native reads (1 to ${RUN_CONFIG_VERSION}); a newer peft-native wrote it`);
+  checkRecordedTypes(file, config.options);
+  return config;
+}
+
+/** The JSON type of each scalar recorded option (null allowed where the option may be unset). */
+const RECORDED_TYPES: Partial<Record<keyof RecordedOptions, 'number' | 'number?' | 'string' | 'string?' | 'boolean'>> = {
+  model: 'string', data: 'string', method: 'string', lr: 'number', steps: 'number?', epochs: 'number?', batchSize: 'number',
+  gradientAccumulation: 'number', maxLength: 'number?', maxSourceLength: 'number?', maxTargetLength: 'number?',
+  instancesPerTask: 'number?', splitDir: 'string?', devTasks: 'number?', trainTasks: 'number?', posExamples: 'number?',
+  packing: 'boolean', packLength: 'number?', groupByLength: 'boolean', cacheDir: 'string?', warmupRatio: 'number',
+  schedule: 'string', weightDecay: 'number', maxGradNorm: 'number', seed: 'number', dataSeed: 'number', threads: 'number?',
+  out: 'string', overwrite: 'boolean', tensorboard: 'boolean', logEvery: 'number', saveSteps: 'number?', saveTotalLimit: 'number?',
+  gradientCheckpointing: 'boolean',
+};
+
+/** A hand-edited or damaged record fails here, naming the file and the field, not later inside the run. */
+function checkRecordedTypes(file: string, options: RecordedOptions): void {
+  for (const [key, type] of Object.entries(RECORDED_TYPES) as Array<[keyof RecordedOptions, string]>) {
+    const value = (options as unknown as Record<string, unknown>)[key];
+    if (value === undefined || (value === null && type.endsWith('?'))) continue;
+    const base = type.replace('?', '');
+    const ok = base === 'number' ? typeof value === 'number' && Number.isFinite(value) : typeof value === base;
+    if (!ok) throw new RunConfigError(`${file}: options.${key} must be a ${base}${type.endsWith('?') ? ' or null' : ''}, got ${JSON.stringify(value)?.slice(0, 40)}`);
+  }
 }

@@ -3,7 +3,8 @@
 // interleaving its metrics and checkpoints with the first. A lock left by a process that no longer exists on
 // this host is stale and taken over.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
+import { makeDirectory } from '../util/atomic-file.js';
 import os from 'node:os';
 import path from 'node:path';
 import { RUN_LOCK_FILE, TrainOptionsError } from './options.js';
@@ -39,7 +40,7 @@ function readHolder(file: string): LockHolder | null {
  * run holds it, or when the folder cannot be created or written. */
 export async function acquireRunLock(dir: string): Promise<() => Promise<void>> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   } catch (err) {
     throw new TrainOptionsError(`--out ${dir} cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }

@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { jsonSyntaxProblem } from '../../util/json-syntax.js';
+import { printable } from '../../util/printable.js';
 
 export interface SuperNIExample {
   input: string;
@@ -136,7 +137,7 @@ export function parseSuperNITask(raw: unknown, name: string, source: string): Su
     const inst = item as Record<string, unknown>;
     const id = inst['id'];
     if (typeof id !== 'string' || id === '') fail(`"Instances"[${index}] has no "id" string`);
-    const where = `instance "${id as string}" ("Instances"[${index}])`;
+    const where = `instance "${printable(id as string, 40)}" ("Instances"[${index}])`;
     if (seen.has(id as string)) fail(`${where}: duplicate id`);
     seen.add(id as string);
     if (typeof inst['input'] !== 'string') fail(`${where}: "input" must be a string, got ${describe(inst['input'])}`);

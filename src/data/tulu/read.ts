@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { jsonSyntaxProblem } from '../../util/json-syntax.js';
+import { printable } from '../../util/printable.js';
 
 export const CHAT_ROLES = ['system', 'user', 'assistant'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
@@ -42,7 +43,7 @@ export function parseConversation(raw: unknown, line: number, where: string): Co
     const { role, content } = m as Record<string, unknown>;
     if (typeof role !== 'string') fail(`"messages"[${k}] has no "role" string`);
     if (!(CHAT_ROLES as readonly string[]).includes(role as string)) {
-      fail(`"messages"[${k}] has the unknown role ${JSON.stringify(role)} (expected ${CHAT_ROLES.join(', ')})`);
+      fail(`"messages"[${k}] has the unknown role "${printable(String(role), 40)}" (expected ${CHAT_ROLES.join(', ')})`);
     }
     if (typeof content !== 'string') fail(`"messages"[${k}] ("${role as string}"): "content" must be a string, got ${describe(content)}`);
     return { role: role as ChatRole, content: content as string };
