@@ -171,12 +171,15 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     if (info.Length() < 1) throw UserError("loadWeights(files) needs a list of safetensors files");
     std::vector<std::string> files = GetStringArray(info[0], "files");
+    // Optional { configName }: how messages name the config the weights must match (its config.json).
+    std::string configName = "the model's config";
+    if (info.Length() > 1 && info[1].IsObject()) configName = GetStringOr(info[1].As<Napi::Object>(), "configName", configName, "loadWeights options");
     auto model = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
-        [model, files] {
+        [model, files, configName] {
           std::lock_guard<std::mutex> lock(model->mutex());
-          model->LoadWeights(files);
+          model->LoadWeights(files, configName);
           return true;
         },
         [](Napi::Env env, bool&) { return env.Undefined(); });

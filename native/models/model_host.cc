@@ -11,7 +11,7 @@ void ModelHost::Register(const std::string& name, const torch::Tensor& tensor) {
   params_.emplace_back(name, tensor);
 }
 
-void ModelHost::LoadWeights(const std::vector<std::string>& files) {
+void ModelHost::LoadWeights(const std::vector<std::string>& files, const std::string& configName) {
   if (files.empty()) throw UserError("no safetensors files given");
   // Base weights only: PEFT parameters come from adapters, not checkpoints.
   std::map<std::string, torch::Tensor> expected;
@@ -46,14 +46,14 @@ void ModelHost::LoadWeights(const std::vector<std::string>& files) {
   };
   // Named by their files: the one file, or the first and how many (shards of one folder).
   const std::string weights = files.size() == 1 ? files[0] : files[0] + " and " + std::to_string(files.size() - 1) + " more";
-  if (!missing.empty()) throw UserError(weights + " does not match the model's config: missing tensors " + list(missing));
-  if (!unexpected.empty()) throw UserError(weights + " does not match the model's config: unexpected tensors " + list(unexpected));
+  if (!missing.empty()) throw UserError(weights + " does not match " + configName + ": missing tensors " + list(missing));
+  if (!unexpected.empty()) throw UserError(weights + " does not match " + configName + ": unexpected tensors " + list(unexpected));
   for (const auto& [name, where] : found) {
     const auto& target = expected[name];
     std::vector<int64_t> shape = where.second->shape;
     if (c10::IntArrayRef(shape) != target.sizes()) {
       throw UserError("tensor " + name + " in " + where.first->path() + " has shape " + c10::str(c10::IntArrayRef(shape)) +
-                      " but the config needs " + c10::str(target.sizes()));
+                      " but " + configName + " needs " + c10::str(target.sizes()));
     }
     const std::string& dtype = where.second->dtype;
     if (dtype != "F32" && dtype != "F16" && dtype != "BF16" && dtype != "F64") {

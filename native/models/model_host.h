@@ -60,8 +60,9 @@ class ModelHost {
   void To(const torch::Device& device);
 
   // Copies every base weight from the safetensors files (name for name, upcast to float32). Missing,
-  // unexpected or mis-shaped tensors are an error naming them; nothing is changed on error.
-  void LoadWeights(const std::vector<std::string>& files);
+  // unexpected or mis-shaped tensors are an error naming them and `configName` (the config they disagree
+  // with); nothing is changed on error.
+  void LoadWeights(const std::vector<std::string>& files, const std::string& configName = "the model's config");
 
   // Loss (when batch.labels is set) and optionally logits for one batch (see TokenBatch; each architecture
   // says how it reads the labels).

@@ -144,6 +144,6 @@ export async function loadModelWeights(spec: string, options: LoadModelOptions =
   const { config, raw } = await checkpointModelConfig(checkpoint);
   // No random init: loadWeights overwrites every weight (and fails before using the model otherwise).
   const model = native().Model.create(config, { seed, initialize: false });
-  await model.loadWeights(checkpoint.weightFiles);
+  await model.loadWeights(checkpoint.weightFiles, { configName: checkpoint.configFile });
   return { model, config, source: { kind: 'hf', spec, dir: checkpoint.dir, checkpoint, hfConfig: raw }, hfConfig: raw };
 }

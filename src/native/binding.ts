@@ -190,8 +190,9 @@ export interface NativeDeviceMemory {
 
 export interface NativeModel {
   config(): NativeModelConfig;
-  /** Copies weights from safetensors files, name for name; errors name missing/unexpected/mis-shaped tensors. */
-  loadWeights(files: string[]): Promise<void>;
+  /** Copies weights from safetensors files, name for name; errors name missing/unexpected/mis-shaped tensors and
+   * `configName` (default "the model's config"), the config they disagree with. */
+  loadWeights(files: string[], options?: { configName?: string }): Promise<void>;
   /** Where the tensors live: "cpu" or "cuda:N". */
   device(): string;
   /**

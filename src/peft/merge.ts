@@ -39,7 +39,7 @@ export async function mergeAdapter(o: MergeOptions): Promise<MergeResult> {
   const checkpoint = await resolveCheckpoint(o.model);
   const { config, raw } = await checkpointModelConfig(checkpoint);
   const model = native().Model.create(config, { seed: 0, initialize: false });
-  await model.loadWeights(checkpoint.weightFiles);
+  await model.loadWeights(checkpoint.weightFiles, { configName: checkpoint.configFile });
   const settings = await loadAdapter(model, o.adapter);
   if (!methodSpec(settings.method).capabilities.mergeable) {
     throw new AdapterError(`${path.resolve(o.adapter)} holds a ${describeMethod(settings)} adapter; only ${MERGEABLE_METHODS.join(', ')} adapters can be merged into the weights`);
