@@ -16,6 +16,11 @@ function filesUnder(dir: string, pattern: RegExp): string[] {
 }
 
 describe('architecture', () => {
+  it('native/ holds only the addon: every .cc there is compiled into it, so no program (main) lives there', () => {
+    const programs = filesUnder('native', /\.cc$/).filter((f) => /^\s*int\s+main\s*\(/m.test(readFileSync(path.join(root, f), 'utf8')));
+    expect(programs).toEqual([]);
+  });
+
   it('native/models includes nothing from native/peft', () => {
     const offenders = filesUnder('native/models', /\.(h|cc)$/).filter((f) => /#include\s+"peft\//.test(readFileSync(path.join(root, f), 'utf8')));
     expect(offenders).toEqual([]);

@@ -1,6 +1,6 @@
 // Fuzzing the readers of user files (issue 16, "Reliability").
 //
-// 1. The native fuzz target (native/fuzz/fuzz_io.cc): the safetensors header parser and the JSON reader of
+// 1. The native fuzz target (scripts/fuzz/fuzz_io.cc): the safetensors header parser and the JSON reader of
 //    native/io, built with AddressSanitizer + UndefinedBehaviorSanitizer (scripts/fuzz/build-native-fuzz.mjs,
 //    about a minute on 2 cores when not built yet), run for a bounded time on mutations of the real fixtures.
 //    PEFT_NATIVE_FUZZ_SECONDS / PEFT_NATIVE_FUZZ_SEED run it longer or elsewhere; PEFT_NATIVE_FUZZ_OUT builds it

@@ -1,4 +1,4 @@
-// Builds the fuzz target of the native file readers (native/fuzz/fuzz_io.cc over native/io/*.cc) with
+// Builds the fuzz target of the native file readers (scripts/fuzz/fuzz_io.cc over native/io/*.cc; kept out of native/, whose every .cc goes into the addon) with
 // AddressSanitizer + UndefinedBehaviorSanitizer, against the libtorch the addon builds with (libtorch-discover.mjs).
 // g++ only: libFuzzer needs clang, so the driver is its own seeded mutation fuzzer (see fuzz_io.cc).
 //
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { findLibtorch, projectRoot } from '../native/libtorch-discover.mjs';
 import { libtorchBuildFlags } from '../native/libtorch-flags.mjs';
 
-export const fuzzSources = ['native/io/json.cc', 'native/io/safetensors.cc', 'native/fuzz/fuzz_io.cc'];
+export const fuzzSources = ['native/io/json.cc', 'native/io/safetensors.cc', 'scripts/fuzz/fuzz_io.cc'];
 export const defaultFuzzOut = path.join(projectRoot, 'build', 'fuzz');
 export const fuzzBinaryName = 'pn_fuzz_io';
 
@@ -42,7 +42,7 @@ function ccache() {
 }
 
 function newestInput() {
-  const headers = ['native/io', 'native/common', 'native/fuzz'].flatMap((dir) =>
+  const headers = ['native/io', 'native/common'].flatMap((dir) =>
     readdirSync(path.join(projectRoot, dir)).filter((f) => f.endsWith('.h')).map((f) => path.join(dir, f)),
   );
   return Math.max(...[...fuzzSources, ...headers, 'scripts/fuzz/build-native-fuzz.mjs'].map((f) => statSync(path.join(projectRoot, f)).mtimeMs));
