@@ -202,17 +202,14 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
   }
   if (cache != nullptr) std::tie(k, v) = cache->Append(layerIndex, k, v);
   const int64_t keys = k.size(2);
-  if (kvHeads != heads) {
-    // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv).
-    const int64_t groups = heads / kvHeads;
-    k = k.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
-    v = v.unsqueeze(2).expand({b, kvHeads, groups, keys, hd}).reshape({b, heads, keys, hd});
-  }
+  // Grouped-query attention: each kv head serves heads/kvHeads query heads (HF repeat_kv). SDPA groups them
+  // itself, without copying K and V per query head (the same numbers; BENCHMARKS.md "Grouped-query attention").
+  const bool gqa = kvHeads != heads;
   // Without a mask: causal when queries and keys are the same positions; one new query sees every cached key.
   if (!mask.defined() && keys != t && t != 1) throw UserError("attention over a KV cache needs a mask for more than one query");
   torch::Tensor out = mask.defined()
-                          ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false)
-                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/keys == t);
+                          ? at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false, std::nullopt, gqa)
+                          : at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/keys == t, std::nullopt, gqa);
   out = out.transpose(1, 2).reshape({b, t, heads * hd});
   return layer.o.Forward(out, training);
 }
