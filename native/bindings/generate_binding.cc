@@ -7,6 +7,7 @@
 #include "bindings/registry.h"
 #include "bridge/tensor_bridge.h"
 #include "common/async_task.h"
+#include "common/autocast_guard.h"
 #include "common/errors.h"
 #include "generate/generate.h"
 
@@ -92,6 +93,7 @@ Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
         info.Env(),
         [model, prompts, options] {
           std::lock_guard<std::mutex> lock(model->mutex());
+          AutocastGuard autocast(model->device().type(), model->bf16(), at::kBFloat16);
           if (auto t5 = std::dynamic_pointer_cast<T5Model>(model)) return GenerateSeq2Seq(*t5, prompts.inputIds, prompts.attentionMask, options);
           return Generate(*ModelWrap::AsLlama(model, "generation"), prompts.inputIds, prompts.attentionMask, options);
         },

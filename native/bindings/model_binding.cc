@@ -6,6 +6,7 @@
 #include "bindings/js_args.h"
 #include "bridge/tensor_bridge.h"
 #include "common/async_task.h"
+#include "common/autocast_guard.h"
 #include "common/device.h"
 #include "common/errors.h"
 #include "bindings/safetensors_write.h"
@@ -87,6 +88,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
                                        InstanceMethod<&ModelWrap::PrefixTable>("prefixTable"),
                                        InstanceMethod<&ModelWrap::EnableFullFinetuning>("enableFullFinetuning"),
                                        InstanceMethod<&ModelWrap::SetGradientCheckpointing>("setGradientCheckpointing"),
+                                       InstanceMethod<&ModelWrap::SetPrecision>("setPrecision"),
                                        InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
                                        InstanceMethod<&ModelWrap::ParameterNames>("parameterNames"),
                                        InstanceMethod<&ModelWrap::ParameterShape>("parameterShape"),
@@ -231,6 +233,7 @@ Napi::Value ModelWrap::Forward(const Napi::CallbackInfo& info) {
         [model, batch, wantLogits] {
           std::lock_guard<std::mutex> lock(model->mutex());
           torch::NoGradGuard noGrad;
+          AutocastGuard autocast(model->device().type(), model->bf16(), at::kBFloat16);
           ForwardOutput out = model->Forward(batch.tokens, wantLogits, false);
           ForwardValues r;
           r.lossSum = out.lossSum.item<double>();
@@ -252,7 +255,11 @@ Napi::Value ModelWrap::Backward(const Napi::CallbackInfo& info) {
         [model, batch] {
           std::lock_guard<std::mutex> lock(model->mutex());
           for (auto& p : model->TrainableParameters()) p.mutable_grad() = torch::Tensor();
-          ForwardOutput out = model->Forward(batch.tokens, false, true);
+          ForwardOutput out;
+          {
+            AutocastGuard autocast(model->device().type(), model->bf16(), at::kBFloat16);
+            out = model->Forward(batch.tokens, false, true);
+          }
           if (out.targetTokens == 0) throw UserError("the batch has no target tokens (all labels are -100)");
           (out.lossSum / static_cast<double>(out.targetTokens)).backward();
           ForwardValues r;
@@ -396,6 +403,23 @@ Napi::Value ModelWrap::SetGradientCheckpointing(const Napi::CallbackInfo& info) 
     if (info.Length() < 1 || !info[0].IsBoolean()) throw UserError("setGradientCheckpointing(on) needs a boolean");
     std::lock_guard<std::mutex> lock(Held()->mutex());
     Held()->SetGradientCheckpointing(info[0].As<Napi::Boolean>().Value());
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value ModelWrap::SetPrecision(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 1 || !info[0].IsObject()) throw UserError("setPrecision({ compute, base }) needs an options object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    auto dtype = [&](const char* key, const std::string& fallback) {
+      const std::string value = GetStringOr(o, key, fallback, "setPrecision options");
+      if (value != "fp32" && value != "bf16") throw UserError(std::string("setPrecision: ") + key + " must be \"fp32\" or \"bf16\", got \"" + value + "\"");
+      return value == "bf16";
+    };
+    const bool compute = dtype("compute", "fp32");
+    const bool base = dtype("base", "fp32");
+    std::lock_guard<std::mutex> lock(Held()->mutex());
+    Held()->SetPrecision(compute, base);
     return info.Env().Undefined();
   });
 }

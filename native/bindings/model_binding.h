@@ -32,6 +32,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value MoveTo(const Napi::CallbackInfo& info);
   Napi::Value Forward(const Napi::CallbackInfo& info);
   Napi::Value Backward(const Napi::CallbackInfo& info);
+  Napi::Value SetPrecision(const Napi::CallbackInfo& info);
   Napi::Value ApplyLora(const Napi::CallbackInfo& info);
   Napi::Value ApplyIa3(const Napi::CallbackInfo& info);
   Napi::Value ApplyBitfit(const Napi::CallbackInfo& info);

@@ -7,6 +7,7 @@
 #include "bindings/model_binding.h"
 #include "common/async_task.h"
 #include "common/errors.h"
+#include "common/op_profile.h"
 #include "io/safetensors.h"
 
 namespace pn {
@@ -16,6 +17,7 @@ namespace {
 struct StepOutcome {
   StepResult result;
   int64_t stateBytes = 0;
+  std::vector<OpTime> profile;  // step(..., { profile: true }) only
 };
 
 Napi::Value StepToJs(Napi::Env env, StepResult& r) {
@@ -24,6 +26,19 @@ Napi::Value StepToJs(Napi::Env env, StepResult& r) {
   o.Set("targetTokens", static_cast<double>(r.targetTokens));
   o.Set("gradNorm", r.gradNorm);
   return o;
+}
+
+Napi::Value ProfileToJs(Napi::Env env, const std::vector<OpTime>& ops) {
+  auto out = Napi::Array::New(env, ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    auto o = Napi::Object::New(env);
+    o.Set("name", ops[i].name);
+    o.Set("calls", static_cast<double>(ops[i].calls));
+    o.Set("totalMs", ops[i].totalMs);
+    o.Set("selfMs", ops[i].selfMs);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
 }
 
 Napi::Value AccumulateToJs(Napi::Env env, AccumulateResult& r) {
@@ -111,7 +126,7 @@ Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
         info.Env(),
         [trainer, lr] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          StepOutcome o{trainer->Update(lr), 0};
+          StepOutcome o{trainer->Update(lr), 0, {}};
           o.stateBytes = trainer->HostStateBytes();
           return o;
         },
@@ -142,19 +157,27 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
       add(arg);
     }
     double lr = LearningRateArg(info, 1);
+    const bool profile = info.Length() > 2 && info[2].IsObject() && GetBoolOr(info[2].As<Napi::Object>(), "profile", false, "step options");
     auto trainer = Held();
     keepAlive.push_back(info.This());  // `this` stays alive until the result is reported
     return AsyncTask<StepOutcome>::Start(
         info.Env(),
-        [trainer, batches, lr] {
+        [trainer, batches, lr, profile] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          StepOutcome o{trainer->Step(batches, lr), 0};
+          StepOutcome o;
+          if (profile) {
+            o.profile = ProfileOps([&] { o.result = trainer->Step(batches, lr); });
+          } else {
+            o.result = trainer->Step(batches, lr);
+          }
           o.stateBytes = trainer->HostStateBytes();
           return o;
         },
-        [this](Napi::Env env, StepOutcome& o) {
+        [this, profile](Napi::Env env, StepOutcome& o) {
           ReportHostBytes(env, o.stateBytes);
-          return StepToJs(env, o.result);
+          Napi::Value r = StepToJs(env, o.result);
+          if (profile) r.As<Napi::Object>().Set("profile", ProfileToJs(env, o.profile));
+          return r;
         }, keepAlive);
   });
 }

@@ -18,6 +18,15 @@ namespace {
 
 const torch::TensorOptions kF32 = torch::TensorOptions().dtype(torch::kFloat32);
 
+// Whether causal attention alone gives a padded batch's loss: every row's padding comes after its real tokens
+// (what a real token may see is then never padding) and no padding position carries a label. Host tensors.
+bool CausalSufficesForLoss(const TokenBatch& host) {
+  const torch::Tensor real = host.attentionMask.to(torch::kBool);
+  const int64_t t = real.size(1);
+  if (t > 1 && real.narrow(1, 1, t - 1).logical_and(real.narrow(1, 0, t - 1).logical_not()).any().item<bool>()) return false;
+  return !host.labels.defined() || !host.labels.masked_select(real.logical_not()).ne(-100).any().item<bool>();
+}
+
 // HF LlamaRMSNorm: x * rsqrt(mean(x^2) + eps) in float32, times the weight.
 torch::Tensor RmsNorm(const torch::Tensor& x, const torch::Tensor& weight, double eps) {
   torch::Tensor xf = x.to(torch::kFloat32);
@@ -235,13 +244,13 @@ void LlamaModel::PrefillVirtualTokens(KvCache& cache, int64_t batch) {
   const torch::Tensor embeddings = virtualTokens_->Embeddings();
   if (embeddings.defined()) {
     // Virtual embeddings run through the decoder at positions 0..N-1, seeing only each other.
-    torch::Tensor h = embeddings.to(embedTokens_.scalar_type()).unsqueeze(0).expand({batch, n, embeddings.size(1)});
+    torch::Tensor h = embeddings.to(torch::kFloat32).unsqueeze(0).expand({batch, n, embeddings.size(1)});
     auto [cos, sin] = RopeTables(invFreq_, n, device());
     for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, torch::Tensor(), /*training=*/false, &cache);
   } else {
     auto keysValues = virtualTokens_->KeysValues(batch);
     for (size_t i = 0; i < layers_.size(); ++i) {
-      cache.Append(i, keysValues[i].first.to(embedTokens_.scalar_type()), keysValues[i].second.to(embedTokens_.scalar_type()));
+      cache.Append(i, keysValues[i].first.to(torch::kFloat32), keysValues[i].second.to(torch::kFloat32));
     }
   }
   cache.Advance(n);
@@ -254,7 +263,7 @@ torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torc
   ValidateTokens(tokens);
   if (positionIds.sizes() != inputIds.sizes()) throw UserError("position ids must have the shape of the input ids");
   auto [cos, sin] = RopeTablesAt(invFreq_, positionIds);
-  torch::Tensor h = torch::embedding(embedTokens_, inputIds.to(torch::kInt64));
+  torch::Tensor h = Embed(embedTokens_, inputIds);
   for (size_t i = 0; i < layers_.size(); ++i) h = DecoderLayerForward(i, h, cos, sin, mask, /*training=*/false, &cache);
   cache.Advance(inputIds.size(1));
   return RmsNorm(h, finalNorm_, config_.rmsNormEps);
@@ -270,7 +279,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   }
   const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());
-  torch::Tensor h = torch::embedding(embedTokens_, input.inputIds.to(torch::kInt64));
+  torch::Tensor h = Embed(embedTokens_, input.inputIds);
   // Virtual embeddings go in front (their labels -100, their mask 1); their logits are dropped below.
   // Virtual keys/values instead sit before the real tokens, which take positions N..N+T-1.
   const torch::Tensor virtualEmbeddings = virtualTokens ? virtualTokens->Embeddings() : torch::Tensor();
@@ -302,7 +311,9 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
     prefixKv = virtualTokens->KeysValues(h.size(0));
     mask = PrefixAttentionMask(batch.attentionMask, h.size(0), t, prefixLen, config_.slidingWindow, device());
   } else {
-    mask = AttentionMask(batch, padded);
+    // Right-padded batches for a loss take the causal path (flash kernels on CUDA); padding positions' own outputs
+    // would differ, so a request for logits keeps the explicit mask.
+    mask = AttentionMask(batch, padded && (wantLogits || !CausalSufficesForLoss(hostInput)));
   }
   auto [cos, sin] = batch.positionIds.defined() ? RopeTablesAt(invFreq_, batch.positionIds)
                                                 : RopeTables(invFreq_, prefixLen + t, device());

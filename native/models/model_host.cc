@@ -75,6 +75,26 @@ void ModelHost::To(const torch::Device& device) {
   MoveBuffers(device);
 }
 
+void ModelHost::SetPrecision(bool bf16, bool lowPrecisionBase) {
+  if (lowPrecisionBase && !bf16) throw UserError("a bfloat16 base needs bf16 compute (precision bf16)");
+  if (!lowPrecisionBase && baseDtype_ != torch::kFloat32) {
+    throw UserError("the base is already stored in bfloat16 and cannot be restored to float32; load the model again");
+  }
+  bf16_ = bf16;
+  if (!lowPrecisionBase || baseDtype_ == torch::kBFloat16) return;
+  std::vector<torch::Tensor> matrices;
+  for (Linear* linear : AllLinears()) matrices.push_back(linear->weight);
+  matrices.push_back(Parameter(InputEmbeddingName()));
+  if (paramIndex_.count("lm_head.weight")) matrices.push_back(Parameter("lm_head.weight"));
+  torch::NoGradGuard noGrad;
+  for (torch::Tensor& m : matrices) {
+    // Trainable ones (full finetuning, or a method that trains them) keep their float32 masters. set_data keeps
+    // the tensor's identity, so every handle on it (a tied LM head, a Linear) sees the new storage.
+    if (!m.requires_grad() && m.scalar_type() == torch::kFloat32) m.set_data(m.data().to(torch::kBFloat16));
+  }
+  baseDtype_ = torch::kBFloat16;
+}
+
 std::vector<std::string> ModelHost::ParameterNames(bool trainableOnly) const {
   std::vector<std::string> names;
   for (const auto& [name, tensor] : params_) {

@@ -70,6 +70,17 @@ class ModelHost {
   // How many label positions of `batch` count in the loss, from the host copy (no device work).
   virtual int64_t CountTargets(const TokenBatch& batch) const = 0;
 
+  // Precision of the model's own forwards (evaluation, generation): bf16 runs them under bfloat16 autocast, as
+  // training does. With lowPrecisionBase, the frozen matrices of the base (block linears, embeddings, LM head)
+  // are stored in bfloat16 as well (half the memory, no cast per step); trainable parameters and vectors
+  // (norms, biases) stay float32. Refused for a base in bfloat16 without bf16 compute, and once stored in
+  // bfloat16 the base stays so (a cast back would not restore its float32 values). Set after the method: no
+  // method can be applied to a bfloat16 base.
+  void SetPrecision(bool bf16, bool lowPrecisionBase);
+  bool bf16() const { return bf16_; }
+  // The dtype the base's frozen matrices are stored in.
+  torch::ScalarType baseDtype() const { return baseDtype_; }
+
   // Recompute each block in backward instead of keeping its activations (training forwards only).
   virtual void SetGradientCheckpointing(bool on) { gradientCheckpointing_ = on; }
   bool gradientCheckpointing() const { return gradientCheckpointing_; }
@@ -123,6 +134,11 @@ class ModelHost {
  protected:
   ModelHost() = default;
   void Register(const std::string& name, const torch::Tensor& tensor);
+  // Rows of an embedding table as float32 activations: the residual stream stays float32 when the table is
+  // stored in bfloat16 (SetPrecision), as it does under autocast with a float32 table.
+  static torch::Tensor Embed(const torch::Tensor& table, const torch::Tensor& ids) {
+    return torch::embedding(table, ids.to(torch::kInt64)).to(torch::kFloat32);
+  }
   void UnregisterAdapterParameters();
   // Checkpoint tensors LoadWeights passes over (recomputed tables, duplicates of tied weights).
   virtual bool IgnoredCheckpointTensor(const std::string& name) const = 0;
@@ -143,6 +159,8 @@ class ModelHost {
   std::string method_;
   std::mutex mutex_;
   bool gradientCheckpointing_ = false;
+  bool bf16_ = false;
+  torch::ScalarType baseDtype_ = torch::kFloat32;
 };
 
 // PEFT's module-name rule: `name` equals `target` or ends with "." + target.

@@ -11,6 +11,9 @@ void ModelHost::BeginMethod(const std::string& label, bool freezeBase) {
   if (!method_.empty()) {
     throw UserError("cannot apply " + label + ": " + method_ + " is already applied to this model (one PEFT method per model)");
   }
+  if (baseDtype_ != torch::kFloat32) {
+    throw UserError("cannot apply " + label + ": the base is already stored in bfloat16 (apply the method before setting the precision)");
+  }
   method_ = label;
   for (auto& [name, tensor] : params_) tensor.set_requires_grad(!freezeBase);
 }

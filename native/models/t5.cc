@@ -279,7 +279,7 @@ torch::Tensor T5Model::FeedForward(const T5Block& block, const torch::Tensor& x,
 }
 
 torch::Tensor T5Model::Encode(const torch::Tensor& inputIds, torch::Tensor& mask, bool training) {
-  torch::Tensor h = torch::embedding(shared_, inputIds.to(torch::kInt64));
+  torch::Tensor h = Embed(shared_, inputIds);
   // Prompt tuning's embeddings (prefix tuning's keys and values are the decoder's: DecoderPrefix).
   const torch::Tensor virtualEmbeddings = virtualTokens_ ? virtualTokens_->Embeddings() : torch::Tensor();
   if (virtualEmbeddings.defined()) {
@@ -310,7 +310,7 @@ torch::Tensor T5Model::Decode(const torch::Tensor& decoderIds, const torch::Tens
   const int64_t t = decoderIds.size(1);
   const auto prefix = DecoderPrefix(decoderIds.size(0));
   const int64_t n = prefix.empty() ? 0 : prefix[0].first.size(2);
-  torch::Tensor h = Dropout(torch::embedding(shared_, decoderIds), training);
+  torch::Tensor h = Dropout(Embed(shared_, decoderIds), training);
   // The decoder's tokens sit at positions n.. after the prefix slots (HF's cache positions) and see all of them.
   torch::Tensor bias = RelativePositionBias(decoderRelBias_, t, n + t, /*bidirectional=*/false, n);
   const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(h.device());
@@ -396,7 +396,7 @@ std::unique_ptr<T5DecodeState> T5Model::StartDecoding(const torch::Tensor& input
   if (n > 0) {
     // The prefix keys/values open every decoder block's self-attention cache, as PEFT's past_key_values.
     for (size_t i = 0; i < prefix.size(); ++i) {
-      state->selfCache.Append(i, prefix[i].first.to(shared_.scalar_type()), prefix[i].second.to(shared_.scalar_type()));
+      state->selfCache.Append(i, prefix[i].first.to(torch::kFloat32), prefix[i].second.to(torch::kFloat32));
     }
     state->selfCache.Advance(n);
   }
@@ -408,7 +408,7 @@ std::unique_ptr<T5DecodeState> T5Model::StartDecoding(const torch::Tensor& input
 
 torch::Tensor T5Model::DecodeStep(T5DecodeState& state, const torch::Tensor& ids) {
   const int64_t position = state.selfCache.length();
-  torch::Tensor h = torch::embedding(shared_, ids.unsqueeze(1));
+  torch::Tensor h = Embed(shared_, ids.unsqueeze(1));
   // One query at `position` sees every cached key: no causal mask, only the relative bias from that offset.
   const torch::Tensor bias = RelativePositionBias(decoderRelBias_, 1, position + 1, /*bidirectional=*/false, position);
   const double eps = config_.layerNormEpsilon;

@@ -79,15 +79,18 @@ variable_list BottleneckAdapterFunction::backward(AutogradContext* ctx, variable
   const torch::Tensor& z = saved[3];
   const auto act = static_cast<AdapterActivation>(ctx->saved_data["activation"].toInt());
 
+  // The GEMMs run in the forward's compute dtype, the incoming gradient's (bfloat16 under autocast, where the
+  // float32 weights meet bfloat16 activations); autograd casts each gradient back to its input's dtype.
+  const torch::ScalarType ct = gradOutputs[0].scalar_type();
   const int64_t d = y.size(-1), m = z.size(-1);
   torch::Tensor g2 = gradOutputs[0].reshape({-1, d});
-  torch::Tensor y2 = y.reshape({-1, d});
-  torch::Tensor z2 = z.reshape({-1, m});
+  torch::Tensor y2 = y.reshape({-1, d}).to(ct);
+  torch::Tensor z2 = z.reshape({-1, m}).to(ct);
   torch::Tensor a2 = Activate(z2, act);
-  torch::Tensor gradA = torch::matmul(g2, upWeight);                // [N, m]
+  torch::Tensor gradA = torch::matmul(g2, upWeight.to(ct));        // [N, m]
   torch::Tensor gradZ = gradA * ActivationDerivative(z2, act);     // [N, m]
   torch::Tensor gradY, gradDownW, gradDownB, gradUpW, gradUpB;
-  if (ctx->needs_input_grad(0)) gradY = torch::matmul(gradZ, downWeight).add_(g2).reshape(y.sizes());
+  if (ctx->needs_input_grad(0)) gradY = torch::matmul(gradZ, downWeight.to(ct)).add_(g2).reshape(y.sizes());
   if (ctx->needs_input_grad(1)) gradDownW = torch::matmul(gradZ.t(), y2);  // [m, d]
   if (ctx->needs_input_grad(2)) gradDownB = gradZ.sum(0);
   if (ctx->needs_input_grad(3)) gradUpW = torch::matmul(g2.t(), a2);       // [d, m]

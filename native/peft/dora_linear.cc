@@ -5,7 +5,8 @@ namespace pn {
 torch::Tensor DoraWeightNorm(const torch::Tensor& weight, const torch::Tensor& loraA, const torch::Tensor& loraB,
                              double scaling) {
   torch::NoGradGuard noGrad;
-  return torch::linalg_vector_norm(weight + scaling * torch::matmul(loraB, loraA), 2, {1});
+  // In float32 whatever the base is stored in or autocast computes in: the norm divides the whole output.
+  return torch::linalg_vector_norm(weight.to(torch::kFloat32) + scaling * torch::matmul(loraB, loraA).to(torch::kFloat32), 2, {1});
 }
 
 torch::Tensor DoraLinear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,

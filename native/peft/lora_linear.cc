@@ -15,8 +15,9 @@ torch::Tensor LoraLinearFunction::forward(AutogradContext* ctx, const torch::Ten
   torch::Tensor down = torch::matmul(xd, loraA.t());  // [..., r]
   torch::Tensor y = torch::linear(x, weight, bias);
   y.add_(torch::matmul(down, loraB.t()), scaling);
-  // x is kept instead of drop(x): the mask is cheaper to keep than a second activation.
-  ctx->save_for_backward({x, weight, loraA, loraB, dropoutMask, down});
+  // x is kept instead of drop(x): the mask is cheaper to keep than a second activation. It is kept in the
+  // forward's compute dtype (y's: bfloat16 under autocast), which is what the backward's GEMMs read.
+  ctx->save_for_backward({x.to(y.scalar_type()), weight, loraA, loraB, dropoutMask, down});
   ctx->saved_data["scaling"] = scaling;
   ctx->saved_data["has_bias"] = bias.defined();
   return y;
@@ -33,35 +34,35 @@ variable_list LoraLinearFunction::backward(AutogradContext* ctx, variable_list g
   const double scaling = ctx->saved_data["scaling"].toDouble();
   const bool hasBias = ctx->saved_data["has_bias"].toBool();
 
-  // Under autocast (bf16) the forward's activations are bfloat16 while the weights stay float32, and backward
-  // runs without autocast: compute in the adapter's dtype (no-ops without autocast); autograd casts each
-  // input gradient back to its input's dtype.
-  const torch::ScalarType dt = loraA.scalar_type();
-  torch::Tensor g = gradOutputs[0].to(dt);
+  // Every GEMM runs in the forward's compute dtype, the incoming gradient's: float32, or bfloat16 under autocast
+  // (float32 accumulation inside the GEMM, as autocast's own backward). A frozen base stored in bfloat16
+  // (ModelHost::SetPrecision) is read as it is; a float32 one is cast as autocast's forward did. Autograd casts
+  // each input gradient back to its input's dtype (the adapters' float32).
+  const torch::Tensor& g = gradOutputs[0];
+  const torch::ScalarType ct = g.scalar_type();
   const int64_t outFeatures = g.size(-1);
   const int64_t inFeatures = x.size(-1);
   const int64_t rank = loraA.size(0);
   // Flatten leading dims so each weight gradient is one matmul.
   torch::Tensor g2 = g.reshape({-1, outFeatures});
-  torch::Tensor x2 = x.reshape({-1, inFeatures}).to(dt);
-  torch::Tensor down2 = down.reshape({-1, rank}).to(dt);
+  torch::Tensor x2 = x.reshape({-1, inFeatures}).to(ct);
+  torch::Tensor down2 = down.reshape({-1, rank}).to(ct);
+  torch::Tensor a = loraA.to(ct), b = loraB.to(ct);
+  torch::Tensor mask2 = dropoutMask.defined() ? dropoutMask.reshape({-1, inFeatures}).to(ct) : torch::Tensor();
 
   // needs_input_grad counts only the tensor inputs that were given: no bias shifts A and B down by one.
   const size_t edgeA = hasBias ? 3 : 2;
   const size_t edgeB = edgeA + 1;
-  torch::Tensor gradDown = torch::matmul(g2, loraB) * scaling;  // [N, r]
+  torch::Tensor gradDown = torch::matmul(g2, b) * scaling;  // [N, r]
   torch::Tensor gradX, gradW, gradBias, gradA, gradB;
   if (ctx->needs_input_grad(0)) {
-    torch::Tensor gradXd = torch::matmul(gradDown, loraA);  // [N, in]
-    if (dropoutMask.defined()) gradXd = gradXd * dropoutMask.reshape({-1, inFeatures}).to(dt);
-    gradX = torch::matmul(g2, weight.to(dt)).add_(gradXd).reshape(x.sizes());
+    torch::Tensor gradXd = torch::matmul(gradDown, a);  // [N, in]
+    if (mask2.defined()) gradXd = gradXd * mask2;
+    gradX = torch::matmul(g2, weight.to(ct)).add_(gradXd).reshape(x.sizes());
   }
   if (ctx->needs_input_grad(1)) gradW = torch::matmul(g2.t(), x2);
   if (hasBias && ctx->needs_input_grad(2)) gradBias = g2.sum(0);
-  if (ctx->needs_input_grad(edgeA)) {
-    torch::Tensor xd2 = dropoutMask.defined() ? x2 * dropoutMask.reshape({-1, inFeatures}).to(dt) : x2;
-    gradA = torch::matmul(gradDown.t(), xd2);  // [r, in]
-  }
+  if (ctx->needs_input_grad(edgeA)) gradA = torch::matmul(gradDown.t(), mask2.defined() ? x2 * mask2 : x2);  // [r, in]
   if (ctx->needs_input_grad(edgeB)) gradB = torch::matmul(g2.t(), down2) * scaling;  // [out, r]
   return {gradX, gradW, gradBias, gradA, gradB, torch::Tensor(), torch::Tensor()};
 }

@@ -28,6 +28,9 @@ Trainer::Trainer(std::shared_ptr<ModelHost> model, const TrainerOptions& options
     throw UserError("AdamW betas must be in [0, 1)");
   }
   if (!(options_.eps > 0)) throw UserError("AdamW eps must be positive");
+  if (model_->baseDtype() != torch::kFloat32 && !options_.bf16) {
+    throw UserError("the model's base is stored in bfloat16: train it with precision bf16");
+  }
   std::vector<double> weightDecay;
   for (const auto& name : model_->ParameterNames(/*trainableOnly=*/true)) {
     names_.push_back(name);

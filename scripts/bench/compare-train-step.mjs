@@ -5,7 +5,12 @@
 //       [--batch 4] [--seq 256] [--target-len 0 (T5: seq / 8)] [--steps 10] [--warmup 2] [--threads N] [--rounds 3]
 //       [--methods lora,full] [--python .venv/bin/python] [--json-out results.json]
 //       [--seed 0] [--rank 8] [--alpha 16] [--target-modules q_proj,v_proj] [--lr 1e-4]
-//       [--device cpu|cuda|cuda:N] [--precision fp32|bf16]
+//       [--device cpu|cuda|cuda:N] [--precision fp32|bf16] [--base-dtype fp32|bf16 (default: the precision)]
+//       [--labels superni|all]
+//
+// --labels superni (the default) trains the last 15% of each row, the prompt masked, as instruction data does;
+// all trains every token. --base-dtype: how LoRA's frozen base is stored (HF: the model in bfloat16 with PEFT's
+// float32 adapters, under autocast); full finetuning keeps float32 master weights in both tools.
 //
 // Memory compared: peak RSS on the CPU; on CUDA the allocator's peak allocated bytes (each tool's own
 // counter: torch.cuda.max_memory_allocated / peft-native's cudaMemory), with peak reserved alongside.
@@ -48,9 +53,11 @@ const DEFAULTS = {
   lr: '1e-4',
   device: 'cpu',
   precision: 'fp32',
+  'base-dtype': '',
+  labels: 'superni',
 };
 // flags forwarded verbatim to both step scripts
-const FORWARDED = ['config', 'batch', 'seq', 'target-len', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr', 'device', 'precision'];
+const FORWARDED = ['config', 'batch', 'seq', 'target-len', 'steps', 'warmup', 'threads', 'seed', 'rank', 'alpha', 'target-modules', 'lr', 'device', 'precision', 'base-dtype', 'labels'];
 
 function usage(msg) {
   if (msg) process.stderr.write(`compare-train-step: ${msg}\n`);
@@ -91,6 +98,10 @@ function parseArgs(argv) {
   for (const m of opts.methodList) if (m !== 'lora' && m !== 'full') usage(`unknown method '${m}'`);
   if (!/^(cpu|cuda(:\d+)?)$/.test(opts.device)) usage(`--device must be cpu, cuda or cuda:N (got '${opts.device}')`);
   if (opts.precision !== 'fp32' && opts.precision !== 'bf16') usage(`--precision must be fp32 or bf16 (got '${opts.precision}')`);
+  if (opts['base-dtype'] === '') opts['base-dtype'] = opts.precision;
+  if (!['fp32', 'bf16'].includes(opts['base-dtype'])) usage(`--base-dtype must be fp32 or bf16 (got '${opts['base-dtype']}')`);
+  if (opts['base-dtype'] === 'bf16' && opts.precision !== 'bf16') usage('--base-dtype bf16 needs --precision bf16');
+  if (opts.labels !== 'superni' && opts.labels !== 'all') usage(`--labels must be superni or all (got '${opts.labels}')`);
   opts.config = path.resolve(opts.config);
   return opts;
 }
@@ -248,7 +259,9 @@ async function main() {
     `config \`${path.relative(repoRoot, opts.config) || opts.config}\`, batch ${opts.batch} x seq ${opts.seq} ` +
       `(${Number(opts.batch) * Number(opts.seq)} tokens/step), ${opts.steps} timed steps after ${opts.warmup} warmup, ` +
       `${opts.threads} threads, ${rounds} rounds (fresh process per run), LoRA r=${opts.rank} alpha=${opts.alpha} ` +
-      `on ${opts['target-modules']}, AdamW lr ${opts.lr}, grad clip 1.0, ${opts.precision}, device ${opts.device}. ` +
+      `on ${opts['target-modules']}, AdamW lr ${opts.lr}, grad clip 1.0, ${opts.precision}` +
+      (opts.precision === 'bf16' ? ` (LoRA base ${opts['base-dtype']})` : '') +
+      `, ${opts.labels === 'superni' ? 'SuperNI-shaped labels (last 15% of each row trained)' : 'every token trained'}, device ${opts.device}. ` +
       `HF: torch ${hfInfo.torch ?? '?'}, transformers ${hfInfo.transformers ?? '?'}, peft ${hfInfo.peft ?? '?'}` +
       (hfInfo.attnImplementation ? ` (${hfInfo.attnImplementation} attention)` : '') +
       `; host ${os.cpus()[0]?.model ?? '?'} (${os.cpus().length} logical CPUs).`,

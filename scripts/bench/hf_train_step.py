@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import sys
@@ -50,7 +51,13 @@ def parse_args(argv=None):
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     ap.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                     help="bf16: autocast to bfloat16 with float32 master weights (as peft-native --precision bf16)")
+    ap.add_argument("--labels", choices=["superni", "all"], default="superni",
+                    help="decoders: superni trains the last 15%% of each row (the prompt masked, as instruction data), all every token")
+    ap.add_argument("--base-dtype", choices=["fp32", "bf16"], default="",
+                    help="LoRA: how the frozen base is stored (default: bf16 under --precision bf16); PEFT keeps the adapters float32")
     args = ap.parse_args(argv)
+    if not args.base_dtype:
+        args.base_dtype = args.precision
     for k in ("batch", "seq", "steps", "threads", "rank"):
         if getattr(args, k) < 1:
             ap.error(f"--{k} must be >= 1")
@@ -95,6 +102,10 @@ def main():
     if args.method == "lora":
         from peft import LoraConfig, get_peft_model
 
+        if args.base_dtype == "bf16":
+            # The base in bfloat16; get_peft_model's autocast_adapter_dtype (default True) keeps the adapters float32.
+            model = model.to(torch.bfloat16)
+
         targets = [t.strip() for t in args.target_modules.split(",") if t.strip()]
         lcfg = LoraConfig(
             r=args.rank,
@@ -121,6 +132,9 @@ def main():
     input_ids = torch.randint(0, config.vocab_size, (args.batch, args.seq), generator=g).to(device)
     target_len = (args.target_len or max(1, args.seq // 8)) if seq2seq else 0
     labels = torch.randint(0, config.vocab_size, (args.batch, target_len), generator=g).to(device) if seq2seq else input_ids.clone()
+    if not seq2seq and args.labels == "superni":
+        # peft-native's benchLabels (src/bench/labels.ts): the last ceil(0.15 * seq) positions of each row trained.
+        labels[:, : args.seq - max(1, math.ceil(0.15 * args.seq))] = -100
     bf16 = args.precision == "bf16"
 
     def step():
@@ -160,6 +174,8 @@ def main():
         "peakCudaReservedMb": round(peak_cuda_reserved_mb, 1) if cuda else None,
         "device": str(device),
         "precision": args.precision,
+        "baseDtype": args.base_dtype if args.method == "lora" else "fp32",
+        "labels": args.labels,
         "trainable": int(trainable),
         "total": int(total),
         "torch": torch.__version__,

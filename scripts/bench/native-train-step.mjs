@@ -24,6 +24,8 @@ const { values: a } = parseArgs({
     'gradient-checkpointing': { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     precision: { type: 'string', default: 'fp32' },
+    labels: { type: 'string', default: 'superni' },
+    'base-dtype': { type: 'string', default: '' },
   },
 });
 const log = (...m) => console.error('[peft-native]', ...m);
@@ -50,6 +52,8 @@ if (a.method === 'lora') {
   model.enableFullFinetuning();
 }
 if (a['gradient-checkpointing']) model.setGradientCheckpointing(true);
+const baseDtype = a['base-dtype'] || a.precision;
+model.setPrecision({ compute: a.precision, base: baseDtype });
 const device = pn.checkDevice(a.device);
 await model.moveTo(device);
 const { trainable, total } = model.parameterCount();
@@ -60,7 +64,7 @@ const seqLen = Number(a.seq);
 // The same timing loop as `peft-native bench` (random tokens from mulberry32, labels = inputs, as the HF script).
 const { stepTimesMs: times, losses } = await timeTrainingSteps(
   model,
-  { batchSize, seqLen, ...(Number(a['target-len']) > 0 ? { targetLen: Number(a['target-len']) } : {}), steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method, precision: a.precision },
+  { batchSize, seqLen, ...(Number(a['target-len']) > 0 ? { targetLen: Number(a['target-len']) } : {}), steps: Number(a.steps), warmup: Number(a.warmup), seed: Number(a.seed), lr: Number(a.lr), label: a.method, precision: a.precision, labels: a.labels },
   log,
 );
 const cuda = device === 'cpu' ? null : pn.cudaMemory(device);
@@ -76,6 +80,8 @@ const result = {
   peakCudaReservedMb: cuda ? mb(cuda.peakReservedBytes) : null,
   device,
   precision: a.precision,
+  baseDtype: a.method === 'lora' ? baseDtype : 'fp32',
+  labels: a.labels,
   trainable,
   total,
   torch: pn.info().torchVersion,

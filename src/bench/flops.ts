@@ -46,7 +46,9 @@ function isMatmulWeight(p: ParameterInfo): boolean {
 }
 
 /** `seqLen`: tokens per row (T5: the source); `targetLen`: T5's target tokens per row. */
-export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number, targetLen = seqLen): FlopsPerToken {
+// A decoder's LM head runs only on the positions that are trained (`headShare` of them: the logits of masked
+// positions are never computed), so it is counted for those alone.
+export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeModelConfig, seqLen: number, targetLen = seqLen, headShare = 1): FlopsPerToken {
   const t5 = config.modelType === 't5';
   const targetShare = t5 ? targetLen / seqLen : 1;
   let matmul = 0;
@@ -58,7 +60,8 @@ export function trainingFlopsPerToken(params: ParameterInfo[], config: NativeMod
     const asProjection = !isEmbedding || config.tieWordEmbeddings;
     if (!asProjection) continue;
     // T5: the decoder, the LM head (and the shared embedding as the tied head) see target tokens only.
-    const share = t5 && (p.name.startsWith('decoder.') || p.name === 'lm_head.weight' || isEmbedding) ? targetShare : 1;
+    const isHead = p.name === 'lm_head.weight' || isEmbedding;
+    const share = t5 ? (p.name.startsWith('decoder.') || isHead ? targetShare : 1) : isHead ? headShare : 1;
     matmul += numel(p.shape) * share;
     if (p.trainable) trainableMatmul += numel(p.shape) * share;
   }

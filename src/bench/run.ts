@@ -105,6 +105,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     lr: o.lr,
     precision: o.precision,
     device,
+    labels: o.labels,
+    ...(o.baseDtype !== undefined ? { baseDtype: o.baseDtype } : {}),
   };
   const results: BenchReport['results'] = [];
   for (const method of methods) {
@@ -124,7 +126,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   await mkdir(o.out, { recursive: true });
   await writeAtomically(path.join(o.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
   const where = device === 'cpu' ? `CPU, ${report.threads} threads` : device;
-  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen}, ${where}, ${o.precision}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
+  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen} (${o.labels === 'all' ? 'every token trained' : 'SuperNI-shaped labels'}), ${where}, ${o.precision}${o.precision === 'bf16' ? ` (base ${o.baseDtype ?? 'bf16'})` : ''}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
   const memory = device === 'cpu' ? 'peak RSS' : 'peak CUDA allocated';
   const svg = benchChartSvg('peft-native bench', subtitle, memory, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: peakMemoryOf(r) })));
   await writeAtomically(path.join(o.out, 'bench.svg'), svg);

@@ -10,6 +10,7 @@ import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
 import type { BenchMethod } from './method-spec.js';
 import { summarizeTimes, type TimeSummary } from './stats.js';
 import { isEncoderDecoder, maxPositions } from '../models/config.js';
+import { benchLabels, trainedTokensPerRow, type BenchLabels } from './labels.js';
 
 /** What every method of one bench run shares. */
 export interface BenchSettings {
@@ -24,6 +25,10 @@ export interface BenchSettings {
   precision: 'fp32' | 'bf16';
   /** Canonical device: "cpu" or "cuda:N". */
   device: string;
+  /** Which tokens are trained (decoders; an encoder-decoder trains its whole target). */
+  labels: BenchLabels;
+  /** How the frozen base is stored under bf16 (default: bf16 with precision bf16). */
+  baseDtype?: 'fp32' | 'bf16';
 }
 
 export interface BenchWorkerJob extends BenchSettings {
@@ -61,14 +66,15 @@ export interface TimedSteps {
 }
 
 /**
- * `warmup + steps` optimizer steps of a model whose method is already attached, on one fixed random batch
- * (labels = inputs); the warmup steps are not timed. Shared with scripts/bench/native-train-step.mjs.
- */
 /** An encoder-decoder benchmark's target length for a source of `seqLen` tokens (SuperNI's 1024 / 128). */
 export function seq2seqTargetLen(seqLen: number): number {
   return Math.max(1, Math.floor(seqLen / 8));
 }
 
+/**
+ * `warmup + steps` optimizer steps of a model whose method is already attached, on one fixed random batch
+ * (labels: benchLabels); the warmup steps are not timed. Shared with scripts/bench/native-train-step.mjs.
+ */
 export async function timeTrainingSteps(
   model: NativeModel,
   o: {
@@ -82,6 +88,8 @@ export async function timeTrainingSteps(
     lr: number;
     label: string;
     precision?: 'fp32' | 'bf16';
+    /** Decoders: which tokens are trained (default superni). */
+    labels?: BenchLabels;
   },
   log: (line: string) => void,
 ): Promise<TimedSteps> {
@@ -89,7 +97,7 @@ export async function timeTrainingSteps(
   const trainer = new addon.Trainer(model, { weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxGradNorm: 1.0, precision: o.precision ?? 'fp32' });
   const config = model.config();
   const inputIds = randomTokens(o.batchSize * o.seqLen, config.vocabSize, o.seed);
-  let batch: NativeBatch = { inputIds, labels: inputIds, batchSize: o.batchSize, seqLen: o.seqLen };
+  let batch: NativeBatch = { inputIds, labels: benchLabels(inputIds, o.batchSize, o.seqLen, o.labels ?? 'superni'), batchSize: o.batchSize, seqLen: o.seqLen };
   if (isEncoderDecoder(config)) {
     const labelLen = o.targetLen ?? seq2seqTargetLen(o.seqLen);
     batch = { ...batch, labels: randomTokens(o.batchSize * labelLen, config.vocabSize, o.seed + 1), labelLen };
@@ -118,6 +126,7 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   addon.manualSeed(job.seed);
   const { model, config } = await loadModelWeights(job.model, { seed: job.seed });
   applyBenchMethod(model, job.method, job.seed);
+  model.setPrecision({ compute: job.precision, base: job.baseDtype ?? job.precision });
   await model.moveTo(job.device);
   if (job.seqLen > maxPositions(config)) {
     throw new Error(`--seq-len ${job.seqLen} exceeds the model's max_position_embeddings ${maxPositions(config)}`);
@@ -126,8 +135,9 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const trainable = new Set(model.parameterNames({ trainableOnly: true }));
   const params: ParameterInfo[] = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: trainable.has(name) }));
   const targetLen = seq2seqTargetLen(job.seqLen);
-  const flops = trainingFlopsPerToken(params, config, job.seqLen, targetLen);
-  const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label }, log);
+  const headShare = trainedTokensPerRow(job.seqLen, job.labels) / job.seqLen;
+  const flops = trainingFlopsPerToken(params, config, job.seqLen, targetLen, headShare);
+  const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label, labels: job.labels }, log);
   const cuda = job.device.startsWith('cuda') ? addon.cudaMemory(job.device) : null;
   const time = summarizeTimes(stepTimesMs);
   const tokensPerStep = job.batchSize * job.seqLen;

@@ -7,6 +7,7 @@ import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../be
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
 import { timestamp } from '../train/timestamp.js';
 import { deviceOption } from './device-flag.js';
+import { BENCH_LABELS, SUPERNI_TARGET_FRACTION, type BenchLabels } from '../bench/labels.js';
 
 interface BenchFlags {
   model: string;
@@ -19,6 +20,8 @@ interface BenchFlags {
   seed: number;
   lr: number;
   precision: 'fp32' | 'bf16';
+  baseDtype?: 'fp32' | 'bf16';
+  labels: BenchLabels;
   device: string;
   peakTflops?: number;
   out?: string;
@@ -47,6 +50,12 @@ export function benchCommand(): Command {
     .option('--seed <n>', 'seed of weights and tokens', parseIntegerFlag(0, 'seed'), 0)
     .option('--lr <x>', 'learning rate of the measured steps', parseNumberFlag('learning rate', (n) => n > 0, '> 0'), 1e-4)
     .addOption(new Option('--precision <p>', 'training precision').choices(['fp32', 'bf16']).default('fp32'))
+    .addOption(new Option('--base-dtype <p>', 'how the frozen base is stored (default: bf16 under --precision bf16)').choices(['fp32', 'bf16']))
+    .addOption(
+      new Option('--labels <shape>', `trained tokens: superni (the prompt masked, the last ${SUPERNI_TARGET_FRACTION * 100}% of each row trained, as instruction data) or all`)
+        .choices([...BENCH_LABELS])
+        .default('superni'),
+    )
     .addOption(deviceOption('auto'))
     .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: a GEMM in the run precision, measured here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
     .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')
@@ -80,6 +89,8 @@ GFLOP/token counts matrix products of weights only; the virtual tokens of prompt
         seed: f.seed,
         lr: f.lr,
         precision: f.precision,
+        ...(f.baseDtype !== undefined ? { baseDtype: f.baseDtype } : {}),
+        labels: f.labels,
         device: f.device,
         peakTflops: f.peakTflops ?? null,
         out,

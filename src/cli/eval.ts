@@ -7,6 +7,7 @@ import { runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
 import type { SuperNIEvalResult } from '../eval/superni-eval.js';
 import { parseIntegerFlag } from './train.js';
 import { deviceOption } from './device-flag.js';
+import { PRECISIONS } from '../train/options.js';
 
 /** The flags as commander parses them: the runner's options, with the task list still one string. */
 export interface EvalFlags extends Omit<EvalRunOptions, 'split' | 'tasks' | 'log' | 'progressStream'> {
@@ -62,6 +63,7 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--train-tasks <n>', "training's --train-tasks: the seeded training subset (memorization split)", parseIntegerFlag(1, 'train tasks'))
     .option('--threads <n>', 'CPU threads for libtorch (default: all cores)', parseIntegerFlag(1, 'threads'))
     .addOption(deviceOption(/* none here: EvalRunOptions' default is auto */))
+    .addOption(new Option('--precision <p>', "fp32, or bf16 (bfloat16 compute, base stored in bfloat16); default: the --run's training precision, else fp32").choices([...PRECISIONS]))
     .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
     .option('--overwrite', 'replace an evaluation already in --out')

@@ -55,7 +55,7 @@ const SAME_AS_OPTION = [
   'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
   'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'labelPadding', 'warmupRatio', 'schedule', 'weightDecay',
   'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
-  'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
+  'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'baseDtype', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',
 ] as const satisfies readonly (keyof TrainOptions)[];
 
 /**
@@ -245,6 +245,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--out <dir>', 'run folder (default runs/<timestamp>-<method>)')
     .option('--overwrite', 'use an existing, non-empty --out folder; an earlier run in it is removed first')
     .addOption(new Option('--precision <p>', 'fp32, or bf16 autocast with float32 master weights (default fp32)').choices([...PRECISIONS]))
+    .addOption(new Option('--base-dtype <p>', "how the frozen base weights are stored: bf16 (default under --precision bf16: half the memory, no cast per step) or fp32").choices([...PRECISIONS]))
     .option('--gradient-checkpointing', 'recompute each decoder layer in backward: less memory, same gradients, slower')
     .option('--save-steps <n>', 'save a checkpoint (for --resume) every n steps and at the end (default: none)', parseIntegerFlag(1, 'save steps'))
     .option('--save-total-limit <k>', 'keep the last k checkpoints plus the best (default: all)', parseIntegerFlag(1, 'save total limit'))

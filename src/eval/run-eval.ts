@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
-import { checkDataSpec } from '../train/options.js';
+import { PRECISIONS, checkDataSpec, type Precision } from '../train/options.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
 import { formatDuration } from '../train/progress.js';
 import { EVAL_SPLITS, evaluateSuperNI, type EvalSplit, type SuperNIEvalResult } from './superni-eval.js';
@@ -48,6 +48,8 @@ export interface EvalRunOptions {
   threads?: number;
   /** auto (default: the first CUDA device when there is one, else the CPU), cpu, cuda or cuda:N. */
   device?: string;
+  /** fp32, or bf16 (bfloat16 autocast, the base stored in bfloat16); default: the run's training precision, else fp32. */
+  precision?: Precision;
   /** Also the loss / perplexity of the first references (teacher forcing). */
   loss?: boolean;
   out?: string;
@@ -78,6 +80,7 @@ export async function checkEvalOptions(o: EvalRunOptions): Promise<void> {
     checkPositive(name, v);
   }
   if (o.devTasks !== undefined && (!Number.isInteger(o.devTasks) || o.devTasks < 0)) throw new EvalOptionsError(`--dev-tasks must be an integer >= 0, got ${o.devTasks}`);
+  if (o.precision !== undefined && !PRECISIONS.includes(o.precision)) throw new EvalOptionsError(`unknown --precision "${String(o.precision)}" (expected ${PRECISIONS.join(' or ')})`);
   if (o.device !== undefined && !isDeviceName(o.device)) throw new EvalOptionsError(`unknown --device "${o.device}" (expected ${DEVICE_CHOICES_TEXT})`);
   checkDataSpec(o.data ?? 'builtin');
   if (o.splitDir !== undefined && !existsSync(o.splitDir)) throw new EvalOptionsError(`--split-dir ${o.splitDir} does not exist`);
@@ -117,6 +120,7 @@ interface RunRecord {
   dataSeed: number;
   selection: DataSelection;
   adapter?: string;
+  precision: Precision;
 }
 
 /** What `--run <dir>` takes from a training run folder. */
@@ -129,7 +133,7 @@ async function readRunRecord(dir: string): Promise<RunRecord> {
     throw err;
   }
   const file = path.join(dir, RUN_CONFIG_FILE);
-  const { model, data, seed, dataSeed, method } = raw.options;
+  const { model, data, seed, dataSeed, method, precision } = raw.options;
   const selection = (raw.data as { selection?: DataSelection } | undefined)?.selection;
   if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
     throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
@@ -139,13 +143,13 @@ async function readRunRecord(dir: string): Promise<RunRecord> {
   // A method that trains the base saved a whole checkpoint: that is the model. Others saved an adapter for the run's model.
   const trained = isTrainMethod(method) && methodSpec(method).capabilities.trainsBase ? { model: weights } : existsSync(path.join(weights, 'adapter_config.json')) ? { model, adapter: weights } : { model };
   // Runs made before --data-seed chose their data with `seed`; the recorded selection is what counts either way.
-  return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection };
+  return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, precision };
 }
 
 export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
   const record = options.run !== undefined ? await readRunRecord(options.run) : undefined;
   const o: EvalRunOptions = record
-    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, dataSeed: options.dataSeed ?? record.dataSeed, adapter: options.adapter ?? record.adapter }
+    ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, dataSeed: options.dataSeed ?? record.dataSeed, adapter: options.adapter ?? record.adapter, precision: options.precision ?? record.precision }
     : options;
   await checkEvalOptions(o);
   const split = o.split ?? 'test';
@@ -171,8 +175,11 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
     const settings = await loadAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
     say(`  adapter: ${describeMethod(settings)}`);
   }
+  // Evaluation in the training precision; a bfloat16 base is also what moves to the device.
+  const precision = o.precision ?? 'fp32';
+  loaded.model.setPrecision({ compute: precision, base: precision });
   await loaded.model.moveTo(device);
-  say(`  device: ${device}`);
+  say(`  device: ${device}${precision === 'bf16' ? ', bf16' : ''}`);
   const started = Date.now();
   const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {
     data,

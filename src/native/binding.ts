@@ -223,6 +223,12 @@ export interface NativeModel {
   enableFullFinetuning(): void;
   /** Recompute each decoder layer in backward instead of keeping its activations (same gradients, less memory). */
   setGradientCheckpointing(on: boolean): void;
+  /**
+   * compute: the precision of the model's own forwards (evaluation, generation; training follows the trainer's).
+   * base: 'bf16' stores the frozen matrices of the base (block linears, embeddings, LM head) in bfloat16, after
+   * the method is applied; needs compute 'bf16', and cannot be undone.
+   */
+  setPrecision(options: { compute: 'fp32' | 'bf16'; base?: 'fp32' | 'bf16' }): void;
   parameterCount(): NativeParameterCount;
   /** group: 'base' (checkpoint weights), 'adapter' (added by a PEFT method) or 'all' (default). */
   parameterNames(options?: { trainableOnly?: boolean; group?: 'all' | 'base' | 'adapter' }): string[];
@@ -264,6 +270,14 @@ export interface NativeTrainerOptions {
   precision?: 'fp32' | 'bf16';
 }
 
+/** One operator of a profiled step: calls, inclusive time and self time (without the operators it called). */
+export interface NativeOpTime {
+  name: string;
+  calls: number;
+  totalMs: number;
+  selfMs: number;
+}
+
 export interface NativeStepResult {
   /** Mean loss over the target tokens of the batches accumulated for this update. */
   loss: number;
@@ -279,6 +293,8 @@ export interface NativeTrainer {
    * clipping and AdamW at `lr`. The loop's way to train.
    */
   step(batches: NativeBatch | NativeBatch[], lr: number): Promise<NativeStepResult>;
+  /** The same step under libtorch's profiler: also the time of each operator (sorted by self time). */
+  step(batches: NativeBatch | NativeBatch[], lr: number, options: { profile: true }): Promise<NativeStepResult & { profile: NativeOpTime[] }>;
   /** Drops the optimizer state and this handle's reference to the model; later calls are an error. */
   dispose(): void;
   /** The same in parts: forward + backward of (sum of token losses) / normalizer, adding into the gradients. */

@@ -279,6 +279,8 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   if (unmatched.length > 0) say(`  warning: ${spec.title} target(s) ${unmatched.join(', ')} matched no module`);
   if (targetedModules.length > 0) say(`  ${spec.title} on ${targetedModules.length} modules`);
   if (r.gradientCheckpointing) model.setGradientCheckpointing(true);
+  // Before the move: the bfloat16 copy is what travels.
+  model.setPrecision({ compute: r.precision, base: r.baseDtype });
   await model.moveTo(device);
   const count = model.parameterCount();
   say(

@@ -115,6 +115,8 @@ export interface TrainOptions extends MethodTrainOptions {
   bestMetric?: BestMetric;
   /** fp32 (default) or bf16 autocast with float32 master weights. */
   precision?: Precision;
+  /** How the base's frozen matrices are stored: bf16 (the default under precision bf16) or fp32. */
+  baseDtype?: Precision;
   /** Recompute each decoder layer in backward (less memory, same gradients). */
   gradientCheckpointing?: boolean;
   /** Continue the run in this folder from its latest checkpoint, with its recorded options. */
@@ -208,6 +210,7 @@ export interface ResolvedTrainOptions {
   saveTotalLimit: number | null;
   bestMetric: BestMetric;
   precision: Precision;
+  baseDtype: Precision;
   gradientCheckpointing: boolean;
   /** The evaluation plan (null: no evaluation during training). */
   evaluation: EvaluationPlan | null;
@@ -337,6 +340,8 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   checkInt('save total limit', o.saveTotalLimit, 1);
   if (o.labelPadding !== undefined && !LABEL_PADDINGS.includes(o.labelPadding)) fail(`unknown --label-padding "${String(o.labelPadding)}" (expected ${LABEL_PADDINGS.join(' or ')})`);
   if (o.precision !== undefined && !PRECISIONS.includes(o.precision)) fail(`unknown precision "${String(o.precision)}" (expected ${PRECISIONS.join(' or ')})`);
+  if (o.baseDtype !== undefined && !PRECISIONS.includes(o.baseDtype)) fail(`unknown --base-dtype "${String(o.baseDtype)}" (expected ${PRECISIONS.join(' or ')})`);
+  if (o.baseDtype === 'bf16' && (o.precision ?? 'fp32') !== 'bf16') fail('--base-dtype bf16 needs --precision bf16 (a bfloat16 base computes in bfloat16)');
   if (o.bestMetric !== undefined && (typeof o.bestMetric.name !== 'string' || o.bestMetric.name === '')) fail('the best-checkpoint metric needs a name');
   if (o.onDivergence !== undefined && !DIVERGENCE_POLICIES.includes(o.onDivergence)) fail(`unknown --on-divergence "${String(o.onDivergence)}" (expected ${DIVERGENCE_POLICIES.join(' or ')})`);
   if (o.schedule !== undefined && !SCHEDULE_KINDS.includes(o.schedule)) fail(`unknown schedule "${String(o.schedule)}" (expected ${SCHEDULE_KINDS.join(', ')})`);
@@ -425,6 +430,7 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
     saveTotalLimit: o.saveTotalLimit ?? null,
     bestMetric: o.bestMetric ?? { name: 'train_loss', greaterIsBetter: false },
     precision: o.precision ?? 'fp32',
+    baseDtype: o.baseDtype ?? o.precision ?? 'fp32',
     gradientCheckpointing: o.gradientCheckpointing ?? false,
     evaluation: o.evaluation ?? null,
     logEvery: o.logEvery ?? 10,

@@ -68,6 +68,7 @@ export interface RecordedOptions {
   saveTotalLimit: number | null;
   bestMetric: BestMetric;
   precision: Precision;
+  baseDtype: Precision;
   gradientCheckpointing: boolean;
   evaluation: EvaluationPlan | null;
 }
@@ -127,6 +128,7 @@ export function recordOptions(r: ResolvedTrainOptions): RecordedOptions {
     saveTotalLimit: r.saveTotalLimit,
     bestMetric: r.bestMetric,
     precision: r.precision,
+    baseDtype: r.baseDtype,
     gradientCheckpointing: r.gradientCheckpointing,
     evaluation: r.evaluation,
   };
@@ -189,12 +191,15 @@ export async function readRunConfig(runDir: string): Promise<RunConfig> {
   else if (version === 2) config = { ...record, version: RUN_CONFIG_VERSION, options: { labelPadding: 'ignore', ...(record.options as object) } } as RunConfig;
   else if (version === RUN_CONFIG_VERSION) config = record as RunConfig;
   else throw new RunConfigError(`${file}: version ${JSON.stringify(version)} is not one this peft-native reads (1 to ${RUN_CONFIG_VERSION}); a newer peft-native wrote it`);
+  // Runs before --base-dtype kept the base in float32 whatever their precision.
+  config.options = { ...config.options, baseDtype: config.options.baseDtype ?? 'fp32' };
   checkRecordedTypes(file, config.options);
   return config;
 }
 
 /** The JSON type of each scalar recorded option (null allowed where the option may be unset). */
 const RECORDED_TYPES: Partial<Record<keyof RecordedOptions, 'number' | 'number?' | 'string' | 'string?' | 'boolean'>> = {
+  baseDtype: 'string',
   model: 'string', data: 'string', method: 'string', lr: 'number', steps: 'number?', epochs: 'number?', batchSize: 'number',
   gradientAccumulation: 'number', maxLength: 'number?', maxSourceLength: 'number?', maxTargetLength: 'number?',
   instancesPerTask: 'number?', splitDir: 'string?', devTasks: 'number?', trainTasks: 'number?', posExamples: 'number?',
