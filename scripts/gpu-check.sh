@@ -6,10 +6,12 @@
 #   2. builds the addon against the machine's CUDA PyTorch (scripts/native/build.mjs finds it through python3)
 #   3. runs the tests that exercise CUDA: test/cuda.test.ts, and the HF comparisons of parity/generate on CUDA
 #   4. peft-native bench on the ~1B built-in model in bf16, every method, each in a fresh process
-#   5. scripts/bench/compare-train-step.mjs: peft-native vs HF transformers + peft, LoRA and full, same config
+#   5. scripts/bench/compare-train-step.mjs: peft-native vs HF transformers + peft, LoRA and full, same config,
+#      on SuperNI-shaped batches (the LoRA base in bf16 under bf16, as HF's bf16 model with float32 adapters)
+#   6. scripts/bench/profile-step.mjs: the operators of a LoRA and a full step
 # Everything lands in $OUT (default ./gpu-check-out), at most 8 files, one folder deep:
 #   summary.txt (phases, exit codes, times, GPU and addon info), gpu-check.log (all output), tests.json,
-#   bench.json, bench.svg, compare.md, compare.json.
+#   bench.json, bench.svg, compare.md, compare.json, profile.md.
 # Each phase has a time limit; a failed phase is reported and the next one still runs.
 # GPU_CHECK_DEVICE=cpu GPU_CHECK_MODEL=tiny ... runs the same flow on the CPU (to check this script itself).
 set -uo pipefail
@@ -94,6 +96,10 @@ phase compare 420 node scripts/bench/compare-train-step.mjs --python python3 --d
   --json-out "$OUT/compare.json"
 awk '/^## Training-step benchmark/,0' "$logfile" > "$OUT/compare.md"
 cat "$OUT/compare.md" >> "$summary"
+
+# 6. Where a step's time goes (libtorch's profiler; on CUDA the host side of each operator).
+phase profile 180 bash -c "node scripts/bench/profile-step.mjs --device '$test_device' --precision '$PRECISION' --config '$HF_CONFIG' \
+  --batch '$BATCH' --seq '$SEQ' --warmup 2 --steps 2 > '$OUT/profile.md'"
 
 say "done: $failures phase(s) failed"
 exit $(( failures > 0 ))

@@ -53,16 +53,18 @@ describe.skipIf(!built)('bf16 autocast with float32 master weights', () => {
     expect([...dtypes]).toEqual(['F32']);
   });
 
-  it('trains builtin:tiny: the loss falls, and starts where float32 starts', async () => {
+  it('trains builtin:tiny (its base in bfloat16): the loss falls and follows the float32 curve', async () => {
     const { train } = await import('../src/train/loop.js');
     const tmp = mkdtempSync(path.join(os.tmpdir(), 'bf16-run-'));
     // bf16 matmuls are slow on CPUs without bf16 units: a short run.
     const common = { steps: 16, batchSize: 4, maxLength: 64, threads: 2, stdout: sink, tensorboard: false } as const;
     const bf16 = await train({ ...common, precision: 'bf16', out: path.join(tmp, 'bf16') });
-    const fp32 = await train({ ...common, steps: 1, out: path.join(tmp, 'fp32') });
+    const fp32 = await train({ ...common, out: path.join(tmp, 'fp32') });
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(bf16.losses.slice(-4))).toBeLessThan(mean(bf16.losses.slice(0, 4)) - 0.2);
-    expect(Math.abs(bf16.losses[0]! - fp32.losses[0]!) / fp32.losses[0]!).toBeLessThan(2e-2);
+    // bfloat16 keeps 8 significant bits: every step's loss within 3% of float32's, the curve's mean within 1%.
+    bf16.losses.forEach((loss, i) => expect(Math.abs(loss - fp32.losses[i]!) / fp32.losses[i]!, `step ${i + 1}`).toBeLessThan(3e-2));
+    expect(Math.abs(mean(bf16.losses) - mean(fp32.losses)) / mean(fp32.losses)).toBeLessThan(1e-2);
   });
 });
 

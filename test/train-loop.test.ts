@@ -19,6 +19,7 @@ interface Recorded {
   groups: number[];
   saved: Array<{ file: string; entries: Array<[string, string]> }>;
   losses: number[];
+  precision?: { compute: string; base?: string };
 }
 
 const rec: Recorded = { full: false, steps: [], groups: [], saved: [], losses: [] };
@@ -46,6 +47,9 @@ vi.mock('../src/native/binding.js', () => {
     enableFullFinetuning() {
       rec.full = true;
       this.full = true;
+    }
+    setPrecision(o: { compute: string; base?: string }) {
+      rec.precision = o;
     }
     parameterCount() {
       return { total: 1000, trainable: this.lora ? 10 : this.full ? 1000 : 0 };
@@ -136,6 +140,7 @@ describe('train() with a stand-in addon', () => {
     expect(rec.lora).toMatchObject({ r: 16, alpha: 32, seed: 7 });
     expect(rec.trainerOptions).toMatchObject({ weightDecay: 0.01, maxGradNorm: 1, beta1: 0.9, beta2: 0.999 });
     expect(rec.trainerOptions?.noDecay).toEqual([]); // LoRA A/B decay
+    expect(rec.precision).toEqual({ compute: 'fp32', base: 'fp32' }); // set on the model after the method
     expect(rec.steps).toHaveLength(12);
     expect(rec.steps.every((s) => s.batchSize === 4 && s.ids === 4 * s.seqLen)).toBe(true);
 

@@ -4,7 +4,7 @@
 //
 //   node scripts/bench/profile-step.mjs [--config scripts/bench/configs/llama-small.json] [--methods lora,full]
 //       [--batch 4] [--seq 256] [--warmup 2] [--steps 3] [--threads 2] [--precision fp32|bf16]
-//       [--base-dtype fp32|bf16] [--labels superni|all] [--top 15] [--seed 0]
+//       [--base-dtype fp32|bf16] [--labels superni|all] [--top 15] [--seed 0] [--device cpu|cuda|cuda:N]
 //
 // The batch is the benchmarks' (src/bench/labels.ts: SuperNI-shaped labels by default), LoRA r=8 on q,v.
 // Needs `npm run setup` (dist/ + addon).
@@ -32,6 +32,7 @@ const { values: a } = parseArgs({
     labels: { type: 'string', default: 'superni' },
     top: { type: 'string', default: '15' },
     seed: { type: 'string', default: '0' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
 const pn = native();
@@ -53,6 +54,7 @@ for (const method of a.methods.split(',')) {
   }
   const baseDtype = a['base-dtype'] || a.precision;
   model.setPrecision({ compute: a.precision, base: baseDtype });
+  await model.moveTo(pn.checkDevice(a.device));
   const trainer = new pn.Trainer(model, { weightDecay: 0, maxGradNorm: 1, precision: a.precision });
   for (let i = 0; i < Number(a.warmup); i++) await trainer.step(batch, 1e-4);
   const byName = new Map();
@@ -73,7 +75,7 @@ for (const method of a.methods.split(',')) {
   const selfSum = ops.reduce((s, o) => s + o.selfMs, 0);
   const steps = Number(a.steps);
   const lines = [
-    `### ${method}, ${a.precision}${a.precision === 'bf16' && method === 'lora' ? ` (base ${baseDtype})` : ''}, batch ${batchSize} x ${seqLen}, ${a.labels === 'superni' ? 'SuperNI-shaped labels' : 'every token trained'}, ${pn.info().threads} threads`,
+    `### ${method}, ${a.precision}${a.precision === 'bf16' && method === 'lora' ? ` (base ${baseDtype})` : ''}, batch ${batchSize} x ${seqLen}, ${a.labels === 'superni' ? 'SuperNI-shaped labels' : 'every token trained'}, ${a.device === 'cpu' ? `${pn.info().threads} threads` : `${a.device} (host side of each operator)`}`,
     '',
     `${(stepMs / steps).toFixed(1)} ms per profiled step (profiler on); operators' self time ${(selfSum / steps).toFixed(1)} ms per step.`,
     '',
