@@ -108,6 +108,11 @@ describe('training FLOPs per token', () => {
     expect(f.total).toBe(6 * linear + attention);
   });
 
+  it('counts the LM head on trained positions only (SuperNI-shaped labels: 15% of them)', () => {
+    const f = trainingFlopsPerToken(params(() => true), config, T, T, 0.15);
+    expect(f.total).toBeCloseTo(6 * (L * perLayer + 0.15 * vocab * d) + attention, 6);
+  });
+
   it('leaves out what is not a product: IA3 vectors, biases, DoRA magnitudes, the prompt encoder', () => {
     const extra: ParameterInfo[] = [];
     for (let l = 0; l < L; l++) {
@@ -186,6 +191,31 @@ describe.skipIf(!built)('peft-native bench (CLI, real runs)', () => {
       expect(x.mfu).toBeCloseTo(x.achievedFlopsPerSecond / 1e12, 12);
     }
     expect(readFileSync(path.join(out, 'bench.svg'), 'utf8')).toContain('lora:r=4');
+  });
+
+  it('--labels and --data: SuperNI-shaped batches train fewer tokens than every-token ones, data batches count real tokens', () => {
+    const out = (name: string) => path.join(mkdtempSync(path.join(os.tmpdir(), `bench-${name}-`)), 'o');
+    const common = ['bench', '--model', 'tiny', '--methods', 'lora:r=4', '--steps', '2', '--warmup', '0', '--batch-size', '4', '--seq-len', '64', '--threads', '1', '--peak-tflops', '1'];
+    const report = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'bench.json'), 'utf8'));
+    const [superni, all, data] = [out('superni'), out('all'), out('data')];
+    for (const [dir, extra] of [[superni, []], [all, ['--labels', 'all']], [data, ['--data', 'builtin']]] as const) {
+      const r = runCli([...common, ...extra, '--out', dir], { timeoutMs: 180_000 });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const [s, a, d] = [report(superni), report(all), report(data)];
+    expect(s.labels).toBe('superni');
+    expect(a.labels).toBe('all');
+    // The same random tokens: fewer trained positions, fewer LM-head FLOPs.
+    expect(s.results[0].flopsPerToken).toBeLessThan(a.results[0].flopsPerToken);
+    expect(s.results[0].tokensPerStep).toBe(4 * 64);
+    // The built-in data's examples are shorter than 64 tokens and padded per batch: real tokens only.
+    expect(d.data).toBe('builtin');
+    expect(d.results[0].tokensPerStep).toBeGreaterThan(0);
+    expect(d.results[0].tokensPerStep).toBeLessThan(4 * 64);
+    expect(Number.isFinite(d.results[0].firstLoss)).toBe(true);
+    const bad = runCli(['bench', '--data', 'nosuch:thing']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--data/);
   });
 
   it('benchmarks the other methods: trainable counts as written out from the tiny shape', () => {

@@ -107,10 +107,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     device,
     labels: o.labels,
     ...(o.baseDtype !== undefined ? { baseDtype: o.baseDtype } : {}),
+    ...(o.data !== undefined ? { data: o.data } : {}),
   };
   const results: BenchReport['results'] = [];
   for (const method of methods) {
-    o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.batchSize} x ${o.seqLen} tokens`);
+    o.log(`${method.label}: fresh process, ${o.warmup} warmup + ${o.steps} timed steps of ${o.data !== undefined ? `${o.batchSize} examples of ${o.data} (at most ${o.seqLen} tokens each)` : `${o.batchSize} x ${o.seqLen} tokens`}`);
     const r = await runWorker({ ...settings, method }, o.log);
     results.push({ ...r, mfu: r.achievedFlopsPerSecond / peak.flopsPerSecond });
   }
@@ -126,7 +127,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   await mkdir(o.out, { recursive: true });
   await writeAtomically(path.join(o.out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
   const where = device === 'cpu' ? `CPU, ${report.threads} threads` : device;
-  const subtitle = `${o.model}, batch ${o.batchSize} x ${o.seqLen} (${o.labels === 'all' ? 'every token trained' : 'SuperNI-shaped labels'}), ${where}, ${o.precision}${o.precision === 'bf16' ? ` (base ${o.baseDtype ?? 'bf16'})` : ''}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
+  const shape = o.data !== undefined ? `batches of ${o.batchSize} from ${o.data}` : `batch ${o.batchSize} x ${o.seqLen} (${o.labels === 'all' ? 'every token trained' : 'SuperNI-shaped labels'})`;
+  const subtitle = `${o.model}, ${shape}, ${where}, ${o.precision}${o.precision === 'bf16' ? ` (base ${o.baseDtype ?? 'bf16'})` : ''}, libtorch ${info.torchVersion}, median of ${o.steps} steps`;
   const memory = device === 'cpu' ? 'peak RSS' : 'peak CUDA allocated';
   const svg = benchChartSvg('peft-native bench', subtitle, memory, results.map((r) => ({ label: r.label, tokensPerSec: r.tokensPerSec, peakMemoryBytes: peakMemoryOf(r) })));
   await writeAtomically(path.join(o.out, 'bench.svg'), svg);

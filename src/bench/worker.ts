@@ -3,7 +3,8 @@
 // `peft-native bench` runs each job in its own process (worker-main.ts) so the peak
 // memory it reports is that method's alone.
 import { native, type NativeBatch, type NativeModel } from '../native/binding.js';
-import { loadModelWeights } from '../models/load.js';
+import { loadModel, loadModelWeights } from '../models/load.js';
+import { dataBatches } from './data-batches.js';
 import { mulberry32 } from '../data/seeded-random.js';
 import { applyBenchMethod } from './apply-method.js';
 import { trainingFlopsPerToken, type ParameterInfo } from './flops.js';
@@ -27,6 +28,8 @@ export interface BenchSettings {
   device: string;
   /** Which tokens are trained (decoders; an encoder-decoder trains its whole target). */
   labels: BenchLabels;
+  /** Batches from this data spec (the training pipeline's, seqLen the longest example) instead of random tokens. */
+  data?: string;
   /** How the frozen base is stored under bf16 (default: bf16 with precision bf16). */
   baseDtype?: 'fp32' | 'bf16';
 }
@@ -90,6 +93,8 @@ export async function timeTrainingSteps(
     precision?: 'fp32' | 'bf16';
     /** Decoders: which tokens are trained (default superni). */
     labels?: BenchLabels;
+    /** These batches in turn instead of the random one. */
+    batches?: NativeBatch[];
   },
   log: (line: string) => void,
 ): Promise<TimedSteps> {
@@ -106,7 +111,7 @@ export async function timeTrainingSteps(
   const losses: number[] = [];
   for (let i = 0; i < o.warmup + o.steps; i++) {
     const t0 = performance.now();
-    const r = await trainer.step(batch, o.lr);
+    const r = await trainer.step(o.batches ? o.batches[i % o.batches.length]! : batch, o.lr);
     const ms = performance.now() - t0;
     losses.push(r.loss);
     if (i >= o.warmup) stepTimesMs.push(ms);
@@ -124,7 +129,9 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const addon = native();
   if (job.threads !== null) addon.setNumThreads(job.threads);
   addon.manualSeed(job.seed);
-  const { model, config } = await loadModelWeights(job.model, { seed: job.seed });
+  // --data needs the model's tokenizer.
+  const withTokenizer = job.data !== undefined ? await loadModel(job.model, { seed: job.seed }) : null;
+  const { model, config } = withTokenizer ?? (await loadModelWeights(job.model, { seed: job.seed }));
   applyBenchMethod(model, job.method, job.seed);
   model.setPrecision({ compute: job.precision, base: job.baseDtype ?? job.precision });
   await model.moveTo(job.device);
@@ -134,13 +141,22 @@ export async function runBenchJob(job: BenchWorkerJob, log: (line: string) => vo
   const count = model.parameterCount();
   const trainable = new Set(model.parameterNames({ trainableOnly: true }));
   const params: ParameterInfo[] = model.parameterNames().map((name) => ({ name, shape: model.parameterShape(name), trainable: trainable.has(name) }));
-  const targetLen = seq2seqTargetLen(job.seqLen);
-  const headShare = trainedTokensPerRow(job.seqLen, job.labels) / job.seqLen;
-  const flops = trainingFlopsPerToken(params, config, job.seqLen, targetLen, headShare);
-  const { stepTimesMs, losses } = await timeTrainingSteps(model, { ...job, label: job.method.label, labels: job.labels }, log);
+  const fromData =
+    withTokenizer && job.data !== undefined
+      ? await dataBatches(job.data, withTokenizer.tokenizer, config, { batchSize: job.batchSize, maxLength: job.seqLen, count: job.warmup + job.steps, seed: job.seed })
+      : null;
+  const seqLen = fromData ? fromData.meanSeqLen : job.seqLen;
+  const headShare = fromData ? fromData.headShare : trainedTokensPerRow(job.seqLen, job.labels) / job.seqLen;
+  const flops = trainingFlopsPerToken(params, config, seqLen, seq2seqTargetLen(seqLen), headShare);
+  const { stepTimesMs, losses } = await timeTrainingSteps(
+    model,
+    { ...job, label: job.method.label, labels: job.labels, ...(fromData ? { batches: fromData.batches } : {}) },
+    log,
+  );
   const cuda = job.device.startsWith('cuda') ? addon.cudaMemory(job.device) : null;
   const time = summarizeTimes(stepTimesMs);
-  const tokensPerStep = job.batchSize * job.seqLen;
+  // Real tokens: with --data, padding is not counted.
+  const tokensPerStep = fromData ? fromData.tokensPerStep : job.batchSize * job.seqLen;
   const tokensPerSec = tokensPerStep / (time.medianMs / 1000);
   return {
     label: job.method.label,

@@ -7,6 +7,8 @@ import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../be
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
 import { timestamp } from '../train/timestamp.js';
 import { deviceOption } from './device-flag.js';
+import { checkDataSpec } from '../train/options.js';
+import { UsageError } from '../util/usage-error.js';
 import { BENCH_LABELS, SUPERNI_TARGET_FRACTION, type BenchLabels } from '../bench/labels.js';
 
 interface BenchFlags {
@@ -22,9 +24,20 @@ interface BenchFlags {
   precision: 'fp32' | 'bf16';
   baseDtype?: 'fp32' | 'bf16';
   labels: BenchLabels;
+  data?: string;
   device: string;
   peakTflops?: number;
   out?: string;
+}
+
+function parseDataFlag(value: string): string {
+  try {
+    checkDataSpec(value);
+  } catch (err) {
+    if (err instanceof UsageError) throw new InvalidArgumentError(err.message + '.');
+    throw err;
+  }
+  return value;
 }
 
 function parseMethodsFlag(value: string): string {
@@ -56,6 +69,7 @@ export function benchCommand(): Command {
         .choices([...BENCH_LABELS])
         .default('superni'),
     )
+    .option('--data <spec>', "time batches of this data instead (train's --data; the training pipeline's batches, --seq-len the longest example, tokens/s counts real tokens)", parseDataFlag)
     .addOption(deviceOption('auto'))
     .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: a GEMM in the run precision, measured here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
     .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')
@@ -66,6 +80,7 @@ Examples:
   $ peft-native bench --model small --methods full,lora:r=8,lora:r=64 --batch-size 4 --seq-len 256
   $ peft-native bench --model 1b --methods full,lora:r=16:targets=all-linear --steps 20
   $ peft-native bench --model small --methods lora,dora,ia3,adapter:size=16,prompt:n=32,prefix:n=8:mlp=none,bitfit
+  $ peft-native bench --model ./Llama-3.2-1B --data superni:./natural-instructions --seq-len 1152 --precision bf16
 
 Method options (defaults are train's; LoRA/DoRA run without dropout):
   lora, dora   r=<rank> alpha=<alpha> targets=<q_proj+v_proj | all-linear>
@@ -91,6 +106,7 @@ GFLOP/token counts matrix products of weights only; the virtual tokens of prompt
         precision: f.precision,
         ...(f.baseDtype !== undefined ? { baseDtype: f.baseDtype } : {}),
         labels: f.labels,
+        ...(f.data !== undefined ? { data: f.data } : {}),
         device: f.device,
         peakTflops: f.peakTflops ?? null,
         out,
