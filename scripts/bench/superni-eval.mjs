@@ -58,7 +58,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), 'superni-eval-bench-'));
 const promptsFile = path.join(work, 'prompts.json');
 writeFileSync(promptsFile, JSON.stringify({ prompts: encoded.map((e) => e.ids), eosId: tokenizer.eosId, padId: tokenizer.padId, maxNewTokens }));
 const promptTokens = encoded.map((e) => e.ids.length);
-console.error(`${instances.length} instances of ${tasks} tasks; prompt tokens ${Math.min(...promptTokens)}..${Math.max(...promptTokens)}; ${work}`);
+console.error(`${instances.length} instances of ${tasks} tasks; prompt tokens ${Math.min(...promptTokens)}..${Math.max(...promptTokens)}, ${promptTokens.reduce((x, y) => x + y, 0)} in all; ${work}`);
 
 function runTool(tool) {
   const out = path.join(work, `${tool}.json`);
@@ -91,7 +91,10 @@ for (let round = 0; round < Number(a.rounds); round++) {
   }
 }
 
-const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 const hfIds = runs.hf[0].ids;
 const newTokens = (ids) => ids.rows.reduce((n, row, i) => n + row.length + (ids.stoppedAtEos[i] ? 1 : 0), 0);
 const label = { native: 'peft-native, continuous batching', hf: 'HF generate, fixed padded batches', 'native-fixed': 'peft-native, fixed padded batches' };
@@ -110,4 +113,4 @@ for (const tool of tools) {
   const o = rs[0].overall;
   console.log(`| ${label[tool]} | ${total.toFixed(1)} | ${(median(rs.map((r) => r.scoreMs)) / 1000).toFixed(2)} | ${tokens} | ${(tokens / total).toFixed(1)} | ${hit} | ${differ}${unstable} | ${o.rougeL.toFixed(2)} | ${o.exactMatch.toFixed(2)} |`);
 }
-console.log(`\nHF / peft-native continuous: ${(totals.hf / totals.native).toFixed(2)}x (${instances.length} instances, batch ${a.batch}, ${a.rounds} rounds, ${a.threads} threads)`);
+console.log(`\nHF / peft-native continuous: ${(totals.hf / totals.native).toFixed(2)}x (${instances.length} instances, ${promptTokens.reduce((x, y) => x + y, 0)} prompt tokens, batch ${a.batch}, ${a.rounds} rounds, ${a.threads} threads; per round: ${tools.map((t) => `${t} ${runs[t].map((r) => ((r.generateMs + r.scoreMs) / 1000).toFixed(1)).join('/')} s`).join(', ')})`);
