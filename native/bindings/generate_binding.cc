@@ -1,5 +1,7 @@
-// exports.generate(model, prompts, options): batched generation on the tensor thread (native/generate).
+// exports.generate(model, prompts, options): fixed-batch generation on the tensor thread (native/generate);
+// exports.generateContinuous(model, prompts, options): continuous batching (decoder-only models).
 #include <cstring>
+#include <memory>
 #include <mutex>
 
 #include "bindings/js_args.h"
@@ -9,6 +11,7 @@
 #include "common/async_task.h"
 #include "common/autocast_guard.h"
 #include "common/errors.h"
+#include "generate/continuous.h"
 #include "generate/generate.h"
 
 namespace pn {
@@ -101,8 +104,85 @@ Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// {slots, rowIds?, onProgress?} beside the generate options. onProgress(done) runs on the JS thread, after
+// the fact (calls may still arrive after the Promise settled).
+struct Continuous {
+  ContinuousOptions options;
+  Napi::Function onProgress;
+};
+
+Continuous ContinuousFromJs(const Napi::Value& value) {
+  Continuous c;
+  if (value.IsUndefined()) return c;
+  auto obj = value.As<Napi::Object>();
+  const double slots = GetNumberOr(obj, "slots", 16, "generate options");
+  if (!(slots >= 1) || slots != static_cast<double>(static_cast<int64_t>(slots))) throw UserError("slots must be a positive integer");
+  c.options.slots = static_cast<int64_t>(slots);
+  Napi::Value rowIds = obj.Get("rowIds");
+  if (!rowIds.IsUndefined()) {
+    if (!rowIds.IsArray()) throw UserError("rowIds must be an array of integers >= 0");
+    auto arr = rowIds.As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value v = arr.Get(i);
+      const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) throw UserError("rowIds[" + std::to_string(i) + "] must be an integer >= 0");
+      c.options.rowIds.push_back(static_cast<int64_t>(d));
+    }
+  }
+  Napi::Value progress = obj.Get("onProgress");
+  if (!progress.IsUndefined()) {
+    if (!progress.IsFunction()) throw UserError("onProgress must be a function");
+    c.onProgress = progress.As<Napi::Function>();
+  }
+  return c;
+}
+
+// Releases a progress thread-safe function when the work ends, however it ends.
+struct ProgressRelease {
+  std::shared_ptr<Napi::ThreadSafeFunction> fn;
+  ~ProgressRelease() {
+    if (fn) fn->Release();
+  }
+};
+
+Napi::Value GenerateContinuousJs(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 2) throw UserError("generateContinuous(model, prompts, options?) needs a model and prompts");
+    std::shared_ptr<ModelHost> model = ModelWrap::ModelOf(info[0]);
+    if (std::dynamic_pointer_cast<T5Model>(model)) {
+      throw UserError("continuous batching runs decoder-only models; encoder-decoder (T5) models use generate (fixed batches)");
+    }
+    Prompts prompts = PromptsFromJs(info[1]);
+    const Napi::Value optionsJs = info.Length() > 2 ? info[2] : info.Env().Undefined();
+    GenerateOptions options = OptionsFromJs(optionsJs);
+    Continuous continuous = ContinuousFromJs(optionsJs);
+    std::shared_ptr<Napi::ThreadSafeFunction> progress;
+    if (!continuous.onProgress.IsEmpty()) {
+      progress = std::make_shared<Napi::ThreadSafeFunction>(
+          Napi::ThreadSafeFunction::New(info.Env(), continuous.onProgress, "peft-native generate progress", 0, 1));
+      continuous.options.onRowDone = [progress](int64_t done) {
+        progress->NonBlockingCall([done](Napi::Env env, Napi::Function fn) {
+          if (env != nullptr) fn.Call({Napi::Number::New(env, static_cast<double>(done))});
+        });
+      };
+    }
+    ContinuousOptions copts = continuous.options;
+    return AsyncTask<GenerateResult>::Start(
+        info.Env(),
+        [model, prompts, options, copts, progress] {
+          ProgressRelease release{progress};
+          std::lock_guard<std::mutex> lock(model->mutex());
+          return GenerateContinuous(*ModelWrap::AsLlama(model, "generation"), prompts.inputIds, prompts.attentionMask, options, copts);
+        },
+        ResultToJs, prompts.keepAlive);
+  });
+}
+
 }  // namespace
 
-void RegisterGenerate(Napi::Env env, Napi::Object exports) { exports.Set("generate", Napi::Function::New(env, GenerateJs, "generate")); }
+void RegisterGenerate(Napi::Env env, Napi::Object exports) {
+  exports.Set("generate", Napi::Function::New(env, GenerateJs, "generate"));
+  exports.Set("generateContinuous", Napi::Function::New(env, GenerateContinuousJs, "generateContinuous"));
+}
 
 }  // namespace pn

@@ -191,7 +191,7 @@ torch::Tensor LlamaModel::AttentionMask(const TokenBatch& batch, bool padded) co
 }
 
 torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos,
-                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training, KvCache* cache,
+                                    const torch::Tensor& sin, const torch::Tensor& mask, bool training, KvStore* cache,
                                     size_t layerIndex, const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
   const int64_t b = x.size(0), t = x.size(1);
   const int64_t heads = config_.numAttentionHeads, kvHeads = config_.numKeyValueHeads, hd = config_.headDim;
@@ -225,7 +225,7 @@ torch::Tensor LlamaModel::Attention(DecoderLayer& layer, const torch::Tensor& x,
 
 torch::Tensor LlamaModel::DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
                                               const torch::Tensor& sin, const torch::Tensor& mask, bool training,
-                                              KvCache* cache, const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
+                                              KvStore* cache, const std::pair<torch::Tensor, torch::Tensor>* prefixKv) {
   DecoderLayer& layer = layers_.at(index);
   torch::Tensor attn = Attention(layer, RmsNorm(hidden, layer.inputNorm, config_.rmsNormEps), cos, sin, mask, training,
                                  cache, index, prefixKv);
@@ -257,7 +257,7 @@ void LlamaModel::PrefillVirtualTokens(KvCache& cache, int64_t batch) {
 }
 
 torch::Tensor LlamaModel::DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds,
-                                       const torch::Tensor& mask, KvCache& cache) {
+                                       const torch::Tensor& mask, KvStore& cache) {
   TokenBatch tokens;
   tokens.inputIds = inputIds;
   ValidateTokens(tokens);

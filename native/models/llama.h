@@ -47,7 +47,7 @@ class LlamaModel : public ModelHost {
   // prefixKv: virtual keys/values of this layer (VirtualTokens::KeysValues), or null. Sublayer adapters wrap both sublayers.
   torch::Tensor DecoderLayerForward(size_t index, const torch::Tensor& hidden, const torch::Tensor& cos,
                                     const torch::Tensor& sin, const torch::Tensor& mask, bool training,
-                                    KvCache* cache = nullptr,
+                                    KvStore* cache = nullptr,
                                     const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
 
   // Incremental decoding (generation): runs inputIds [B, T] at positionIds [B, T] (int64) against the keys and
@@ -55,7 +55,7 @@ class LlamaModel : public ModelHost {
   // (true = may attend), or undefined for plain causal attention (T == 1: every cached key is visible).
   // Returns the final-norm hidden states [B, T, hidden]; Logits() projects the ones needed. No dropout.
   torch::Tensor DecodeHidden(const torch::Tensor& inputIds, const torch::Tensor& positionIds, const torch::Tensor& mask,
-                             KvCache& cache);
+                             KvStore& cache);
   // Cache slots every row starts with before its tokens: prompt tuning's virtual tokens or prefix tuning's
   // prefix (N), else 0. PrefillVirtualTokens writes them into an empty cache for `batch` rows: the virtual
   // tokens run through the decoder at positions 0..N-1 (they come first and see only each other); the prefix
@@ -91,7 +91,7 @@ class LlamaModel : public ModelHost {
   // With a cache, this layer's keys/values are appended to it (layer index `layerIndex`) and all are attended.
   // `prefixKv`: virtual keys/values for this layer, or null.
   torch::Tensor Attention(DecoderLayer& layer, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
-                          const torch::Tensor& mask, bool training, KvCache* cache = nullptr, size_t layerIndex = 0,
+                          const torch::Tensor& mask, bool training, KvStore* cache = nullptr, size_t layerIndex = 0,
                           const std::pair<torch::Tensor, torch::Tensor>* prefixKv = nullptr);
 
   ModelConfig config_;

@@ -53,7 +53,7 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .addOption(new Option('--split <split>', 'which instances').choices([...EVAL_SPLITS]).default('test'))
     .option('--tasks <list>', 'only these tasks (comma list)')
     .option('--max-instances <n>', 'instances per task at most (default 100)', parseIntegerFlag(1, 'max instances'))
-    .option('--batch-size <n>', 'prompts generated together (default 16)', parseIntegerFlag(1, 'batch size'))
+    .option('--batch-size <n>', 'rows generated together (default 16; decoder-only models: continuous batching, a finished row replaced at once by the next prompt)', parseIntegerFlag(1, 'batch size'))
     .option('--max-new-tokens <n>', 'new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
     .option('--max-source-length <n>', 'prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
     .option('--seed <n>', "training's --seed: a built-in model's random initialization (default 42)", parseIntegerFlag(0, 'seed'))

@@ -1,5 +1,7 @@
-// Text in, text out: tokenizes prompts, left-pads them into batches (prompts of similar length together),
-// runs native batched generation (KV cache, per-row EOS stop) and decodes each row up to its EOS.
+// Text in, text out: tokenizes prompts, runs native generation (KV cache, per-row EOS stop) and decodes each
+// row up to its EOS. Decoder-only models use continuous batching (native generateContinuous: a row that ends
+// is replaced at once by the next prompt, so no batch waits for its longest answer); encoder-decoder (T5)
+// models still run fixed left-padded batches of prompts of similar length.
 // Prompts are encoded as for training (src/data/encode.ts): [BOS if the tokenizer adds one] + prompt tokens,
 // cut to their first maxPromptTokens.
 import { native, type NativeModel } from '../native/binding.js';
@@ -10,8 +12,10 @@ import { isEncoderDecoder, maxPositions } from '../models/config.js';
 export interface GenerateTextOptions {
   /** New tokens per prompt at most (default 128). */
   maxNewTokens?: number;
-  /** Prompts per native call (default 16). */
+  /** Rows decoded together (default 16): continuous batching's slots, or the fixed batches' size. */
   batchSize?: number;
+  /** 'continuous' (default for decoder-only models) or 'fixed' batches; encoder-decoder models are always fixed. */
+  batching?: Batching;
   /** Prompt tokens kept, BOS included (default 1024, the study's source length; capped by the model's positions). */
   maxPromptTokens?: number;
   /** Start prompts with BOS; default: what the tokenizer's config says. */
@@ -22,9 +26,12 @@ export interface GenerateTextOptions {
   temperature?: number;
   topP?: number;
   seed?: number;
-  /** Called after each batch with the number of prompts done and the total. */
+  /** Called as prompts finish (continuous: after each; fixed: after each batch) with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
+
+/** How rows are batched: continuous batching (slots refilled from a queue) or fixed padded batches. */
+export type Batching = 'continuous' | 'fixed';
 
 export interface Generation {
   /** Decoded new text up to (without) the EOS, special tokens skipped. */
@@ -77,13 +84,19 @@ export interface GenerateTokensOptions {
   eosTokenIds: number[];
   /** The id that pads the left of shorter prompts. */
   padTokenId: number;
-  /** Prompts per native call (default 16). */
+  /** Rows decoded together (default 16): continuous batching's slots, or the fixed batches' size. */
   batchSize?: number;
+  /** 'continuous' (default for decoder-only models) or 'fixed' batches; encoder-decoder models are always fixed. */
+  batching?: Batching;
   /** 0 (default) = greedy. */
   temperature?: number;
   topP?: number;
+  /**
+   * Sampling seed. Continuous batching: prompt i (its index in `prompts`) samples from its own generator seeded
+   * from (seed, i), whatever the batch size. Fixed batches: one generator per batch, seeded with `seed`.
+   */
   seed?: number;
-  /** Called after each batch with the number of prompts done and the total. */
+  /** Called as prompts finish (continuous: after each; fixed: after each batch) with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -96,30 +109,69 @@ export interface TokenGeneration {
 
 /**
  * Generates a continuation of every prompt given as token ids (no tokenizer involved); results are in prompt
- * order. Prompts of similar length share a batch (longest first, so a batch too large fails at once).
+ * order. Decoder-only models: one continuous-batching native call over all prompts (batchSize slots, longest
+ * prompts first), progress reported as rows end. Encoder-decoder models (or batching 'fixed'): prompts of
+ * similar length share a fixed left-padded batch (longest first, so a batch too large fails at once).
  */
 export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<readonly number[]>, options: GenerateTokensOptions): Promise<TokenGeneration[]> {
   const batchSize = positiveInt('batchSize', options.batchSize ?? 16);
+  const batching = options.batching ?? 'continuous';
+  if (batching !== 'continuous' && batching !== 'fixed') throw new Error(`batching must be 'continuous' or 'fixed', got ${String(batching)}`);
+  if (prompts.length === 0) return [];
+  const nativeOptions = {
+    maxNewTokens: options.maxNewTokens,
+    eosTokenIds: options.eosTokenIds,
+    padTokenId: options.padTokenId,
+    temperature: options.temperature ?? 0,
+    topP: options.topP ?? 1,
+    seed: options.seed ?? 0,
+  };
   const eos = new Set(options.eosTokenIds);
-  const order = prompts.map((_, i) => i).sort((a, b) => prompts[b]!.length - prompts[a]!.length || a - b);
   const results = new Array<TokenGeneration>(prompts.length);
+  const take = (out: { tokens: Int32Array; lengths: Int32Array; maxNewTokens: number }, b: number, promptIndex: number) => {
+    const length = out.lengths[b]!;
+    const row = Array.from(out.tokens.subarray(b * out.maxNewTokens, b * out.maxNewTokens + length));
+    const stoppedAtEos = length > 0 && eos.has(row[length - 1]!);
+    results[promptIndex] = { tokens: stoppedAtEos ? row.slice(0, -1) : row, stoppedAtEos };
+  };
+
+  if (batching === 'continuous' && !isEncoderDecoder(model.config())) {
+    // One call: the native queue keeps every slot busy to the end (chunks would each drain to their longest
+    // answer). Progress comes from the native side as rows end; calls after the Promise settled are dropped.
+    const total = prompts.length;
+    let settled = false;
+    let reported = 0;
+    let progressError: unknown;
+    const onProgress = options.onProgress;
+    const out = await native().generateContinuous(model, leftPad(prompts, options.padTokenId), {
+      ...nativeOptions,
+      slots: batchSize,
+      ...(onProgress
+        ? {
+            onProgress: (done: number) => {
+              if (settled || done <= reported || progressError !== undefined) return;
+              reported = done;
+              try {
+                onProgress(done, total);
+              } catch (err) {
+                progressError = err;
+              }
+            },
+          }
+        : {}),
+    });
+    settled = true;
+    if (progressError !== undefined) throw progressError;
+    prompts.forEach((_, b) => take(out, b, b));
+    if (reported < total) onProgress?.(total, total);
+    return results;
+  }
+
+  const order = prompts.map((_, i) => i).sort((a, b) => prompts[b]!.length - prompts[a]!.length || a - b);
   for (let start = 0; start < order.length; start += batchSize) {
     const rows = order.slice(start, start + batchSize);
-    const batch = leftPad(rows.map((i) => prompts[i]!), options.padTokenId);
-    const out = await native().generate(model, batch, {
-      maxNewTokens: options.maxNewTokens,
-      eosTokenIds: options.eosTokenIds,
-      padTokenId: options.padTokenId,
-      temperature: options.temperature ?? 0,
-      topP: options.topP ?? 1,
-      seed: options.seed ?? 0,
-    });
-    rows.forEach((promptIndex, b) => {
-      const length = out.lengths[b]!;
-      const row = Array.from(out.tokens.subarray(b * out.maxNewTokens, b * out.maxNewTokens + length));
-      const stoppedAtEos = length > 0 && eos.has(row[length - 1]!);
-      results[promptIndex] = { tokens: stoppedAtEos ? row.slice(0, -1) : row, stoppedAtEos };
-    });
+    const out = await native().generate(model, leftPad(rows.map((i) => prompts[i]!), options.padTokenId), nativeOptions);
+    rows.forEach((promptIndex, b) => take(out, b, promptIndex));
     options.onProgress?.(Math.min(start + batchSize, order.length), order.length);
   }
   return results;
@@ -150,6 +202,7 @@ export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer
       eosTokenIds: options.eosTokenIds ?? [tokenizer.eosId],
       padTokenId: tokenizer.padId,
       ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+      ...(options.batching !== undefined ? { batching: options.batching } : {}),
       ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
       ...(options.topP !== undefined ? { topP: options.topP } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),

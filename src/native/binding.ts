@@ -359,6 +359,18 @@ export interface NativeGenerateOptions {
   seed?: number;
 }
 
+export interface NativeContinuousOptions extends NativeGenerateOptions {
+  /** Rows decoded together (the batch size), default 16. */
+  slots?: number;
+  /**
+   * Sampling: row r draws from its own generator seeded from (seed, rowIds[r]) (default r), so a prompt's sample
+   * does not depend on the other prompts, the slots or the order of admission.
+   */
+  rowIds?: number[];
+  /** Rows finished so far, after each row's end; on the JS thread, possibly after the Promise settled. */
+  onProgress?: (done: number) => void;
+}
+
 export interface NativeGenerateResult {
   /** [batchSize, maxNewTokens] new token ids; padTokenId after each row's end. */
   tokens: Int32Array;
@@ -366,7 +378,7 @@ export interface NativeGenerateResult {
   lengths: Int32Array;
   batchSize: number;
   maxNewTokens: number;
-  /** Decoding steps run (fewer than maxNewTokens when every row stopped early). */
+  /** Decoding steps run (fewer than maxNewTokens when every row stopped early); continuous: batched decoding passes. */
   steps: number;
 }
 
@@ -387,6 +399,12 @@ export interface NativeAddon {
    * generate (counted over real tokens), sliding window and GQA as in forward, any attached LoRA applies.
    */
   generate(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
+  /**
+   * Continuous batching (decoder-only models; T5 throws): `slots` rows decode together, each with its own
+   * KV-cache slot; a row that ends is replaced at once by the next prompt (longest first). Rows in input order;
+   * greedy ids equal generate's on the same prompts.
+   */
+  generateContinuous(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeContinuousOptions): Promise<NativeGenerateResult>;
   /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
   testing: {
     /** The bottleneck adapter Function's backward beside autograd and finite differences (float64). */
