@@ -168,8 +168,11 @@ describe.skipIf(!built)('a bfloat16 base (--base-dtype bf16)', async () => {
     expect(maxDiff).toBeGreaterThan(0);
     expect(maxDiff / maxAbs).toBeLessThan(5e-2);
     const prompts = { inputIds: b.inputIds.slice(0, 32), batchSize: 2, seqLen: 16 };
-    const out = await native().generate(bf16, prompts, { maxNewTokens: 4, eosTokenIds: [], padTokenId: 0 });
-    expect(out.tokens.length).toBe(8);
+    const options = { maxNewTokens: 4, eosTokenIds: [], padTokenId: 0 };
+    const fixed = await native().generate(bf16, prompts, options);
+    const continuous = await native().generateContinuous(bf16, prompts, { ...options, slots: 1 });
+    expect(fixed.tokens.length).toBe(8);
+    expect(Array.from(continuous.tokens)).toEqual(Array.from(fixed.tokens));
   });
 
   it('refuses what cannot work: a bfloat16 base without bf16 compute, a method after it, a float32 trainer on it', () => {

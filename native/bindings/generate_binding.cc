@@ -172,6 +172,7 @@ Napi::Value GenerateContinuousJs(const Napi::CallbackInfo& info) {
         [model, prompts, options, copts, progress] {
           ProgressRelease release{progress};
           std::lock_guard<std::mutex> lock(model->mutex());
+          AutocastGuard autocast(model->device().type(), model->bf16(), at::kBFloat16);
           return GenerateContinuous(*ModelWrap::AsLlama(model, "generation"), prompts.inputIds, prompts.attentionMask, options, copts);
         },
         ResultToJs, prompts.keepAlive);
