@@ -9,6 +9,8 @@
 #   5. scripts/bench/compare-train-step.mjs: peft-native vs HF transformers + peft, LoRA and full, same config,
 #      on SuperNI-shaped batches (the LoRA base in bf16 under bf16, as HF's bf16 model with float32 adapters)
 #   6. scripts/bench/profile-step.mjs: the operators of a LoRA and a full step
+#   7. scripts/bench/superni-eval.mjs: a SuperNI evaluation (1,000 instances, greedy, 128 new tokens) of a briefly
+#      finetuned built-in model, peft-native's continuous and fixed batches vs HF generate, same ids (in summary.txt)
 # Everything lands in $OUT (default ./gpu-check-out), at most 8 files, one folder deep:
 #   summary.txt (phases, exit codes, times, GPU and addon info), gpu-check.log (all output), tests.json,
 #   bench.json, bench.svg, compare.md, compare.json, profile.md.
@@ -100,6 +102,13 @@ cat "$OUT/compare.md" >> "$summary"
 # 6. Where a step's time goes (libtorch's profiler; on CUDA the host side of each operator).
 phase profile 180 bash -c "node scripts/bench/profile-step.mjs --device '$test_device' --precision '$PRECISION' --config '$HF_CONFIG' \
   --batch '$BATCH' --seq '$SEQ' --warmup 2 --steps 2 > '$OUT/profile.md'"
+
+# 7. SuperNI evaluation: a model that answers with EOS (40 steps of the built-in tiny Llama on the bundled tasks).
+eval_model="$(mktemp -d)/tiny-superni"
+phase eval-model 180 node dist/cli/main.js train --model builtin:tiny --data superni:assets/superni-mini --method full \
+  --steps 40 --device "$test_device" --out "$eval_model" --quiet \
+  && phase eval 300 bash -c "node scripts/bench/superni-eval.mjs --python python3 --model '$eval_model' --instances 1000 --rounds 1 \
+  --device '$test_device' --native-fixed | tee -a '$summary'"
 
 say "done: $failures phase(s) failed"
 exit $(( failures > 0 ))

@@ -3,7 +3,7 @@
 // runs it. Prints one JSON line: {tool, generateMs, rows: [[new ids without EOS], ...], stoppedAtEos: [...]}.
 //
 //   node scripts/bench/native-superni-eval.mjs --model <HF dir> --prompts <prepared.json> [--batching continuous|fixed]
-//       [--batch 16] [--threads 2]
+//       [--batch 16] [--threads 2] [--device cpu|cuda|cuda:N]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { native } from '../../dist/native/binding.js';
@@ -18,12 +18,14 @@ const { values: a } = parseArgs({
     batching: { type: 'string', default: 'continuous' },
     batch: { type: 'string', default: '16' },
     threads: { type: 'string', default: '2' },
+    device: { type: 'string', default: 'cpu' },
   },
 });
 if (!a.model || !a.prompts || !a.out) throw new Error('--model, --prompts and --out are required');
 native().setNumThreads(Number(a.threads));
 const prepared = JSON.parse(readFileSync(a.prompts, 'utf8'));
 const { model } = await loadModelWeights(a.model);
+await model.moveTo(native().checkDevice(a.device));
 const t0 = performance.now();
 const out = await generateTokens(model, prepared.prompts, {
   maxNewTokens: prepared.maxNewTokens,

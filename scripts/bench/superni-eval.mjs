@@ -6,7 +6,7 @@
 //
 //   node scripts/bench/superni-eval.mjs --model <HF checkpoint dir with tokenizer.json>
 //       [--data superni:assets/superni-mini] [--instances 1000] [--batch 16] [--new 128] [--rounds 2]
-//       [--threads 2] [--native-fixed] [--python .venv/bin/python]
+//       [--threads 2] [--native-fixed] [--python .venv/bin/python] [--device cpu|cuda|cuda:N]
 //
 // The prompts: the `test` split of --data (every task of the folder), the first instances of each task in file
 // order, prompted exactly as `peft-native eval` prompts them (buildEvalInstances) and encoded as generateTexts
@@ -39,6 +39,7 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     'native-fixed': { type: 'boolean', default: false },
+    device: { type: 'string', default: 'cpu' },
     python: { type: 'string', default: path.join(root, '.venv', 'bin', 'python') },
   },
 });
@@ -62,7 +63,7 @@ console.error(`${instances.length} instances of ${tasks} tasks; prompt tokens ${
 
 function runTool(tool) {
   const out = path.join(work, `${tool}.json`);
-  const flags = ['--model', a.model, '--prompts', promptsFile, '--out', out, '--batch', a.batch, '--threads', a.threads];
+  const flags = ['--model', a.model, '--prompts', promptsFile, '--out', out, '--batch', a.batch, '--threads', a.threads, '--device', a.device];
   const [cmd, args] =
     tool === 'hf'
       ? [a.python, [path.join(here, 'superni_eval_hf.py'), ...flags]]
