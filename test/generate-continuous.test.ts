@@ -3,29 +3,14 @@
 // alone (and so the HF fixtures', test/generate.test.ts), for every fixture model: plain, GQA, Mistral's
 // sliding window, Qwen, LoRA, prompt tuning and prefix tuning; sampling must be reproducible and independent
 // of the slots.
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, type NativeModel } from '../src/native/binding.js';
 import { loadAdapter } from '../src/peft/methods.js';
 import { generateTokens, leftPad } from '../src/eval/generate.js';
-import { fixturesDir, loadFixtureModel, repoRoot } from './helpers/fixtures.js';
+import { fixturesDir, generateFixtureCases, loadFixtureModel, repoRoot, type GenerateFixture } from './helpers/fixtures.js';
 
-interface GenerateFixture {
-  variant: string;
-  adapter_dir: string | null;
-  prompts: number[][];
-  pad_token_id: number;
-  max_new_tokens: number;
-  greedy: number[][];
-  eos: { eos_token_ids: number[]; tokens: number[][]; lengths: number[] };
-}
-
-const generateDir = path.join(repoRoot, 'test/fixtures/generate');
-const CASES = readdirSync(generateDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ name: f.slice(0, -'.json'.length), fixture: JSON.parse(readFileSync(path.join(generateDir, f), 'utf8')) as GenerateFixture }));
+const CASES = generateFixtureCases();
 
 const models = new Map<string, Promise<NativeModel>>();
 function fixtureModel(f: GenerateFixture): Promise<NativeModel> {

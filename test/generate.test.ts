@@ -2,32 +2,15 @@
 // (test/fixtures/generate/*.json, made by scripts/fixtures/make_generate_fixtures.py; for prompt and prefix
 // tuning the reference is HF PEFT's generate of each row alone, which a padded batch must reproduce), plus the sampling
 // controls and per-row stopping.
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, type NativeGenerateOptions, type NativeModel } from '../src/native/binding.js';
 import { loadAdapter } from '../src/peft/methods.js';
 import { generateTokens } from '../src/eval/generate.js';
-import { fixturesDir, loadFixtureModel, repoRoot } from './helpers/fixtures.js';
+import { fixturesDir, generateFixtureCases, loadFixtureModel, repoRoot, type GenerateFixture } from './helpers/fixtures.js';
 import { TEST_DEVICES, skipNote, unavailable } from './helpers/devices.js';
 
-interface GenerateFixture {
-  variant: string;
-  adapter_dir: string | null;
-  prompts: number[][];
-  input_ids: number[][];
-  attention_mask: number[][];
-  pad_token_id: number;
-  max_new_tokens: number;
-  greedy: number[][];
-  eos: { eos_token_ids: number[]; tokens: number[][]; lengths: number[] };
-}
-
-const generateDir = path.join(repoRoot, 'test/fixtures/generate');
-const CASES = readdirSync(generateDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => ({ name: f.slice(0, -'.json'.length), fixture: JSON.parse(readFileSync(path.join(generateDir, f), 'utf8')) as GenerateFixture }));
+const CASES = generateFixtureCases();
 
 const models = new Map<string, Promise<NativeModel>>();
 

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import path from 'node:path';
 import { builtinModelNames } from '../models/builtin.js';
-import { BenchMethodError, describeBenchMethods, parseBenchMethods } from '../bench/method-spec.js';
+import { describeBenchMethods, parseBenchMethods } from '../bench/method-spec.js';
 import { parseIntegerFlag, parseNumberFlag } from './train.js';
 import { timestamp } from '../train/timestamp.js';
 import { deviceOption } from './device-flag.js';
@@ -30,31 +30,24 @@ interface BenchFlags {
   out?: string;
 }
 
-function parseDataFlag(value: string): string {
-  try {
-    checkDataSpec(value);
-  } catch (err) {
-    if (err instanceof UsageError) throw new InvalidArgumentError(err.message + '.');
-    throw err;
-  }
-  return value;
-}
-
-function parseMethodsFlag(value: string): string {
-  try {
-    parseBenchMethods(value);
-  } catch (err) {
-    if (err instanceof BenchMethodError) throw new InvalidArgumentError(err.message + '.');
-    throw err;
-  }
-  return value;
+/** A commander argument parser from a check that throws a usage error: its message, as commander reports it. */
+function checkedFlag(check: (value: string) => unknown): (value: string) => string {
+  return (value) => {
+    try {
+      check(value);
+    } catch (err) {
+      if (err instanceof UsageError) throw new InvalidArgumentError(err.message + '.');
+      throw err;
+    }
+    return value;
+  };
 }
 
 export function benchCommand(): Command {
   return new Command('bench')
     .description('Benchmark training steps of several methods side by side (each in a fresh process): time, tokens/s, peak memory, MFU')
     .option('--model <spec>', `built-in model (${builtinModelNames().join(', ')}) or an HF model folder`, 'small')
-    .option('--methods <list>', `comma-separated methods, options as in train --method: ${describeBenchMethods()}`, parseMethodsFlag, 'full,lora:r=8,lora:r=64')
+    .option('--methods <list>', `comma-separated methods, options as in train --method: ${describeBenchMethods()}`, checkedFlag(parseBenchMethods), 'full,lora:r=8,lora:r=64')
     .option('--batch-size <n>', 'sequences per step', parseIntegerFlag(1, 'batch size'), 4)
     .option('--seq-len <n>', 'tokens per sequence (T5: the source, with a target of 1/8 of it)', parseIntegerFlag(2, 'sequence length'), 256)
     .option('--steps <n>', 'timed steps per method', parseIntegerFlag(1, 'steps'), 10)
@@ -69,7 +62,7 @@ export function benchCommand(): Command {
         .choices([...BENCH_LABELS])
         .default('superni'),
     )
-    .option('--data <spec>', "time batches of this data instead (train's --data; the training pipeline's batches, --seq-len the longest example, tokens/s counts real tokens)", parseDataFlag)
+    .option('--data <spec>', "time batches of this data instead (train's --data; the training pipeline's batches, --seq-len the longest example, tokens/s counts real tokens)", checkedFlag(checkDataSpec))
     .addOption(deviceOption('auto'))
     .option('--peak-tflops <x>', 'peak TFLOP/s for MFU (default: a GEMM in the run precision, measured here)', parseNumberFlag('peak TFLOP/s', (n) => n > 0, '> 0'))
     .option('--out <dir>', 'where bench.json and bench.svg go (default bench-results/<timestamp>)')

@@ -1,5 +1,6 @@
 // Shared helpers for tests against the committed HF fixtures (test/fixtures/models, made by
 // scripts/fixtures/make_llama_fixtures.py with transformers + peft).
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native, type NativeBatch, type NativeModel } from '../../src/native/binding.js';
@@ -61,4 +62,26 @@ export function nativeNameOfPeftKey(key: string): string {
   const prefix = 'base_model.model.';
   if (!key.startsWith(prefix)) throw new Error(`unexpected PEFT key ${key}`);
   return key.slice(prefix.length);
+}
+
+/** A greedy-generation fixture of test/fixtures/generate (transformers' ids; make_generate_fixtures.py). */
+export interface GenerateFixture {
+  variant: string;
+  adapter_dir: string | null;
+  prompts: number[][];
+  input_ids: number[][];
+  attention_mask: number[][];
+  pad_token_id: number;
+  max_new_tokens: number;
+  greedy: number[][];
+  eos: { eos_token_ids: number[]; tokens: number[][]; lengths: number[] };
+}
+
+/** Every generation fixture, by file name, in name order. */
+export function generateFixtureCases(): Array<{ name: string; fixture: GenerateFixture }> {
+  const dir = path.join(repoRoot, 'test/fixtures/generate');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ name: f.slice(0, -'.json'.length), fixture: JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as GenerateFixture }));
 }
