@@ -58,7 +58,7 @@ export function benchCommand(): Command {
     .addOption(new Option('--precision <p>', 'training precision').choices(['fp32', 'bf16']).default('fp32'))
     .addOption(new Option('--base-dtype <p>', 'how the frozen base is stored (default: bf16 under --precision bf16)').choices(['fp32', 'bf16']))
     .addOption(
-      new Option('--labels <shape>', `trained tokens: superni (the prompt masked, the last ${SUPERNI_TARGET_FRACTION * 100}% of each row trained, as instruction data) or all`)
+      new Option('--labels <shape>', `trained tokens of the random batches: superni (the prompt masked, the last ${SUPERNI_TARGET_FRACTION * 100}% of each row trained, as instruction data) or all; --data batches keep their own labels`)
         .choices([...BENCH_LABELS])
         .default('superni'),
     )
