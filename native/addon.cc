@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "bindings/registry.h"
+#include "common/large_block_cache.h"
 #include "common/malloc_arenas.h"
 #include "common/tensor_thread.h"
 
@@ -11,6 +12,7 @@ namespace {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pn::LimitMallocArenas();
+  pn::InstallLargeBlockCache();
   // The environment owns the tensor thread and deletes it (joining the thread) at teardown.
   env.SetInstanceData(std::make_unique<pn::TensorThread>().release());
   pn::RegisterRuntime(env, exports);

@@ -1,10 +1,11 @@
-// exports.info / setNumThreads / manualSeed / checkDevice / cudaMemory / resetCudaPeakMemory: the libtorch runtime as JS sees it.
+// exports.info / setNumThreads / manualSeed / checkDevice / cudaMemory / resetCudaPeakMemory / cpuMemory: the libtorch runtime as JS sees it.
 #include "common/torch_api.h"
 #include <torch/headeronly/version.h>  // TORCH_VERSION_MAJOR/MINOR/PATCH
 
 #include "bindings/registry.h"
 #include "common/device.h"
 #include "common/errors.h"
+#include "common/large_block_cache.h"
 
 namespace pn {
 namespace {
@@ -69,6 +70,25 @@ Napi::Value ResetCudaPeakMemory(const Napi::CallbackInfo& info) {
   });
 }
 
+// cpuMemory(): the large-block CPU allocator's counters (common/large_block_cache.h); installed is false when
+// PEFT_NATIVE_CPU_ALLOCATOR=system or off Linux.
+Napi::Value CpuMemory(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    const LargeBlockCacheStats s = GetLargeBlockCacheStats();
+    auto o = Napi::Object::New(info.Env());
+    o.Set("installed", s.installed);
+    o.Set("liveBytes", static_cast<double>(s.liveBytes));
+    o.Set("cachedBytes", static_cast<double>(s.cachedBytes));
+    o.Set("highWaterBytes", static_cast<double>(s.highWaterBytes));
+    o.Set("cachedPieces", static_cast<double>(s.cachedPieces));
+    o.Set("hits", static_cast<double>(s.hits));
+    o.Set("assembled", static_cast<double>(s.assembled));
+    o.Set("misses", static_cast<double>(s.misses));
+    o.Set("released", static_cast<double>(s.released));
+    return o;
+  });
+}
+
 // checkDevice(name): the canonical name ("cpu", "cuda:0"), or a thrown Error saying why it cannot be used.
 Napi::Value CheckDevice(const Napi::CallbackInfo& info) {
   return GuardJs(info.Env(), [&]() -> Napi::Value {
@@ -86,6 +106,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("checkDevice", Napi::Function::New(env, CheckDevice, "checkDevice"));
   exports.Set("cudaMemory", Napi::Function::New(env, CudaMemory, "cudaMemory"));
   exports.Set("resetCudaPeakMemory", Napi::Function::New(env, ResetCudaPeakMemory, "resetCudaPeakMemory"));
+  exports.Set("cpuMemory", Napi::Function::New(env, CpuMemory, "cpuMemory"));
 }
 
 }  // namespace pn

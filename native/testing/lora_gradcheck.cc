@@ -8,6 +8,7 @@
 #include "bindings/registry.h"
 #include "common/errors.h"
 #include "peft/lora_linear.h"
+#include "testing/allocator_stress.h"
 #include "testing/gradcheck.h"
 
 namespace pn {
@@ -83,6 +84,7 @@ void RegisterTesting(Napi::Env env, Napi::Object exports) {
                                           info.Env(), static_cast<double>(Napi::MemoryManagement::AdjustExternalMemory(info.Env(), 0)));
                                     },
                                     "externalMemory"));
+  testing.Set("cpuAllocatorStress", Napi::Function::New(env, CpuAllocatorStress, "cpuAllocatorStress"));
   exports.Set("testing", testing);
 }
 

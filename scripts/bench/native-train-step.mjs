@@ -90,5 +90,6 @@ const result = {
   seq: seqLen,
   targetLen: config.modelType === 't5' ? Number(a['target-len']) || Math.max(1, Math.floor(seqLen / 8)) : null,
   losses: losses.map((l) => Math.round(l * 1e5) / 1e5),
+  cpuAllocator: pn.cpuMemory(),
 };
 process.stdout.write(JSON.stringify(result) + '\n');

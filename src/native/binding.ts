@@ -188,6 +188,23 @@ export interface NativeDeviceMemory {
   peakReservedBytes: number;
 }
 
+/** The CPU allocator of large blocks (>= 1 MiB), which recycles their pages from step to step. */
+export interface NativeCpuMemory {
+  /** False when PEFT_NATIVE_CPU_ALLOCATOR=system or off Linux: libtorch's default allocator serves everything. */
+  installed: boolean;
+  liveBytes: number;
+  cachedBytes: number;
+  /** The most ever live at once; live + cached stays within it. */
+  highWaterBytes: number;
+  cachedPieces: number;
+  /** Requests served by one cached block, by pages gathered from several, and by fresh pages. */
+  hits: number;
+  assembled: number;
+  misses: number;
+  /** Pieces given back to the kernel. */
+  released: number;
+}
+
 export interface NativeModel {
   config(): NativeModelConfig;
   /** Copies weights from safetensors files, name for name; errors name missing/unexpected/mis-shaped tensors and
@@ -391,6 +408,7 @@ export interface NativeAddon {
   /** The CUDA caching allocator's byte counters of a CUDA device (peaks since the last reset). */
   cudaMemory(device: string): NativeDeviceMemory;
   resetCudaPeakMemory(device: string): void;
+  cpuMemory(): NativeCpuMemory;
   Model: NativeModelConstructor;
   Trainer: NativeTrainerConstructor;
   safetensors: NativeSafetensors;
@@ -414,6 +432,15 @@ export interface NativeAddon {
     >;
     /** Bytes of external memory V8 has been told of (models' and trainers' host tensors among them). */
     externalMemory(): number;
+    /**
+     * Random allocations (a few KB to maxMiB) and frees through libtorch's CPU allocator, each live tensor
+     * filled with its own id and checked after every operation; `corrupted` counts checks that found another value.
+     */
+    cpuAllocatorStress(options: { seed?: number; operations?: number; maxMiB?: number; maxLive?: number }): {
+      allocations: number;
+      checks: number;
+      corrupted: number;
+    };
     loraLinearGradients(options: { dropout?: number; bias?: boolean; seed?: number }): Record<
       'x' | 'weight' | 'loraA' | 'loraB' | 'bias',
       { custom: number[]; autograd: number[]; finiteDifference: number[] }
