@@ -21,13 +21,14 @@
       # libtorch needs C++ exceptions and RTTI, which Node's defaults turn off; the standard follows libtorch's.
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-fno-rtti', '-std=gnu++17'],
-      'cflags_cc': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-fexceptions', '-frtti', '-Wno-unused-parameter'],
+      # Gloo's headers (third_party/gloo/README.md) as system headers, like libtorch's.
+      'cflags_cc': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-isystem', '<(module_root_dir)/third_party/gloo/include', '-fexceptions', '-frtti', '-Wno-unused-parameter'],
       'libraries': ['<!@(node scripts/native/libtorch-flags.mjs libraries)'],
       'xcode_settings': {
         'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
         'GCC_ENABLE_CPP_RTTI': 'YES',
         'MACOSX_DEPLOYMENT_TARGET': '11.0',
-        'OTHER_CPLUSPLUSFLAGS': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-Wno-unused-parameter'],
+        'OTHER_CPLUSPLUSFLAGS': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-isystem', '<(module_root_dir)/third_party/gloo/include', '-Wno-unused-parameter'],
       },
     },
   ],

@@ -5,6 +5,7 @@
 
 #include "bindings/js_args.h"
 #include "bindings/model_binding.h"
+#include "bindings/process_group_binding.h"
 #include "common/async_task.h"
 #include "common/errors.h"
 #include "common/op_profile.h"
@@ -63,6 +64,7 @@ Napi::Function TrainerWrap::Define(Napi::Env env) {
                          InstanceMethod<&TrainerWrap::Accumulate>("accumulate"),
                          InstanceMethod<&TrainerWrap::Update>("update"),
                          InstanceMethod<&TrainerWrap::Step>("step"),
+                         InstanceMethod<&TrainerWrap::JoinProcessGroup>("joinProcessGroup"),
                          InstanceMethod<&TrainerWrap::SaveState>("saveState"),
                          InstanceMethod<&TrainerWrap::LoadState>("loadState"),
                          InstanceMethod<&TrainerWrap::Dispose>("dispose"),
@@ -137,6 +139,22 @@ Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
   });
 }
 
+// joinProcessGroup(group): data parallelism over the group's ranks from the next step on (Trainer::JoinProcessGroup).
+Napi::Value TrainerWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    std::shared_ptr<ProcessGroup> group = ProcessGroupWrap::GroupOf(info.Length() > 0 ? info[0] : info.Env().Undefined());
+    auto trainer = Held();
+    return AsyncTask<bool>::Start(
+        info.Env(),
+        [trainer, group] {
+          std::lock_guard<std::mutex> lock(trainer->model()->mutex());
+          trainer->JoinProcessGroup(group);
+          return true;
+        },
+        [](Napi::Env env, bool&) { return env.Undefined(); }, {info.This()});
+  });
+}
+
 Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     // One batch, or the micro-batches of one gradient accumulation.
@@ -150,8 +168,8 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
       keepAlive.insert(keepAlive.end(), view.keepAlive.begin(), view.keepAlive.end());
     };
     if (arg.IsArray()) {
+      // An empty list is a data-parallel rank without a share of this step (Trainer::Step refuses it otherwise).
       auto array = arg.As<Napi::Array>();
-      if (array.Length() == 0) throw UserError("step(batches, lr) needs at least one batch");
       for (uint32_t i = 0; i < array.Length(); ++i) add(array.Get(i));
     } else {
       add(arg);

@@ -65,14 +65,43 @@ AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer)
   return r;
 }
 
+void Trainer::JoinProcessGroup(std::shared_ptr<ProcessGroup> group) {
+  if (pendingTokens_ != 0) throw UserError("a trainer joins a process group between steps, not in an accumulation");
+  group->Broadcast(params_, /*root=*/0);
+  group_ = std::move(group);
+}
+
+void Trainer::SumOverRanks() {
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> grads;
+  for (auto& p : params_) {
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+    grads.push_back(p.grad());
+  }
+  group_->AllReduceSum(grads);
+  const torch::Device device = params_.front().device();
+  torch::Tensor lossSum = pendingLossSum_.defined() ? pendingLossSum_.to(device)
+                                                    : torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+  torch::Tensor totals = torch::stack({lossSum, torch::full({}, static_cast<double>(pendingTokens_), lossSum.options())});
+  group_->AllReduceSum({totals});
+  pendingLossSum_ = totals[0];
+  pendingTokens_ = static_cast<int64_t>(std::llround(totals[1].item<double>()));
+}
+
 StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr) {
-  if (microBatches.empty()) throw UserError("step needs at least one batch");
+  if (microBatches.empty() && !Distributed()) throw UserError("step needs at least one batch");
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
   if (pendingTokens_ != 0) throw UserError("step cannot follow accumulate: call update first");
   int64_t targets = 0;
   for (const auto& b : microBatches) {
     if (!b.labels.defined()) throw UserError("training batches need labels");
     targets += model_->CountTargets(b);  // host tensors: no device work
+  }
+  if (Distributed()) {
+    // The normalizer is the whole step's target count, over every rank.
+    torch::Tensor count = torch::full({1}, static_cast<double>(targets), torch::kFloat64);
+    group_->AllReduceSum({count});
+    targets = static_cast<int64_t>(std::llround(count.item<double>()));
   }
   if (targets == 0) throw UserError("the update's batches have no target tokens (all labels are -100)");
   for (const auto& b : microBatches) Backward(b, static_cast<double>(targets));
@@ -93,6 +122,7 @@ int64_t Trainer::HostStateBytes() const {
 StepResult Trainer::Update(double lr) {
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
   const torch::Device device = params_.front().device();
+  if (Distributed()) SumOverRanks();
   torch::Tensor gradNorm = GradientNorm(params_);
   if (options_.maxGradNorm > 0) {
     // torch.nn.utils.clip_grad_norm_'s rule: scale by max / (norm + 1e-6) where the norm exceeds max; a

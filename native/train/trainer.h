@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "distributed/process_group.h"
 #include "io/safetensors.h"
 #include "models/model_host.h"
 #include "train/adamw.h"
@@ -56,6 +57,12 @@ class Trainer {
   StepResult Update(double lr);
 
   const std::shared_ptr<ModelHost>& model() const { return model_; }
+
+  // Data parallelism: from now on each Step counts target tokens over every rank and sums the gradients over
+  // the ranks before clipping, so every rank takes the same update as one process over all ranks' batches
+  // (each rank passes its own share of the step's micro-batches; a rank may pass none). The trainable
+  // parameters start from rank 0's values (broadcast here). Caller holds the model mutex.
+  void JoinProcessGroup(std::shared_ptr<ProcessGroup> group);
   // Bytes of optimizer state in host memory. Caller holds the model mutex.
   int64_t HostStateBytes() const;
 
@@ -77,6 +84,12 @@ class Trainer {
   std::unique_ptr<FusedAdamW> optimizer_;
   // Adds one micro-batch's gradients; returns its loss sum as a float64 device scalar (no sync).
   torch::Tensor Backward(const TokenBatch& batch, double normalizer);
+
+  std::shared_ptr<ProcessGroup> group_;  // null: one process
+  bool Distributed() const { return group_ && group_->worldSize() > 1; }
+  // Sums the gradients (every parameter's, zeros where a rank computed none), the loss sum and the target tokens
+  // over the ranks.
+  void SumOverRanks();
 
   torch::Tensor pendingLossSum_;  // float64 scalar on the device, or undefined before the first micro-batch
   int64_t pendingTokens_ = 0;

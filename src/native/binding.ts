@@ -303,6 +303,36 @@ export interface NativeStepResult {
   gradNorm: number;
 }
 
+export interface NativeProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  /** Where rank 0 listens for the rendezvous (torchrun's MASTER_ADDR / MASTER_PORT; defaults 127.0.0.1:29500). */
+  masterAddr?: string;
+  masterPort?: number;
+  /** How long the rendezvous and each collective wait for the other ranks (default 30 minutes). */
+  timeoutMs?: number;
+}
+
+/**
+ * One rank of a c10d process group (TCPStore rendezvous, Gloo collectives). Nothing connects until `join()`,
+ * which settles once every rank has joined; a rank that dies or stops answering fails the others' next
+ * collective with an error naming the rank.
+ */
+export interface NativeProcessGroup {
+  join(): Promise<void>;
+  /** Element-wise sums over the ranks. */
+  allReduceSum(values: Float64Array): Promise<Float64Array>;
+  barrier(): Promise<void>;
+  rank(): number;
+  worldSize(): number;
+  /** Drops this handle's reference (a trainer that joined keeps the group until it is disposed). */
+  dispose(): void;
+}
+
+export interface NativeProcessGroupConstructor {
+  new (options: NativeProcessGroupOptions): NativeProcessGroup;
+}
+
 export interface NativeTrainer {
   /**
    * One optimizer step in one native call: the batch, or the micro-batches of one gradient accumulation
@@ -312,6 +342,13 @@ export interface NativeTrainer {
   step(batches: NativeBatch | NativeBatch[], lr: number): Promise<NativeStepResult>;
   /** The same step under libtorch's profiler: also the time of each operator (sorted by self time). */
   step(batches: NativeBatch | NativeBatch[], lr: number, options: { profile: true }): Promise<NativeStepResult & { profile: NativeOpTime[] }>;
+  /**
+   * Data parallelism over a joined process group from the next step on: each rank passes its share of a step's
+   * micro-batches (possibly none), the target tokens are counted and the gradients summed over the ranks, so
+   * every rank takes the update one process would over all the ranks' batches; `loss` and `targetTokens` are
+   * the whole step's. The trainable parameters start from rank 0's values.
+   */
+  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   /** Drops the optimizer state and this handle's reference to the model; later calls are an error. */
   dispose(): void;
   /** The same in parts: forward + backward of (sum of token losses) / normalizer, adding into the gradients. */
@@ -411,6 +448,7 @@ export interface NativeAddon {
   cpuMemory(): NativeCpuMemory;
   Model: NativeModelConstructor;
   Trainer: NativeTrainerConstructor;
+  ProcessGroup: NativeProcessGroupConstructor;
   safetensors: NativeSafetensors;
   /**
    * Batched generation with a KV cache under inference mode, on the tensor thread: positions follow HF

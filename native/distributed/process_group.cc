@@ -1,0 +1,115 @@
+#include "distributed/process_group.h"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <map>
+#include <stdexcept>
+#include <utility>
+
+#include "common/errors.h"
+
+namespace pn {
+
+struct ProcessGroup::Impl {
+  c10::intrusive_ptr<c10d::Store> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+};
+
+namespace {
+
+std::string Where(const ProcessGroupOptions& o) {
+  return "distributed (rank " + std::to_string(o.rank) + " of " + std::to_string(o.worldSize) + ", " + o.masterAddr + ":" +
+         std::to_string(o.masterPort) + ")";
+}
+
+// Runs a collective; any failure (a peer that died, a timeout) becomes one error naming this rank.
+template <typename Fn>
+void Collective(const ProcessGroupOptions& o, const char* what, Fn&& fn) {
+  try {
+    fn();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(Where(o) + ": " + what + " failed (another rank exited or stopped answering?): " + DescribeException(e));
+  }
+}
+
+}  // namespace
+
+ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(options), impl_(std::make_unique<Impl>()) {
+  if (options_.worldSize < 1) throw UserError("WORLD_SIZE must be >= 1, got " + std::to_string(options_.worldSize));
+  if (options_.rank < 0 || options_.rank >= options_.worldSize) {
+    throw UserError("RANK must be in [0, WORLD_SIZE " + std::to_string(options_.worldSize) + "), got " + std::to_string(options_.rank));
+  }
+  if (options_.masterPort < 1 || options_.masterPort > 65535) {
+    throw UserError("MASTER_PORT must be a TCP port (1-65535), got " + std::to_string(options_.masterPort));
+  }
+  try {
+    c10d::TCPStoreOptions storeOptions;
+    storeOptions.port = static_cast<std::uint16_t>(options_.masterPort);
+    storeOptions.isServer = options_.rank == 0;
+    storeOptions.numWorkers = static_cast<std::size_t>(options_.worldSize);
+    storeOptions.waitWorkers = true;
+    storeOptions.timeout = options_.timeout;
+    impl_->store = c10::make_intrusive<c10d::TCPStore>(options_.masterAddr, storeOptions);
+    auto glooOptions = c10d::ProcessGroupGloo::Options::create(options_.timeout);
+    // Gloo connects the ranks over the interface that reaches MASTER_ADDR (loopback for a local run).
+    glooOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(options_.masterAddr));
+    impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, static_cast<int>(options_.rank),
+                                                              static_cast<int>(options_.worldSize), glooOptions);
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(Where(options_) + ": the rendezvous failed (are all " + std::to_string(options_.worldSize) +
+                             " ranks started with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE?): " + DescribeException(e));
+  }
+}
+
+ProcessGroup::~ProcessGroup() = default;
+
+void ProcessGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
+  if (options_.worldSize == 1 || tensors.empty()) return;
+  torch::NoGradGuard noGrad;
+  // Buckets of one dtype, in the given order (every rank forms the same ones).
+  std::vector<std::vector<torch::Tensor>> buckets;
+  int64_t bucketBytes = 0;
+  for (const torch::Tensor& t : tensors) {
+    const bool fits = !buckets.empty() && buckets.back().front().scalar_type() == t.scalar_type() &&
+                      bucketBytes + static_cast<int64_t>(t.nbytes()) <= kBucketBytes;
+    if (!fits) {
+      buckets.emplace_back();
+      bucketBytes = 0;
+    }
+    buckets.back().push_back(t);
+    bucketBytes += static_cast<int64_t>(t.nbytes());
+  }
+  for (const auto& bucket : buckets) {
+    std::vector<torch::Tensor> flat;
+    for (const torch::Tensor& t : bucket) flat.push_back(t.reshape({-1}));
+    std::vector<torch::Tensor> packed{torch::cat(flat)};
+    Collective(options_, "all-reduce", [&] { impl_->gloo->allreduce(packed)->wait(); });
+    int64_t offset = 0;
+    for (const torch::Tensor& t : bucket) {
+      t.copy_(packed[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+}
+
+void ProcessGroup::Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) {
+  if (options_.worldSize == 1) return;
+  torch::NoGradGuard noGrad;
+  for (const torch::Tensor& t : tensors) {
+    std::vector<torch::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
+    c10d::BroadcastOptions o;
+    o.rootRank = root;
+    Collective(options_, "broadcast", [&] { impl_->gloo->broadcast(one, o)->wait(); });
+    if (!one[0].is_same(t)) t.copy_(one[0]);
+  }
+}
+
+void ProcessGroup::Barrier() {
+  if (options_.worldSize == 1) return;
+  Collective(options_, "barrier", [&] { impl_->gloo->barrier()->wait(); });
+}
+
+}  // namespace pn

@@ -1,0 +1,50 @@
+// A c10d process group for data parallelism: rendezvous through c10d's TCPStore (torchrun's MASTER_ADDR /
+// MASTER_PORT contract), collectives through ProcessGroupGloo on CPU tensors.
+#pragma once
+
+#include "common/torch_api.h"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pn {
+
+struct ProcessGroupOptions {
+  int64_t rank = 0;
+  int64_t worldSize = 1;
+  std::string masterAddr = "127.0.0.1";
+  int64_t masterPort = 29500;
+  // How long a rendezvous or a collective waits for the other ranks before failing on this rank.
+  std::chrono::milliseconds timeout{std::chrono::minutes(30)};
+};
+
+class ProcessGroup {
+ public:
+  // Blocks until every rank has joined, or throws after the timeout naming who is missing.
+  explicit ProcessGroup(const ProcessGroupOptions& options);
+  ~ProcessGroup();
+  ProcessGroup(const ProcessGroup&) = delete;
+  ProcessGroup& operator=(const ProcessGroup&) = delete;
+
+  int64_t rank() const { return options_.rank; }
+  int64_t worldSize() const { return options_.worldSize; }
+
+  // Sums each tensor over the ranks, in place. Tensors of one dtype are packed into buckets of at most
+  // kBucketBytes, one collective per bucket. Every rank passes the same shapes in the same order.
+  void AllReduceSum(const std::vector<torch::Tensor>& tensors);
+  // Every rank's tensors become rank `root`'s, in place.
+  void Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root);
+  void Barrier();
+
+  static constexpr int64_t kBucketBytes = 25 << 20;
+
+ private:
+  struct Impl;
+  ProcessGroupOptions options_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pn
