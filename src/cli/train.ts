@@ -7,7 +7,7 @@ import { LLAMA_LINEAR_MODULES } from '../models/module-names.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { LABEL_PADDINGS, PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, type TrainOptions } from '../train/options.js';
+import { EVAL_UNDER_DATA_PARALLELISM, LABEL_PADDINGS, PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
 import { RECIPES } from '../train/recipe.js';
 import { allMethodFlags, flagName } from '../peft/methods.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
@@ -16,6 +16,8 @@ import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMe
 import { readRecordedOptions } from '../train/resume.js';
 import { optionsFromRecord } from '../train/run-config.js';
 import { withInterrupts } from './interrupt.js';
+import { distributedEnvFrom } from '../distributed/env.js';
+import { defaultThreadsPerWorker, launchWorkers } from '../distributed/launch.js';
 import { FlagValueError, integerValue, numberValue } from '../util/flag-values.js';
 
 /** A value parser for commander: a FlagValueError becomes its one-line invalid-argument error. */
@@ -75,6 +77,7 @@ export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof S
   maxNewTokens?: number;
   test?: boolean;
   verbose?: boolean;
+  nproc?: number;
 }
 
 function camelCase(flag: string): string {
@@ -201,6 +204,32 @@ function methodFlagOptions(): Option[] {
   });
 }
 
+/**
+ * `train --nproc N`: the same command line in N workers (src/distributed/launch.ts), with --nproc left out, one
+ * run folder named for all (the default one resolved here), and the cores shared out unless --threads is given.
+ */
+async function launchTrainWorkers(flags: TrainFlags): Promise<number> {
+  const nproc = flags.nproc!;
+  const args = withoutFlag(process.argv.slice(1), '--nproc');
+  if (flags.resume === undefined && flags.out === undefined) args.push('--out', resolveTrainOptions(trainOptionsFromFlags(flags)).out);
+  if (flags.threads === undefined) args.push('--threads', String(defaultThreadsPerWorker(nproc)));
+  return launchWorkers({ nproc, workerArgs: args, stdout: process.stdout, stderr: process.stderr });
+}
+
+/** A command line without one flag and its value (`--flag v` or `--flag=v`). */
+export function withoutFlag(argv: string[], flag: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) {
+      i++;
+      continue;
+    }
+    if (argv[i]!.startsWith(`${flag}=`)) continue;
+    out.push(argv[i]!);
+  }
+  return out;
+}
+
 /** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
 export const EXIT_DIVERGED = 3;
 
@@ -258,6 +287,11 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--max-new-tokens <n>', 'with --eval-times: new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
     .option('--test', "with --eval-times: at the end, evaluate the best checkpoint on the test split (<split-dir>/test_tasks.txt) into <out>/test/")
     .option('--resume <run dir>', 'continue an interrupted run from its latest checkpoint, with its recorded options')
+    .option(
+      '--nproc <n>',
+      "data parallelism: start n worker processes on this machine (CPU threads shared out between them); each step's batches are split between them, so the run equals one process's. Workers started by hand or by a launcher use torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead",
+      parseIntegerFlag(1, 'nproc'),
+    )
     .option('--no-tensorboard', 'do not write TensorBoard event files (default: <out>/tensorboard)')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
@@ -269,7 +303,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .action(async (flags: TrainFlags, command: Command) => {
       if (flags.resume !== undefined) {
         // The resumed run takes its options from run_config.json; only settings that leave the numbers alone may change.
-        const adjustable = new Set(['resume', 'threads', 'device', 'logEvery', 'quiet', 'verbose']);
+        const adjustable = new Set(['resume', 'threads', 'device', 'logEvery', 'quiet', 'verbose', 'nproc']);
         const given = command.options
           .map((opt) => ({ flag: opt.long ?? opt.flags, key: opt.attributeName() }))
           .filter((o) => command.getOptionValueSource(o.key) === 'cli' && !adjustable.has(o.key));
@@ -277,9 +311,16 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
           throw new TrainOptionsError(`--resume continues a run with the options it was started with; ${given.map((o) => o.flag).join(', ')} cannot be given with it`);
         }
       }
+      const distributed = distributedEnvFrom(process.env);
+      if ((distributed || (flags.nproc ?? 1) > 1) && flags.evalTimes !== undefined) throw new TrainOptionsError(EVAL_UNDER_DATA_PARALLELISM);
+      if (flags.nproc !== undefined && flags.nproc > 1) {
+        if (distributed) throw new TrainOptionsError(`--nproc starts its own workers; this process already is rank ${distributed.rank} of ${distributed.worldSize} (WORLD_SIZE is set)`);
+        process.exitCode = await launchTrainWorkers(flags);
+        return;
+      }
       await withInterrupts('stopping after this step and saving', ['SIGINT'], async (signal) => {
         const options: TrainOptions = flags.resume !== undefined ? await resumeOptionsFromFlags(flags, flags.resume) : trainOptionsFromFlags(flags);
-        const result = await run({ ...options, signal });
+        const result = await run({ ...options, signal, ...(distributed ? { distributed } : {}) });
         if (result.diverged) process.exitCode = EXIT_DIVERGED;
       });
     });

@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { native, type NativeInfo, type NativeModel, type NativeParameterCount, type NativeTrainer } from '../native/binding.js';
+import { native, type NativeInfo, type NativeModel, type NativeParameterCount, type NativeProcessGroup, type NativeTrainer } from '../native/binding.js';
 import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
@@ -30,8 +30,8 @@ import { RUN_CONFIG_FILE, RUN_CONFIG_VERSION, recordOptions } from './run-config
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
 import type { DivergenceEvent } from './divergence.js';
-import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
-import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from './updates.js';
+import { EVAL_UNDER_DATA_PARALLELISM, TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
+import { isNoDecayParameter, runUpdate, shareOfRank, totalUpdates, updateGroups } from './updates.js';
 import { DataError } from '../data/errors.js';
 import { acquireRunLock, clearPreviousRun, removeStaleCheckpointTemps } from './run-lock.js';
 import { RunState } from './run-state.js';
@@ -157,10 +157,15 @@ export async function train(options: TrainOptions = {}): Promise<TrainResult> {
     folder = resolveTrainOptions(options).out;
     withFolder = { ...options, out: folder };
   }
-  const release = folder !== null ? await acquireRunLock(folder) : null;
+  // A data-parallel run has one writer, rank 0: it alone locks and tidies the folder.
+  const writer = (options.distributed?.rank ?? 0) === 0;
+  if (options.distributed && options.resume === undefined && options.out === undefined) {
+    throw new TrainOptionsError('a distributed run needs --out: every rank must name the same run folder (train --nproc sets it)');
+  }
+  const release = folder !== null && writer ? await acquireRunLock(folder) : null;
   try {
-    if (folder !== null) await removeStaleCheckpointTemps(folder);
-    if (folder !== null && options.resume === undefined && options.overwrite) {
+    if (folder !== null && writer) await removeStaleCheckpointTemps(folder);
+    if (folder !== null && writer && options.resume === undefined && options.overwrite) {
       const removed = await clearPreviousRun(folder);
       if (removed > 0 && !options.quiet) (options.stdout ?? process.stdout).write(`--overwrite: removed the earlier run in ${folder} (${removed} entries)\n`);
     }
@@ -187,6 +192,10 @@ interface Run {
   total: number;
   schedule: (step: number) => number;
   maxEpochs: number;
+  /** The data-parallel group this rank trains in, or null for one process. */
+  group: NativeProcessGroup | null;
+  /** Whether this process writes the run folder: rank 0, or the only process. */
+  writer: boolean;
 }
 
 /** A run in its (locked) folder: set up, the steps, then the results. */
@@ -215,9 +224,15 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     : resolveTrainOptions(options);
   const stdout: ProgressStream = options.stdout ?? process.stdout;
   const stderr: ProgressStream = options.stderr ?? process.stderr;
+  const distributed = options.distributed ?? null;
+  const writer = (distributed?.rank ?? 0) === 0;
+  // Ranks other than 0 speak only through errors.
   const say = (msg: string) => {
-    if (!options.quiet) stdout.write(msg + '\n');
+    if (!options.quiet && writer) stdout.write(msg + '\n');
   };
+  if (distributed && (options.evaluator || options.finalEvaluator)) {
+    throw new TrainOptionsError(EVAL_UNDER_DATA_PARALLELISM);
+  }
 
   // A bad model folder (layout, config.json, tokenizer) is a bad option: report it before anything loads.
   try {
@@ -322,10 +337,23 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   if (resume && resume.record.totalSteps !== total) {
     throw new Error(`${resume.checkpoint.dir}: the checkpoint is of a run with ${resume.record.totalSteps} steps, this one has ${total} (the data changed?)`);
   }
-  await mkdir(r.out, { recursive: true });
+  if (writer) await mkdir(r.out, { recursive: true });
   if (resume) {
     await trainer.loadState(resume.stateFile);
-    await restoreMetrics(resume.checkpoint.dir, r.out);
+    if (writer) await restoreMetrics(resume.checkpoint.dir, r.out);
+  }
+  // Data parallelism: every rank joins (the rendezvous waits for all), then trains from rank 0's weights.
+  let group: NativeProcessGroup | null = null;
+  if (distributed) {
+    group = new addon.ProcessGroup(distributed);
+    await group.join();
+    await trainer.joinProcessGroup(group);
+    say(`  data parallel: ${distributed.worldSize} ranks (rendezvous ${distributed.masterAddr}:${distributed.masterPort}), each taking every ${distributed.worldSize}th batch of a step`);
+    if (r.gradientAccumulation < distributed.worldSize) {
+      stderr.write(
+        `${writer ? '' : `[rank ${distributed.rank}] `}warning: --grad-accum ${r.gradientAccumulation} gives each step fewer batches than the ${distributed.worldSize} ranks: some ranks idle every step (the global batch stays batch size x grad accum)\n`,
+      );
+    }
   }
   const runConfig = {
     version: RUN_CONFIG_VERSION,
@@ -340,19 +368,20 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     method: { settings: r.methodSettings, targetedModules },
     parameters: count,
     schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch },
+    worldSize: distributed?.worldSize ?? 1,
     native: info,
     device,
     node: process.version,
     startedAt: new Date().toISOString(),
   };
-  if (!resume) await writeJsonAtomically(path.join(r.out, RUN_CONFIG_FILE), runConfig);
+  if (!resume && writer) await writeJsonAtomically(path.join(r.out, RUN_CONFIG_FILE), runConfig);
   say(`  run folder: ${r.out}`);
   for (const d of resume?.damaged ?? []) {
     stderr.write(`warning: checkpoint step-${d.step} is damaged (${d.reason}); set aside as ${d.movedTo}, resuming from step-${resume!.record.step}\n`);
   }
   if (resume) say(`  resumed from ${resume.checkpoint.dir} (step ${resume.record.step} of ${total})`);
 
-  return { options, r, resume, say, stdout, stderr, loaded, spec, trainer, count, dataSummary: ds, batchSource, total, schedule, maxEpochs };
+  return { options, r, resume, say, stdout, stderr, loaded, spec, trainer, count, dataSummary: ds, batchSource, total, schedule, maxEpochs, group, writer };
 }
 
 /** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for a method that trains the base, an HF checkpoint. */
@@ -373,13 +402,21 @@ async function saveCheckpointNow(run: Run, state: RunState, metrics: MetricsWrit
   state.best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
 }
 
+/** Whether to stop before the next step: this process's signal, or under data parallelism any rank's. */
+async function stopRequested(run: Run, signal: AbortSignal | undefined): Promise<boolean> {
+  const mine = signal?.aborted ?? false;
+  if (!run.group) return mine;
+  const [votes] = await run.group.allReduceSum(Float64Array.of(mine ? 1 : 0));
+  return (votes ?? 0) > 0;
+}
+
 /** The optimizer steps, from the state's step to the total (or a stop: Ctrl-C, a divergence under --on-divergence stop). */
 async function runSteps(run: Run, state: RunState): Promise<void> {
   const { options, r, loaded, trainer, total, schedule } = run;
   const { prefetch } = await import('../data/batch-source.js');
-  const metrics = new MetricsWriter(r.out);
-  const tensorboard = r.tensorboard ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR), run.resume ? { resumeStep: run.resume.record.step + 1 } : {}) : null;
-  const quietProgress = options.quiet ?? false;
+  const metrics = run.writer ? new MetricsWriter(r.out) : null;
+  const tensorboard = r.tensorboard && run.writer ? new TensorBoardWriter(path.join(r.out, TENSORBOARD_DIR), run.resume ? { resumeStep: run.resume.record.step + 1 } : {}) : null;
+  const quietProgress = (options.quiet ?? false) || !run.writer;
   const progress = new ProgressReporter({
     total,
     stream: run.stdout,
@@ -400,16 +437,17 @@ async function runSteps(run: Run, state: RunState): Promise<void> {
   try {
     for await (const group of groups) {
       if (state.step >= total) break;
-      if (options.signal?.aborted) {
+      // Ranks stop together: a Ctrl-C seen by any rank stops all after the same step.
+      if (await stopRequested(run, options.signal)) {
         state.interrupted = true;
         break;
       }
       const lr = schedule(state.step);
       const stepStart = performance.now();
-      const result = await runUpdate(trainer, group.batches, lr);
+      const result = await runUpdate(trainer, run.group ? shareOfRank(group.batches, run.group.rank(), run.group.worldSize()) : group.batches, lr);
       const { metrics: record, divergence: event } = state.recordStep(group, lr, result, (performance.now() - stepStart) / 1000);
       const step = state.step;
-      metrics.append(record);
+      metrics?.append(record);
       tensorboard?.scalars(step, trainingScalars(record));
       options.onStep?.(record);
       if (step === firstStep + 1) {
@@ -447,15 +485,15 @@ async function runSteps(run: Run, state: RunState): Promise<void> {
           await saveWeights(run, r.out);
           throw new Error(`evaluation at step ${step} failed: ${err instanceof Error ? err.message : String(err)} (the weights trained so far are saved in ${r.out})`);
         }
-        metrics.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
+        metrics?.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
         tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
       }
-      if (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0)) await saveCheckpointNow(run, state, metrics, evalMetrics ?? {});
+      if (metrics && (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0))) await saveCheckpointNow(run, state, metrics, evalMetrics ?? {});
     }
     // The end of the run (or a Ctrl-C stop) is a checkpoint too, so an interrupted run can be resumed.
-    if (r.saveSteps !== null && !state.stoppedAtDivergence && state.step > state.lastCheckpointStep) await saveCheckpointNow(run, state, metrics);
+    if (metrics && r.saveSteps !== null && !state.stoppedAtDivergence && state.step > state.lastCheckpointStep) await saveCheckpointNow(run, state, metrics);
   } finally {
-    metrics.close();
+    metrics?.close();
     tensorboard?.close();
     if (!quietProgress) progress.finish();
   }
@@ -473,7 +511,7 @@ async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
   if (state.stoppedAtDivergence) {
     // An error: stderr, and printed with --quiet too.
     run.stderr.write(`error: the run diverged: ${divergence!.message} (lr ${run.schedule(step - 1).toExponential(2)}); the final weights were not saved. Try a lower --lr.\n`);
-  } else if (step > 0) {
+  } else if (step > 0 && run.writer) {
     savedFiles = await saveWeights(run, r.out);
     saved = r.out;
   }
@@ -532,6 +570,7 @@ async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
     best,
     ...(options.finalEvaluator ? { test } : {}),
   };
+  if (!run.writer) return { ...summary, out: r.out, losses: state.losses, options: r, savedFiles, dataSummary: run.dataSummary };
   await writeJsonAtomically(path.join(r.out, 'summary.json'), summary);
 
   say(formatSummaryTable({ ...summary, out: r.out }));

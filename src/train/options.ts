@@ -2,6 +2,7 @@
 // preset's) and validation into ResolvedTrainOptions. Pure: needs no addon, so bad flags fail at once.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { DistributedEnv } from '../distributed/env.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName } from '../native/device.js';
 import { DEFAULT_CACHE_DIR, parseDataSpec } from '../data/spec.js';
 import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
@@ -146,6 +147,8 @@ export interface TrainOptions extends MethodTrainOptions {
   onStep?: (metrics: StepMetrics) => void;
   /** Used for the default run folder name. */
   now?: Date;
+  /** One rank of a data-parallel run (torchrun's environment, src/distributed/env.ts); null or absent: one process. */
+  distributed?: DistributedEnv | null;
 }
 
 /** `--eval-times` and its settings, as run_config.json records them (built into evaluators by src/eval/eval-times.ts). */
@@ -230,6 +233,10 @@ export const RUN_LOCK_FILE = '.peft-native.lock';
 
 /** A bad option value: the CLI reports it in one line with exit code 2. */
 export class TrainOptionsError extends UsageError {}
+
+/** Why --eval-times is refused with several ranks (one message for the CLI and the loop). */
+export const EVAL_UNDER_DATA_PARALLELISM =
+  '--eval-times does not run under data parallelism yet: train without it, then evaluate the run folder with `peft-native eval --run <dir>`';
 
 const STUDY = {
   loraLr: 1e-4,

@@ -63,6 +63,15 @@ export function totalUpdates(o: { steps: number | null; epochs: number | null; b
   return (o.epochs ?? 1) * Math.ceil(o.batchesPerEpoch / o.accumulation);
 }
 
+/**
+ * A rank's share of a step's batches under data parallelism: every worldSize-th, starting at its rank. Together
+ * the ranks cover the group once, so the step is the same whatever the world size (the trainer sums gradients
+ * and target tokens over the ranks); a rank may get none.
+ */
+export function shareOfRank<T>(batches: readonly T[], rank: number, worldSize: number): T[] {
+  return batches.filter((_, i) => i % worldSize === rank);
+}
+
 /** One optimizer update over a group (gradient accumulation normalized by the group's target tokens): one native call. */
 export function runUpdate(trainer: NativeTrainer, group: TrainingBatch[], lr: number): Promise<NativeStepResult> {
   return trainer.step(group.map(toNativeBatch), lr);
