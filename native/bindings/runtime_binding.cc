@@ -84,6 +84,7 @@ Napi::Value CpuMemory(const Napi::CallbackInfo& info) {
     o.Set("hits", static_cast<double>(s.hits));
     o.Set("assembled", static_cast<double>(s.assembled));
     o.Set("misses", static_cast<double>(s.misses));
+    o.Set("freshBytes", static_cast<double>(s.freshBytes));
     o.Set("released", static_cast<double>(s.released));
     return o;
   });

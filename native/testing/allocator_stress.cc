@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bindings/js_args.h"
+#include "common/large_block_cache.h"
 #include "common/errors.h"
 
 namespace pn {
@@ -26,6 +27,7 @@ Napi::Value CpuAllocatorStress(const Napi::CallbackInfo& info) {
       torch::Tensor tensor;
       int32_t id;
     };
+    LargeBlockCacheScope cache;  // as inside a training step
     std::vector<Live> live;
     int32_t nextId = 1;
     int64_t checks = 0, corrupted = 0, allocations = 0;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "common/autocast_guard.h"
+#include "common/large_block_cache.h"
 #include "common/device.h"
 #include "common/errors.h"
 
@@ -57,6 +58,7 @@ torch::Tensor Trainer::Backward(const TokenBatch& batch, double normalizer) {
 }
 
 AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
+  LargeBlockCacheScope cache;
   if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
   const int64_t before = pendingTokens_;
   AccumulateResult r;
@@ -89,6 +91,7 @@ void Trainer::SumOverRanks() {
 }
 
 StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr) {
+  LargeBlockCacheScope cache;
   if (microBatches.empty() && !Distributed()) throw UserError("step needs at least one batch");
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
   if (pendingTokens_ != 0) throw UserError("step cannot follow accumulate: call update first");
@@ -120,6 +123,7 @@ int64_t Trainer::HostStateBytes() const {
 }
 
 StepResult Trainer::Update(double lr) {
+  LargeBlockCacheScope cache;
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
   const torch::Device device = params_.front().device();
   if (Distributed()) SumOverRanks();

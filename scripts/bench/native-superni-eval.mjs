@@ -36,4 +36,4 @@ const out = await generateTokens(model, prepared.prompts, {
 });
 const generateMs = performance.now() - t0;
 writeFileSync(a.out, JSON.stringify({ rows: out.map((g) => g.tokens), stoppedAtEos: out.map((g) => g.stoppedAtEos) }));
-console.log(JSON.stringify({ tool: `peft-native ${a.batching}`, generateMs, threads: Number(a.threads), torch: native().info().torchVersion }));
+console.log(JSON.stringify({ tool: `peft-native ${a.batching}`, generateMs, threads: Number(a.threads), torch: native().info().torchVersion, cpuAllocator: native().cpuMemory() }));

@@ -201,6 +201,8 @@ export interface NativeCpuMemory {
   hits: number;
   assembled: number;
   misses: number;
+  /** Bytes served by fresh pages (faulted in on first touch). */
+  freshBytes: number;
   /** Pieces given back to the kernel. */
   released: number;
 }
