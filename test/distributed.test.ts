@@ -2,10 +2,10 @@
 // training on all their batches gives, and a rank that dies or never comes fails the others with a clear error.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freeLocalPort } from '../src/distributed/launch.js';
 import { parseModelConfig } from '../src/models/config.js';
 import { native } from '../src/native/binding.js';
 
@@ -21,20 +21,9 @@ interface RankResult {
   params: Record<string, number[]>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 /** Starts `world` ranks of dp-worker.mjs the way torchrun would (one process each, its variables). */
 async function launch(world: number, env: Record<string, string>, perRank: (rank: number) => Record<string, string> = () => ({})) {
-  const port = await freePort();
+  const port = await freeLocalPort();
   const runs = Array.from({ length: world }, (_, rank) => {
     const out = path.join(work, `${env.METHOD}-${world}-${port}-${rank}.json`);
     const child = spawn(process.execPath, [worker, out], {
@@ -93,7 +82,7 @@ describe('data-parallel training over c10d (Gloo, CPU)', () => {
   }, 120_000);
 
   it('a rank that never comes fails the rendezvous after the timeout, saying how many joined', async () => {
-    const port = await freePort();
+    const port = await freeLocalPort();
     const group = new (native().ProcessGroup)({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: port, timeoutMs: 1500 });
     await expect(group.join()).rejects.toThrow(/rendezvous failed \(are all 2 ranks started with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE\?\).*1\/2 clients joined/);
   }, 60_000);
@@ -112,7 +101,7 @@ describe('data-parallel training over c10d (Gloo, CPU)', () => {
     await expect(trainer.joinProcessGroup(new ProcessGroup({ rank: 0, worldSize: 1 }))).rejects.toThrow(/has not joined yet/);
     await expect(trainer.step([], 1e-3)).rejects.toThrow(/step needs at least one batch/);
     // A group of one joins at once and sums to the values themselves.
-    const one = new ProcessGroup({ rank: 0, worldSize: 1, masterPort: await freePort() });
+    const one = new ProcessGroup({ rank: 0, worldSize: 1, masterPort: await freeLocalPort() });
     await one.join();
     expect(Array.from(await one.allReduceSum(new Float64Array([1.5, -2])))).toEqual([1.5, -2]);
     one.dispose();

@@ -3,7 +3,6 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
-#include <map>
 #include <stdexcept>
 #include <utility>
 
@@ -56,8 +55,6 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
     glooOptions->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(options_.masterAddr));
     impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, static_cast<int>(options_.rank),
                                                               static_cast<int>(options_.worldSize), glooOptions);
-  } catch (const UserError&) {
-    throw;
   } catch (const std::exception& e) {
     throw std::runtime_error(Where(options_) + ": the rendezvous failed (are all " + std::to_string(options_.worldSize) +
                              " ranks started with the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE?): " + DescribeException(e));

@@ -348,10 +348,10 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     group = new addon.ProcessGroup(distributed);
     await group.join();
     await trainer.joinProcessGroup(group);
-    say(`  data parallel: ${distributed.worldSize} ranks (rendezvous ${distributed.masterAddr}:${distributed.masterPort}), each taking every ${distributed.worldSize}th batch of a step`);
-    if (r.gradientAccumulation < distributed.worldSize) {
+    say(`  data parallel: ${distributed.worldSize} ranks (rendezvous ${distributed.masterAddr}:${distributed.masterPort}), each taking 1 of every ${distributed.worldSize} batches of a step`);
+    if (writer && r.gradientAccumulation < distributed.worldSize) {
       stderr.write(
-        `${writer ? '' : `[rank ${distributed.rank}] `}warning: --grad-accum ${r.gradientAccumulation} gives each step fewer batches than the ${distributed.worldSize} ranks: some ranks idle every step (the global batch stays batch size x grad accum)\n`,
+        `warning: --grad-accum ${r.gradientAccumulation} gives each step fewer batches than the ${distributed.worldSize} ranks: some ranks idle every step (the global batch stays batch size x grad accum)\n`,
       );
     }
   }
