@@ -28,7 +28,6 @@ Napi::Function ProcessGroupWrap::Define(Napi::Env env) {
                                    {
                                        InstanceMethod<&ProcessGroupWrap::Join>("join"),
                                        InstanceMethod<&ProcessGroupWrap::AllReduceSum>("allReduceSum"),
-                                       InstanceMethod<&ProcessGroupWrap::Barrier>("barrier"),
                                        InstanceMethod<&ProcessGroupWrap::Rank>("rank"),
                                        InstanceMethod<&ProcessGroupWrap::WorldSize>("worldSize"),
                                        InstanceMethod<&ProcessGroupWrap::Dispose>("dispose"),
@@ -103,19 +102,6 @@ Napi::Value ProcessGroupWrap::AllReduceSum(const Napi::CallbackInfo& info) {
           return out;
         },
         {info.This()});
-  });
-}
-
-Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
-  return GuardAsync(info.Env(), [&]() -> Napi::Value {
-    auto group = GroupOf(info.This());
-    return AsyncTask<bool>::Start(
-        info.Env(),
-        [group] {
-          group->Barrier();
-          return true;
-        },
-        [](Napi::Env env, bool&) { return env.Undefined(); }, {info.This()});
   });
 }
 

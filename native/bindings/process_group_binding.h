@@ -22,7 +22,6 @@ class ProcessGroupWrap : public Napi::ObjectWrap<ProcessGroupWrap> {
  private:
   Napi::Value Join(const Napi::CallbackInfo& info);
   Napi::Value AllReduceSum(const Napi::CallbackInfo& info);
-  Napi::Value Barrier(const Napi::CallbackInfo& info);
   Napi::Value Rank(const Napi::CallbackInfo& info);
   Napi::Value WorldSize(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);

@@ -5,9 +5,8 @@
 // Mapping every large block on its own instead costs a page fault per 4 KB on every step (5x slower steps here).
 //
 // During training steps (LargeBlockCacheScope), this allocator maps large blocks itself and recycles the pages of
-// freed ones: a request takes a cached block
-// of about its size, or the head of a larger one, or has the pages of several smaller cached blocks moved into
-// one range (mremap moves pages without touching them, so no fault and no copy). Freed pages are kept while the
+// freed ones: a request takes the head of the smallest cached block that holds it, or has the pages of several
+// smaller cached blocks moved into one range (mremap moves pages without touching them: no fault, no copy). Freed pages are kept while the
 // large blocks mapped stay within the most that was ever live at once, so the pages of one step serve the next
 // and peak RSS is what was live. Small blocks go to libtorch's default allocator untouched. Linux only.
 //
@@ -47,8 +46,8 @@ constexpr size_t kMiB = size_t{1} << 20;
 constexpr size_t kThreshold = kMiB;
 constexpr size_t kMinPiece = 256 * 1024;
 // Pages moved in from elsewhere stay separate kernel mappings (VMAs), and a process may hold ~65,000. Each block
-// counts (an upper bound of) the mappings it spans; a range is assembled from no more than kMaxSegments, and a
-// freed block spanning more is given back rather than cached, so mappings stay within kMaxSegments x blocks.
+// records where its mappings begin (Piece::starts); a range is assembled from fewer than kMaxSegments, so
+// mappings stay within kMaxSegments x blocks.
 constexpr size_t kMaxSegments = 8;
 // At most this many cached pieces (the smallest are given back first).
 constexpr size_t kMaxCachedPieces = 1024;
@@ -116,11 +115,7 @@ class LargeBlockCache final : public c10::Allocator {
       Piece block = std::move(it->second);
       live_.erase(it);
       stats_.liveBytes -= block.bytes;
-      if (block.segments() > kMaxSegments) {
-        surplus.push_back(std::move(block));
-      } else {
-        Cache(std::move(block));
-      }
+      Cache(std::move(block));
       // Keep no more than the most ever live at once (beyond that the pages would never all be in use), and a
       // bounded number of pieces.
       while (!cached_.empty() && stats_.liveBytes + stats_.cachedBytes > highWater_) {

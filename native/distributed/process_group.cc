@@ -104,9 +104,4 @@ void ProcessGroup::Broadcast(const std::vector<torch::Tensor>& tensors, int64_t 
   }
 }
 
-void ProcessGroup::Barrier() {
-  if (options_.worldSize == 1) return;
-  Collective(options_, "barrier", [&] { impl_->gloo->barrier()->wait(); });
-}
-
 }  // namespace pn

@@ -37,7 +37,6 @@ class ProcessGroup {
   void AllReduceSum(const std::vector<torch::Tensor>& tensors);
   // Every rank's tensors become rank `root`'s, in place.
   void Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root);
-  void Barrier();
 
   static constexpr int64_t kBucketBytes = 25 << 20;
 

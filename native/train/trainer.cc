@@ -7,9 +7,9 @@
 #include <mutex>
 
 #include "common/autocast_guard.h"
-#include "common/large_block_cache.h"
 #include "common/device.h"
 #include "common/errors.h"
+#include "common/large_block_cache.h"
 
 namespace pn {
 

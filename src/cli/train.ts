@@ -217,7 +217,7 @@ async function launchTrainWorkers(flags: TrainFlags): Promise<number> {
 }
 
 /** A command line without one flag and its value (`--flag v` or `--flag=v`). */
-export function withoutFlag(argv: string[], flag: string): string[] {
+function withoutFlag(argv: string[], flag: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === flag) {

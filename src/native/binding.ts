@@ -324,7 +324,6 @@ export interface NativeProcessGroup {
   join(): Promise<void>;
   /** Element-wise sums over the ranks. */
   allReduceSum(values: Float64Array): Promise<Float64Array>;
-  barrier(): Promise<void>;
   rank(): number;
   worldSize(): number;
   /** Drops this handle's reference (a trainer that joined keeps the group until it is disposed). */

@@ -28,7 +28,7 @@ if (worldSize > 1) {
   await trainer.joinProcessGroup(group);
 }
 
-// Python-free determinism: a linear congruential stream, the same on every rank.
+// The batches come from a seeded linear congruential stream, the same on every rank.
 let state = 12345;
 const next = () => (state = (state * 1103515245 + 12345) % 2147483648);
 // A step's micro-batches: rows of 16 tokens whose first part is prompt (-100) and the rest answer, the answer
