@@ -66,7 +66,7 @@ describe('peft-native data', () => {
     [['train', '--data', `tulu:${tuluFile}`, '--split-dir', '/tmp'], /--split-dir apply to SuperNI data/],
     [['train', '--packing', '--group-by-length'], /--packing and --group-by-length exclude each other/],
     [['train', '--pack-length', '64'], /--pack-length needs --packing/],
-    [['train', '--chat-template', 'model'], /--chat-template applies to tulu:<file> data/],
+    [['train', '--chat-template', 'model'], /--chat-template applies to conversation data \(tulu:<file>, sharegpt:<file>\)/],
   ];
   for (const [args, re] of bad) {
     it(`exits 2 with one clear line: ${args.join(' ').replace(realFixturesDir, '<fixtures>')}`, () => {

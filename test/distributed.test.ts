@@ -1,7 +1,7 @@
 // Data parallelism over c10d (Gloo on CPU): ranks started with torchrun's variables train to what one process
 // training on all their batches gives, and a rank that dies or never comes fails the others with a clear error.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ interface RankResult {
   gradNorms: number[];
   tokens: number[];
   params: Record<string, number[]>;
+  optimizerState: { parameters: number; hostBytes: number };
 }
 
 /** Starts `world` ranks of dp-worker.mjs the way torchrun would (one process each, its variables). */
@@ -37,8 +38,8 @@ async function launch(world: number, env: Record<string, string>, perRank: (rank
   return Promise.all(runs);
 }
 
-async function train(world: number, method: string): Promise<RankResult[]> {
-  const results = await launch(world, { METHOD: method });
+async function train(world: number, method: string, env: Record<string, string> = {}): Promise<RankResult[]> {
+  const results = await launch(world, { METHOD: method, ...env });
   return results.map((r) => {
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(readFileSync(r.out, 'utf8')) as RankResult;
@@ -73,6 +74,51 @@ describe('data-parallel training over c10d (Gloo, CPU)', () => {
       expect(single!.losses[3]).not.toBe(single!.losses[0]);
     }, 120_000);
   }
+
+  for (const [method, world] of [['lora', 2], ['full', 3]] as const) {
+    it(`ZeRO-1 over ${world} ranks (${method}): the unsharded run's weights, each rank holding only its shard of the AdamW state`, async () => {
+      const [single] = await train(1, method);
+      const plain = await train(world, method);
+      const sharded = await train(world, method, { ZERO: '1' });
+      for (const r of sharded) {
+        r.losses.forEach((l, i) => expect(Math.abs(l - single!.losses[i]!)).toBeLessThan(1e-6));
+        expect(maxParamDifference(r, single!)).toBeLessThan(1e-6);
+        // The owner's update is the one every rank computes without sharding: bit for bit.
+        expect(maxParamDifference(r, plain[0]!)).toBe(0);
+        expect(r.optimizerState.parameters).toBeGreaterThan(0);
+        expect(r.optimizerState.hostBytes).toBeLessThan(single!.optimizerState.hostBytes);
+      }
+      // The shards partition the state: every parameter's AdamW state on exactly one rank.
+      const sum = (k: 'parameters' | 'hostBytes') => sharded.reduce((n, r) => n + r.optimizerState[k], 0);
+      expect(sum('parameters')).toBe(Object.keys(single!.params).length);
+      expect(sum('hostBytes')).toBe(single!.optimizerState.hostBytes);
+      for (const r of plain) expect(r.optimizerState).toEqual(single!.optimizerState);
+    }, 180_000);
+  }
+
+  it('a ZeRO-1 state saved on 3 ranks resumes in one process and on 2 sharded ranks as the same run', async () => {
+    const [whole] = await train(1, 'full');
+    const saved = path.join(work, 'zero-3');
+    mkdirSync(saved);
+    await train(3, 'full', { ZERO: '1', STEPS: '2', SAVE_STATE_DIR: saved });
+    // Rank 0's file holds the weights, the RNG and its shard; the others only their shards.
+    const files = [0, 1, 2].map((r) => path.join(saved, `state-${r}.safetensors`));
+    const names = await Promise.all(files.map(async (f) => (await native().safetensors.inspect(f)).tensors.map((t) => t.name)));
+    expect(names[0]).toContain('rng/cpu');
+    for (const n of names.slice(1)) expect(n.every((t) => /^(exp_avg|exp_avg_sq|step)\//.test(t))).toBe(true);
+    const resumed = { LOAD_STATE: files.join(','), FIRST_STEP: '2', STEPS: '2' };
+    const [one] = await train(1, 'full', resumed);
+    const two = await train(2, 'full', { ...resumed, ZERO: '1' });
+    for (const r of [one!, ...two]) {
+      r.losses.forEach((l, i) => expect(Math.abs(l - whole!.losses[2 + i]!)).toBeLessThan(1e-6));
+      expect(maxParamDifference(r, whole!)).toBeLessThan(1e-6);
+    }
+    // A shard missing from the files is a clear error, not a silent restart of that state.
+    const [partial] = await launch(1, { METHOD: 'full', LOAD_STATE: files.slice(0, 2).join(','), FIRST_STEP: '2', STEPS: '1' });
+    expect(partial!.stderr).toMatch(/state-0\.safetensors: the optimizer state is sharded over 3 ranks and shard 2 is missing/);
+    const [twice] = await launch(1, { METHOD: 'full', LOAD_STATE: [...files, files[1]!].join(','), FIRST_STEP: '2', STEPS: '1' });
+    expect(twice!.stderr).toMatch(/state-1\.safetensors: shard 1 is also .*state-1\.safetensors/);
+  }, 240_000);
 
   it('a rank that dies mid-run fails the others at once with an error naming the rank', async () => {
     const [survivor, dead] = await launch(2, { METHOD: 'lora' }, (rank): Record<string, string> => (rank === 1 ? { DIE_AT_STEP: '2' } : {}));

@@ -172,7 +172,7 @@ describe('peft-native train --eval-times', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--data', data, '--eval-times', '2'], /--eval-times needs --dev-tasks/],
       [['--data', data, '--dev-tasks', '0', '--eval-times', '2'], /--eval-times needs --dev-tasks/],
-      [['--data', `tulu:${path.join(realFixturesDir, 'data', 'tulu', readdirSync(path.join(realFixturesDir, 'data', 'tulu')).find((f) => f.endsWith('.jsonl'))!)}`, '--dev-tasks', '2', '--eval-times', '2'], /TÜLU data/],
+      [['--data', `tulu:${path.join(realFixturesDir, 'data', 'tulu', readdirSync(path.join(realFixturesDir, 'data', 'tulu')).find((f) => f.endsWith('.jsonl'))!)}`, '--dev-tasks', '2', '--eval-times', '2'], /is not SuperNI data/],
       [['--data', data, '--test'], /--test needs --eval-times/],
       [['--data', data, '--eval-metric', 'exactMatch', '--max-new-tokens', '4'], /--eval-metric, --max-new-tokens need --eval-times/],
       [['--data', data, '--dev-tasks', '2', '--eval-times', '2', '--metric-for-best-model', 'train_loss'], /--metric-for-best-model/],

@@ -67,6 +67,7 @@ Napi::Function TrainerWrap::Define(Napi::Env env) {
                          InstanceMethod<&TrainerWrap::JoinProcessGroup>("joinProcessGroup"),
                          InstanceMethod<&TrainerWrap::SaveState>("saveState"),
                          InstanceMethod<&TrainerWrap::LoadState>("loadState"),
+                         InstanceMethod<&TrainerWrap::OptimizerState>("optimizerState"),
                          InstanceMethod<&TrainerWrap::Dispose>("dispose"),
                      });
 }
@@ -139,16 +140,19 @@ Napi::Value TrainerWrap::Update(const Napi::CallbackInfo& info) {
   });
 }
 
-// joinProcessGroup(group): data parallelism over the group's ranks from the next step on (Trainer::JoinProcessGroup).
+// joinProcessGroup(group, { shardOptimizerState }): data parallelism over the group's ranks from the next step
+// on, with ZeRO-1 where asked (Trainer::JoinProcessGroup).
 Napi::Value TrainerWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     std::shared_ptr<ProcessGroup> group = ProcessGroupWrap::GroupOf(info.Length() > 0 ? info[0] : info.Env().Undefined());
+    bool shard = false;
+    if (info.Length() > 1 && !info[1].IsUndefined()) shard = GetBoolOr(ArgObject(info, 1, "joinProcessGroup options"), "shardOptimizerState", false, "joinProcessGroup options");
     auto trainer = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
-        [trainer, group] {
+        [trainer, group, shard] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          trainer->JoinProcessGroup(group);
+          trainer->JoinProcessGroup(group, shard);
           return true;
         },
         [](Napi::Env env, bool&) { return env.Undefined(); }, {info.This()});
@@ -207,11 +211,12 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
     auto trainer = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
-        [trainer, file, metadata] {
+        [trainer, file, metadata]() mutable {
           std::vector<std::pair<std::string, torch::Tensor>> state;
           {
             std::lock_guard<std::mutex> lock(trainer->model()->mutex());
             state = trainer->ExportState();
+            for (auto& [key, value] : trainer->StateMetadata()) metadata[key] = value;
           }
           io::WriteSafetensors(file, state, metadata);  // atomic: temporary file, then rename
           return true;
@@ -220,19 +225,34 @@ Napi::Value TrainerWrap::SaveState(const Napi::CallbackInfo& info) {
   });
 }
 
+// loadState(file | files): one state file, or every rank's file of a sharded checkpoint (rank 0's first).
 Napi::Value TrainerWrap::LoadState(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
-    std::string file = ArgString(info, 0, "file");
+    const bool many = info.Length() > 0 && info[0].IsArray();
+    std::vector<std::string> paths = many ? GetStringArray(info[0], "loadState files") : std::vector<std::string>{ArgString(info, 0, "file")};
     auto trainer = Held();
     return AsyncTask<bool>::Start(
         info.Env(),
-        [trainer, file] {
-          auto opened = io::SafetensorsFile::Open(file);
+        [trainer, paths] {
+          std::vector<std::shared_ptr<io::SafetensorsFile>> opened;
+          for (const auto& p : paths) opened.push_back(io::SafetensorsFile::Open(p));
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          trainer->ImportState(*opened);
+          trainer->ImportState(opened);
           return true;
         },
         [](Napi::Env env, bool&) { return env.Undefined(); });
+  });
+}
+
+// optimizerState(): how much AdamW state this trainer holds (with ZeRO-1: this rank's shard).
+Napi::Value TrainerWrap::OptimizerState(const Napi::CallbackInfo& info) {
+  return GuardJs(info.Env(), [&]() -> Napi::Value {
+    const auto& trainer = Held();
+    std::lock_guard<std::mutex> lock(trainer->model()->mutex());
+    auto o = Napi::Object::New(info.Env());
+    o.Set("parameters", static_cast<double>(trainer->ParametersWithState()));
+    o.Set("hostBytes", static_cast<double>(trainer->HostStateBytes()));
+    return o;
   });
 }
 

@@ -63,15 +63,15 @@ ProcessGroup::ProcessGroup(const ProcessGroupOptions& options) : options_(option
 
 ProcessGroup::~ProcessGroup() = default;
 
-void ProcessGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
-  if (options_.worldSize == 1 || tensors.empty()) return;
-  torch::NoGradGuard noGrad;
-  // Buckets of one dtype, in the given order (every rank forms the same ones).
+namespace {
+
+// Tensors of one dtype in the given order, at most ProcessGroup::kBucketBytes each (every rank forms the same ones).
+std::vector<std::vector<torch::Tensor>> Buckets(const std::vector<torch::Tensor>& tensors) {
   std::vector<std::vector<torch::Tensor>> buckets;
   int64_t bucketBytes = 0;
   for (const torch::Tensor& t : tensors) {
     const bool fits = !buckets.empty() && buckets.back().front().scalar_type() == t.scalar_type() &&
-                      bucketBytes + static_cast<int64_t>(t.nbytes()) <= kBucketBytes;
+                      bucketBytes + static_cast<int64_t>(t.nbytes()) <= ProcessGroup::kBucketBytes;
     if (!fits) {
       buckets.emplace_back();
       bucketBytes = 0;
@@ -79,11 +79,18 @@ void ProcessGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
     buckets.back().push_back(t);
     bucketBytes += static_cast<int64_t>(t.nbytes());
   }
-  for (const auto& bucket : buckets) {
+  return buckets;
+}
+
+// Runs `collective` on each bucket packed into one flat tensor, then copies the result back into the tensors.
+template <typename Fn>
+void OverBuckets(const std::vector<torch::Tensor>& tensors, Fn&& collective) {
+  torch::NoGradGuard noGrad;
+  for (const auto& bucket : Buckets(tensors)) {
     std::vector<torch::Tensor> flat;
     for (const torch::Tensor& t : bucket) flat.push_back(t.reshape({-1}));
     std::vector<torch::Tensor> packed{torch::cat(flat)};
-    Collective(options_, "all-reduce", [&] { impl_->gloo->allreduce(packed)->wait(); });
+    collective(packed);
     int64_t offset = 0;
     for (const torch::Tensor& t : bucket) {
       t.copy_(packed[0].narrow(0, offset, t.numel()).view(t.sizes()));
@@ -92,16 +99,22 @@ void ProcessGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
   }
 }
 
+}  // namespace
+
+void ProcessGroup::AllReduceSum(const std::vector<torch::Tensor>& tensors) {
+  if (options_.worldSize == 1 || tensors.empty()) return;
+  OverBuckets(tensors, [&](std::vector<torch::Tensor>& packed) {
+    Collective(options_, "all-reduce", [&] { impl_->gloo->allreduce(packed)->wait(); });
+  });
+}
+
 void ProcessGroup::Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) {
-  if (options_.worldSize == 1) return;
-  torch::NoGradGuard noGrad;
-  for (const torch::Tensor& t : tensors) {
-    std::vector<torch::Tensor> one{t.is_contiguous() ? t : t.contiguous()};
-    c10d::BroadcastOptions o;
-    o.rootRank = root;
-    Collective(options_, "broadcast", [&] { impl_->gloo->broadcast(one, o)->wait(); });
-    if (!one[0].is_same(t)) t.copy_(one[0]);
-  }
+  if (options_.worldSize == 1 || tensors.empty()) return;
+  c10d::BroadcastOptions o;
+  o.rootRank = root;
+  OverBuckets(tensors, [&](std::vector<torch::Tensor>& packed) {
+    Collective(options_, "broadcast", [&] { impl_->gloo->broadcast(packed, o)->wait(); });
+  });
 }
 
 }  // namespace pn

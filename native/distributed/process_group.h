@@ -35,7 +35,7 @@ class ProcessGroup {
   // Sums each tensor over the ranks, in place. Tensors of one dtype are packed into buckets of at most
   // kBucketBytes, one collective per bucket. Every rank passes the same shapes in the same order.
   void AllReduceSum(const std::vector<torch::Tensor>& tensors);
-  // Every rank's tensors become rank `root`'s, in place.
+  // Every rank's tensors become rank `root`'s, in place, in buckets as AllReduceSum.
   void Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root);
 
   static constexpr int64_t kBucketBytes = 25 << 20;

@@ -3,8 +3,10 @@
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
+#include <sstream>
 
 #include "common/autocast_guard.h"
 #include "common/device.h"
@@ -67,10 +69,48 @@ AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer)
   return r;
 }
 
-void Trainer::JoinProcessGroup(std::shared_ptr<ProcessGroup> group) {
+std::vector<int64_t> OptimizerShards(const std::vector<int64_t>& numels, int64_t ranks) {
+  std::vector<size_t> order(numels.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return numels[a] > numels[b]; });
+  std::vector<int64_t> load(static_cast<size_t>(ranks), 0), owner(numels.size(), 0);
+  for (size_t i : order) {
+    const auto least = std::min_element(load.begin(), load.end());  // the first of equal loads: the lower rank
+    owner[i] = least - load.begin();
+    *least += numels[i];
+  }
+  return owner;
+}
+
+void Trainer::JoinProcessGroup(std::shared_ptr<ProcessGroup> group, bool shardOptimizerState) {
   if (pendingTokens_ != 0) throw UserError("a trainer joins a process group between steps, not in an accumulation");
   group->Broadcast(params_, /*root=*/0);
   group_ = std::move(group);
+  stateOwner_.clear();
+  if (shardOptimizerState && Distributed()) {
+    std::vector<int64_t> numels;
+    for (const auto& p : params_) numels.push_back(p.numel());
+    stateOwner_ = OptimizerShards(numels, group_->worldSize());
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (!OwnsState(i)) optimizer_->SetState(i, torch::Tensor(), torch::Tensor(), 0);
+    }
+  }
+}
+
+void Trainer::ShardedOptimizerStep(double lr) {
+  torch::NoGradGuard noGrad;
+  // FusedAdamW steps only parameters with a gradient: the others' state is not created or touched.
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!OwnsState(i)) params_[i].mutable_grad() = torch::Tensor();
+  }
+  optimizer_->Step(lr);
+  for (int64_t rank = 0; rank < group_->worldSize(); ++rank) {
+    std::vector<torch::Tensor> owned;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      if (stateOwner_[i] == rank) owned.push_back(params_[i]);
+    }
+    group_->Broadcast(owned, rank);
+  }
 }
 
 void Trainer::SumOverRanks() {
@@ -122,6 +162,12 @@ int64_t Trainer::HostStateBytes() const {
   return bytes;
 }
 
+int64_t Trainer::ParametersWithState() const {
+  int64_t n = 0;
+  for (size_t i = 0; i < optimizer_->size(); ++i) n += optimizer_->State(i).step > 0;
+  return n;
+}
+
 StepResult Trainer::Update(double lr) {
   LargeBlockCacheScope cache;
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
@@ -139,7 +185,11 @@ StepResult Trainer::Update(double lr) {
       if (p.grad().defined()) p.grad().mul_(coef);
     }
   }
-  optimizer_->Step(lr);
+  if (stateOwner_.empty()) {
+    optimizer_->Step(lr);
+  } else {
+    ShardedOptimizerStep(lr);
+  }
   for (auto& p : params_) p.mutable_grad() = torch::Tensor();
   // The one device sync: the values are copied after the step's kernels on the same stream, so the step is
   // done when they arrive (the caller's step time measures it, and JS never queues ahead).
@@ -182,14 +232,17 @@ std::string Describe(const std::vector<int64_t>& shape) {
 std::vector<std::pair<std::string, torch::Tensor>> Trainer::ExportState() const {
   if (pendingTokens_ != 0) throw UserError("the trainer state cannot be saved in the middle of an accumulation (call update first)");
   std::vector<std::pair<std::string, torch::Tensor>> out;
+  // A sharded rank other than 0 writes its AdamW shard only: rank 0's file has the (identical) weights and RNG.
+  const bool shardOnly = !stateOwner_.empty() && group_->rank() != 0;
   for (size_t i = 0; i < params_.size(); ++i) {
-    out.emplace_back("param/" + names_[i], HostCopy(params_[i]));
+    if (!shardOnly) out.emplace_back("param/" + names_[i], HostCopy(params_[i]));
     const FusedAdamW::ParamState s = optimizer_->State(i);
     if (s.step == 0) continue;
     out.emplace_back("exp_avg/" + names_[i], HostCopy(s.expAvg));
     out.emplace_back("exp_avg_sq/" + names_[i], HostCopy(s.expAvgSq));
     out.emplace_back("step/" + names_[i], torch::full({1}, s.step, torch::kInt64));
   }
+  if (shardOnly) return out;
   for (auto& [key, gen] : DefaultGenerators()) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     out.emplace_back(key, gen.get_state().clone());
@@ -197,17 +250,64 @@ std::vector<std::pair<std::string, torch::Tensor>> Trainer::ExportState() const 
   return out;
 }
 
-void Trainer::ImportState(const io::SafetensorsFile& file) {
-  const std::string where = file.path() + ": ";
+namespace {
+constexpr const char* kShardKey = "optimizer_shard";
+
+// The files of a ZeRO-1 checkpoint name their shard; all of one world size, each shard once.
+void CheckShardSet(const std::vector<std::shared_ptr<io::SafetensorsFile>>& files) {
+  std::map<int64_t, std::string> seen;
+  int64_t world = 0;
+  for (const auto& f : files) {
+    auto it = f->metadata().find(kShardKey);
+    if (it == f->metadata().end()) {
+      if (files.size() > 1) throw UserError(f->path() + ": not an optimizer-state shard (no \"" + kShardKey + "\" metadata), so it cannot be combined with other state files");
+      return;
+    }
+    int64_t rank = -1, size = 0;
+    char slash = 0;
+    std::istringstream in(it->second);
+    if (!(in >> rank >> slash >> size) || slash != '/' || rank < 0 || rank >= size) {
+      throw UserError(f->path() + ": bad \"" + kShardKey + "\" metadata \"" + it->second + "\" (expected <rank>/<world size>)");
+    }
+    if (world != 0 && size != world) throw UserError(f->path() + ": a shard of a " + std::to_string(size) + "-rank state, the others are of " + std::to_string(world) + " ranks");
+    world = size;
+    if (!seen.emplace(rank, f->path()).second) throw UserError(f->path() + ": shard " + std::to_string(rank) + " is also " + seen[rank]);
+  }
+  for (int64_t r = 0; r < world; ++r) {
+    if (!seen.count(r)) throw UserError(files.front()->path() + ": the optimizer state is sharded over " + std::to_string(world) + " ranks and shard " + std::to_string(r) + " is missing");
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Trainer::StateMetadata() const {
+  if (stateOwner_.empty()) return {};
+  return {{kShardKey, std::to_string(group_->rank()) + "/" + std::to_string(group_->worldSize())}};
+}
+
+void Trainer::ImportState(const std::vector<std::shared_ptr<io::SafetensorsFile>>& files) {
+  if (files.empty()) throw UserError("no trainer state file to load");
+  CheckShardSet(files);
+  const std::string first = files.front()->path() + ": ";
+  // Each tensor is in exactly one of the files (rank 0's, or a rank's optimizer shard).
+  std::map<std::string, const io::SafetensorsFile*> holder;
+  for (const auto& f : files) {
+    for (const auto& e : f->tensors()) {
+      auto [it, added] = holder.emplace(e.name, f.get());
+      if (!added) throw UserError(f->path() + ": tensor \"" + e.name + "\" is also in " + it->second->path() + " (state files of two runs mixed?)");
+    }
+  }
   auto tensor = [&](const std::string& key, torch::ScalarType dtype, const std::vector<int64_t>& shape) -> torch::Tensor {
-    const io::TensorEntry* e = file.Find(key);
-    if (!e) return torch::Tensor();
+    auto it = holder.find(key);
+    if (it == holder.end()) return torch::Tensor();
+    const io::TensorEntry* e = it->second->Find(key);
+    const std::string where = it->second->path() + ": ";
     if (io::DtypeFromName(e->dtype) != dtype) throw UserError(where + "tensor \"" + key + "\" has dtype " + e->dtype + ", expected " + io::DtypeName(dtype));
     if (!shape.empty() && e->shape != shape) {
       throw UserError(where + "tensor \"" + key + "\" has shape " + Describe(e->shape) + ", the model's is " + Describe(shape) +
                       " (a checkpoint of another model or method?)");
     }
-    return file.View(key);
+    return it->second->View(key);
   };
   std::set<std::string> known;
   struct Restored {
@@ -221,40 +321,42 @@ void Trainer::ImportState(const io::SafetensorsFile& file) {
     for (const char* kind : {"param/", "exp_avg/", "exp_avg_sq/", "step/"}) known.insert(kind + n);
     Restored& r = restored[i];
     r.value = tensor("param/" + n, params_[i].scalar_type(), shape);
-    if (!r.value.defined()) throw UserError(where + "no tensor \"param/" + n + "\": the checkpoint does not hold the trainable parameter " + n);
+    if (!r.value.defined()) throw UserError(first + "no tensor \"param/" + n + "\": the checkpoint does not hold the trainable parameter " + n);
     r.expAvg = tensor("exp_avg/" + n, params_[i].scalar_type(), shape);
     r.expAvgSq = tensor("exp_avg_sq/" + n, params_[i].scalar_type(), shape);
     torch::Tensor step = tensor("step/" + n, torch::kInt64, {1});
     const int present = r.expAvg.defined() + r.expAvgSq.defined() + step.defined();
-    if (present != 0 && present != 3) throw UserError(where + "incomplete AdamW state for " + n + " (needs exp_avg, exp_avg_sq and step)");
+    if (present != 0 && present != 3) throw UserError(first + "incomplete AdamW state for " + n + " (needs exp_avg, exp_avg_sq and step)");
     if (step.defined()) {
       r.step = step.item<int64_t>();
-      if (r.step < 1) throw UserError(where + "AdamW step of " + n + " must be >= 1, got " + std::to_string(r.step));
+      if (r.step < 1) throw UserError(first + "AdamW step of " + n + " must be >= 1, got " + std::to_string(r.step));
     }
   }
   auto generators = DefaultGenerators();
   for (auto& [key, gen] : generators) known.insert(key);
-  for (const auto& e : file.tensors()) {
-    const bool otherDevice = e.name.rfind("rng/cuda:", 0) == 0;  // a CUDA run resumed with fewer devices
-    if (!known.count(e.name) && !otherDevice) {
-      throw UserError(where + "unexpected tensor \"" + e.name + "\": the checkpoint has trainable parameters this run does not (another method or target modules?)");
+  for (const auto& [name, file] : holder) {
+    const bool otherDevice = name.rfind("rng/cuda:", 0) == 0;  // a CUDA run resumed with fewer devices
+    if (!known.count(name) && !otherDevice) {
+      throw UserError(file->path() + ": unexpected tensor \"" + name + "\": the checkpoint has trainable parameters this run does not (another method or target modules?)");
     }
   }
-  if (!file.Find("rng/cpu")) throw UserError(where + "no tensor \"rng/cpu\" (the generator state)");
+  if (!holder.count("rng/cpu")) throw UserError(first + "no tensor \"rng/cpu\" (the generator state)");
 
-  // Everything checked: apply.
+  // Everything checked: apply. A sharded trainer keeps only the AdamW state it owns.
   torch::NoGradGuard noGrad;
   for (size_t i = 0; i < params_.size(); ++i) {
     torch::Tensor& p = params_[i];
     Restored& r = restored[i];
     p.copy_(r.value);
     p.mutable_grad() = torch::Tensor();
-    optimizer_->SetState(i, r.expAvg, r.expAvgSq, r.step > 0 ? r.step : 0);
+    const bool keep = r.step > 0 && OwnsState(i);
+    optimizer_->SetState(i, r.expAvg, r.expAvgSq, keep ? r.step : 0);
   }
   for (auto& [key, gen] : generators) {
-    if (!file.Find(key)) continue;
+    auto it = holder.find(key);
+    if (it == holder.end()) continue;
     std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(file.View(key).clone());
+    gen.set_state(it->second->View(key).clone());
   }
   pendingLossSum_ = torch::Tensor();
   pendingTokens_ = 0;

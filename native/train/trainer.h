@@ -61,20 +61,31 @@ class Trainer {
   // Data parallelism: from now on each Step counts target tokens over every rank and sums the gradients over
   // the ranks before clipping, so every rank takes the same update as one process over all ranks' batches
   // (each rank passes its own share of the step's micro-batches; a rank may pass none). The trainable
-  // parameters start from rank 0's values (broadcast here). Caller holds the model mutex.
-  void JoinProcessGroup(std::shared_ptr<ProcessGroup> group);
-  // Bytes of optimizer state in host memory. Caller holds the model mutex.
+  // parameters start from rank 0's values (broadcast here).
+  // shardOptimizerState (ZeRO stage 1): each parameter's AdamW state lives on one rank only (OptimizerShards);
+  // that rank updates the parameter and broadcasts the new values, so the weights stay the same on every rank
+  // and equal the unsharded run's. State this rank does not own is dropped here. Caller holds the model mutex.
+  void JoinProcessGroup(std::shared_ptr<ProcessGroup> group, bool shardOptimizerState);
+  // Bytes of optimizer state in host memory, and how many parameters have state here. Caller holds the model mutex.
   int64_t HostStateBytes() const;
+  int64_t ParametersWithState() const;
 
   // Everything a resumed run needs from the native side, as named tensors (private copies):
   //   param/<name>       trainable parameter values
   //   exp_avg/<name>, exp_avg_sq/<name>, step/<name> (int64 [1])   AdamW state, once a step was taken
   //   rng/cpu, rng/cuda:<i>   states of the default generators (LoRA dropout)
+  // With a sharded optimizer state, rank 0 exports all of that for the state it owns and every other rank only
+  // its own AdamW state (its shard); the files of all ranks together make one checkpoint.
   // Caller holds the model mutex; not in the middle of an accumulation.
   std::vector<std::pair<std::string, torch::Tensor>> ExportState() const;
-  // Restores a state written by ExportState for the same trainable parameters. Everything is checked
-  // (names, shapes, dtypes) before anything changes. Caller holds the model mutex.
-  void ImportState(const io::SafetensorsFile& file);
+  // Metadata for the file of ExportState: under ZeRO-1 "optimizer_shard" = "<rank>/<world size>", which
+  // ImportState uses to require every shard of the checkpoint, once each.
+  std::map<std::string, std::string> StateMetadata() const;
+  // Restores a state written by ExportState for the same trainable parameters, from one file or from the files
+  // of every rank of a sharded run (each tensor in one of them; any world size: a sharded trainer keeps the
+  // state it owns now, an unsharded one all of it). Everything is checked (names, shapes, dtypes, duplicates)
+  // before anything changes. Caller holds the model mutex.
+  void ImportState(const std::vector<std::shared_ptr<io::SafetensorsFile>>& files);
 
  private:
   std::shared_ptr<ModelHost> model_;
@@ -87,6 +98,11 @@ class Trainer {
 
   std::shared_ptr<ProcessGroup> group_;  // null: one process
   bool Distributed() const { return group_ && group_->worldSize() > 1; }
+  // ZeRO-1: the rank holding each parameter's AdamW state (parallel to params_); empty: every rank holds all.
+  std::vector<int64_t> stateOwner_;
+  bool OwnsState(size_t index) const { return stateOwner_.empty() || stateOwner_[index] == group_->rank(); }
+  // ZeRO-1: steps AdamW on the owned parameters only, then each owner broadcasts its parameters' new values.
+  void ShardedOptimizerStep(double lr);
   // Sums the gradients (every parameter's, zeros where a rank computed none), the loss sum and the target tokens
   // over the ranks.
   void SumOverRanks();
@@ -94,6 +110,11 @@ class Trainer {
   torch::Tensor pendingLossSum_;  // float64 scalar on the device, or undefined before the first micro-batch
   int64_t pendingTokens_ = 0;
 };
+
+// ZeRO-1's layout: which of `ranks` ranks holds the optimizer state of each parameter (by element count),
+// as torch's ZeroRedundancyOptimizer partitions: largest parameters first, each to the least loaded rank
+// (ties: the lower rank). Depends only on the sizes, so every rank, and a resume, computes the same.
+std::vector<int64_t> OptimizerShards(const std::vector<int64_t>& numels, int64_t ranks);
 
 // Global L2 norm of the gradients as a float64 scalar on their device; parameters without a gradient count as 0.
 torch::Tensor GradientNorm(const std::vector<torch::Tensor>& params);

@@ -31,7 +31,7 @@ export function addDataFlags(cmd: Command): Command {
     .option('--pos-examples <k>', "SuperNI: positive examples in the prompt (default 0, the study; Tk-Instruct: 2)", parseIntegerFlag(0, 'positive examples'))
     .option('--max-source-length <n>', 'SuperNI prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
     .option('--max-target-length <n>', 'SuperNI target tokens kept, EOS included (default 128)', parseIntegerFlag(1, 'max target length'))
-    .addOption(new Option('--chat-template <format>', "TÜLU data: the TÜLU chat format or the model's chat_template (default tulu)").choices(['tulu', 'model']))
+    .addOption(new Option('--chat-template <format>', "conversation data (tulu:, sharegpt:): the TÜLU chat format or the model's chat_template (default tulu)").choices(['tulu', 'model']))
     .option('--data-seed <n>', "seed of the SuperNI task split and instance selection (default 42, the study's; the same data whatever --seed)", parseIntegerFlag(0, 'data seed'))
     .option('--cache-dir <dir>', 'tokenized-data cache folder (default .peft-native-cache/ in the working directory)')
     .option('--no-cache', 'tokenize without reading or writing the cache');

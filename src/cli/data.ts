@@ -105,20 +105,22 @@ export function formatExample(ex: TrainingExample, tokenizer: TextTokenizer, col
 }
 
 const DATA_HELP = `
-Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | tulu:<file.jsonl> | <task>.json
+Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | tulu:<file.jsonl> |
+  sharegpt:<file.json|file.jsonl> | alpaca:<file.json|file.jsonl> | prompt-completion:<file.jsonl> | <task>.json
 Models (for the tokenizer): an HF folder with tokenizer.json, or a built-in model (${builtinModelNames().join(', ')}).
 Examples:
   $ peft-native data prepare --data superni:./natural-instructions --split-dir ./natural-instructions/splits/default \\
       --model ./Llama-3.2-1B --dev-tasks 50 --train-tasks 64
   $ peft-native data inspect --data tulu:./tulu_v2.jsonl --model ./Qwen2.5-0.5B --chat-template model -n 2
+  $ peft-native data inspect --data alpaca:./alpaca_data.json --model ./Llama-3.2-1B -n 2
 `;
 
 function dataSubcommand(name: string, description: string): Command {
   const cmd = new Command(name)
     .description(description)
-    .option('--data <spec>', 'the data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
+    .option('--data <spec>', 'the data: builtin, superni:<dir>, tulu:<file.jsonl>, sharegpt:<file>, alpaca:<file>, prompt-completion:<file.jsonl>, or a task .json file', 'builtin')
     .option('--model <dir|name>', 'model folder (its tokenizer) or built-in model', 'builtin:tiny')
-    .option('--max-length <n>', 'longest tokenized example (SuperNI default: source + target; TÜLU: 2048)', parseIntegerFlag(2, 'max length'));
+    .option('--max-length <n>', 'longest tokenized example (SuperNI default: source + target; the other formats: 2048)', parseIntegerFlag(2, 'max length'));
   addDataFlags(cmd);
   cmd.addHelpText('after', DATA_HELP);
   cmd.exitOverride();

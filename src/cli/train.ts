@@ -7,7 +7,7 @@ import { LLAMA_LINEAR_MODULES } from '../models/module-names.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { DIVERGENCE_POLICIES } from '../train/divergence.js';
 import { train, type TrainResult } from '../train/loop.js';
-import { EVAL_UNDER_DATA_PARALLELISM, LABEL_PADDINGS, PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
+import { LABEL_PADDINGS, PRECISIONS, TRAIN_METHODS, TrainOptionsError, WEIGHT_DECAY_PARAMS, ZERO_STAGES, resolveTrainOptions, type TrainOptions, type ZeroStage } from '../train/options.js';
 import { RECIPES } from '../train/recipe.js';
 import { allMethodFlags, flagName } from '../peft/methods.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
@@ -78,6 +78,7 @@ export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof S
   test?: boolean;
   verbose?: boolean;
   nproc?: number;
+  zeroStage?: string;
 }
 
 function camelCase(flag: string): string {
@@ -161,7 +162,7 @@ Examples:
 Models: an HF folder (config.json + model.safetensors or model.safetensors.index.json + tokenizer.json;
   model_type llama, mistral, qwen2 or qwen3), or a built-in preset: ${builtinModelNames().join(', ')}
   (builtin:<name>; random init with --seed).
-Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | tulu:<file.jsonl> | <task>.json
+Data: builtin | superni:<dir> (a natural-instructions checkout or its tasks/ folder) | tulu:<file.jsonl> | sharegpt:<file> | alpaca:<file> | prompt-completion:<file.jsonl> | <task>.json
   (tokenized once into .peft-native-cache/; \`peft-native data prepare|inspect\` shows what training will see)
 Outputs in --out: adapter_config.json + adapter_model.safetensors (LoRA, DoRA, IA3, prompt and prefix
   tuning in the HF PEFT layout, loadable with peft.PeftModel.from_pretrained; adapter and BitFit in the
@@ -237,7 +238,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
   const cmd = new Command('train')
     .description(`Finetune a Llama-family or T5 model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
-    .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, or a task .json file', 'builtin')
+    .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, sharegpt:<file>, alpaca:<file>, prompt-completion:<file.jsonl>, or a task .json file', 'builtin')
     .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
     .option(
       '--target-modules <list>',
@@ -292,6 +293,12 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       "data parallelism: start n worker processes on this machine (CPU threads shared out between them); each step's batches are split between them, so the run equals one process's. Workers started by hand or by a launcher use torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead",
       parseIntegerFlag(1, 'nproc'),
     )
+    .addOption(
+      new Option(
+        '--zero-stage <stage>',
+        'with data parallelism: 1 shards the AdamW state over the ranks (ZeRO stage 1: each rank keeps and updates 1/n of it; the same numbers as 0, the default, where every rank keeps all of it)',
+      ).choices(ZERO_STAGES.map(String)),
+    )
     .option('--no-tensorboard', 'do not write TensorBoard event files (default: <out>/tensorboard)')
     .option('--log-every <n>', 'without a terminal, print progress every n steps (default 10)', parseIntegerFlag(1, 'log every'))
     .option('--quiet', 'print nothing but errors')
@@ -303,7 +310,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .action(async (flags: TrainFlags, command: Command) => {
       if (flags.resume !== undefined) {
         // The resumed run takes its options from run_config.json; only settings that leave the numbers alone may change.
-        const adjustable = new Set(['resume', 'threads', 'device', 'logEvery', 'quiet', 'verbose', 'nproc']);
+        const adjustable = new Set(['resume', 'threads', 'device', 'logEvery', 'quiet', 'verbose', 'nproc', 'zeroStage']);
         const given = command.options
           .map((opt) => ({ flag: opt.long ?? opt.flags, key: opt.attributeName() }))
           .filter((o) => command.getOptionValueSource(o.key) === 'cli' && !adjustable.has(o.key));
@@ -312,15 +319,18 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
         }
       }
       const distributed = distributedEnvFrom(process.env);
-      if ((distributed || (flags.nproc ?? 1) > 1) && flags.evalTimes !== undefined) throw new TrainOptionsError(EVAL_UNDER_DATA_PARALLELISM);
       if (flags.nproc !== undefined && flags.nproc > 1) {
         if (distributed) throw new TrainOptionsError(`--nproc starts its own workers; this process already is rank ${distributed.rank} of ${distributed.worldSize} (WORLD_SIZE is set)`);
         process.exitCode = await launchTrainWorkers(flags);
         return;
       }
+      const zeroStage = flags.zeroStage === undefined ? undefined : (Number(flags.zeroStage) as ZeroStage);
+      if (zeroStage === 1 && !distributed) {
+        throw new TrainOptionsError('--zero-stage 1 shards the optimizer state over data-parallel ranks: give --nproc n (n >= 2), or start the workers with torchrun\'s WORLD_SIZE');
+      }
       await withInterrupts('stopping after this step and saving', ['SIGINT'], async (signal) => {
         const options: TrainOptions = flags.resume !== undefined ? await resumeOptionsFromFlags(flags, flags.resume) : trainOptionsFromFlags(flags);
-        const result = await run({ ...options, signal, ...(distributed ? { distributed } : {}) });
+        const result = await run({ ...options, signal, ...(distributed ? { distributed } : {}), ...(zeroStage !== undefined ? { zeroStage } : {}) });
         if (result.diverged) process.exitCode = EXIT_DIVERGED;
       });
     });

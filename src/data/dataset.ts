@@ -4,11 +4,12 @@
 //
 // The cache key is a sha256 over:
 //   - the format version of the cached file (DATASET_FORMAT, bumped whenever encoding or selection rules change);
-//   - the data spec's kind and resolved path;
+//   - the data spec's kind (so one file read as two formats gives two entries) and resolved path;
 //   - the CONTENT (sha256) of every input file: each task file the split resolves to (train and test lists),
-//     the split list files, the TÜLU jsonl; for builtin the generated tasks' JSON. Content rather than
-//     size + mtime + path: a stale cache would silently train on old data, while hashing costs one read of
-//     files a miss must read anyway (~1 GB/s, seconds for the whole of natural-instructions);
+//     the split list files, the TÜLU / ShareGPT / Alpaca / prompt-completion file; for builtin the generated
+//     tasks' JSON. Content rather than size + mtime + path: a stale cache would silently train on old data,
+//     while hashing costs one read of files a miss must read anyway (~1 GB/s, seconds for the whole of
+//     natural-instructions);
 //   - the tokenizer's fingerprint (sha256 of tokenizer.json + special tokens + add-BOS + chat template);
 //   - every data option (JSON with sorted keys).
 // Files are `<cacheDir>/<kind>-<key prefix>.arrow`, written to a temporary name and renamed into place. The
@@ -72,6 +73,9 @@ async function inputFiles(spec: DataSpec, options: TrainingDataOptions): Promise
       return [];
     case 'file':
     case 'tulu':
+    case 'sharegpt':
+    case 'alpaca':
+    case 'prompt-completion':
       return [spec.file];
     case 'superni': {
       const files = (await resolveSplitTasks(spec.dir, options.splitDir)).map((e) => e.file);

@@ -1,4 +1,5 @@
-// Training data by spec (src/data/spec.ts): builtin | superni:<dir> | tulu:<file.jsonl> | <task>.json.
+// Training data by spec (src/data/spec.ts): builtin | superni:<dir> | tulu:<file.jsonl> | sharegpt:<file> |
+// alpaca:<file> | prompt-completion:<file.jsonl> | <task>.json.
 //
 // SuperNI (and the built-in tasks, which are SuperNI-format): the training task list (all tasks of the
 // folder, or options.splitDir's train_tasks.txt) is optionally cut into dev tasks and a training subset
@@ -7,35 +8,37 @@
 // encoded decoder-only with one reference as the target (src/data/encode.ts); all prompts and targets are
 // tokenized in two batch calls. Dev tasks and the split's test tasks (test_tasks.txt, when the split folder
 // has one) get their evaluation instances chosen (the first evalInstances), for the run's selection record.
-// TÜLU: src/data/tulu/*.
+// Conversations (TÜLU, and ShareGPT mapped to the same turns): src/data/tulu/load.ts. (Prompt, response) records
+// (Alpaca, prompt/completion): src/data/formats/pairs.ts.
 import path from 'node:path';
 import type { DataSummary, TrainingExample } from './types.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
-import { capText, encodeHeads } from '../tokenizer/text-cap.js';
-import type { HfTextTokenizer } from '../tokenizer/hf-tokenizer.js';
+import { encodeHeads } from '../tokenizer/text-cap.js';
 import { EncodeTally, encodeTokens, validateEncodeLimits, type EncodeLimits } from './encode.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from './superni/prompt.js';
 import { readSuperNITask, type SuperNITask } from './superni/task.js';
 import { hasSplitList, resolveSplitTasks, resolveTrainDevTasks, selectEvalInstances, selectTrainingInstances } from './superni/splits.js';
 import { carveTaskSplit } from './superni/task-split.js';
 import { deriveSeed, mulberry32, randomInt } from './seeded-random.js';
-import { parseDataSpec, type DataSpec } from './spec.js';
+import { parseDataSpec, type SuperNIDataSpec } from './spec.js';
 import { readConversations } from './tulu/read.js';
-import { chatTemplateRenderer, tuluRenderer, type ConversationRenderer } from './tulu/format.js';
-import { encodeConversation, encodeConversationTurns } from './tulu/encode.js';
+import { loadConversations, type ChatTemplateChoice } from './tulu/load.js';
+import { readShareGPT } from './formats/sharegpt.js';
+import { parseAlpacaRecord } from './formats/alpaca.js';
+import { parsePromptCompletionRecord } from './formats/prompt-completion.js';
+import { loadPairs } from './formats/pairs.js';
+import { nonNegativeInt, positiveInt } from './option-checks.js';
 import { builtinTasks } from '../builtin/index.js';
 
 export { parseDataSpec } from './spec.js';
-
-export type ChatTemplateChoice = 'tulu' | 'model';
-export const CHAT_TEMPLATE_CHOICES: readonly ChatTemplateChoice[] = ['tulu', 'model'];
+export { CHAT_TEMPLATE_CHOICES, type ChatTemplateChoice } from './tulu/load.js';
 
 export interface TrainingDataOptions {
   /** Source tokens kept (BOS included), default 1024. */
   maxSourceLength?: number;
   /** Target tokens kept (EOS included), default 128. */
   maxTargetLength?: number;
-  /** Whole-sequence limit; SuperNI default maxSourceLength + maxTargetLength, TÜLU default 2048. */
+  /** Whole-sequence limit; SuperNI default maxSourceLength + maxTargetLength, the other formats 2048. */
   maxLength?: number;
   /** Seed of the task split, the instance selection and the reference choice, default 42. */
   seed?: number;
@@ -56,11 +59,12 @@ export interface TrainingDataOptions {
   splitDir?: string;
   /** Start each sequence with BOS; default: what the tokenizer's config says (addBos), else false. */
   addBos?: boolean;
-  /** TÜLU: the TÜLU chat format (default) or the model's chat_template. */
+  /** Conversations (TÜLU, ShareGPT): the TÜLU chat format (default) or the model's chat_template. */
   chatTemplate?: ChatTemplateChoice;
   /**
-   * TÜLU: one (context, assistant turn) example per assistant turn, as an encoder-decoder trains on them
-   * (default false: one example per conversation, every assistant turn trained in it).
+   * Conversations (TÜLU, ShareGPT): one (context, assistant turn) example per assistant turn, as an
+   * encoder-decoder trains on them (default false: one example per conversation, every assistant turn trained
+   * in it). (Prompt, response) records are such pairs already and ignore it.
    */
   conversationTurns?: boolean;
 }
@@ -87,18 +91,8 @@ export interface TrainingData {
   examples: TrainingExample[];
   summary: DataSummary;
   selection: DataSelection;
-  /** The training tasks, as read (for building evaluation prompts of held-out instances); empty for TÜLU. */
+  /** The training tasks, as read (for building evaluation prompts of held-out instances); empty for the other formats. */
   tasks: SuperNITask[];
-}
-
-function nonNegativeInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${value}`);
-  return value;
-}
-
-function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${value}`);
-  return value;
 }
 
 /** Reads, selects, formats and tokenizes the training data of `spec` (see the file comment). */
@@ -107,9 +101,19 @@ export async function loadTrainingData(spec: string, tokenizer: TextTokenizer, o
   const seed = options.seed ?? 42;
   if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
   if (options.splitDir !== undefined && parsed.kind !== 'superni') throw new Error(`splitDir applies to superni:<dir> sources only`);
-  if (parsed.kind === 'tulu') return loadTulu(parsed.file, tokenizer, options, seed);
-  if (options.chatTemplate !== undefined) throw new Error(`chatTemplate applies to tulu:<file> sources only`);
-  return loadSuperNI(parsed, tokenizer, options, seed);
+  switch (parsed.kind) {
+    case 'tulu':
+      return loadConversations({ kind: 'tulu', file: parsed.file, label: 'TÜLU', defaultTask: 'tulu', read: () => readConversations(parsed.file) }, tokenizer, options, seed);
+    case 'sharegpt':
+      return loadConversations({ kind: 'sharegpt', file: parsed.file, label: 'ShareGPT', defaultTask: 'sharegpt', read: () => readShareGPT(parsed.file) }, tokenizer, options, seed);
+    case 'alpaca':
+      return loadPairs({ kind: 'alpaca', file: parsed.file, label: 'Alpaca', parse: parseAlpacaRecord }, tokenizer, options, seed);
+    case 'prompt-completion':
+      return loadPairs({ kind: 'prompt-completion', file: parsed.file, label: 'prompt/completion', parse: parsePromptCompletionRecord }, tokenizer, options, seed);
+    default:
+      if (options.chatTemplate !== undefined) throw new Error(`chatTemplate applies to conversation sources (tulu:<file>, sharegpt:<file>) only`);
+      return loadSuperNI(parsed, tokenizer, options, seed);
+  }
 }
 
 interface TaskLists {
@@ -118,7 +122,7 @@ interface TaskLists {
   test: SuperNITask[];
 }
 
-async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
+async function readTaskLists(spec: SuperNIDataSpec, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
   const taskSplit = {
     seed,
     devTasks: options.devTasks,
@@ -144,7 +148,7 @@ async function readTaskLists(spec: Exclude<DataSpec, { kind: 'tulu' }>, options:
   }
 }
 
-async function loadSuperNI(spec: Exclude<DataSpec, { kind: 'tulu' }>, tokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
+async function loadSuperNI(spec: SuperNIDataSpec, tokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
   const maxSourceLength = options.maxSourceLength ?? 1024;
   const maxTargetLength = options.maxTargetLength ?? 128;
   const defaultAddBos = (tokenizer as { addBos?: unknown }).addBos === true;
@@ -232,109 +236,4 @@ async function loadSuperNI(spec: Exclude<DataSpec, { kind: 'tulu' }>, tokenizer:
     notes,
   };
   return { examples, summary, selection, tasks };
-}
-
-/** The tokenizer features TÜLU data needs (offsets, the EOS text, the chat template). */
-function asChatTokenizer(tokenizer: TextTokenizer): HfTextTokenizer {
-  const t = tokenizer as Partial<HfTextTokenizer>;
-  if (typeof t.encodeBatchWithOffsets !== 'function' || typeof t.idToToken !== 'function') {
-    throw new Error(`TÜLU data needs a Hugging Face tokenizer (tokenizer.json); ${tokenizer.source} is not one`);
-  }
-  return tokenizer as HfTextTokenizer;
-}
-
-async function loadTulu(file: string, textTokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
-  for (const key of ['devTasks', 'trainTasks', 'posExamples', 'negExamples', 'addExplanation', 'addTaskName', 'instancesPerTask', 'evalInstances', 'maxSourceLength', 'maxTargetLength'] as const) {
-    if (options[key] !== undefined) throw new Error(`${key} applies to SuperNI sources, not to tulu:${file}`);
-  }
-  const tokenizer = asChatTokenizer(textTokenizer);
-  const maxLength = positiveInt('maxLength', options.maxLength ?? 2048);
-  const choice = options.chatTemplate ?? 'tulu';
-  if (!CHAT_TEMPLATE_CHOICES.includes(choice)) throw new Error(`chatTemplate must be one of ${CHAT_TEMPLATE_CHOICES.join(', ')}, got ${String(choice)}`);
-  const eos = tokenizer.idToToken(tokenizer.eosId)!;
-  const bosText = tokenizer.bosId === null ? null : tokenizer.idToToken(tokenizer.bosId);
-  let render: ConversationRenderer;
-  if (choice === 'model') {
-    if (tokenizer.chatTemplate === null) {
-      throw new Error(`${tokenizer.source} has no chat_template in tokenizer_config.json; use the TÜLU format (--chat-template tulu)`);
-    }
-    render = chatTemplateRenderer(tokenizer.chatTemplate, { bos: bosText, eos }, tokenizer.source);
-  } else {
-    render = tuluRenderer(eos);
-  }
-  // The model's template writes its own BOS (or not); the TÜLU format gets one when the tokenizer asks for it.
-  const addBos = options.addBos ?? (choice === 'tulu' && tokenizer.addBos);
-  if (addBos && tokenizer.bosId === null) throw new Error(`addBos is set but the tokenizer (${tokenizer.source}) has no BOS token`);
-
-  const conversations = await readConversations(file);
-  const examples: TrainingExample[] = [];
-  let tokens = 0;
-  let truncated = 0;
-  const dropped: string[] = [];
-  const noAssistant: string[] = [];
-  const datasets = new Set<string>();
-  // Rendered texts and token offsets are held for one chunk at a time (the TÜLU v2 mixture has 326k rows).
-  const CHUNK = 4096;
-  for (let start = 0; start < conversations.length; start += CHUNK) {
-    const chunk = conversations.slice(start, start + CHUNK);
-    const rendered = chunk.map((c) => {
-      try {
-        // Only what maxLength can keep of each message is tokenized (one huge message costs no more than a long one).
-        return render(c.messages.map((m) => ({ ...m, content: capText(m.content, maxLength, tokenizer.longestTokenChars, 'head-and-tail') })));
-      } catch (err) {
-        throw new Error(`${file} line ${c.line}: ${(err as Error).message}`);
-      }
-    });
-    const encodings = await tokenizer.encodeBatchWithOffsets(rendered.map((r) => r.text));
-    chunk.forEach((c, i) => {
-      const task = c.dataset ?? 'tulu';
-      datasets.add(task);
-      const name = c.id === `line ${c.line}` ? c.id : `${c.id} (line ${c.line})`;
-      if (!c.messages.some((m) => m.role === 'assistant')) {
-        noAssistant.push(name);
-        return;
-      }
-      const limits = { maxLength, bos: addBos ? tokenizer.bosId : null };
-      if (options.conversationTurns) {
-        const turns = encodeConversationTurns(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
-        for (const e of turns.examples) {
-          examples.push(e);
-          tokens += e.inputIds.length;
-        }
-        if (turns.truncated) truncated++;
-        if (turns.examples.length === 0) dropped.push(name);
-        return;
-      }
-      const out = encodeConversation(rendered[i]!, encodings[i]!, limits, { task, id: c.id });
-      if (out.example) {
-        examples.push(out.example);
-        tokens += out.example.inputIds.length;
-        if (out.truncated) truncated++;
-      } else {
-        dropped.push(name);
-      }
-    });
-  }
-  const notes: string[] = [];
-  if (truncated > 0) {
-    notes.push(
-      options.conversationTurns
-        ? `${truncated} conversation(s) with a context cut to its last ${maxLength} tokens or a turn cut to its first ${maxLength} (maxLength)`
-        : `${truncated} conversation(s) cut to their first ${maxLength} tokens (maxLength)`,
-    );
-  }
-  const some = (names: string[]) => `${names.slice(0, 5).join(', ')}${names.length > 5 ? `, ... (${names.length - 5} more)` : ''}`;
-  if (noAssistant.length > 0) notes.push(`${noAssistant.length} conversation(s) dropped: no assistant turn to train on (${some(noAssistant)})`);
-  if (dropped.length > 0) notes.push(`${dropped.length} conversation(s) dropped: no assistant token left to train on after truncation to ${maxLength} tokens (${some(dropped)})`);
-  const summary: DataSummary = {
-    source: `tulu:${path.resolve(file)}`,
-    tasks: datasets.size,
-    examples: examples.length,
-    tokens,
-    truncated,
-    dropped: dropped.length + noAssistant.length,
-    notes,
-  };
-  const selection: DataSelection = { seed, tasks: { train: [...datasets], dev: [], test: [] }, train: {}, dev: {}, test: {} };
-  return { examples, summary, selection, tasks: [] };
 }

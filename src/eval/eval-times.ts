@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
 import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
+import { isSuperNISpec, parseDataSpec } from '../data/spec.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
 
 export const EVAL_METRICS = ['rougeL', 'exactMatch'] as const;
@@ -31,7 +32,7 @@ export function evalTimesSteps(totalSteps: number, times: number): number[] {
 export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
   if (!Number.isInteger(o.times) || o.times < 1) throw new TrainOptionsError(`--eval-times must be an integer >= 1, got ${o.times}`);
   const data = run.data ?? 'builtin';
-  if (data.trim().startsWith('tulu:')) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is TÜLU data (give superni:<dir>, a task .json file or builtin)`);
+  if (!isSuperNISpec(parseDataSpec(data))) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is not SuperNI data (give superni:<dir>, a task .json file or builtin)`);
   if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
   if (run.bestMetric !== undefined) throw new TrainOptionsError('--eval-times picks the best checkpoint by --eval-metric; --metric-for-best-model / --greater-is-better cannot be given with it');
   if (run.steps !== undefined && o.times > run.steps) throw new TrainOptionsError(`--eval-times ${o.times} is more than --steps ${run.steps}`);
@@ -84,11 +85,12 @@ function evalTimesHooks(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptio
   const evaluator = superniTrainEvaluator({ ...common, split: 'dev', steps: (total) => evalTimesSteps(total, o.times), outDir: DEV_EVAL_DIR });
   if (!o.test) return { evaluator };
   const finalEvaluator: FinalEvaluator = {
-    evaluate: async ({ model, tokenizer, runDir, best }) => {
+    evaluate: async ({ model, tokenizer, runDir, best, group }) => {
       const result = await evaluateSuperNI(model, tokenizer, {
         ...common,
         split: 'test',
-        out: path.join(runDir, TEST_EVAL_DIR),
+        ...((group?.rank() ?? 0) === 0 ? { out: path.join(runDir, TEST_EVAL_DIR) } : {}),
+        ...(group ? { shard: group } : {}),
         metadata: { checkpointStep: best?.step ?? null, bestMetric: best ? { name: best.metric, value: best.value } : null },
       });
       return { exactMatch: result.overall.exactMatch, rougeL: result.overall.rougeL, rouge1: result.overall.rouge1, instances: result.instances };

@@ -8,6 +8,7 @@ import { native, type NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { encodeHeads } from '../tokenizer/text-cap.js';
 import { isEncoderDecoder, maxPositions } from '../models/config.js';
+import { allGatherIntArrays, indicesOfRank, type RankCollective } from '../distributed/gather.js';
 
 export interface GenerateTextOptions {
   /** New tokens per prompt at most (default 128). */
@@ -28,6 +29,12 @@ export interface GenerateTextOptions {
   seed?: number;
   /** Called as prompts finish (continuous: after each; fixed: after each batch) with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Data parallelism: each rank generates every worldSize-th prompt and the generations are gathered, so every
+   * rank returns them all (greedy only: a sampled row's generator is seeded by its index among the prompts a
+   * call sees). Progress counts this rank's prompts.
+   */
+  shard?: RankCollective;
 }
 
 /** How rows are batched: continuous batching (slots refilled from a queue) or fixed padded batches. */
@@ -177,6 +184,14 @@ export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<
   return results;
 }
 
+/** Every rank's generations (of the prompts at `own`) on every rank, in prompt order. */
+async function gatherGenerations(shard: RankCollective, total: number, own: number[], mine: TokenGeneration[]): Promise<TokenGeneration[]> {
+  // Each generation travels as [stoppedAtEos (0/1), ...tokens].
+  const packed = new Map(own.map((index, k) => [index, [mine[k]!.stoppedAtEos ? 1 : 0, ...mine[k]!.tokens]]));
+  const all = await allGatherIntArrays(shard, total, packed);
+  return all.map(([stopped, ...tokens]) => ({ tokens, stoppedAtEos: stopped === 1 }));
+}
+
 /** New tokens per prediction unless told (the study's max target length). */
 export const DEFAULT_MAX_NEW_TOKENS = 128;
 
@@ -193,10 +208,13 @@ export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer
     maxPromptTokens = Math.min(maxPromptTokens, positions - maxNewTokens + 1);
   }
   const addBos = options.addBos ?? (tokenizer as { addBos?: unknown }).addBos === true;
+  const { shard } = options;
+  if (shard && (options.temperature ?? 0) > 0) throw new Error('sharded generation is greedy only (temperature 0): sampled rows would draw other numbers than in one process');
   const encoded = await encodePrompts(prompts, tokenizer, { addBos, maxPromptTokens });
-  const generated = await generateTokens(
+  const own = shard ? indicesOfRank(encoded.length, shard.rank(), shard.worldSize()) : encoded.map((_, i) => i);
+  const generatedHere = await generateTokens(
     model,
-    encoded.map((e) => e.ids),
+    own.map((i) => encoded[i]!.ids),
     {
       maxNewTokens,
       eosTokenIds: options.eosTokenIds ?? [tokenizer.eosId],
@@ -209,6 +227,7 @@ export async function generateTexts(model: NativeModel, tokenizer: TextTokenizer
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     },
   );
+  const generated = shard ? await gatherGenerations(shard, encoded.length, own, generatedHere) : generatedHere;
   return generated.map((g, i) => ({
     text: tokenizer.decode(g.tokens, { skipSpecialTokens: true }),
     tokens: g.tokens,

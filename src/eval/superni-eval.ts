@@ -16,6 +16,7 @@ import type { NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { encodeHeads } from '../tokenizer/text-cap.js';
 import { parseDataSpec } from '../data/sources.js';
+import { isSuperNISpec } from '../data/spec.js';
 import { buildSuperNIPromptDetailed, type PromptOptions } from '../data/superni/prompt.js';
 import { readSuperNITask, type SuperNIInstance, type SuperNITask } from '../data/superni/task.js';
 import { hasSplitList, listTaskFiles, resolveSplitTasks, resolveTrainDevTasks, selectEvalInstances, selectTrainingInstances } from '../data/superni/splits.js';
@@ -29,6 +30,7 @@ import { evaluateLoss, type LossEvaluation } from './loss.js';
 import { encodeTokens } from '../data/encode.js';
 import type { TrainingExample } from '../data/types.js';
 import { isEncoderDecoder } from '../models/config.js';
+import type { RankCollective } from '../distributed/gather.js';
 
 export const EVAL_SPLITS = ['test', 'dev', 'memorization'] as const;
 export type EvalSplit = (typeof EVAL_SPLITS)[number];
@@ -69,6 +71,9 @@ export interface SuperNIEvalOptions {
   /** Written into metrics.json as is (model, adapter, step, ...). */
   metadata?: Record<string, unknown>;
   onProgress?: (done: number, total: number) => void;
+  /** Data parallelism: the generations are shared out over the ranks and gathered (generateTexts' shard); every
+   * rank scores them all. */
+  shard?: RankCollective;
 }
 
 export interface EvalInstance {
@@ -101,7 +106,7 @@ export interface SuperNIEvalResult {
 /** Every task the data source holds, by name (files are read only for the tasks used). */
 async function taskSource(options: SuperNIEvalOptions): Promise<{ names: string[]; read: (name: string) => Promise<SuperNITask>; dir?: string }> {
   const spec = parseDataSpec(options.data);
-  if (spec.kind === 'tulu') throw new Error(`--data ${options.data}: the SuperNI evaluation needs SuperNI tasks (superni:<dir>, a task .json file or builtin)`);
+  if (!isSuperNISpec(spec)) throw new Error(`--data ${options.data}: the SuperNI evaluation needs SuperNI tasks (superni:<dir>, a task .json file or builtin)`);
   if (options.splitDir !== undefined && spec.kind !== 'superni') throw new Error('--split-dir applies to superni:<dir> data only');
   if (spec.kind === 'superni') {
     const files = await listTaskFiles(spec.dir);
@@ -202,7 +207,13 @@ export async function evaluateSuperNI(model: NativeModel, tokenizer: TextTokeniz
     model,
     tokenizer,
     instances.map((i) => i.prompt),
-    { maxNewTokens, batchSize: options.batchSize ?? 16, maxPromptTokens: options.maxSourceLength ?? 1024, onProgress: options.onProgress },
+    {
+      maxNewTokens,
+      batchSize: options.batchSize ?? 16,
+      maxPromptTokens: options.maxSourceLength ?? 1024,
+      onProgress: options.onProgress,
+      ...(options.shard ? { shard: options.shard } : {}),
+    },
   );
   const predictions: Prediction[] = instances.map((inst, i) => {
     const prediction = generations[i]!.text;

@@ -3,6 +3,7 @@
 // run's data) and reports overall exact match / ROUGE-L / ROUGE-1 (x100), which bestMetric can name
 // (e.g. { name: 'rougeL', greaterIsBetter: true }, the study's checkpoint choice). With `outDir` (relative to
 // the run folder, or absolute) each evaluation's predictions.jsonl and metrics.json go to <outDir>/step-<N>/.
+// Under data parallelism the generations are shared out over the ranks and gathered; rank 0 writes the files.
 import path from 'node:path';
 import type { TrainEvaluator } from '../train/loop.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
@@ -18,10 +19,12 @@ export function superniTrainEvaluator(options: SuperNITrainEvaluatorOptions): Tr
   const { steps, outDir, ...evalOptions } = options;
   return {
     steps,
-    evaluate: async ({ step, model, tokenizer, runDir }) => {
+    evaluate: async ({ step, model, tokenizer, runDir, group }) => {
+      const writes = outDir !== undefined && (group?.rank() ?? 0) === 0;
       const result = await evaluateSuperNI(model, tokenizer, {
         ...evalOptions,
-        ...(outDir !== undefined ? { out: path.join(path.resolve(runDir, outDir), `step-${step}`) } : {}),
+        ...(writes ? { out: path.join(path.resolve(runDir, outDir), `step-${step}`) } : {}),
+        ...(group ? { shard: group } : {}),
         metadata: { ...evalOptions.metadata, step },
       });
       return { exactMatch: result.overall.exactMatch, rougeL: result.overall.rougeL, rouge1: result.overall.rouge1 };

@@ -348,8 +348,14 @@ export interface NativeTrainer {
    * micro-batches (possibly none), the target tokens are counted and the gradients summed over the ranks, so
    * every rank takes the update one process would over all the ranks' batches; `loss` and `targetTokens` are
    * the whole step's. The trainable parameters start from rank 0's values.
+   * `shardOptimizerState` (ZeRO stage 1): each parameter's AdamW state lives on one rank (largest parameters
+   * first, each to the least loaded rank), which updates it and broadcasts the new values; the weights equal
+   * the unsharded run's. saveState then writes this rank's part of the checkpoint (rank 0: weights, RNG and its
+   * shard; the others: their shard), and loadState takes all the parts.
    */
-  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
+  joinProcessGroup(group: NativeProcessGroup, options?: { shardOptimizerState?: boolean }): Promise<void>;
+  /** The AdamW state this trainer holds (with ZeRO-1: this rank's shard): parameters with state, host bytes. */
+  optimizerState(): { parameters: number; hostBytes: number };
   /** Drops the optimizer state and this handle's reference to the model; later calls are an error. */
   dispose(): void;
   /** The same in parts: forward + backward of (sum of token losses) / normalizer, adding into the gradients. */
@@ -361,8 +367,11 @@ export interface NativeTrainer {
    * (`param/<name>`), AdamW state (`exp_avg/`, `exp_avg_sq/`, `step/<name>`), default generator states (`rng/cpu`, `rng/cuda:<i>`).
    */
   saveState(file: string, metadata?: Record<string, string>): Promise<void>;
-  /** Restores a saveState file (checked completely before anything changes). */
-  loadState(file: string): Promise<void>;
+  /**
+   * Restores a saveState file, or the files of every rank of a ZeRO-1 checkpoint (rank 0's first), at any world
+   * size; checked completely before anything changes.
+   */
+  loadState(file: string | string[]): Promise<void>;
 }
 
 export interface NativeTrainerConstructor {

@@ -3,6 +3,7 @@
 // decision rules are written out in `why`, so a reader can check every verdict against the tables.
 import { barChartSvg, lineChartSvg, type LineSeries } from '../util/svg.js';
 import type { ResultRow } from '../sweep/results.js';
+import { dataSpecKind, isSuperNIKind, type DataSpec } from '../data/spec.js';
 import { bestSetting, compare, formatStats, groupBySetting, memStats, settingLabel, stats, testStats, type SettingGroup, type Stats } from './stats.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
@@ -290,8 +291,13 @@ function finding4(groups: SettingGroup[], prefix: string): Finding {
   return { number: 4, title: 'Memorization of training tasks', claim: 'LoRA memorizes training tasks less well (scores lower on held-out instances of training tasks).', verdict: combine(parts), why, table, figures };
 }
 
+/** The kind of data a row trained on (runs without a data setting trained on the built-in SuperNI tasks). */
+function dataKindOf(r: ResultRow): DataSpec['kind'] {
+  return dataSpecKind(String((JSON.parse(r.settings) as Record<string, unknown>).data ?? 'builtin'));
+}
+
 function finding5(rows: ResultRow[]): Finding {
-  const tulu = rows.filter((r) => String((JSON.parse(r.settings) as Record<string, unknown>).data ?? '').startsWith('tulu:'));
+  const tulu = rows.filter((r) => dataKindOf(r) === 'tulu');
   const why = tulu.length > 0
     ? [`the sweep trained ${tulu.length} run(s) on TÜLU data, but the open-instruction benchmarks (MMLU, GSM8K, BBH, TydiQA, HumanEval, AlpacaEval, TruthfulQA, ToxiGen) are not run by peft-native yet, so there are no scores to compare`]
     : ['the sweep has no TÜLU runs, and the open-instruction benchmarks are not run by peft-native yet'];
@@ -301,7 +307,7 @@ function finding5(rows: ResultRow[]): Finding {
 
 /** The five findings over one model's runs; `prefix` keeps figure files of several models apart. */
 export function findings(rows: ResultRow[], prefix = ''): Finding[] {
-  const superni = rows.filter((r) => !String((JSON.parse(r.settings) as Record<string, unknown>).data ?? '').startsWith('tulu:'));
+  const superni = rows.filter((r) => isSuperNIKind(dataKindOf(r)));
   const groups = groupBySetting(superni.filter((r) => r.status !== 'failed' && r.status !== 'pending' && r.status !== 'interrupted'));
   return [finding1(superni, groups, prefix), finding2(groups, prefix), finding3(groups, prefix), finding4(groups, prefix), finding5(rows)];
 }

@@ -1,5 +1,7 @@
 // Training checkpoints in the run folder:
 //   <run>/checkpoints/step-N/trainer_state.safetensors   trainable weights, AdamW state, RNG states (native)
+//   <run>/checkpoints/step-N/optimizer_shard-R.safetensors  ZeRO-1 runs: rank R's AdamW state (rank 0's is in
+//                                                        trainer_state); checkpoint.json lists the state files
 //   <run>/checkpoints/step-N/checkpoint.json             step, schedule position, data position, counters,
 //                                                        losses so far, divergence state, the checkpoint's metric
 //   <run>/checkpoints/step-N/metrics.jsonl               metrics.jsonl as it was at step N
@@ -19,6 +21,10 @@ import { CheckpointError } from '../models/checkpoint.js';
 
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const STATE_FILE = 'trainer_state.safetensors';
+/** Rank `rank`'s AdamW state in a ZeRO-1 checkpoint (rank 0's is in STATE_FILE). */
+export function optimizerShardFile(rank: number): string {
+  return `optimizer_shard-${rank}.safetensors`;
+}
 export const CHECKPOINT_FILE = 'checkpoint.json';
 export const BEST_FILE = 'best.json';
 const CHECKPOINT_FORMAT = 1;
@@ -54,6 +60,8 @@ export interface CheckpointRecord {
   /** Byte sizes of the checkpoint's files when written (absent in checkpoints of older versions): a damaged
    * (truncated) file is told from an intact one before anything loads it. */
   files?: Record<string, number>;
+  /** The native state files, rank 0's first (absent: STATE_FILE alone; a ZeRO-1 run adds its ranks' shards). */
+  stateFiles?: string[];
 }
 
 export interface CheckpointInfo {
@@ -93,14 +101,25 @@ function describeFsError(err: unknown): string {
   return message;
 }
 
+/** The native state files of a checkpoint (paths), rank 0's first. */
+export function stateFilesOf(dir: string, record: CheckpointRecord): string[] {
+  return (record.stateFiles ?? [STATE_FILE]).map((f) => path.join(dir, f));
+}
+
+/** Where the ranks of a ZeRO-1 run leave their optimizer shards of step N for rank 0 to move into the checkpoint. */
+export function shardStagingDir(runDir: string, step: number): string {
+  return path.join(checkpointsDir(runDir), `.step-${step}.shards`);
+}
+
 /**
- * Writes checkpoint step-N atomically. `writeState(file)` writes the native trainer state; metrics.jsonl is
+ * Writes checkpoint step-N atomically. `writeState(dir)` writes the native trainer state into the checkpoint's
+ * (temporary) folder and returns the names of the files it wrote, rank 0's state file first; metrics.jsonl is
  * copied from `metricsFile`. An existing step-N (the final checkpoint falling on a save step) is replaced.
  */
 export async function writeCheckpoint(
   runDir: string,
   record: CheckpointRecord,
-  writeState: (file: string) => Promise<void>,
+  writeState: (dir: string) => Promise<string[]>,
   metricsFile: string,
 ): Promise<CheckpointInfo> {
   const dir = checkpointsDir(runDir);
@@ -110,10 +129,11 @@ export async function writeCheckpoint(
   try {
     await mkdir(dir, { recursive: true });
     await mkdir(tmp);
-    await writeState(path.join(tmp, STATE_FILE));
+    const stateFiles = await writeState(tmp);
     await copyFile(metricsFile, path.join(tmp, 'metrics.jsonl'));
-    const files = Object.fromEntries([STATE_FILE, 'metrics.jsonl'].map((f) => [f, statSync(path.join(tmp, f)).size]));
-    await writeFile(path.join(tmp, CHECKPOINT_FILE), JSON.stringify({ ...record, files }, null, 1) + '\n');
+    const files = Object.fromEntries([...stateFiles, 'metrics.jsonl'].map((f) => [f, statSync(path.join(tmp, f)).size]));
+    const layout = stateFiles.length === 1 && stateFiles[0] === STATE_FILE ? {} : { stateFiles };
+    await writeFile(path.join(tmp, CHECKPOINT_FILE), JSON.stringify({ ...record, ...layout, files }, null, 1) + '\n');
     if (existsSync(target)) {
       const old = path.join(dir, `.${name}.old-${process.pid}-${randomBytes(4).toString('hex')}`);
       await rename(target, old);
@@ -162,6 +182,9 @@ export async function readCheckpoint(dir: string): Promise<CheckpointRecord> {
   checkNumber(file, 'elapsedSec', r.elapsedSec);
   if (!Array.isArray(r.losses) || r.losses.length !== r.step) throw new Error(`${file}: field "losses" must hold one loss per step (${r.step})`);
   if (!r.divergence || !Array.isArray(r.divergence.history)) throw new Error(`${file}: field "divergence.history" is missing`);
+  if (r.stateFiles !== undefined && !(Array.isArray(r.stateFiles) && r.stateFiles.length > 0 && r.stateFiles.every((f) => typeof f === 'string' && /^[\w.-]+\.safetensors$/.test(f)))) {
+    throw new Error(`${file}: field "stateFiles" must list the checkpoint's .safetensors state files`);
+  }
   if (typeof r.metrics !== 'object' || r.metrics === null) throw new Error(`${file}: field "metrics" is missing`);
   // Non-finite losses were written as null by JSON.stringify.
   r.losses = r.losses.map((x) => (typeof x === 'number' ? x : NaN));
@@ -176,7 +199,7 @@ export async function checkpointDamage(dir: string): Promise<string | null> {
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
-  for (const f of [STATE_FILE, 'metrics.jsonl']) {
+  for (const f of [...(record.stateFiles ?? [STATE_FILE]), 'metrics.jsonl']) {
     const file = path.join(dir, f);
     if (!existsSync(file)) return `${file} is missing`;
     const expected = record.files?.[f];

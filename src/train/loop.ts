@@ -11,7 +11,7 @@ import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
 import { IGNORE_INDEX } from '../data/encode.js';
-import { parseDataSpec } from '../data/spec.js';
+import { isConversationSpec, parseDataSpec } from '../data/spec.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { CheckpointError, TOKENIZER_FILE_NAMES } from '../models/checkpoint.js';
 import { ConfigError, isEncoderDecoder, maxPositions } from '../models/config.js';
@@ -24,13 +24,15 @@ import type { MethodSpec } from '../peft/method-spec.js';
 import { MetricsWriter, type StepMetrics } from './metrics.js';
 import { ProgressReporter, type ProgressStream } from './progress.js';
 import { makeSchedule, warmupStepsFor } from './schedule.js';
-import { STATE_FILE, findBest, listCheckpoints, pruneCheckpoints, writeCheckpoint } from './checkpoints.js';
+import { STATE_FILE, checkpointsDir, findBest, listCheckpoints, pruneCheckpoints, readCheckpoint, stateFilesOf, writeCheckpoint } from './checkpoints.js';
+import { writeShardedCheckpoint } from './checkpoint-shards.js';
 import { RESUME_ADJUSTABLE, findResumePoint, type ResumePoint } from './resume.js';
 import { RUN_CONFIG_FILE, RUN_CONFIG_VERSION, recordOptions } from './run-config.js';
 import { formatSummaryTable } from './summary-table.js';
 import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboard.js';
 import type { DivergenceEvent } from './divergence.js';
-import { EVAL_UNDER_DATA_PARALLELISM, TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
+import type { RankCollective } from '../distributed/gather.js';
+import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
 import { isNoDecayParameter, runUpdate, shareOfRank, totalUpdates, updateGroups } from './updates.js';
 import { DataError } from '../data/errors.js';
 import { acquireRunLock, clearPreviousRun, removeStaleCheckpointTemps } from './run-lock.js';
@@ -40,17 +42,19 @@ import { RunState } from './run-state.js';
 /**
  * Evaluation during training. After each listed step (1-based) the loop calls `evaluate`; its metrics go to
  * metrics.jsonl (as eval_<name>), TensorBoard (eval/<name>) and a checkpoint saved at that step, so the best
- * checkpoint by a dev metric (bestMetric) is kept.
+ * checkpoint by a dev metric (bestMetric) is kept. Under data parallelism every rank calls it with the group
+ * (`group`, null in one process): the work may be shared out, every rank must return the same metrics, and
+ * only rank 0 writes files.
  */
 export interface TrainEvaluator {
   /** The steps, or a function of the run's total steps (known once the data is loaded). */
   steps: number[] | ((totalSteps: number) => number[]);
-  evaluate(context: { step: number; model: NativeModel; tokenizer: TextTokenizer; runDir: string }): Promise<Record<string, number>>;
+  evaluate(context: { step: number; model: NativeModel; tokenizer: TextTokenizer; runDir: string; group: RankCollective | null }): Promise<Record<string, number>>;
 }
 
-/** The evaluation at the end of a completed run, on the best checkpoint's weights (the final ones without a best). */
+/** The evaluation at the end of a completed run, on the best checkpoint's weights (the final ones without a best); every rank calls it, as TrainEvaluator. */
 export interface FinalEvaluator {
-  evaluate(context: { model: NativeModel; tokenizer: TextTokenizer; runDir: string; best: TrainSummary['best'] }): Promise<Record<string, number>>;
+  evaluate(context: { model: NativeModel; tokenizer: TextTokenizer; runDir: string; best: TrainSummary['best']; group: RankCollective | null }): Promise<Record<string, number>>;
 }
 
 /** Where the best checkpoint's weights are saved (adapter or full checkpoint) when a final evaluation runs. */
@@ -133,7 +137,7 @@ async function resumePointFor(options: TrainOptions): Promise<ResumePoint> {
     .filter(([k, v]) => v !== undefined && !adjustable.includes(k))
     .map(([k]) => k);
   if (fixed.length > 0) fail(`--resume continues a run with the options it was started with; ${fixed.join(', ')} cannot be given with it`);
-  return findResumePoint(options.resume!, fail);
+  return findResumePoint(options.resume!, fail, (options.distributed?.rank ?? 0) === 0);
 }
 
 /** metrics.jsonl as the checkpoint saw it: steps after the checkpoint (run again now) are dropped. */
@@ -196,6 +200,8 @@ interface Run {
   group: NativeProcessGroup | null;
   /** Whether this process writes the run folder: rank 0, or the only process. */
   writer: boolean;
+  /** ZeRO-1: the AdamW state is sharded over the ranks, so every rank writes its shard of each checkpoint. */
+  shardedState: boolean;
 }
 
 /** A run in its (locked) folder: set up, the steps, then the results. */
@@ -230,9 +236,6 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   const say = (msg: string) => {
     if (!options.quiet && writer) stdout.write(msg + '\n');
   };
-  if (distributed && (options.evaluator || options.finalEvaluator)) {
-    throw new TrainOptionsError(EVAL_UNDER_DATA_PARALLELISM);
-  }
 
   // A bad model folder (layout, config.json, tokenizer) is a bad option: report it before anything loads.
   try {
@@ -261,7 +264,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   }
 
   // An encoder-decoder learns conversations as (context, assistant turn) pairs.
-  const conversationTurns = seq2seq && parseDataSpec(r.data).kind === 'tulu';
+  const conversationTurns = seq2seq && isConversationSpec(parseDataSpec(r.data));
   const data = await prepareDataset(r.data, tokenizer, { ...trainingDataOptions(r), ...(conversationTurns ? { conversationTurns } : {}) }, { dir: r.cacheDir });
   const examples: TrainingExample[] = data.examples;
   const ds = data.summary;
@@ -338,22 +341,27 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     throw new Error(`${resume.checkpoint.dir}: the checkpoint is of a run with ${resume.record.totalSteps} steps, this one has ${total} (the data changed?)`);
   }
   if (writer) await mkdir(r.out, { recursive: true });
-  if (resume) {
-    await trainer.loadState(resume.stateFile);
-    if (writer) await restoreMetrics(resume.checkpoint.dir, r.out);
-  }
-  // Data parallelism: every rank joins (the rendezvous waits for all), then trains from rank 0's weights.
+  // Data parallelism: every rank joins (the rendezvous waits for all), then trains from rank 0's weights. It
+  // joins before a resume loads the checkpoint, so a ZeRO-1 rank copies only the AdamW state it owns.
   let group: NativeProcessGroup | null = null;
+  const shardedState = distributed !== null && distributed.worldSize > 1 && (options.zeroStage ?? 0) === 1;
   if (distributed) {
     group = new addon.ProcessGroup(distributed);
     await group.join();
-    await trainer.joinProcessGroup(group);
-    say(`  data parallel: ${distributed.worldSize} ranks (rendezvous ${distributed.masterAddr}:${distributed.masterPort}), each taking 1 of every ${distributed.worldSize} batches of a step`);
+    await trainer.joinProcessGroup(group, { shardOptimizerState: shardedState });
+    say(
+      `  data parallel: ${distributed.worldSize} ranks (rendezvous ${distributed.masterAddr}:${distributed.masterPort}), each taking 1 of every ${distributed.worldSize} batches of a step` +
+        (shardedState ? '; ZeRO-1: AdamW state sharded over the ranks' : ''),
+    );
     if (writer && r.gradientAccumulation < distributed.worldSize) {
       stderr.write(
         `warning: --grad-accum ${r.gradientAccumulation} gives each step fewer batches than the ${distributed.worldSize} ranks: some ranks idle every step (the global batch stays batch size x grad accum)\n`,
       );
     }
+  }
+  if (resume) {
+    await trainer.loadState(resume.stateFiles);
+    if (writer) await restoreMetrics(resume.checkpoint.dir, r.out);
   }
   const runConfig = {
     version: RUN_CONFIG_VERSION,
@@ -369,6 +377,7 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
     parameters: count,
     schedule: { kind: r.schedule, totalSteps: total, warmupSteps, batchesPerEpoch },
     worldSize: distributed?.worldSize ?? 1,
+    zeroStage: shardedState ? 1 : 0,
     native: info,
     device,
     node: process.version,
@@ -376,12 +385,12 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   };
   if (!resume && writer) await writeJsonAtomically(path.join(r.out, RUN_CONFIG_FILE), runConfig);
   say(`  run folder: ${r.out}`);
-  for (const d of resume?.damaged ?? []) {
+  for (const d of writer ? resume?.damaged ?? [] : []) {
     stderr.write(`warning: checkpoint step-${d.step} is damaged (${d.reason}); set aside as ${d.movedTo}, resuming from step-${resume!.record.step}\n`);
   }
   if (resume) say(`  resumed from ${resume.checkpoint.dir} (step ${resume.record.step} of ${total})`);
 
-  return { options, r, resume, say, stdout, stderr, loaded, spec, trainer, count, dataSummary: ds, batchSource, total, schedule, maxEpochs, group, writer };
+  return { options, r, resume, say, stdout, stderr, loaded, spec, trainer, count, dataSummary: ds, batchSource, total, schedule, maxEpochs, group, writer, shardedState };
 }
 
 /** The trained weights as the run's result: an adapter (HF PEFT layout where there is one) or, for a method that trains the base, an HF checkpoint. */
@@ -392,12 +401,27 @@ async function saveWeights(run: Run, dir: string): Promise<string[]> {
     : saveCheckpoint(loaded.model, dir, { hfConfig: loaded.hfConfig, config: loaded.config, tokenizerFiles: await tokenizerFilesOf(loaded) });
 }
 
-/** A checkpoint of this moment (trainer state, record, metrics so far); keeps the last K plus the best. */
-async function saveCheckpointNow(run: Run, state: RunState, metrics: MetricsWriter, extraMetrics: Record<string, number> = {}): Promise<void> {
+/**
+ * A checkpoint of this moment (trainer state, record, metrics so far); keeps the last K plus the best. Rank 0
+ * writes it; under ZeRO-1 every rank calls this, as each holds a shard of the AdamW state (checkpoint-shards.ts).
+ */
+async function saveCheckpointNow(run: Run, state: RunState, metrics: MetricsWriter | null, extraMetrics: Record<string, number> = {}): Promise<void> {
   const { r } = run;
   const step = state.step;
-  await writeCheckpoint(r.out, state.checkpointRecord(run.total, extraMetrics), (file) => run.trainer.saveState(file, { step: String(step) }), metrics.file);
+  const metadata = { step: String(step) };
+  const record = state.checkpointRecord(run.total, extraMetrics);
+  if (run.shardedState) {
+    await writeShardedCheckpoint({ group: run.group!, trainer: run.trainer, runDir: r.out, record, metadata, metricsFile: metrics?.file ?? null });
+  } else if (metrics) {
+    await writeCheckpoint(r.out, record, async (dir) => {
+      await run.trainer.saveState(path.join(dir, STATE_FILE), metadata);
+      return [STATE_FILE];
+    }, metrics.file);
+  } else {
+    return;
+  }
   state.lastCheckpointStep = step;
+  if (!run.writer) return;
   const b = await pruneCheckpoints(r.out, r.saveTotalLimit, r.bestMetric);
   state.best = b ? { step: b.step, metric: r.bestMetric.name, value: b.value, dir: b.dir } : null;
 }
@@ -479,24 +503,34 @@ async function runSteps(run: Run, state: RunState): Promise<void> {
       let evalMetrics: Record<string, number> | null = null;
       if (options.evaluator && evalSteps.has(step)) {
         try {
-          evalMetrics = await options.evaluator.evaluate({ step, model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out });
+          evalMetrics = await options.evaluator.evaluate({ step, model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out, group: run.group });
         } catch (err) {
           // An evaluation that fails must not lose the training done so far: save the weights, then report.
-          await saveWeights(run, r.out);
+          if (run.writer) await saveWeights(run, r.out);
           throw new Error(`evaluation at step ${step} failed: ${err instanceof Error ? err.message : String(err)} (the weights trained so far are saved in ${r.out})`);
         }
         metrics?.append({ step, epoch: group.epoch, ...Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval_${k}`, v])) });
         tensorboard?.scalars(step, Object.fromEntries(Object.entries(evalMetrics).map(([k, v]) => [`eval/${k}`, v])));
       }
-      if (metrics && (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0))) await saveCheckpointNow(run, state, metrics, evalMetrics ?? {});
+      if (evalMetrics !== null || (r.saveSteps !== null && step % r.saveSteps === 0)) await saveCheckpointNow(run, state, metrics, evalMetrics ?? {});
     }
     // The end of the run (or a Ctrl-C stop) is a checkpoint too, so an interrupted run can be resumed.
-    if (metrics && r.saveSteps !== null && !state.stoppedAtDivergence && state.step > state.lastCheckpointStep) await saveCheckpointNow(run, state, metrics);
+    if (r.saveSteps !== null && !state.stoppedAtDivergence && state.step > state.lastCheckpointStep) await saveCheckpointNow(run, state, metrics);
   } finally {
     metrics?.close();
     tensorboard?.close();
     if (!quietProgress) progress.finish();
   }
+}
+
+/**
+ * The best checkpoint as rank 0 (which alone prunes and ranks checkpoints) knows it, on every rank. The
+ * all-reduce also waits for rank 0 to have written its last checkpoint.
+ */
+async function bestOfRankZero(run: Run, mine: TrainSummary['best']): Promise<TrainSummary['best']> {
+  const [has = 0, step = 0, value = 0] = await run.group!.allReduceSum(run.writer && mine ? Float64Array.of(1, mine.step, mine.value) : new Float64Array(3));
+  if (has === 0) return null;
+  return { step, metric: run.r.bestMetric.name, value, dir: path.join(checkpointsDir(run.r.out), `step-${step}`) };
 }
 
 /** The run's results: its weights (unless it stopped at a divergence), the final evaluation, summary.json and the summary table. */
@@ -520,7 +554,7 @@ async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
   // weights, else the final ones. A diverged run is scored too: with --on-divergence continue like any other;
   // stopped at the divergence, its final weights are not usable, so the best checkpoint or else the last one
   // before the divergence is evaluated (none: no evaluation, said so).
-  const best = state.best;
+  const best = run.group ? await bestOfRankZero(run, state.best) : state.best;
   let test: TrainSummary['test'] = null;
   if (options.finalEvaluator && !state.interrupted && step > 0) {
     const lastGood = state.stoppedAtDivergence ? listCheckpoints(r.out).filter((c) => c.step < divergence!.step).pop() ?? null : null;
@@ -530,16 +564,19 @@ async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
     } else {
       let weights: string | null = null;
       if (source !== null) {
-        await trainer.loadState(path.join(source.dir, STATE_FILE));
+        await trainer.loadState(stateFilesOf(source.dir, await readCheckpoint(source.dir)));
         weights = path.join(r.out, BEST_WEIGHTS_DIR);
-        await mkdir(weights, { recursive: true });
-        await saveWeights(run, weights);
+        if (run.writer) {
+          await mkdir(weights, { recursive: true });
+          await saveWeights(run, weights);
+        }
         const why = best !== null ? `the best checkpoint (step ${best.step}, ${best.metric} ${best.value})` : `the last checkpoint before the divergence (step ${source.step})`;
         say(`  final evaluation with ${why}; its weights saved to ${weights}`);
       } else {
         say('  final evaluation with the final weights (no checkpoint has the best-checkpoint metric)');
       }
-      test = { step: source?.step ?? step, weights, metrics: await options.finalEvaluator.evaluate({ model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out, best }) };
+      const metrics = await options.finalEvaluator.evaluate({ model: loaded.model, tokenizer: loaded.tokenizer, runDir: r.out, best, group: run.group });
+      test = { step: source?.step ?? step, weights, metrics };
     }
   } else if (options.finalEvaluator) {
     say('  no final evaluation: the run did not complete');

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DistributedEnv } from '../distributed/env.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName } from '../native/device.js';
-import { DEFAULT_CACHE_DIR, parseDataSpec } from '../data/spec.js';
+import { DEFAULT_CACHE_DIR, isConversationSpec, isSuperNISpec, parseDataSpec } from '../data/spec.js';
 import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
 import { getBuiltinPreset, type PresetTrainDefaults } from '../models/builtin.js';
 import { resolveModelSpec, type ModelSpec } from '../models/load.js';
@@ -149,7 +149,13 @@ export interface TrainOptions extends MethodTrainOptions {
   now?: Date;
   /** One rank of a data-parallel run (torchrun's environment, src/distributed/env.ts); null or absent: one process. */
   distributed?: DistributedEnv | null;
+  /** ZeRO stage under data parallelism: 0 (default) every rank keeps all AdamW state; 1 shards it over the ranks
+   * (the same numbers, 1/N of the state per rank; checkpoints hold a shard per rank). */
+  zeroStage?: ZeroStage;
 }
+
+export const ZERO_STAGES = [0, 1] as const;
+export type ZeroStage = (typeof ZERO_STAGES)[number];
 
 /** `--eval-times` and its settings, as run_config.json records them (built into evaluators by src/eval/eval-times.ts). */
 export interface EvaluationPlan {
@@ -234,10 +240,6 @@ export const RUN_LOCK_FILE = '.peft-native.lock';
 /** A bad option value: the CLI reports it in one line with exit code 2. */
 export class TrainOptionsError extends UsageError {}
 
-/** Why --eval-times is refused with several ranks (one message for the CLI and the loop). */
-export const EVAL_UNDER_DATA_PARALLELISM =
-  '--eval-times does not run under data parallelism yet: train without it, then evaluate the run folder with `peft-native eval --run <dir>`';
-
 const STUDY = {
   loraLr: 1e-4,
   fullLr: 1e-5,
@@ -307,10 +309,11 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   }
   const data = o.data ?? 'builtin';
   checkDataSpec(data);
-  const tulu = parseDataSpec(data).kind === 'tulu';
+  const spec = parseDataSpec(data);
+  const superni = isSuperNISpec(spec);
   const superniOnly = (['splitDir', 'devTasks', 'trainTasks', 'posExamples', 'instancesPerTask', 'maxSourceLength', 'maxTargetLength'] as const).filter((k) => o[k] !== undefined);
-  if (tulu && superniOnly.length > 0) fail(`${superniOnly.map(flagName).join(', ')} apply to SuperNI data, not to ${data}`);
-  if (!tulu && o.chatTemplate !== undefined) fail(`--chat-template applies to tulu:<file> data, not to ${data}`);
+  if (!superni && superniOnly.length > 0) fail(`${superniOnly.map(flagName).join(', ')} apply to SuperNI data, not to ${data}`);
+  if (!isConversationSpec(spec) && o.chatTemplate !== undefined) fail(`--chat-template applies to conversation data (tulu:<file>, sharegpt:<file>), not to ${data}`);
   if (o.splitDir !== undefined && !data.trim().startsWith('superni:')) fail(`--split-dir applies to superni:<dir> data, not to ${data}`);
   if (o.splitDir !== undefined && !existsSync(o.splitDir)) fail(`--split-dir ${o.splitDir} does not exist`);
   if (o.chatTemplate !== undefined && !['tulu', 'model'].includes(o.chatTemplate)) fail(`unknown chat template "${String(o.chatTemplate)}" (expected tulu or model)`);
@@ -401,8 +404,8 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
     batchSize: o.batchSize ?? preset?.batchSize ?? STUDY.batchSize,
     gradientAccumulation: o.gradientAccumulation ?? (preset ? 1 : STUDY.gradientAccumulation),
     maxLength: o.maxLength ?? preset?.maxLength ?? null,
-    maxSourceLength: o.maxSourceLength ?? (preset || tulu ? null : STUDY.maxSourceLength),
-    maxTargetLength: o.maxTargetLength ?? (preset || tulu ? null : STUDY.maxTargetLength),
+    maxSourceLength: o.maxSourceLength ?? (preset || !superni ? null : STUDY.maxSourceLength),
+    maxTargetLength: o.maxTargetLength ?? (preset || !superni ? null : STUDY.maxTargetLength),
     instancesPerTask: o.instancesPerTask ?? null,
     splitDir: o.splitDir ?? null,
     devTasks: o.devTasks ?? null,

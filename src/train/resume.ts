@@ -2,12 +2,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { checkpointDamage, listCheckpoints, readCheckpoint, STATE_FILE, type CheckpointInfo, type CheckpointRecord } from './checkpoints.js';
+import { checkpointDamage, listCheckpoints, readCheckpoint, stateFilesOf, type CheckpointInfo, type CheckpointRecord } from './checkpoints.js';
 import type { ResolvedTrainOptions } from './options.js';
 import { RUN_CONFIG_FILE, RunConfigError, optionsFromRecord, readRunConfig, type RecordedOptions } from './run-config.js';
 
 /** Options a resumed run may change: they do not affect the numbers. Everything else comes from run_config.json. */
-export const RESUME_ADJUSTABLE = ['resume', 'threads', 'device', 'logEvery', 'stdout', 'stderr', 'liveProgress', 'quiet', 'signal', 'onStep', 'now', 'evaluator', 'finalEvaluator'] as const;
+export const RESUME_ADJUSTABLE = ['resume', 'threads', 'device', 'logEvery', 'stdout', 'stderr', 'liveProgress', 'quiet', 'signal', 'onStep', 'now', 'evaluator', 'finalEvaluator', 'distributed', 'zeroStage'] as const;
 
 export interface ResumePoint {
   runDir: string;
@@ -15,7 +15,8 @@ export interface ResumePoint {
   options: ResolvedTrainOptions;
   checkpoint: CheckpointInfo;
   record: CheckpointRecord;
-  stateFile: string;
+  /** The checkpoint's native state files, rank 0's first (several for a ZeRO-1 run). */
+  stateFiles: string[];
   /** Newer checkpoints that were damaged (a truncated or missing file), set aside to `movedTo`. */
   damaged: DamagedCheckpoint[];
 }
@@ -27,8 +28,12 @@ export interface DamagedCheckpoint {
   movedTo?: string;
 }
 
-/** Finds what a resume needs, with errors that name the folder or file. `fail` reports a usage error. */
-export async function findResumePoint(runDir: string, fail: (message: string) => never): Promise<ResumePoint> {
+/**
+ * Finds what a resume needs, with errors that name the folder or file. `fail` reports a usage error. Damaged
+ * newer checkpoints are set aside by the run folder's writer only (`setAside`; the other ranks of a
+ * data-parallel run skip them as well).
+ */
+export async function findResumePoint(runDir: string, fail: (message: string) => never, setAside = true): Promise<ResumePoint> {
   const dir = path.resolve(runDir);
   if (!existsSync(dir)) fail(`--resume ${runDir}: the folder does not exist`);
   if (!statSync(dir).isDirectory()) fail(`--resume ${runDir}: not a folder (give the run folder, the --out of the interrupted run)`);
@@ -51,11 +56,11 @@ export async function findResumePoint(runDir: string, fail: (message: string) =>
       continue;
     }
     const record = await readCheckpoint(checkpoint.dir);
-    for (const d of damaged) {
+    for (const d of setAside ? damaged : []) {
       d.movedTo = path.join(path.dirname(d.dir), `.${path.basename(d.dir)}.damaged-${Date.now()}`);
       await rename(d.dir, d.movedTo);
     }
-    return { runDir: dir, options: optionsFromRecord(recorded, dir), checkpoint, record, stateFile: path.join(checkpoint.dir, STATE_FILE), damaged };
+    return { runDir: dir, options: optionsFromRecord(recorded, dir), checkpoint, record, stateFiles: stateFilesOf(checkpoint.dir, record), damaged };
   }
   fail(`--resume ${runDir}: no intact checkpoint: ${damaged.map((d) => `${path.basename(d.dir)}: ${d.reason}`).join('; ')}`);
 }

@@ -92,6 +92,6 @@ export async function removeStaleCheckpointTemps(runDir: string): Promise<void> 
   const dir = path.join(runDir, CHECKPOINTS_DIR);
   if (!existsSync(dir)) return;
   for (const name of await readdir(dir)) {
-    if (/^\.step-\d+\.(tmp|old)-/.test(name)) await rm(path.join(dir, name), { recursive: true, force: true });
+    if (/^\.step-\d+\.((tmp|old)-|shards$)/.test(name)) await rm(path.join(dir, name), { recursive: true, force: true });
   }
 }

@@ -2,7 +2,10 @@
 // small Llama for a few steps, each rank taking every WORLD_SIZE-th micro-batch of every step, and writes the
 // losses, gradient norms and final trainable parameters as JSON to the file in argv[2].
 // Environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's); METHOD lora|full; DIE_AT_STEP (this
-// rank exits at that step, for the failure test).
+// rank exits at that step, for the failure test); ZERO=1 (ZeRO-1: AdamW state sharded over the ranks);
+// STEPS (default 4) and FIRST_STEP (default 0: steps before it are skipped in the batch stream); LOAD_STATE
+// (comma-separated state files to resume from, rank 0's first); SAVE_STATE_DIR (each rank saves its state
+// there at the end: state-<rank>.safetensors).
 import { writeFileSync } from 'node:fs';
 
 const dist = new URL('../../dist/', import.meta.url);
@@ -25,8 +28,9 @@ if (worldSize > 1) {
   const group = new pn.ProcessGroup({ rank, worldSize, masterAddr: process.env.MASTER_ADDR, masterPort: Number(process.env.MASTER_PORT),
     timeoutMs: Number(process.env.TIMEOUT_MS ?? 60000) });
   await group.join();
-  await trainer.joinProcessGroup(group);
+  await trainer.joinProcessGroup(group, { shardOptimizerState: process.env.ZERO === '1' });
 }
+if (process.env.LOAD_STATE) await trainer.loadState(process.env.LOAD_STATE.split(','));
 
 // The batches come from a seeded linear congruential stream, the same on every rank.
 let state = 12345;
@@ -44,8 +48,11 @@ function microBatch() {
   return { inputIds, labels, batchSize, seqLen };
 }
 const losses = [], gradNorms = [], tokens = [];
-for (let step = 0; step < 4; step++) {
+const firstStep = Number(process.env.FIRST_STEP ?? 0);
+const steps = Number(process.env.STEPS ?? 4);
+for (let step = 0; step < firstStep + steps; step++) {
   const group = Array.from({ length: 3 }, microBatch);  // 3 micro-batches: ranks get unequal shares
+  if (step < firstStep) continue;
   if (step === dieAt) process.exit(3);
   const mine = group.filter((_, i) => i % worldSize === rank);
   const r = await trainer.step(mine, 1e-2);
@@ -54,4 +61,5 @@ for (let step = 0; step < 4; step++) {
   tokens.push(r.targetTokens);
 }
 const params = Object.fromEntries(model.parameterNames({ trainableOnly: true }).map((n) => [n, Array.from(model.getParameter(n))]));
-writeFileSync(process.argv[2], JSON.stringify({ rank, losses, gradNorms, tokens, params }));
+if (process.env.SAVE_STATE_DIR) await trainer.saveState(`${process.env.SAVE_STATE_DIR}/state-${rank}.safetensors`);
+writeFileSync(process.argv[2], JSON.stringify({ rank, losses, gradNorms, tokens, params, optimizerState: trainer.optimizerState() }));
