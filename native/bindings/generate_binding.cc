@@ -13,6 +13,7 @@
 #include "common/errors.h"
 #include "generate/continuous.h"
 #include "generate/generate.h"
+#include "generate/score.h"
 
 namespace pn {
 namespace {
@@ -179,9 +180,73 @@ Napi::Value GenerateContinuousJs(const Napi::CallbackInfo& info) {
   });
 }
 
+// Token ids from an Int32Array or an array of integers.
+std::vector<int64_t> IdsFromJs(const Napi::Value& value, const std::string& what) {
+  std::vector<int64_t> ids;
+  if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    auto a = value.As<Napi::Int32Array>();
+    ids.assign(a.Data(), a.Data() + a.ElementLength());
+    return ids;
+  }
+  if (!value.IsArray()) throw UserError(what + " must be an Int32Array or an array of token ids");
+  auto arr = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) {
+    Napi::Value v = arr.Get(i);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d >= 0) || d != static_cast<double>(static_cast<int64_t>(d))) throw UserError(what + "[" + std::to_string(i) + "] must be an integer token id");
+    ids.push_back(static_cast<int64_t>(d));
+  }
+  return ids;
+}
+
+// scoreContinuations(model, [{ prompt, candidates: [...] }, ...]) -> per request, per candidate
+// { logProb, tokens, greedy } (native/generate/score.h).
+Napi::Value ScoreContinuationsJs(const Napi::CallbackInfo& info) {
+  return GuardAsync(info.Env(), [&]() -> Napi::Value {
+    if (info.Length() < 2 || !info[1].IsArray()) throw UserError("scoreContinuations(model, requests) needs a model and an array of { prompt, candidates }");
+    std::shared_ptr<ModelHost> model = ModelWrap::ModelOf(info[0]);
+    std::vector<ScoreRequest> requests;
+    auto arr = info[1].As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      const std::string w = "requests[" + std::to_string(i) + "]";
+      if (!arr.Get(i).IsObject()) throw UserError(w + " must be an object { prompt, candidates }");
+      auto o = arr.Get(i).As<Napi::Object>();
+      ScoreRequest r;
+      r.prompt = IdsFromJs(o.Get("prompt"), w + ".prompt");
+      if (!o.Get("candidates").IsArray()) throw UserError(w + ".candidates must be an array");
+      auto cs = o.Get("candidates").As<Napi::Array>();
+      for (uint32_t c = 0; c < cs.Length(); ++c) r.candidates.push_back(IdsFromJs(cs.Get(c), w + ".candidates[" + std::to_string(c) + "]"));
+      requests.push_back(std::move(r));
+    }
+    return AsyncTask<std::vector<std::vector<ContinuationScore>>>::Start(
+        info.Env(),
+        [model, requests] {
+          std::lock_guard<std::mutex> lock(model->mutex());
+          AutocastGuard autocast(model->device().type(), model->bf16(), at::kBFloat16);
+          return ScoreContinuations(*model, requests);
+        },
+        [](Napi::Env env, std::vector<std::vector<ContinuationScore>>& scores) -> Napi::Value {
+          auto out = Napi::Array::New(env, scores.size());
+          for (size_t i = 0; i < scores.size(); ++i) {
+            auto row = Napi::Array::New(env, scores[i].size());
+            for (size_t c = 0; c < scores[i].size(); ++c) {
+              auto s = Napi::Object::New(env);
+              s.Set("logProb", scores[i][c].logProb);
+              s.Set("tokens", static_cast<double>(scores[i][c].tokens));
+              s.Set("greedy", scores[i][c].greedy);
+              row.Set(static_cast<uint32_t>(c), s);
+            }
+            out.Set(static_cast<uint32_t>(i), row);
+          }
+          return out;
+        });
+  });
+}
+
 }  // namespace
 
 void RegisterGenerate(Napi::Env env, Napi::Object exports) {
+  exports.Set("scoreContinuations", Napi::Function::New(env, ScoreContinuationsJs, "scoreContinuations"));
   exports.Set("generate", Napi::Function::New(env, GenerateJs, "generate"));
   exports.Set("generateContinuous", Napi::Function::New(env, GenerateContinuousJs, "generateContinuous"));
 }

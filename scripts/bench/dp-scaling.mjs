@@ -2,7 +2,7 @@
 // threads: the same global batch (SuperNI-shaped labels), each rank taking batch / nproc rows. Prints one JSON
 // line per case. Run after `npm run setup` (uses dist/ and the built addon).
 //   node scripts/bench/dp-scaling.mjs --config C [--method lora|full] [--batch 4] [--seq 256] [--steps 6]
-//        [--warmup 2] [--threads 2 (in all)] [--nproc 1,2]
+//        [--warmup 2] [--threads 2 (in all)] [--nproc 1,2] [--zero 0|1 (ZeRO-1: AdamW state sharded over the ranks)]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ const { values: a } = parseArgs({
     warmup: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     nproc: { type: 'string', default: '1,2' },
+    zero: { type: 'string', default: '0' },
     worker: { type: 'boolean', default: false },
   },
 });
@@ -42,7 +43,7 @@ async function worker() {
   if (worldSize > 1) {
     const group = new pn.ProcessGroup({ rank, worldSize, masterAddr: '127.0.0.1', masterPort: Number(process.env.MASTER_PORT) });
     await group.join();
-    await trainer.joinProcessGroup(group);
+    await trainer.joinProcessGroup(group, { shardOptimizerState: a.zero === '1' });
   }
   const batch = Number(a.batch), seq = Number(a.seq), rows = batch / worldSize;
   // The global batch, the same on every rank; this rank takes rows [rank * rows, (rank + 1) * rows).
@@ -55,14 +56,14 @@ async function worker() {
     await trainer.step([mine], 1e-4);
     if (i >= Number(a.warmup)) times.push(performance.now() - t0);
   }
-  process.stdout.write(JSON.stringify({ rank, medianMs: median(times), peakRssMb: peakRssBytes() / 2 ** 20 }) + '\n');
+  process.stdout.write(JSON.stringify({ rank, medianMs: median(times), peakRssMb: peakRssBytes() / 2 ** 20, stateMb: trainer.optimizerState().hostBytes / 2 ** 20 }) + '\n');
 }
 
 async function runCase(nproc) {
   const port = await freeLocalPort();
   const threads = Math.max(1, Math.floor(Number(a.threads) / nproc));
   const args = [fileURLToPath(import.meta.url), '--worker', '--config', a.config, '--method', a.method, '--batch', a.batch, '--seq', a.seq,
-    '--steps', a.steps, '--warmup', a.warmup, '--threads', String(threads)];
+    '--steps', a.steps, '--warmup', a.warmup, '--threads', String(threads), '--zero', a.zero];
   const ranks = await Promise.all(
     Array.from({ length: nproc }, (_, rank) => new Promise((resolve, reject) => {
       const child = spawn(process.execPath, args, {
@@ -76,8 +77,9 @@ async function runCase(nproc) {
   );
   const ms = Math.max(...ranks.map((r) => r.medianMs));
   const tokens = Number(a.batch) * Number(a.seq);
-  return { nproc, threadsPerRank: threads, method: a.method, medianStepMs: Math.round(ms * 10) / 10, tokensPerSec: Math.round((tokens / ms) * 1000 * 10) / 10,
-    peakRssMbAllRanks: Math.round(ranks.reduce((s, r) => s + r.peakRssMb, 0)) };
+  return { nproc, zero: Number(a.zero), threadsPerRank: threads, method: a.method, medianStepMs: Math.round(ms * 10) / 10, tokensPerSec: Math.round((tokens / ms) * 1000 * 10) / 10,
+    peakRssMbAllRanks: Math.round(ranks.reduce((s, r) => s + r.peakRssMb, 0)), peakRssMbPerRank: Math.round(Math.max(...ranks.map((r) => r.peakRssMb))),
+    adamStateMbPerRank: Math.round(Math.max(...ranks.map((r) => r.stateMb))) };
 }
 
 if (a.worker) {

@@ -3,7 +3,8 @@
 import { Command, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
 import { EVAL_SPLITS, type EvalSplit } from '../eval/superni-eval.js';
-import { runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
+import { EvalOptionsError, runBenchmarkEvaluation, runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
+import { BENCHMARKS, CHAT_FORMATS, type Benchmark, type ChatFormat } from '../eval/benchmark-run.js';
 import type { SuperNIEvalResult } from '../eval/superni-eval.js';
 import { parseIntegerFlag } from './train.js';
 import { deviceOption } from './device-flag.js';
@@ -13,10 +14,41 @@ import { PRECISIONS } from '../train/options.js';
 export interface EvalFlags extends Omit<EvalRunOptions, 'split' | 'tasks' | 'log' | 'progressStream'> {
   split: EvalSplit;
   tasks?: string;
+  benchmark?: Benchmark;
+  benchData?: string;
+  chatFormat?: ChatFormat;
+  shots?: number;
+}
+
+/** SuperNI's flags, which an --benchmark evaluation does not take (flag -> EvalFlags key). */
+const SUPERNI_ONLY = {
+  '--data': 'data',
+  '--split-dir': 'splitDir',
+  '--tasks': 'tasks',
+  '--max-source-length': 'maxSourceLength',
+  '--data-seed': 'dataSeed',
+  '--instances-per-task': 'instancesPerTask',
+  '--dev-tasks': 'devTasks',
+  '--train-tasks': 'trainTasks',
+  '--loss': 'loss',
+} as const satisfies Record<string, keyof EvalFlags>;
+
+/** The benchmark run of `eval --benchmark`, or a usage error naming the flag that does not fit. */
+export function benchmarkOptionsFromFlags(f: EvalFlags, splitGiven: boolean): Parameters<typeof runBenchmarkEvaluation>[0] {
+  const { benchmark, benchData, chatFormat, shots, tasks: _tasks, split: _split, ...rest } = f;
+  if (benchmark === undefined) throw new EvalOptionsError('--benchmark is missing');
+  if (benchData === undefined) throw new EvalOptionsError(`--benchmark ${benchmark} needs --bench-data <dir>: the benchmark's files in open-instruct's layout (data/eval/${benchmark})`);
+  const wrong = Object.entries(SUPERNI_ONLY).filter(([, key]) => f[key] !== undefined).map(([flag]) => flag);
+  if (splitGiven) wrong.push('--split');
+  if (wrong.length > 0) throw new EvalOptionsError(`${wrong.join(', ')} appl${wrong.length > 1 ? 'y' : 'ies'} to the SuperNI evaluation, not to --benchmark ${benchmark}`);
+  return { ...rest, benchmark, dir: benchData, ...(chatFormat !== undefined ? { chatFormat } : {}), ...(shots !== undefined ? { shots } : {}) };
 }
 
 export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
-  const { tasks, ...rest } = f;
+  for (const [flag, value] of [['--bench-data', f.benchData], ['--chat-format', f.chatFormat], ['--shots', f.shots]] as const) {
+    if (value !== undefined) throw new EvalOptionsError(`${flag} applies to --benchmark evaluations`);
+  }
+  const { tasks, benchmark: _b, benchData: _d, chatFormat: _c, shots: _s, ...rest } = f;
   return { ...rest, tasks: tasks?.split(',').map((t) => t.trim()).filter((t) => t !== '') };
 }
 
@@ -41,7 +73,7 @@ Outputs in --out: predictions.jsonl (id, task, category, prompt, prediction, ref
   SuperNI evaluation computes them).
 `;
 
-export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation): Command {
+export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEvalResult> = runEvaluation, runBenchmark: typeof runBenchmarkEvaluation = runBenchmarkEvaluation): Command {
   return new Command('eval')
     .description('Evaluate a model (optionally with an adapter: LoRA, DoRA, IA3, bottleneck adapter, prompt or prefix tuning, BitFit) on SuperNI: greedy generation, exact match and ROUGE-L.')
     .option('--run <dir>', "a training run folder: model, data, seeds, the recorded task/instance selection and its trained weights (<run>/best when saved, else the final ones) come from it")
@@ -67,10 +99,18 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
     .option('--overwrite', 'replace an evaluation already in --out')
+    .addOption(new Option('--benchmark <name>', 'an open-instruction benchmark instead of SuperNI, as open-instruct evaluates it: mmlu (log-likelihood of the answer letter), gsm8k (8-shot chain of thought, last number), truthfulqa (MC1/MC2)').choices([...BENCHMARKS]))
+    .option('--bench-data <dir>', "with --benchmark: the benchmark's files in open-instruct's layout (data/eval/<benchmark>: mmlu/{dev,test}/*.csv, gsm/test.jsonl, truthfulqa/TruthfulQA.csv)")
+    .addOption(new Option('--chat-format <format>', 'with --benchmark: wrap every prompt as a TÜLU user turn (tulu, open-instruct\'s --use_chat_format) or not (none, default)').choices([...CHAT_FORMATS]))
+    .option('--shots <n>', 'with --benchmark: MMLU shots from the dev rows (default 0), GSM8K exemplars (default 8)', parseIntegerFlag(0, 'shots'))
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show stack traces on errors')
     .addHelpText('after', EXAMPLES)
-    .action(async (flags: EvalFlags) => {
+    .action(async (flags: EvalFlags, command: Command) => {
+      if (flags.benchmark !== undefined) {
+        await runBenchmark(benchmarkOptionsFromFlags(flags, command.getOptionValueSource('split') === 'cli'));
+        return;
+      }
       await run(evalOptionsFromFlags(flags));
     });
 }

@@ -5,7 +5,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
-import { checkModelSpec, loadModel, modelDisplayName } from '../models/load.js';
+import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '../models/load.js';
+import { evaluateBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark-run.js';
 import { PRECISIONS, checkDataSpec, type Precision } from '../train/options.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
 import { formatDuration } from '../train/progress.js';
@@ -146,31 +147,35 @@ async function readRunRecord(dir: string): Promise<RunRecord> {
   return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, precision };
 }
 
-export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
+/** The options with what `--run` records filled in, and its record (undefined without --run). */
+async function withRunRecord(options: EvalRunOptions): Promise<{ o: EvalRunOptions; record: RunRecord | undefined }> {
   const record = options.run !== undefined ? await readRunRecord(options.run) : undefined;
   const o: EvalRunOptions = record
     ? { ...options, model: options.model ?? record.model, data: options.data ?? record.data, seed: options.seed ?? record.seed, dataSeed: options.dataSeed ?? record.dataSeed, adapter: options.adapter ?? record.adapter, precision: options.precision ?? record.precision }
     : options;
-  await checkEvalOptions(o);
-  const split = o.split ?? 'test';
-  const data = o.data ?? 'builtin';
-  const modelSpec = o.model ?? 'builtin:tiny';
-  const out = o.out ?? path.join('runs', `${timestamp(new Date())}-eval-${split}`);
+  return { o, record };
+}
+
+/** --out (or its default), checked writable before anything loads. */
+async function writableOut(o: EvalRunOptions, name: string): Promise<string> {
+  const out = o.out ?? path.join('runs', `${timestamp(new Date())}-eval-${name}`);
   const unwritable = await unwritableReason(out);
   if (unwritable !== null) throw new EvalOptionsError(`--out ${out} cannot be written (${unwritable}); nothing was evaluated`);
-  const say = o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
+  return out;
+}
+
+function sayer(o: EvalRunOptions): (line: string) => void {
+  return o.quiet ? () => {} : (o.log ?? ((line: string) => process.stderr.write(line + '\n')));
+}
+
+/** The model of an evaluation: loaded, with its adapter, in the evaluation's precision, on its device. */
+async function loadEvalModel(o: EvalRunOptions, say: (line: string) => void, what: string): Promise<LoadedModel> {
+  const modelSpec = o.model ?? 'builtin:tiny';
   const addon = native();
   if (o.threads !== undefined) addon.setNumThreads(o.threads);
   const device = resolveDevice(o.device ?? 'auto');
-
-  say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${data} (${split})`);
+  say(`peft-native eval: ${modelSpec}${o.adapter ? ` + adapter ${o.adapter}` : ''} on ${what}`);
   const loaded = await loadModel(modelSpec, { seed: o.seed ?? 42 });
-  // A decoder's prompt and new tokens share its positions (src/eval/generate.ts); say so before loading any data.
-  const positions = maxPositions(loaded.config);
-  const maxNewTokens = o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
-  if (maxNewTokens >= positions) {
-    throw new EvalOptionsError(`--max-new-tokens ${maxNewTokens} leaves no room for a prompt: ${modelDisplayName(loaded.source)} has ${positions} positions (max_position_embeddings)`);
-  }
   if (o.adapter !== undefined) {
     const settings = await loadAdapter(loaded.model, o.adapter, { modelName: modelDisplayName(loaded.source), ignoreBaseName: o.ignoreBaseName });
     say(`  adapter: ${describeMethod(settings)}`);
@@ -180,6 +185,45 @@ export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEva
   loaded.model.setPrecision({ compute: precision, base: precision });
   await loaded.model.moveTo(device);
   say(`  device: ${device}${precision === 'bf16' ? ', bf16' : ''}`);
+  return loaded;
+}
+
+/** `eval --benchmark`: an open-instruction benchmark (src/eval/benchmark-run.ts) on the model (+ adapter, or a --run's weights). */
+export async function runBenchmarkEvaluation(options: EvalRunOptions & Omit<BenchmarkOptions, 'out' | 'metadata'>): Promise<BenchmarkResult> {
+  const { o } = await withRunRecord(options);
+  await checkEvalOptions(o);
+  if (!(existsSync(options.dir) && statSync(options.dir).isDirectory())) throw new EvalOptionsError(`--bench-data ${options.dir} is not a folder (give the benchmark's folder, e.g. data/eval/${options.benchmark})`);
+  const out = await writableOut(o, options.benchmark);
+  const say = sayer(o);
+  const loaded = await loadEvalModel(o, say, `${options.benchmark} (${options.dir})`);
+  const started = Date.now();
+  const result = await evaluateBenchmark(loaded.model, loaded.tokenizer, {
+    ...options,
+    out,
+    metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },
+  });
+  if (!o.quiet) {
+    const print = o.log ?? ((line: string) => process.stdout.write(line + '\n'));
+    for (const [name, value] of Object.entries(result.metrics).filter(([k]) => !k.includes('/'))) print(`${name}: ${value.toFixed(4)}`);
+    print(`${result.instances} instances, ${formatDuration((Date.now() - started) / 1000)}; written ${result.files!.predictions} and ${result.files!.metrics}`);
+  }
+  return result;
+}
+
+export async function runEvaluation(options: EvalRunOptions): Promise<SuperNIEvalResult> {
+  const { o, record } = await withRunRecord(options);
+  await checkEvalOptions(o);
+  const split = o.split ?? 'test';
+  const data = o.data ?? 'builtin';
+  const out = await writableOut(o, split);
+  const say = sayer(o);
+  const loaded = await loadEvalModel(o, say, `${data} (${split})`);
+  // A decoder's prompt and new tokens share its positions (src/eval/generate.ts); say so before loading any data.
+  const positions = maxPositions(loaded.config);
+  const maxNewTokens = o.maxNewTokens ?? DEFAULT_MAX_NEW_TOKENS;
+  if (maxNewTokens >= positions) {
+    throw new EvalOptionsError(`--max-new-tokens ${maxNewTokens} leaves no room for a prompt: ${modelDisplayName(loaded.source)} has ${positions} positions (max_position_embeddings)`);
+  }
   const started = Date.now();
   const result = await evaluateSuperNI(loaded.model, loaded.tokenizer, {
     data,

@@ -397,6 +397,20 @@ export interface NativeSafetensors {
   ): Promise<void>;
 }
 
+export interface NativeScoreRequest {
+  /** Token ids as the model sees them (BOS included where the tokenizer adds one). */
+  prompt: Int32Array | number[];
+  candidates: Array<Int32Array | number[]>;
+}
+
+export interface NativeContinuationScore {
+  /** Sum of the candidate tokens' log-probabilities (natural log). */
+  logProb: number;
+  tokens: number;
+  /** Every candidate token is the most likely one at its position. */
+  greedy: boolean;
+}
+
 /** Prompts for generate(): row-major [batchSize, seqLen] token ids, padded on either side. */
 export interface NativeGeneratePrompts {
   inputIds: Int32Array;
@@ -471,6 +485,13 @@ export interface NativeAddon {
    * greedy ids equal generate's on the same prompts.
    */
   generateContinuous(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeContinuousOptions): Promise<NativeGenerateResult>;
+  /**
+   * Log-likelihood of candidate continuations (multiple-choice benchmarks), under inference mode in the model's
+   * precision: per request, per candidate, the sum of its tokens' log-probabilities given the prompt and its
+   * earlier tokens. Decoder-only models run each prompt once and its candidates as one batch against copies of
+   * the prompt's KV cache; T5 scores them as decoder targets of the prompt.
+   */
+  scoreContinuations(model: NativeModel, requests: NativeScoreRequest[]): Promise<NativeContinuationScore[][]>;
   /** Numeric self-checks for tests: the LoRA Function's backward beside autograd and finite differences (float64). */
   testing: {
     /** The bottleneck adapter Function's backward beside autograd and finite differences (float64). */
