@@ -12,7 +12,9 @@ import { RECIPES } from '../train/recipe.js';
 import { allMethodFlags, flagName } from '../peft/methods.js';
 import { addDataFlags, type DataFlags } from './data-flags.js';
 import { deviceOption } from './device-flag.js';
-import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks, type EvalMetric } from '../eval/eval-times.js';
+import { EVAL_METRICS, evalTimesTrainOptions, resumedEvalTimesHooks } from '../eval/eval-times.js';
+import { BENCHMARK_METRICS } from '../eval/benchmark-train-evaluator.js';
+import { CHAT_FORMATS, type Benchmark, type ChatFormat } from '../eval/benchmark-run.js';
 import { readRecordedOptions } from '../train/resume.js';
 import { optionsFromRecord } from '../train/run-config.js';
 import { withInterrupts } from './interrupt.js';
@@ -71,7 +73,11 @@ export interface TrainFlags extends DataFlags, Omit<Pick<TrainOptions, (typeof S
   metricForBestModel?: string;
   greaterIsBetter?: boolean;
   evalTimes?: number;
-  evalMetric?: EvalMetric;
+  evalMetric?: string;
+  evalBenchmark?: Benchmark;
+  benchData?: string;
+  evalShots?: number;
+  evalChatFormat?: ChatFormat;
   evalMaxInstances?: number;
   evalBatchSize?: number;
   maxNewTokens?: number;
@@ -111,6 +117,10 @@ function evalTimesOptionsFromFlags(f: TrainFlags, o: TrainOptions): Partial<Trai
     const given = (
       [
         ['--eval-metric', f.evalMetric],
+        ['--eval-benchmark', f.evalBenchmark],
+        ['--bench-data', f.benchData],
+        ['--eval-shots', f.evalShots],
+        ['--eval-chat-format', f.evalChatFormat],
         ['--eval-max-instances', f.evalMaxInstances],
         ['--eval-batch-size', f.evalBatchSize],
         ['--max-new-tokens', f.maxNewTokens],
@@ -124,6 +134,10 @@ function evalTimesOptionsFromFlags(f: TrainFlags, o: TrainOptions): Partial<Trai
     {
       times: f.evalTimes,
       ...(f.evalMetric !== undefined ? { metric: f.evalMetric } : {}),
+      ...(f.evalBenchmark !== undefined ? { benchmark: f.evalBenchmark } : {}),
+      ...(f.benchData !== undefined ? { benchData: f.benchData } : {}),
+      ...(f.evalShots !== undefined ? { shots: f.evalShots } : {}),
+      ...(f.evalChatFormat !== undefined ? { chatFormat: f.evalChatFormat } : {}),
       ...(f.evalMaxInstances !== undefined ? { maxInstances: f.evalMaxInstances } : {}),
       ...(f.evalBatchSize !== undefined ? { batchSize: f.evalBatchSize } : {}),
       ...(f.maxNewTokens !== undefined ? { maxNewTokens: f.maxNewTokens } : {}),
@@ -282,7 +296,11 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--metric-for-best-model <name>', 'metric that picks the best checkpoint (default train_loss: mean training loss since the previous checkpoint)')
     .option('--greater-is-better', 'a higher --metric-for-best-model is better (default: lower)')
     .option('--eval-times <k>', 'evaluate on the --dev-tasks dev split k times, evenly spaced (the last at the final step); each is a checkpoint (the study: 8)', parseIntegerFlag(1, 'eval times'))
-    .addOption(new Option('--eval-metric <metric>', 'with --eval-times: the dev metric that picks the best checkpoint, higher is better (default rougeL)').choices([...EVAL_METRICS]))
+    .option('--eval-metric <metric>', `with --eval-times: the dev metric that picks the best checkpoint, higher is better: ${EVAL_METRICS.join(' or ')} (default rougeL), or with --eval-benchmark one of its metrics (${Object.entries(BENCHMARK_METRICS).map(([b, m]) => `${b}: ${m!.join('/')}`).join('; ')}; default the first)`)
+    .addOption(new Option('--eval-benchmark <name>', 'with --eval-times: evaluate on an open-instruction benchmark instead of SuperNI dev tasks (any training data, e.g. tulu:)').choices(Object.keys(BENCHMARK_METRICS)))
+    .option('--bench-data <dir>', "with --eval-benchmark: the benchmark's files in open-instruct's layout (data/eval/<benchmark>)")
+    .option('--eval-shots <n>', 'with --eval-benchmark: MMLU shots (default 0) or GSM8K exemplars (default 8)', parseIntegerFlag(0, 'eval shots'))
+    .addOption(new Option('--eval-chat-format <format>', 'with --eval-benchmark: wrap prompts as a TÜLU user turn (default for tulu:/sharegpt: data trained in the TÜLU format) or not').choices([...CHAT_FORMATS]))
     .option('--eval-max-instances <n>', 'with --eval-times: instances per dev/test task at most (default 100)', parseIntegerFlag(1, 'eval max instances'))
     .option('--eval-batch-size <n>', 'with --eval-times: prompts generated together (default 16)', parseIntegerFlag(1, 'eval batch size'))
     .option('--max-new-tokens <n>', 'with --eval-times: new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))

@@ -8,7 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
 import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
-import { isSuperNISpec, parseDataSpec } from '../data/spec.js';
+import { isConversationSpec, isSuperNISpec, parseDataSpec } from '../data/spec.js';
+import { benchmarkTrainEvaluator, headlineMetrics } from './benchmark-train-evaluator.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
 
 export const EVAL_METRICS = ['rougeL', 'exactMatch'] as const;
@@ -28,15 +29,32 @@ export function evalTimesSteps(totalSteps: number, times: number): number[] {
   return [...steps].filter((s) => s >= 1).sort((a, b) => a - b);
 }
 
+/** Refuses what cannot work with --eval-benchmark (any training data: the benchmark has its own files). */
+function checkBenchmarkPlan(o: EvalTimesOptions, run: TrainOptions): void {
+  const benchmark = o.benchmark!;
+  const metrics = headlineMetrics(benchmark);
+  if (metrics === undefined) throw new TrainOptionsError(`--eval-benchmark ${benchmark} cannot run during training (it has no metric that picks a checkpoint); evaluate the run folder with \`peft-native eval --run <dir> --benchmark ${benchmark}\``);
+  if (o.benchData === undefined) throw new TrainOptionsError(`--eval-benchmark ${benchmark} needs --bench-data <dir>: the benchmark's files in open-instruct's layout`);
+  if (!(existsSync(o.benchData) && statSync(o.benchData).isDirectory())) throw new TrainOptionsError(`--bench-data ${o.benchData} is not a folder`);
+  if (o.metric !== undefined && !metrics.includes(o.metric)) throw new TrainOptionsError(`--eval-metric ${o.metric} is not a metric of ${benchmark} (expected ${metrics.join(' or ')})`);
+  if (o.test) throw new TrainOptionsError('--test evaluates the SuperNI test split; with --eval-benchmark, evaluate the best weights afterwards with `peft-native eval --run <dir> --benchmark ...`');
+  if (run.devTasks !== undefined) throw new TrainOptionsError('--dev-tasks carves SuperNI dev tasks; --eval-benchmark evaluates on the benchmark instead');
+}
+
 /** Refuses what cannot work before anything loads (TrainOptionsError: exit code 2). */
 export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
   if (!Number.isInteger(o.times) || o.times < 1) throw new TrainOptionsError(`--eval-times must be an integer >= 1, got ${o.times}`);
-  const data = run.data ?? 'builtin';
-  if (!isSuperNISpec(parseDataSpec(data))) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is not SuperNI data (give superni:<dir>, a task .json file or builtin)`);
-  if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
   if (run.bestMetric !== undefined) throw new TrainOptionsError('--eval-times picks the best checkpoint by --eval-metric; --metric-for-best-model / --greater-is-better cannot be given with it');
   if (run.steps !== undefined && o.times > run.steps) throw new TrainOptionsError(`--eval-times ${o.times} is more than --steps ${run.steps}`);
   if (run.resume !== undefined) throw new TrainOptionsError('--eval-times cannot be given with --resume (a resumed run continues the evaluations it was started with)');
+  if (o.benchmark !== undefined) return checkBenchmarkPlan(o, run);
+  for (const [flag, value] of [['--bench-data', o.benchData], ['--eval-shots', o.shots], ['--eval-chat-format', o.chatFormat]] as const) {
+    if (value !== undefined) throw new TrainOptionsError(`${flag} needs --eval-benchmark`);
+  }
+  if (o.metric !== undefined && !(EVAL_METRICS as readonly string[]).includes(o.metric)) throw new TrainOptionsError(`--eval-metric ${o.metric} is not a SuperNI metric (expected ${EVAL_METRICS.join(' or ')}; other metrics come with --eval-benchmark)`);
+  const data = run.data ?? 'builtin';
+  if (!isSuperNISpec(parseDataSpec(data))) throw new TrainOptionsError(`--eval-times evaluates on SuperNI dev tasks; --data ${data} is not SuperNI data (give superni:<dir>, a task .json file or builtin, or --eval-benchmark <name>)`);
+  if (run.devTasks === undefined || run.devTasks < 1) throw new TrainOptionsError('--eval-times needs --dev-tasks N (N >= 1): the dev tasks it evaluates on are carved out of the training tasks');
   if (o.test && run.splitDir !== undefined && !(existsSync(run.splitDir) && statSync(run.splitDir).isDirectory() && existsSync(path.join(run.splitDir, 'test_tasks.txt')))) {
     throw new TrainOptionsError(`--test evaluates the tasks of <split-dir>/test_tasks.txt; ${path.join(run.splitDir, 'test_tasks.txt')} does not exist`);
   }
@@ -46,7 +64,8 @@ export function checkEvalTimes(o: EvalTimesOptions, run: TrainOptions): void {
  * `evaluation` records the plan in run_config.json so that `--resume` continues it. */
 export function evalTimesTrainOptions(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator' | 'bestMetric' | 'evaluation'> {
   checkEvalTimes(o, run);
-  return { ...evalTimesHooks(o, run), bestMetric: { name: o.metric ?? 'rougeL', greaterIsBetter: true }, evaluation: { ...o } };
+  const metric = o.metric ?? (o.benchmark !== undefined ? headlineMetrics(o.benchmark)![0]! : 'rougeL');
+  return { ...evalTimesHooks(o, run), bestMetric: { name: metric, greaterIsBetter: true }, evaluation: { ...o } };
 }
 
 /**
@@ -57,6 +76,7 @@ export function resumedEvalTimesHooks(plan: EvalTimesOptions, recorded: Resolved
   const unset = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
   return evalTimesHooks(plan, {
     data: recorded.data,
+    chatTemplate: unset(recorded.chatTemplate),
     splitDir: unset(recorded.splitDir),
     dataSeed: recorded.dataSeed,
     instancesPerTask: unset(recorded.instancesPerTask),
@@ -69,6 +89,22 @@ export function resumedEvalTimesHooks(plan: EvalTimesOptions, recorded: Resolved
 
 function evalTimesHooks(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator'> {
   const data = run.data ?? 'builtin';
+  if (o.benchmark !== undefined) {
+    // Conversation data trains in the TÜLU format unless told otherwise: its prompts are wrapped alike.
+    const conversations = isConversationSpec(parseDataSpec(data)) && run.chatTemplate !== 'model';
+    const evaluator = benchmarkTrainEvaluator({
+      benchmark: o.benchmark,
+      dir: o.benchData!,
+      chatFormat: o.chatFormat ?? (conversations ? 'tulu' : 'none'),
+      steps: (total) => evalTimesSteps(total, o.times),
+      outDir: DEV_EVAL_DIR,
+      ...(o.shots !== undefined ? { shots: o.shots } : {}),
+      ...(o.maxInstances !== undefined ? { maxInstances: o.maxInstances } : {}),
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
+      ...(o.maxNewTokens !== undefined ? { maxNewTokens: o.maxNewTokens } : {}),
+    });
+    return { evaluator };
+  }
   const common: Omit<SuperNIEvalOptions, 'split'> = {
     data,
     ...(run.splitDir !== undefined ? { splitDir: run.splitDir } : {}),

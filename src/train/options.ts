@@ -19,6 +19,7 @@ import { DEFAULT_DIVERGENCE, DIVERGENCE_POLICIES, type DivergencePolicy } from '
 import { timestamp } from './timestamp.js';
 import { RECIPES, recipeDefaults, type Recipe } from './recipe.js';
 import type { FinalEvaluator, TrainEvaluator } from './loop.js';
+import type { Benchmark, ChatFormat } from '../eval/benchmark-run.js';
 import { UsageError } from '../util/usage-error.js';
 
 export { TRAIN_METHODS, type TrainMethod };
@@ -161,8 +162,15 @@ export type ZeroStage = (typeof ZERO_STAGES)[number];
 export interface EvaluationPlan {
   /** Evaluations over the run (>= 1). */
   times: number;
-  /** The dev metric that picks the best checkpoint (greater is better). Default rougeL. */
-  metric?: 'rougeL' | 'exactMatch';
+  /** The dev metric that picks the best checkpoint (greater is better). Default rougeL, or the benchmark's first
+   * headline metric (src/eval/benchmark-train-evaluator.ts). */
+  metric?: string;
+  /** An open-instruction benchmark instead of the SuperNI dev split, on the files of `benchData`. */
+  benchmark?: Benchmark;
+  benchData?: string;
+  /** The benchmark's shots (MMLU dev rows, GSM8K exemplars) and prompt wrapping (default: tulu for conversation data). */
+  shots?: number;
+  chatFormat?: ChatFormat;
   maxInstances?: number;
   batchSize?: number;
   maxNewTokens?: number;
