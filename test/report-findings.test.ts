@@ -26,7 +26,7 @@ function row(i: RowInput): ResultRow {
     firstLoss: 3, lastLoss: 1, devSteps: (i.dev ?? []).map(([s]) => s), devRougeL: (i.dev ?? []).map(([, v]) => v), bestStep: 10, bestDevRougeL: i.test,
     testExactMatch: i.test, testRougeL: i.test, testRouge1: i.test, testPerTask: '{}', testPerCategory: '{}', memExactMatch: i.mem ?? null, memRougeL: i.mem ?? null,
     memPerTask: i.mem !== undefined ? '{}' : null, memPerCategory: i.mem !== undefined ? '{}' : null, tokensPerSec: 1, trainSec: 1, wallSec: 1, peakRssBytes: 1,
-    trainableParameters: 1, totalParameters: 2, attempts: 1, error: null, hasMemorization: i.mem !== undefined,
+    trainableParameters: 1, totalParameters: 2, attempts: 1, error: null, hasMemorization: i.mem !== undefined, benchmarks: null,
   };
 }
 
@@ -112,10 +112,31 @@ describe('findings', () => {
     expect(f4.why.join('\n')).toMatch(/LoRA 46\.0 vs adapter 21\.0 .*LoRA higher \(for reference; the verdict compares with full finetuning\)/);
   });
 
-  it('failed runs are left out of every score; finding 5 is inconclusive (no open-instruction benchmarks yet)', () => {
+  it('failed runs are left out of every score; finding 5 is inconclusive without TÜLU runs', () => {
     const rows = [...seeds({ method: 'full', lr: 1e-5 }, [40, 41]), ...seeds({ method: 'lora', size: 64, lr: 1e-4 }, [39, 40]), row({ method: 'lora', size: 64, lr: 1e-4, seed: 1, test: 0, status: 'failed' })];
     const f1 = findings(rows)[0]!;
     expect(f1.table.join('\n')).toMatch(/\| lora \| lora, rank 64, lr 0.0001 \| 39\.5 ± 0\.7 \(2 seeds\)/);
     expect(findings(rows)[4]!.verdict).toBe('inconclusive');
+  });
+
+  it('finding 5 compares full, LoRA and adapters on the reasoning/coding/long-form benchmarks of TÜLU runs', () => {
+    const tulu = (method: string, bench: Record<string, Record<string, number>>): ResultRow => {
+      const r = row({ method, lr: 1e-4, seed: 42, test: 0 });
+      return { ...r, settings: JSON.stringify({ ...JSON.parse(r.settings), data: 'tulu:x.jsonl' }), testRougeL: null, benchmarks: JSON.stringify(bench) };
+    };
+    const suite = (gsm: number, mmlu: number) => ({ gsm8k: { exact_match: gsm }, mmlu: { average_acc: mmlu, macro_acc: 0 } });
+    const holds = [tulu('full', suite(0.3, 0.5)), tulu('lora', suite(0.2, 0.5)), tulu('adapter', suite(0.1, 0.5))];
+    const f5 = findings(holds)[4]!;
+    expect(f5.verdict).toBe('holds');
+    expect(f5.table.join('\n')).toMatch(/\| method \| gsm8k \(exact_match\) \| mmlu \(average_acc\) \|/);
+    expect(f5.table.join('\n')).toMatch(/\| lora \| 0\.200 \(n=1\) \| 0\.500 \(n=1\) \|/);
+    expect(f5.why.join('\n')).toMatch(/gsm8k: full 0\.300, lora 0\.200, adapter 0\.100: both PEFT methods fall short of full finetuning, and LoRA is stronger than adapters/);
+    // Adapters ahead of LoRA on GSM8K: the claim does not hold.
+    expect(findings([tulu('full', suite(0.3, 0.5)), tulu('lora', suite(0.1, 0.5)), tulu('adapter', suite(0.2, 0.5))])[4]!.verdict).toBe('does not hold');
+    // MMLU alone is not one of the claim's benchmarks; a missing method leaves it open.
+    expect(findings([tulu('full', { mmlu: { average_acc: 0.5 } }), tulu('lora', { mmlu: { average_acc: 0.4 } })])[4]!.why.join(' ')).toMatch(/none of the claim's benchmarks/);
+    expect(findings([tulu('full', suite(0.3, 0.5)), tulu('lora', suite(0.2, 0.5))])[4]!.verdict).toBe('inconclusive');
+    // TÜLU runs never count as SuperNI results.
+    expect(findings(holds)[0]!.verdict).toBe('inconclusive');
   });
 });

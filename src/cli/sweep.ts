@@ -9,7 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { isDeviceName } from '../native/device.js';
 import { parseIntegerFlag } from './train.js';
 import { SWEEP_PRESETS, presetSpec } from '../sweep/presets.js';
-import { SweepSpecError, expandSweep, parseSweepSpec, settingsToArgs, type FlagValue, type PlannedRun, type SweepSpec } from '../sweep/spec.js';
+import { SweepSpecError, benchmarkArgs, expandSweep, parseSweepSpec, settingsToArgs, type FlagValue, type PlannedRun, type SweepSpec } from '../sweep/spec.js';
 import { checkEvalArgs, checkTrainArgs } from '../sweep/check-run.js';
 import { openSweepPlan, readSweepPlan } from '../sweep/sweep-folder.js';
 import { RESULTS_ARROW, RESULTS_JSONL } from '../sweep/results.js';
@@ -24,6 +24,7 @@ interface SweepFlags {
   model?: string[];
   data?: string;
   splitDir?: string;
+  benchData?: string;
   set?: Array<[string, FlagValue]>;
   workers?: number;
   devices?: string[];
@@ -78,13 +79,13 @@ async function specFromFile(file: string): Promise<SweepSpec> {
 /** The spec the flags name (file or preset, with --set applied to its base), or null when only --out is given. */
 async function specFromFlags(file: string | undefined, f: SweepFlags): Promise<SweepSpec | null> {
   if (file !== undefined && f.preset !== undefined) throw new SweepSpecError('give a spec file or --preset, not both');
-  const inputs = { models: f.model ?? [], ...(f.data !== undefined ? { data: f.data } : {}), ...(f.splitDir !== undefined ? { splitDir: f.splitDir } : {}) };
-  if (file !== undefined && (inputs.models.length > 0 || f.data !== undefined || f.splitDir !== undefined)) {
-    throw new SweepSpecError('--model, --data and --split-dir fill in a preset; with a spec file, write them in its "base" (or use --set)');
+  const inputs = { models: f.model ?? [], ...(f.data !== undefined ? { data: f.data } : {}), ...(f.splitDir !== undefined ? { splitDir: f.splitDir } : {}), ...(f.benchData !== undefined ? { benchData: f.benchData } : {}) };
+  if (file !== undefined && (inputs.models.length > 0 || f.data !== undefined || f.splitDir !== undefined || f.benchData !== undefined)) {
+    throw new SweepSpecError('--model, --data, --split-dir and --bench-data fill in a preset; with a spec file, write them in its "base" and "benchmarks" (or use --set)');
   }
   const spec = file !== undefined ? await specFromFile(file) : f.preset !== undefined ? presetSpec(f.preset, inputs) : null;
   if (spec === null) {
-    if (f.set !== undefined || inputs.models.length > 0 || f.data !== undefined || f.splitDir !== undefined) throw new SweepSpecError('--set, --model, --data and --split-dir need a spec file or --preset');
+    if (f.set !== undefined || inputs.models.length > 0 || f.data !== undefined || f.splitDir !== undefined || f.benchData !== undefined) throw new SweepSpecError('--set, --model, --data, --split-dir and --bench-data need a spec file or --preset');
     return null;
   }
   // --set replaces a setting everywhere: in the base, and as an axis or a variant's value.
@@ -112,6 +113,13 @@ async function checkRuns(spec: SweepSpec, runs: PlannedRun[]): Promise<void> {
       await checkEvalArgs(['--run', 'run', '--split', 'memorization', ...settingsToArgs(spec.memorization)]);
     } catch (err) {
       throw new SweepSpecError(`memorization: ${(err as Error).message}`);
+    }
+  }
+  for (const [name, flags] of Object.entries(spec.benchmarks)) {
+    try {
+      await checkEvalArgs(['--run', 'run', ...benchmarkArgs(name, flags)]);
+    } catch (err) {
+      throw new SweepSpecError(`benchmarks.${name}: ${(err as Error).message}`);
     }
   }
 }
@@ -150,6 +158,7 @@ export function sweepCommand(): Command {
     .option('--model <dir>', 'for a preset: the model (give it once per model for model-size)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--data <spec>', 'for a preset: superni:<dir> or tulu:<file>')
     .option('--split-dir <dir>', 'for a preset: the SuperNI split folder (train_tasks.txt, test_tasks.txt)')
+    .option('--bench-data <dir>', "for --preset tulu: open-instruct's data/eval folder; every run is evaluated on the benchmarks it holds (mmlu/, gsm/, truthfulqa/)")
     .option('--set <flag=value>', 'replace a train setting in every run (repeatable), e.g. --set steps=100', parseSet)
     .option('--workers <k>', 'CPU runs side by side, the cores split between them (default 1)', parseIntegerFlag(1, 'workers'))
     .option('--devices <list>', 'one run at a time on each device: cuda:0,cuda:1 (or cpu)', parseDevices)
@@ -177,7 +186,7 @@ export function sweepCommand(): Command {
       const plan = await openSweepPlan(out, given && runs ? { spec: given, runs } : null);
       await withInterrupts('stopping: each running run stops after its step and saves a checkpoint', ['SIGINT', 'SIGTERM'], async (signal) => {
         const outcome = await runSweep({
-          dir: out, name: plan.spec.name, runs: plan.runs, memorization: plan.spec.memorization, slots,
+          dir: out, name: plan.spec.name, runs: plan.runs, memorization: plan.spec.memorization, benchmarks: plan.spec.benchmarks ?? {}, slots,
           cli: fileURLToPath(new URL('./main.js', import.meta.url)), retryFailed: f.retryFailed ?? false, signal,
           say: f.quiet ? () => {} : say,
         });

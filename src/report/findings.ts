@@ -4,6 +4,8 @@
 import { barChartSvg, lineChartSvg, type LineSeries } from '../util/svg.js';
 import type { ResultRow } from '../sweep/results.js';
 import { dataSpecKind, isSuperNIKind, type DataSpec } from '../data/spec.js';
+import { BENCHMARK_METRICS } from '../eval/benchmark-train-evaluator.js';
+import type { Benchmark } from '../eval/benchmark-run.js';
 import { bestSetting, compare, formatStats, groupBySetting, memStats, settingLabel, stats, testStats, type SettingGroup, type Stats } from './stats.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
@@ -296,13 +298,69 @@ function dataKindOf(r: ResultRow): DataSpec['kind'] {
   return dataSpecKind(String((JSON.parse(r.settings) as Record<string, unknown>).data ?? 'builtin'));
 }
 
+/** The benchmarks that measure complex reasoning, coding and long-form generation (finding 5's claim); MMLU and
+ * TruthfulQA are reported beside them. */
+const FINDING5_BENCHMARKS = ['gsm8k', 'bbh', 'humaneval', 'alpaca_eval'];
+const FINDING5_METHODS = ['full', 'lora', 'adapter'];
+
+/** The metric a benchmark is compared by: its first headline metric (benchmark-train-evaluator.ts), else its first. */
+function benchmarkMetric(name: string, scores: Record<string, number>): string | undefined {
+  return BENCHMARK_METRICS[name as Benchmark]?.find((m) => m in scores) ?? Object.keys(scores).sort()[0];
+}
+
 function finding5(rows: ResultRow[]): Finding {
-  const tulu = rows.filter((r) => dataKindOf(r) === 'tulu');
-  const why = tulu.length > 0
-    ? [`the sweep trained ${tulu.length} run(s) on TÜLU data, but the open-instruction benchmarks (MMLU, GSM8K, BBH, TydiQA, HumanEval, AlpacaEval, TruthfulQA, ToxiGen) are not run by peft-native yet, so there are no scores to compare`]
-    : ['the sweep has no TÜLU runs, and the open-instruction benchmarks are not run by peft-native yet'];
-  const table = tulu.length > 0 ? markdownTable(['method', 'runs', 'final training loss'], groupBySetting(tulu).map((g) => [settingLabel(g), String(g.rows.length), formatStats(stats(g.rows.map((r) => r.lastLoss).filter((v): v is number => v !== null)))])) : [];
-  return { number: 5, title: 'Open instruction tuning', claim: 'In open instruction tuning (TÜLU), both fall short of full finetuning on complex reasoning, coding and long-form generation; LoRA is stronger than adapters there.', verdict: 'inconclusive', why, table, figures: [] };
+  const claim = 'In open instruction tuning (TÜLU), both fall short of full finetuning on complex reasoning, coding and long-form generation; LoRA is stronger than adapters there.';
+  const tulu = rows.filter((r) => dataKindOf(r) === 'tulu' && (r.status === 'completed' || r.status === 'diverged'));
+  // method -> benchmark -> the comparison metric's values over the method's runs.
+  const values = new Map<string, Map<string, { metric: string; xs: number[] }>>();
+  for (const r of tulu) {
+    const bench = r.benchmarks ? (JSON.parse(r.benchmarks) as Record<string, Record<string, number>>) : {};
+    for (const [name, scores] of Object.entries(bench)) {
+      const metric = benchmarkMetric(name, scores);
+      if (metric === undefined) continue;
+      const byBench = values.get(r.method) ?? new Map<string, { metric: string; xs: number[] }>();
+      const entry = byBench.get(name) ?? { metric, xs: [] };
+      entry.xs.push(scores[metric]!);
+      byBench.set(name, entry);
+      values.set(r.method, byBench);
+    }
+  }
+  const benchmarks = [...new Set([...values.values()].flatMap((m) => [...m.keys()]))].sort();
+  if (tulu.length === 0 || benchmarks.length === 0) {
+    const why = tulu.length === 0
+      ? ['the sweep has no TÜLU runs (run `sweep --preset tulu --bench-data <data/eval>`)']
+      : [`the sweep trained ${tulu.length} run(s) on TÜLU data but evaluated none on an open-instruction benchmark (give the tulu preset --bench-data <data/eval>)`];
+    return { number: 5, title: 'Open instruction tuning', claim, verdict: 'inconclusive', why, table: [], figures: [] };
+  }
+  const meanOf = (method: string, bench: string): number | null => {
+    const e = values.get(method)?.get(bench);
+    return e && e.xs.length > 0 ? e.xs.reduce((a, b) => a + b, 0) / e.xs.length : null;
+  };
+  const metricOf = (bench: string) => [...values.values()].map((m) => m.get(bench)?.metric).find((m) => m !== undefined)!;
+  const methods = FINDING5_METHODS.filter((m) => values.has(m));
+  const table = markdownTable(
+    ['method', ...benchmarks.map((b) => `${b} (${metricOf(b)})`)],
+    methods.map((m) => [m, ...benchmarks.map((b) => (meanOf(m, b) === null ? '–' : `${meanOf(m, b)!.toFixed(3)} (n=${values.get(m)!.get(b)!.xs.length})`))]),
+  );
+  const why: string[] = [];
+  const parts: Verdict[] = [];
+  const complex = benchmarks.filter((b) => FINDING5_BENCHMARKS.includes(b));
+  if (complex.length === 0) why.push(`none of the claim's benchmarks (${FINDING5_BENCHMARKS.join(', ')}) was run; ${benchmarks.join(', ')} are shown for reference`);
+  for (const b of complex) {
+    const full = meanOf('full', b);
+    const lora = meanOf('lora', b);
+    const adapter = meanOf('adapter', b);
+    if (full === null || lora === null || adapter === null) {
+      why.push(`${b}: not every method was scored (full ${full ?? '–'}, lora ${lora ?? '–'}, adapter ${adapter ?? '–'})`);
+      parts.push('inconclusive');
+      continue;
+    }
+    const behind = lora < full && adapter < full;
+    const loraAhead = lora > adapter;
+    why.push(`${b}: full ${full.toFixed(3)}, lora ${lora.toFixed(3)}, adapter ${adapter.toFixed(3)}: both PEFT methods ${behind ? 'fall short of' : 'do not both fall short of'} full finetuning, and LoRA ${loraAhead ? 'is' : 'is not'} stronger than adapters`);
+    parts.push(behind && loraAhead ? 'holds' : 'does not hold');
+  }
+  return { number: 5, title: 'Open instruction tuning', claim, verdict: combine(parts), why, table, figures: [] };
 }
 
 /** The five findings over one model's runs; `prefix` keeps figure files of several models apart. */

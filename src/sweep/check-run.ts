@@ -1,5 +1,5 @@
 // Checks a planned run's flags exactly as `peft-native train` would (its own parser and option checks), and the
-// memorization evaluation's flags as `peft-native eval` would, without running anything: a sweep refuses a bad
+// memorization and benchmark evaluations' flags as `peft-native eval` would, without running anything: a sweep refuses a bad
 // grid before its first run starts.
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { evalCommand } from '../cli/eval.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import type { TrainResult } from '../train/loop.js';
 import type { SuperNIEvalResult } from '../eval/superni-eval.js';
+import type { BenchmarkResult } from '../eval/benchmark-run.js';
 
 /** Parses `args` with `command` (its action captures instead of running); a bad flag throws with commander's message. */
 async function parse(command: Command, args: string[]): Promise<void> {
@@ -39,10 +40,16 @@ export async function checkTrainArgs(args: string[]): Promise<ResolvedTrainOptio
 export async function checkEvalArgs(args: string[]): Promise<void> {
   let called = false;
   await parse(
-    evalCommand(async () => {
-      called = true;
-      return {} as SuperNIEvalResult;
-    }),
+    evalCommand(
+      async () => {
+        called = true;
+        return {} as SuperNIEvalResult;
+      },
+      async () => {
+        called = true;
+        return {} as BenchmarkResult;
+      },
+    ),
     args,
   );
   if (!called) throw new Error('the eval flags were not parsed');

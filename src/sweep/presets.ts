@@ -1,6 +1,8 @@
 // The study's experiments as sweep specs (see docs/STUDY_REPRODUCTION.md for one command each), and `mini`,
 // a miniature of all of them that runs on a CPU in minutes with the built-in tiny model and the shipped
 // SuperNI tasks (assets/superni-mini). Grids and settings follow ../STUDY.md's table of the study's runs.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SweepSpecError, type FlagValue, type GridSpec, type RunSettings, type SweepSpec } from './spec.js';
 
@@ -9,6 +11,8 @@ export interface PresetInputs {
   models: string[];
   data?: string;
   splitDir?: string;
+  /** open-instruct's data/eval folder: the tulu preset evaluates every run on the benchmarks it holds. */
+  benchData?: string;
 }
 
 const STUDY_LRS = [1e-5, 5e-5, 1e-4, 5e-4, 1e-3];
@@ -51,6 +55,7 @@ function lrGrid(i: PresetInputs): SweepSpec {
       { name: 'others', settings, variants: [{ method: 'ia3' }, { method: 'bitfit' }, { method: 'full' }] },
     ],
     memorization: null,
+    benchmarks: {},
   };
 }
 
@@ -62,6 +67,7 @@ function chosenMethods(name: string, description: string, i: PresetInputs, axes:
     base: { ...STUDY_SUPERNI, ...superniInputs(name, i) },
     grids: [{ name, settings: { ...modelAxis(i), ...axes, seed: STUDY_SEEDS }, variants: CHOSEN }],
     memorization,
+    benchmarks: {},
   };
 }
 
@@ -76,14 +82,29 @@ function modelSize(i: PresetInputs): SweepSpec {
 const memorization = (i: PresetInputs) =>
   chosenMethods('memorization', 'Finding 4: held-out instances of the training tasks against unseen tasks, LoRA vs adapters vs full finetuning, 3 seeds', i, {}, {});
 
+/** open-instruct's data/eval folder names of the benchmarks the tulu preset evaluates, with their settings. */
+const TULU_SUITE: Record<string, { folder: string; flags: RunSettings }> = {
+  mmlu: { folder: 'mmlu', flags: { shots: 0 } },
+  gsm8k: { folder: 'gsm', flags: { 'max-instances': 200 } },
+  truthfulqa: { folder: 'truthfulqa', flags: {} },
+};
+
+/** The suite's benchmarks whose folder is in `root` (open-instruct's data/eval), each with the TÜLU chat format. */
+function tuluSuite(root: string): SweepSpec['benchmarks'] {
+  const present = Object.entries(TULU_SUITE).filter(([, b]) => existsSync(path.join(root, b.folder)));
+  if (present.length === 0) throw new SweepSpecError(`--bench-data ${root} holds none of ${Object.values(TULU_SUITE).map((b) => b.folder).join(', ')} (open-instruct's data/eval layout)`);
+  return Object.fromEntries(present.map(([name, b]) => [name, { 'bench-data': path.join(root, b.folder), 'chat-format': 'tulu', ...b.flags }]));
+}
+
 function tulu(i: PresetInputs): SweepSpec {
   if (i.models.length === 0 || i.data === undefined || !i.data.startsWith('tulu:')) throw new SweepSpecError('--preset tulu needs --model <hf dir> and --data tulu:<file.jsonl>');
   return {
     name: 'tulu',
-    description: 'Finding 5, training side: LoRA, adapters and full finetuning on TÜLU conversations (open-instruction evaluation is separate)',
+    description: 'Finding 5: LoRA, adapters and full finetuning on TÜLU conversations, each evaluated on the open-instruction benchmarks of --bench-data',
     base: { data: i.data, epochs: 2, 'batch-size': 8, 'grad-accum': 2, 'save-steps': 200, 'save-total-limit': 2 },
     grids: [{ name: 'tulu', settings: { ...modelAxis(i), seed: 42 }, variants: CHOSEN }],
     memorization: null,
+    benchmarks: i.benchData !== undefined ? tuluSuite(i.benchData) : {},
   };
 }
 
@@ -131,6 +152,7 @@ function mini(i: PresetInputs): SweepSpec {
       },
     ],
     memorization: { 'max-instances': 4, 'max-new-tokens': 8 },
+    benchmarks: {},
   };
 }
 
@@ -140,7 +162,7 @@ export const SWEEP_PRESETS: Record<string, { summary: string; make: (i: PresetIn
   'task-count': { summary: 'LoRA/adapter/full x N training tasks x 3 seeds (finding 3); needs --model, --data, --split-dir', make: taskCount },
   'model-size': { summary: 'LoRA/adapter/full x models x 3 seeds; --model once per size, --data, --split-dir', make: modelSize },
   memorization: { summary: 'LoRA/adapter/full x 3 seeds with the memorization test (finding 4); needs --model, --data, --split-dir', make: memorization },
-  tulu: { summary: 'LoRA/adapter/full on TÜLU data (finding 5, training); needs --model, --data tulu:<file>', make: tulu },
+  tulu: { summary: 'LoRA/adapter/full on TÜLU data, each scored on the benchmarks of --bench-data (MMLU, GSM8K, TruthfulQA; finding 5); needs --model, --data tulu:<file>', make: tulu },
 };
 
 export function presetSpec(name: string, inputs: PresetInputs): SweepSpec {

@@ -2,11 +2,11 @@
 // JSON object per line) and results.arrow (Arrow IPC file: pyarrow.ipc.open_file / pandas.read_feather).
 // Per-task and per-category scores are JSON text columns (task or category -> {exactMatch, rougeL, rouge1, count}),
 // the dev curve is two list columns. Scores are x100, as the official SuperNI evaluation reports them.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Bool, Float64, Int32, List, Field, Table, Utf8, tableToIPC, vectorFromArray, type DataType } from 'apache-arrow';
 import { writeFileAtomically } from '../util/atomic-file.js';
-import { MEMORIZATION_DIR, SWEEP_RUN_FILE, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
+import { MEMORIZATION_DIR, SWEEP_RUN_FILE, benchmarkDir, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
 import type { PlannedRun } from './spec.js';
 import type { TrainSummary } from '../train/loop.js';
 import type { StepMetrics } from '../train/metrics.js';
@@ -70,6 +70,25 @@ export interface ResultRow {
   attempts: number | null;
   error: string | null;
   hasMemorization: boolean;
+  /** Open-instruction benchmark scores as JSON text: benchmark -> its headline metrics (no per-subject breakdown), or null. */
+  benchmarks: string | null;
+}
+
+/** Each benchmark's headline metrics (names without "/") from the run's bench-<name>/metrics.json files. */
+function benchmarkScores(dir: string): Record<string, Record<string, number>> | null {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(benchmarkDir('')));
+  } catch {
+    return null;
+  }
+  const out: Record<string, Record<string, number>> = {};
+  for (const folder of names.sort()) {
+    const file = readJsonFile<{ benchmark?: string; metrics?: Record<string, unknown> }>(path.join(dir, folder, 'metrics.json'));
+    if (!file?.metrics || typeof file.benchmark !== 'string') continue;
+    out[file.benchmark] = Object.fromEntries(Object.entries(file.metrics).filter((e): e is [string, number] => !e[0].includes('/') && num(e[1]) !== null));
+  }
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -109,6 +128,7 @@ export function resultRow(run: PlannedRun, dir: string): ResultRow {
   const test = readJsonFile<EvalMetricsFile>(path.join(dir, 'test', 'metrics.json'));
   const mem = readJsonFile<EvalMetricsFile>(path.join(dir, MEMORIZATION_DIR, 'metrics.json'));
   const testOk = test !== null && summary?.test != null;
+  const bench = benchmarkScores(dir);
   return {
     id: run.id,
     grids: run.grids,
@@ -146,8 +166,9 @@ export function resultRow(run: PlannedRun, dir: string): ResultRow {
     trainableParameters: num(summary?.trainableParameters),
     totalParameters: num(summary?.totalParameters),
     attempts: num(record?.attempts),
-    error: record?.error ?? record?.memorizationError ?? null,
+    error: record?.error ?? record?.memorizationError ?? (Object.values(record?.benchmarkErrors ?? {})[0] ?? null),
     hasMemorization: mem !== null,
+    benchmarks: bench ? JSON.stringify(bench) : null,
   };
 }
 
@@ -162,7 +183,7 @@ const COLUMN_TYPES: { [K in keyof ResultRow]: () => DataType } = {
   testPerCategory: () => new Utf8(), memExactMatch: () => new Float64(), memRougeL: () => new Float64(), memPerTask: () => new Utf8(),
   memPerCategory: () => new Utf8(), tokensPerSec: () => new Float64(), trainSec: () => new Float64(), wallSec: () => new Float64(),
   peakRssBytes: () => new Float64(), trainableParameters: () => new Float64(), totalParameters: () => new Float64(), attempts: () => new Int32(),
-  error: () => new Utf8(), hasMemorization: () => new Bool(),
+  error: () => new Utf8(), hasMemorization: () => new Bool(), benchmarks: () => new Utf8(),
 };
 
 /** Column names in the files: snake_case (pandas' and pyarrow's habit). */

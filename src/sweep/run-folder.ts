@@ -15,6 +15,10 @@ export const LOCK_FILE = 'sweep.lock';
 export const LOG_FILE = 'train.log';
 /** The memorization evaluation's folder (predictions.jsonl, metrics.json). */
 export const MEMORIZATION_DIR = 'memorization';
+/** An open-instruction benchmark's evaluation folder (predictions.jsonl, metrics.json). */
+export function benchmarkDir(name: string): string {
+  return `bench-${name}`;
+}
 
 export type SweepRunStatus = 'completed' | 'diverged' | 'failed';
 
@@ -32,6 +36,8 @@ export interface SweepRunRecord {
   peakRssBytes: number | null;
   /** The memorization evaluation's error, when it failed (the training result still counts). */
   memorizationError: string | null;
+  /** Benchmark evaluations that failed: name -> error (absent in records of older sweeps). */
+  benchmarkErrors?: Record<string, string>;
   finishedAt: string;
 }
 

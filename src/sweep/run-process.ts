@@ -1,5 +1,6 @@
 // One run of a sweep, in its own processes: `peft-native train` (fresh, or --resume from its checkpoint), then
-// optionally `peft-native eval --run <dir> --split memorization`, then the record sweep-run.json. Output goes to
+// optionally `peft-native eval --run <dir> --split memorization` and `eval --run <dir> --benchmark <name>` per
+// benchmark, then the record sweep-run.json. Output goes to
 // the run's train.log. Each child gets an IPC channel: if the sweep dies, the channel closes and the child stops
 // after its current step as on Ctrl-C (saving a checkpoint), so no orphan keeps training into the folder.
 import { spawn } from 'node:child_process';
@@ -7,8 +8,8 @@ import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:f
 import { rm, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomically } from '../util/atomic-file.js';
-import { settingsToArgs, type PlannedRun, type RunSettings } from './spec.js';
-import { LOCK_FILE, LOG_FILE, MEMORIZATION_DIR, SWEEP_RUN_FILE, livePidOf, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
+import { benchmarkArgs, settingsToArgs, type PlannedRun, type RunSettings } from './spec.js';
+import { LOCK_FILE, LOG_FILE, MEMORIZATION_DIR, SWEEP_RUN_FILE, benchmarkDir, livePidOf, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
 import type { TrainSummary } from '../train/loop.js';
 
 /** Attempts so far (sweep-attempts.json), so that time and memory add up over interruptions. */
@@ -31,6 +32,8 @@ export interface RunProcessOptions extends RunPlacement {
   cli: string;
   /** The memorization evaluation's flags, or null for none. */
   memorization: RunSettings | null;
+  /** Open-instruction benchmarks after the run: name -> eval flags. */
+  benchmarks: Record<string, RunSettings>;
   /** Aborting sends SIGINT to the running child (it stops after its step and saves a checkpoint). */
   signal: AbortSignal;
 }
@@ -150,7 +153,7 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
     state = runFolderState(dir);
   }
   if (state.kind === 'finished') return state.record;
-  const record = (fields: Pick<SweepRunRecord, 'status' | 'exitCode' | 'error' | 'memorizationError'>): SweepRunRecord => {
+  const record = (fields: Pick<SweepRunRecord, 'status' | 'exitCode' | 'error' | 'memorizationError' | 'benchmarkErrors'>): SweepRunRecord => {
     const t = totals();
     return { id: run.id, ...fields, wallSec: t.wallSec, attempts: t.attempts, peakRssBytes: t.peakRssBytes, finishedAt: new Date().toISOString() };
   };
@@ -168,8 +171,17 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
     if (o.signal.aborted) return null;
     if (result.code !== 0) memorizationError = logTail(logFile) || `eval exited with code ${String(result.code)}`;
   }
+  const benchmarkErrors: Record<string, string> = {};
+  for (const [name, flags] of Object.entries(o.benchmarks)) {
+    const out = path.join(dir, benchmarkDir(name));
+    if (!hasWeights(dir, state.summary) || existsSync(path.join(out, 'metrics.json'))) continue;
+    const result = await runChild(o.cli, ['eval', '--run', dir, ...benchmarkArgs(name, flags), '--out', out, '--overwrite', ...placement, '--quiet'], dir, logFile, o.signal);
+    note(result);
+    if (o.signal.aborted) return null;
+    if (result.code !== 0) benchmarkErrors[name] = logTail(logFile) || `eval exited with code ${String(result.code)}`;
+  }
   const diverged = state.summary.status === 'diverged';
-  const done = record({ status: diverged ? 'diverged' : 'completed', exitCode: exitCode ?? (diverged ? 3 : 0), error: null, memorizationError });
+  const done = record({ status: diverged ? 'diverged' : 'completed', exitCode: exitCode ?? (diverged ? 3 : 0), error: null, memorizationError, ...(Object.keys(o.benchmarks).length > 0 ? { benchmarkErrors } : {}) });
   await writeJsonAtomically(path.join(dir, SWEEP_RUN_FILE), done);
   return done;
 }

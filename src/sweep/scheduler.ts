@@ -16,6 +16,8 @@ export interface SweepRunOptions {
   name: string;
   runs: PlannedRun[];
   memorization: RunSettings | null;
+  /** Open-instruction benchmarks after each run (SweepSpec.benchmarks). */
+  benchmarks: Record<string, RunSettings>;
   slots: RunPlacement[];
   cli: string;
   /** Run failed runs again (by default a failed run is a recorded result). */
@@ -75,7 +77,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
       running++;
       o.say(`${status()} start ${run.id}`);
       const dir = runDir(o.dir, run);
-      const record = await runOne(run, dir, { ...slot, cli: o.cli, memorization: o.memorization, signal: o.signal });
+      const record = await runOne(run, dir, { ...slot, cli: o.cli, memorization: o.memorization, benchmarks: o.benchmarks, signal: o.signal });
       running--;
       if (record === null) break;
       records.set(run.id, record);

@@ -10,7 +10,9 @@
 //       "variants": [ { "method": "lora", "rank": [8, 64] }, { "method": "full", "lr": 1e-5 } ] }
 //   ],
 //   "memorization": { "max-instances": 100 }  optional (true: with eval's defaults; null/false: none): after each
-// }                                           run, score the training tasks' held-out instances (eval --split memorization)
+//                                             run, score the training tasks' held-out instances (eval --split memorization)
+//   "benchmarks": { "mmlu": { "bench-data": "data/eval/mmlu", "shots": 5 } }   optional: after each run, evaluate
+// }                                           it on each open-instruction benchmark (eval --run --benchmark <name> ...)
 //
 // Each grid's runs are the product of its settings' axes and its variants (each variant expanded the same way);
 // a key a variant sets replaces that setting's axis for the variant's runs. Values: strings, numbers, booleans
@@ -35,6 +37,8 @@ export interface SweepSpec {
   grids: GridSpec[];
   /** Flags of the memorization evaluation after each run (`eval --run ... --split memorization`), or null: none. */
   memorization: RunSettings | null;
+  /** Open-instruction benchmarks after each run: name -> `eval --run ... --benchmark <name>` flags (empty: none). */
+  benchmarks: Record<string, RunSettings>;
 }
 
 export interface PlannedRun {
@@ -77,7 +81,7 @@ function checkSettings(where: string, value: unknown, allowLists: boolean): Reco
 /** Validates a parsed spec; `file` names it in errors. */
 export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   if (!isObject(raw)) throw new SweepSpecError(`${file}: expected a JSON object`);
-  const known = ['name', 'description', 'base', 'grids', 'settings', 'variants', 'memorization'];
+  const known = ['name', 'description', 'base', 'grids', 'settings', 'variants', 'memorization', 'benchmarks'];
   const unknown = Object.keys(raw).filter((k) => !known.includes(k));
   if (unknown.length > 0) throw new SweepSpecError(`${file}: unknown field "${unknown[0]}" (expected ${known.join(', ')})`);
   for (const k of ['name', 'description'] as const) {
@@ -108,7 +112,20 @@ export function parseSweepSpec(raw: unknown, file: string): SweepSpec {
   if (raw.memorization !== undefined && raw.memorization !== null && raw.memorization !== false) {
     memorization = raw.memorization === true ? {} : (checkSettings(`${file}: memorization`, raw.memorization, false) as RunSettings);
   }
-  return { name: typeof raw.name === 'string' ? raw.name : 'sweep', description: typeof raw.description === 'string' ? raw.description : '', base, grids, memorization };
+  const benchmarks: Record<string, RunSettings> = {};
+  if (raw.benchmarks !== undefined && raw.benchmarks !== null) {
+    if (!isObject(raw.benchmarks)) throw new SweepSpecError(`${file}: benchmarks: expected an object of benchmark name: eval flags`);
+    for (const [name, flags] of Object.entries(raw.benchmarks)) {
+      if (!FLAG_NAME.test(name.replace(/_/g, '-'))) throw new SweepSpecError(`${file}: benchmarks.${name}: not a benchmark name`);
+      benchmarks[name] = checkSettings(`${file}: benchmarks.${name}`, flags, false) as RunSettings;
+    }
+  }
+  return { name: typeof raw.name === 'string' ? raw.name : 'sweep', description: typeof raw.description === 'string' ? raw.description : '', base, grids, memorization, benchmarks };
+}
+
+/** The `eval` flags that run benchmark `name` with `flags` (the run folder and --out are added by the caller). */
+export function benchmarkArgs(name: string, flags: RunSettings): string[] {
+  return ['--benchmark', name, ...settingsToArgs(flags)];
 }
 
 /** Every combination of the axes (lists) in `settings`, in key order then value order. */
