@@ -20,10 +20,15 @@ export interface JsonlObject {
 }
 
 export async function readJsonlObjects(file: string, label: string): Promise<JsonlObject[]> {
-  const lines = universalNewlines(await readText(file, label)).split('\n');
+  return parseJsonlObjects(await readText(file, label), file);
+}
+
+/** The objects of a JSON-lines text read from `file`; `isBlank` says which lines to skip (default: whitespace only). */
+export function parseJsonlObjects(content: string, file: string, isBlank: (line: string) => boolean = (l) => l.trim() === ''): JsonlObject[] {
+  const lines = universalNewlines(content).split('\n');
   const records: JsonlObject[] = [];
   lines.forEach((text, i) => {
-    if (text.trim() === '') return;
+    if (isBlank(text)) return;
     const where = `${file} line ${i + 1}`;
     let value: unknown;
     try {

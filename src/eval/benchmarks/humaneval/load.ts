@@ -10,10 +10,9 @@ import { gunzipSync } from 'node:zlib';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DataError } from '../../../data/errors.js';
-import { jsonSyntaxProblem } from '../../../util/json-syntax.js';
 import { printable } from '../../../util/printable.js';
-import { describeValue, stringField } from '../common/jsonl.js';
-import { pythonStrip, universalNewlines } from '../common/python-text.js';
+import { describeValue, parseJsonlObjects, stringField, type JsonlObject } from '../common/jsonl.js';
+import { pythonStrip } from '../common/python-text.js';
 
 export interface HumanEvalProblem {
   taskId: string;
@@ -52,16 +51,7 @@ function decode(bytes: Buffer, file: string): string {
   }
 }
 
-function parseProblem(text: string, line: number, file: string): HumanEvalProblem {
-  const where = `${file} line ${line}`;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new DataError(`${where}: invalid JSON: ${jsonSyntaxProblem(err)}`);
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new DataError(`${where}: expected a JSON object, got ${describeValue(value)}`);
-  const row = value as Record<string, unknown>;
+function problemOf({ value: row, line, where }: JsonlObject): HumanEvalProblem {
   const entryPoint = stringField(row, 'entry_point', where);
   if (!IDENTIFIER.test(entryPoint)) throw new DataError(`${where}: "entry_point" must be a Python identifier, got "${printable(entryPoint, 60)}"`);
   const solution = row['canonical_solution'];
@@ -82,16 +72,14 @@ export async function loadFile(file: string): Promise<HumanEvalProblem[]> {
   if (bytes === undefined) throw new DataError(`HumanEval file: ${file} does not exist`);
   const problems: HumanEvalProblem[] = [];
   const seen = new Map<string, number>();
-  universalNewlines(decode(bytes, file))
-    .split('\n')
-    .forEach((text, i) => {
-      if (pythonStrip(text) === '') return; // stream_jsonl: any(not x.isspace() for x in line)
-      const problem = parseProblem(text, i + 1, file);
-      const earlier = seen.get(problem.taskId);
-      if (earlier !== undefined) throw new DataError(`${file} line ${i + 1}: task_id "${printable(problem.taskId, 60)}" is also on line ${earlier}`);
-      seen.set(problem.taskId, i + 1);
-      problems.push(problem);
-    });
+  // stream_jsonl skips lines with nothing but (Python) whitespace: any(not x.isspace() for x in line).
+  for (const record of parseJsonlObjects(decode(bytes, file), file, (l) => pythonStrip(l) === '')) {
+    const problem = problemOf(record);
+    const earlier = seen.get(problem.taskId);
+    if (earlier !== undefined) throw new DataError(`${record.where}: task_id "${printable(problem.taskId, 60)}" is also on line ${earlier}`);
+    seen.set(problem.taskId, record.line);
+    problems.push(problem);
+  }
   if (problems.length === 0) throw new DataError(`${file}: no problems (expected one JSON object per line)`);
   return problems;
 }
