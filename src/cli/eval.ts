@@ -4,21 +4,33 @@ import { Command, Option } from 'commander';
 import { builtinModelNames } from '../models/builtin.js';
 import { EVAL_SPLITS, type EvalSplit } from '../eval/superni-eval.js';
 import { EvalOptionsError, runBenchmarkEvaluation, runEvaluation, type EvalRunOptions } from '../eval/run-eval.js';
-import { BENCHMARKS, CHAT_FORMATS, type Benchmark, type ChatFormat } from '../eval/benchmark-run.js';
+import { BENCHMARKS, CHAT_FORMATS, type Benchmark, type BenchmarkOptions } from '../eval/benchmark-run.js';
 import type { SuperNIEvalResult } from '../eval/superni-eval.js';
-import { parseIntegerFlag } from './train.js';
+import { parseIntegerFlag, parseNumberFlag } from './train.js';
 import { deviceOption } from './device-flag.js';
 import { PRECISIONS } from '../train/options.js';
 
 /** The flags as commander parses them: the runner's options, with the task list still one string. */
-export interface EvalFlags extends Omit<EvalRunOptions, 'split' | 'tasks' | 'log' | 'progressStream'> {
+export interface EvalFlags
+  extends Omit<EvalRunOptions, 'split' | 'tasks' | 'log' | 'progressStream'>,
+    Pick<BenchmarkOptions, 'chatFormat' | 'shots' | 'cot' | 'samples' | 'temperature' | 'topP' | 'samplingSeed' | 'allowCodeExecution'> {
   split: EvalSplit;
   tasks?: string;
   benchmark?: Benchmark;
   benchData?: string;
-  chatFormat?: ChatFormat;
-  shots?: number;
 }
+
+/** The --benchmark flags the SuperNI evaluation refuses (flag -> EvalFlags key); --no-cot is checked apart. */
+const BENCHMARK_ONLY = {
+  '--bench-data': 'benchData',
+  '--chat-format': 'chatFormat',
+  '--shots': 'shots',
+  '--samples': 'samples',
+  '--temperature': 'temperature',
+  '--top-p': 'topP',
+  '--sampling-seed': 'samplingSeed',
+  '--allow-code-execution': 'allowCodeExecution',
+} as const satisfies Record<string, keyof EvalFlags>;
 
 /** SuperNI's flags, which an --benchmark evaluation does not take (flag -> EvalFlags key). */
 const SUPERNI_ONLY = {
@@ -33,7 +45,8 @@ const SUPERNI_ONLY = {
   '--loss': 'loss',
 } as const satisfies Record<string, keyof EvalFlags>;
 
-/** The benchmark run of `eval --benchmark`, or a usage error naming the flag that does not fit. */
+/** The benchmark run of `eval --benchmark`, or a usage error naming the flag that does not fit (the flags that fit
+ * one benchmark and not another are checked by runBenchmarkEvaluation). `f.cot` is undefined unless --no-cot was given. */
 export function benchmarkOptionsFromFlags(f: EvalFlags, splitGiven: boolean): Parameters<typeof runBenchmarkEvaluation>[0] {
   const { benchmark, benchData, chatFormat, shots, tasks: _tasks, split: _split, ...rest } = f;
   if (benchmark === undefined) throw new EvalOptionsError('--benchmark is missing');
@@ -45,10 +58,10 @@ export function benchmarkOptionsFromFlags(f: EvalFlags, splitGiven: boolean): Pa
 }
 
 export function evalOptionsFromFlags(f: EvalFlags): EvalRunOptions {
-  for (const [flag, value] of [['--bench-data', f.benchData], ['--chat-format', f.chatFormat], ['--shots', f.shots]] as const) {
-    if (value !== undefined) throw new EvalOptionsError(`${flag} applies to --benchmark evaluations`);
+  for (const [flag, key] of [...Object.entries(BENCHMARK_ONLY), ['--no-cot', 'cot']] as const) {
+    if (f[key] !== undefined) throw new EvalOptionsError(`${flag} applies to --benchmark evaluations`);
   }
-  const { tasks, benchmark: _b, benchData: _d, chatFormat: _c, shots: _s, ...rest } = f;
+  const { tasks, benchmark: _b, benchData: _d, chatFormat: _c, shots: _s, cot: _n, samples: _k, temperature: _t, topP: _p, samplingSeed: _e, allowCodeExecution: _a, ...rest } = f;
   return { ...rest, tasks: tasks?.split(',').map((t) => t.trim()).filter((t) => t !== '') };
 }
 
@@ -60,6 +73,9 @@ Examples:
 
   # Held-out instances of the training tasks of a run (model, data, seeds, selection, adapter from its folder)
   $ peft-native eval --run runs/llama-r64 --split memorization
+
+  # HumanEval as open-instruct runs it (20 samples per problem, pass@1/5/10): the model's Python runs here, so opt in
+  $ peft-native eval --run runs/tulu-lora --benchmark humaneval --bench-data ./data/eval/codex_humaneval --allow-code-execution
 
   # A quick look: two tasks, 10 instances each
   $ peft-native eval --model ./Qwen2.5-0.5B --data superni:./ni --tasks task1146_country_capital,task1321_country_continent --max-instances 10
@@ -84,9 +100,9 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--split-dir <dir>', 'split folder with train_tasks.txt and test_tasks.txt (or a training task list file)')
     .addOption(new Option('--split <split>', 'which instances').choices([...EVAL_SPLITS]).default('test'))
     .option('--tasks <list>', 'only these tasks (comma list)')
-    .option('--max-instances <n>', 'instances per task at most (default 100)', parseIntegerFlag(1, 'max instances'))
+    .option('--max-instances <n>', 'instances per task at most (default 100; --benchmark: per subject for mmlu, per task for bbh, per language for tydiqa, else in all; default all)', parseIntegerFlag(1, 'max instances'))
     .option('--batch-size <n>', 'rows generated together (default 16; decoder-only models: continuous batching, a finished row replaced at once by the next prompt)', parseIntegerFlag(1, 'batch size'))
-    .option('--max-new-tokens <n>', 'new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))
+    .option('--max-new-tokens <n>', 'new tokens per prediction at most (default 128; --benchmark gsm8k, bbh, humaneval: 512, tydiqa: 50, alpaca_eval: what the model\'s positions leave after the longest prompt, at most 8192)', parseIntegerFlag(1, 'max new tokens'))
     .option('--max-source-length <n>', 'prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))
     .option('--seed <n>', "training's --seed: a built-in model's random initialization (default 42)", parseIntegerFlag(0, 'seed'))
     .option('--data-seed <n>', "training's --data-seed: dev carving and the memorization split's selection (default 42)", parseIntegerFlag(0, 'data seed'))
@@ -99,14 +115,22 @@ export function evalCommand(run: (options: EvalRunOptions) => Promise<SuperNIEva
     .option('--loss', "also the loss and perplexity of each instance's first reference (teacher forcing, training's encoding)")
     .option('--out <dir>', 'folder for predictions.jsonl and metrics.json (default runs/<timestamp>-eval-<split>)')
     .option('--overwrite', 'replace an evaluation already in --out')
-    .addOption(new Option('--benchmark <name>', 'an open-instruction benchmark instead of SuperNI, as open-instruct evaluates it: mmlu (log-likelihood of the answer letter), gsm8k (8-shot chain of thought, last number), truthfulqa (MC1/MC2)').choices([...BENCHMARKS]))
-    .option('--bench-data <dir>', "with --benchmark: the benchmark's files in open-instruct's layout (data/eval/<benchmark>: mmlu/{dev,test}/*.csv, gsm/test.jsonl, truthfulqa/TruthfulQA.csv)")
+    .addOption(new Option('--benchmark <name>', 'an open-instruction benchmark instead of SuperNI, as open-instruct evaluates it: mmlu (log-likelihood of the answer letter), gsm8k (8-shot chain of thought, last number), truthfulqa (MC1/MC2), bbh (3-shot chain of thought per task, exact match), tydiqa (GoldP one-shot per language, F1/EM), humaneval (sampled completions run against the tests, pass@k; needs --allow-code-execution), alpaca_eval (greedy outputs for AlpacaEval\'s judge, which does not run here)').choices([...BENCHMARKS]))
+    .option('--bench-data <dir>', "with --benchmark: the benchmark's files in open-instruct's layout (data/eval/<benchmark>: mmlu/{dev,test}/*.csv, gsm/test.jsonl, truthfulqa/TruthfulQA.csv, bbh/{bbh/*.json,cot-prompts/*.txt}, tydiqa/tydiqa-goldp-v1.1-{dev,train}.json, HumanEval.jsonl(.gz), alpaca_eval.json)")
     .addOption(new Option('--chat-format <format>', 'with --benchmark: wrap every prompt as a TÜLU user turn (tulu, open-instruct\'s --use_chat_format) or not (none, default)').choices([...CHAT_FORMATS]))
-    .option('--shots <n>', 'with --benchmark: MMLU shots from the dev rows (default 0), GSM8K exemplars (default 8)', parseIntegerFlag(0, 'shots'))
+    .option('--shots <n>', 'with --benchmark: MMLU shots from the dev rows (default 0), GSM8K exemplars (default 8), TyDiQA demonstrations per language (default 1)', parseIntegerFlag(0, 'shots'))
+    .option('--no-cot', 'with --benchmark bbh: demonstrations without their reasoning (open-instruct\'s --no_cot)')
+    .option('--samples <n>', 'with --benchmark humaneval: completions sampled per problem (default 20)', parseIntegerFlag(1, 'samples'))
+    .option('--temperature <t>', 'with --benchmark humaneval: sampling temperature (default 0.1; 0 = greedy)', parseNumberFlag('temperature', (n) => n >= 0, '>= 0'))
+    .option('--top-p <p>', 'with --benchmark humaneval: nucleus sampling top_p (default 0.95)', parseNumberFlag('top-p', (n) => n > 0 && n <= 1, 'in (0, 1]'))
+    .option('--sampling-seed <n>', 'with --benchmark humaneval: seed of the sampling (default 42; --seed stays the built-in model\'s initialization)', parseIntegerFlag(0, 'sampling seed'))
+    .option('--allow-code-execution', 'with --benchmark humaneval: run the model-written Python against the tests on this machine (own process per sample, time and memory limits, no network where unshare allows; not a sandbox)')
     .option('--quiet', 'print nothing but errors')
     .option('--verbose', 'show stack traces on errors')
     .addHelpText('after', EXAMPLES)
     .action(async (flags: EvalFlags, command: Command) => {
+      // --no-cot makes commander default `cot` to true; only a given --no-cot counts.
+      if (command.getOptionValueSource('cot') !== 'cli') delete flags.cot;
       if (flags.benchmark !== undefined) {
         await runBenchmark(benchmarkOptionsFromFlags(flags, command.getOptionValueSource('split') === 'cli'));
         return;

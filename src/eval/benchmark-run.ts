@@ -1,119 +1,108 @@
 // Open-instruction benchmarks on a loaded model (`peft-native eval --benchmark`): the benchmark modules of
 // src/eval/benchmarks (open-instruct's prompts, selection, extraction and metrics) driven by native generation
-// (GSM8K) or native log-likelihood scoring (MMLU, TruthfulQA), with predictions.jsonl and metrics.json written
-// atomically. Defaults follow open-instruct's scripts: MMLU 0-shot (--shots), GSM8K 8-shot chain of thought
-// with at most 512 new tokens stopping at the first newline (without the chat format), TruthfulQA MC with the
-// QA primer.
+// (GSM8K, BBH, TydiQA, HumanEval, AlpacaEval) or native log-likelihood scoring (MMLU, TruthfulQA), one runner per
+// benchmark in src/eval/benchmark-runners/, with predictions.jsonl and metrics.json (and a runner's own file, e.g.
+// AlpacaEval's model outputs) written atomically. Defaults follow open-instruct's scripts (see each runner).
 import path from 'node:path';
 import type { NativeModel } from '../native/binding.js';
 import type { TextTokenizer } from '../tokenizer/types.js';
 import { writeFileAtomically, writeJsonAtomically } from '../util/atomic-file.js';
-import { gsm8k, mmlu, truthfulqa, tuluChatWrap, type ChatWrap } from './benchmarks/index.js';
-import { generateTexts } from './generate.js';
-import { nativeScorer } from './loglik.js';
+import { alpacaEvalRunner } from './benchmark-runners/alpaca-eval.js';
+import { bbhRunner } from './benchmark-runners/bbh.js';
+import { gsm8kRunner } from './benchmark-runners/gsm8k.js';
+import { HUMANEVAL_REFUSAL, humanevalRunner } from './benchmark-runners/humaneval.js';
+import { mmluRunner } from './benchmark-runners/mmlu.js';
+import { truthfulqaRunner } from './benchmark-runners/truthfulqa.js';
+import { tydiqaRunner } from './benchmark-runners/tydiqa.js';
+import { BENCHMARKS, type Benchmark, type BenchmarkOptions, type BenchmarkRunner, type BenchmarkSetting } from './benchmark-runners/types.js';
 
-export const BENCHMARKS = ['mmlu', 'gsm8k', 'truthfulqa'] as const;
-export type Benchmark = (typeof BENCHMARKS)[number];
-export const CHAT_FORMATS = ['none', 'tulu'] as const;
-export type ChatFormat = (typeof CHAT_FORMATS)[number];
-
-export interface BenchmarkOptions {
-  benchmark: Benchmark;
-  /** The benchmark's folder in open-instruct's layout (data/eval/<benchmark>). */
-  dir: string;
-  /** 'tulu' wraps every prompt as one TÜLU user turn (open-instruct's --use_chat_format); default none. */
-  chatFormat?: ChatFormat;
-  /** Questions per subject (MMLU) or in all (GSM8K, TruthfulQA), sampled with open-instruct's seed 42. */
-  maxInstances?: number;
-  /** MMLU shots (default 0) or GSM8K exemplars (default 8). */
-  shots?: number;
-  /** GSM8K: rows generated together (default 16). */
-  batchSize?: number;
-  /** GSM8K: new tokens at most (default 512). */
-  maxNewTokens?: number;
-  out?: string;
-  metadata?: Record<string, unknown>;
-}
+export { BENCHMARKS, CHAT_FORMATS, type Benchmark, type BenchmarkOptions, type ChatFormat } from './benchmark-runners/types.js';
 
 export interface BenchmarkResult {
   benchmark: Benchmark;
   instances: number;
   metrics: Record<string, number>;
-  files?: { predictions: string; metrics: string };
+  notes: string[];
+  /** The files written in `out`; `outputs` is a runner's own file (AlpacaEval's model outputs). */
+  files?: { predictions: string; metrics: string; outputs?: string };
 }
 
-interface Scored {
-  metrics: Record<string, number>;
-  predictions: Array<Record<string, unknown>>;
-}
-
-function wrapOf(format: ChatFormat | undefined): ChatWrap | undefined {
-  return format === 'tulu' ? tuluChatWrap : undefined;
-}
-
-async function runMmlu(model: NativeModel, tokenizer: TextTokenizer, o: BenchmarkOptions): Promise<Scored> {
-  const scorer = nativeScorer(model, tokenizer, { mode: 'next-token' });
-  const wrap = wrapOf(o.chatFormat);
-  const results: mmlu.MmluSubjectResult[] = [];
-  const predictions: Array<Record<string, unknown>> = [];
-  for (const loaded of await mmlu.load(o.dir)) {
-    const subject = mmlu.sampleTest(loaded, o.maxInstances);
-    const prompts = mmlu.buildPrompts(subject, { nTrain: o.shots ?? 0, ...(wrap ? { wrap } : {}) });
-    const predicted = await mmlu.predict(prompts, scorer);
-    const correct = mmlu.correctness(predicted.map((p) => p.answer), subject.test.map((q) => q.answer));
-    results.push({ subject: subject.name, correct });
-    subject.test.forEach((q, i) => predictions.push({ subject: subject.name, prompt: prompts[i], answer: q.answer, prediction: predicted[i]!.answer, probs: predicted[i]!.probs, correct: correct[i] }));
-  }
-  return { metrics: mmlu.metrics(results), predictions };
-}
-
-async function runTruthfulqa(model: NativeModel, tokenizer: TextTokenizer, o: BenchmarkOptions): Promise<Scored> {
-  const rows = truthfulqa.sample(await truthfulqa.load(o.dir), o.maxInstances);
-  const wrap = wrapOf(o.chatFormat);
-  const items = truthfulqa.buildPrompts(rows, wrap ? { wrap } : {});
-  const scores = await truthfulqa.scoreItems(items, nativeScorer(model, tokenizer, { mode: 'continuation' }));
-  const predictions = items.map((item, i) => ({ question: item.row.question, line: item.row.line, ...scores[i] }));
-  return { metrics: truthfulqa.metrics(scores), predictions };
-}
-
-async function runGsm8k(model: NativeModel, tokenizer: TextTokenizer, o: BenchmarkOptions): Promise<Scored> {
-  const { instances, exemplars } = gsm8k.select(await gsm8k.load(o.dir), { nShot: o.shots ?? 8, ...(o.maxInstances !== undefined ? { maxNumExamples: o.maxInstances } : {}) });
-  const wrap = wrapOf(o.chatFormat);
-  const prompts = gsm8k.buildPrompts(instances, { exemplars, ...(wrap ? { wrap } : {}) });
-  // Without the chat format, open-instruct stops at the first newline token (the last token of "\n" alone).
-  const stops = [tokenizer.eosId];
-  if (!wrap) {
-    const newline = await tokenizer.encode('\n');
-    if (newline.length > 0) stops.push(newline[newline.length - 1]!);
-  }
-  const generations = await generateTexts(model, tokenizer, prompts, { maxNewTokens: o.maxNewTokens ?? 512, batchSize: o.batchSize ?? 16, eosTokenIds: stops, maxPromptTokens: 2048 });
-  const answers = generations.map((g) => gsm8k.extractAnswer(g.text));
-  const predictions = instances.map((inst, i) => ({ line: inst.line, question: inst.question, answer: inst.answer, output: generations[i]!.text, prediction: answers[i] }));
-  return { metrics: gsm8k.metrics(answers, instances.map((i) => i.answer)), predictions };
-}
-
-const RUNNERS: Record<Benchmark, (model: NativeModel, tokenizer: TextTokenizer, o: BenchmarkOptions) => Promise<Scored>> = {
-  mmlu: runMmlu,
-  gsm8k: runGsm8k,
-  truthfulqa: runTruthfulqa,
+const RUNNERS: Record<Benchmark, BenchmarkRunner> = {
+  mmlu: mmluRunner,
+  gsm8k: gsm8kRunner,
+  truthfulqa: truthfulqaRunner,
+  bbh: bbhRunner,
+  tydiqa: tydiqaRunner,
+  humaneval: humanevalRunner,
+  alpaca_eval: alpacaEvalRunner,
 };
 
+/** The command-line flag of each setting, for messages. */
+const SETTING_FLAGS: Record<BenchmarkSetting, string> = {
+  shots: '--shots',
+  batchSize: '--batch-size',
+  maxNewTokens: '--max-new-tokens',
+  cot: '--no-cot',
+  samples: '--samples',
+  temperature: '--temperature',
+  topP: '--top-p',
+  samplingSeed: '--sampling-seed',
+  allowCodeExecution: '--allow-code-execution',
+};
+
+/** The new tokens a generation benchmark uses unless told (undefined: none fixed, or no generation). */
+export function defaultMaxNewTokens(benchmark: Benchmark): number | undefined {
+  return RUNNERS[benchmark].maxNewTokens;
+}
+
+function valueProblem(o: BenchmarkOptions): string | undefined {
+  const integer = (v: number | undefined, min: number) => v === undefined || (Number.isSafeInteger(v) && v >= min);
+  if (!integer(o.shots, 0)) return `--shots must be an integer >= 0, got ${o.shots}`;
+  if (!integer(o.samples, 1)) return `--samples must be an integer >= 1, got ${o.samples}`;
+  if (!integer(o.samplingSeed, 0)) return `--sampling-seed must be an integer >= 0, got ${o.samplingSeed}`;
+  if (o.temperature !== undefined && !(Number.isFinite(o.temperature) && o.temperature >= 0)) return `--temperature must be a number >= 0, got ${o.temperature}`;
+  if (o.topP !== undefined && !(o.topP > 0 && o.topP <= 1)) return `--top-p must be a number in (0, 1], got ${o.topP}`;
+  return undefined;
+}
+
+/**
+ * What is wrong with a benchmark run's options before anything loads (one line, for a usage error), or undefined:
+ * a setting the benchmark does not take, a bad value, HumanEval without the opt-in to run model-written code.
+ */
+export function benchmarkOptionProblem(o: BenchmarkOptions): string | undefined {
+  const runner = RUNNERS[o.benchmark];
+  const wrong = (Object.keys(SETTING_FLAGS) as BenchmarkSetting[]).filter((s) => o[s] !== undefined && !runner.settings.includes(s));
+  if (wrong.length === 1) {
+    const takers = BENCHMARKS.filter((b) => RUNNERS[b].settings.includes(wrong[0]!));
+    return `${SETTING_FLAGS[wrong[0]!]} applies to --benchmark ${takers.join(', ')}, not to --benchmark ${o.benchmark}`;
+  }
+  if (wrong.length > 1) return `${wrong.map((s) => SETTING_FLAGS[s]).join(', ')} do not apply to --benchmark ${o.benchmark}`;
+  const bad = valueProblem(o);
+  if (bad !== undefined) return bad;
+  if (o.benchmark === 'humaneval' && o.allowCodeExecution !== true) return HUMANEVAL_REFUSAL;
+  return undefined;
+}
+
 export async function evaluateBenchmark(model: NativeModel, tokenizer: TextTokenizer, o: BenchmarkOptions): Promise<BenchmarkResult> {
-  const scored = await RUNNERS[o.benchmark](model, tokenizer, o);
-  const result: BenchmarkResult = { benchmark: o.benchmark, instances: scored.predictions.length, metrics: scored.metrics };
+  const scored = await RUNNERS[o.benchmark].run(model, tokenizer, o);
+  const result: BenchmarkResult = { benchmark: o.benchmark, instances: scored.instances ?? scored.predictions.length, metrics: scored.metrics, notes: scored.notes };
   if (o.out !== undefined) {
     const predictions = path.resolve(o.out, 'predictions.jsonl');
     const metrics = path.resolve(o.out, 'metrics.json');
+    const outputs = scored.extraFile ? path.resolve(o.out, scored.extraFile.name) : undefined;
     await writeFileAtomically(predictions, scored.predictions.map((p) => JSON.stringify(p)).join('\n') + '\n');
+    if (scored.extraFile && outputs) await scored.extraFile.write(outputs);
     await writeJsonAtomically(metrics, {
       benchmark: o.benchmark,
       data: path.resolve(o.dir),
       instances: result.instances,
       metrics: scored.metrics,
-      settings: { chatFormat: o.chatFormat ?? 'none', shots: o.shots ?? (o.benchmark === 'gsm8k' ? 8 : 0), maxInstances: o.maxInstances ?? null, ...(o.benchmark === 'gsm8k' ? { maxNewTokens: o.maxNewTokens ?? 512 } : {}) },
+      settings: { chatFormat: o.chatFormat ?? 'none', maxInstances: o.maxInstances ?? null, ...scored.settings },
+      ...scored.details,
+      ...(scored.notes.length > 0 ? { notes: scored.notes } : {}),
       ...o.metadata,
     });
-    result.files = { predictions, metrics };
+    result.files = { predictions, metrics, ...(outputs !== undefined ? { outputs } : {}) };
   }
   return result;
 }

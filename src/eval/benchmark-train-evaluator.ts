@@ -13,6 +13,8 @@ export const BENCHMARK_METRICS: Readonly<Partial<Record<Benchmark, readonly stri
   mmlu: ['average_acc', 'macro_acc'],
   gsm8k: ['exact_match'],
   truthfulqa: ['MC2', 'MC1'],
+  bbh: ['average_exact_match'],
+  tydiqa: ['average/f1', 'average/exact_match'],
 };
 
 /** The metrics of `benchmark` that can pick the best checkpoint, or undefined when it cannot run during training. */

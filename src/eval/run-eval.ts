@@ -6,7 +6,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '../models/load.js';
-import { evaluateBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark-run.js';
+import { benchmarkOptionProblem, defaultMaxNewTokens, evaluateBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark-run.js';
 import { PRECISIONS, checkDataSpec, type Precision } from '../train/options.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
 import { formatDuration } from '../train/progress.js';
@@ -188,24 +188,48 @@ async function loadEvalModel(o: EvalRunOptions, say: (line: string) => void, wha
   return loaded;
 }
 
+/** The evaluated model's name for AlpacaEval's generator: the run's or the adapter's folder, else the model's
+ * (a built-in "builtin:tiny" as "builtin-tiny", since the name goes into a file name). */
+function evaluatedModelName(o: EvalRunOptions, loaded: LoadedModel): string {
+  if (o.run !== undefined) return path.basename(path.resolve(o.run));
+  if (o.adapter !== undefined) return path.basename(path.resolve(o.adapter));
+  return modelDisplayName(loaded.source).replace(/:/g, '-');
+}
+
+/** A decoder's prompt and new tokens share its positions: a --max-new-tokens (or default) that leaves no room is a usage error. */
+function checkNewTokens(o: EvalRunOptions & Pick<BenchmarkOptions, 'benchmark'>, loaded: LoadedModel): void {
+  const maxNewTokens = o.maxNewTokens ?? defaultMaxNewTokens(o.benchmark);
+  const positions = maxPositions(loaded.config);
+  if (maxNewTokens !== undefined && maxNewTokens >= positions) {
+    throw new EvalOptionsError(`--max-new-tokens ${maxNewTokens}${o.maxNewTokens === undefined ? ` (the ${o.benchmark} default)` : ''} leaves no room for a prompt: ${modelDisplayName(loaded.source)} has ${positions} positions (max_position_embeddings)`);
+  }
+}
+
 /** `eval --benchmark`: an open-instruction benchmark (src/eval/benchmark-run.ts) on the model (+ adapter, or a --run's weights). */
 export async function runBenchmarkEvaluation(options: EvalRunOptions & Omit<BenchmarkOptions, 'out' | 'metadata'>): Promise<BenchmarkResult> {
   const { o } = await withRunRecord(options);
   await checkEvalOptions(o);
+  const problem = benchmarkOptionProblem(options);
+  if (problem !== undefined) throw new EvalOptionsError(problem);
   if (!(existsSync(options.dir) && statSync(options.dir).isDirectory())) throw new EvalOptionsError(`--bench-data ${options.dir} is not a folder (give the benchmark's folder, e.g. data/eval/${options.benchmark})`);
   const out = await writableOut(o, options.benchmark);
   const say = sayer(o);
   const loaded = await loadEvalModel(o, say, `${options.benchmark} (${options.dir})`);
+  checkNewTokens(options, loaded);
   const started = Date.now();
   const result = await evaluateBenchmark(loaded.model, loaded.tokenizer, {
     ...options,
+    modelName: options.modelName ?? evaluatedModelName(o, loaded),
+    ...(o.quiet || options.onProgress ? {} : { onProgress: progressPrinter(o.progressStream ?? process.stderr, started) }),
     out,
     metadata: { model: modelDisplayName(loaded.source), adapter: o.adapter === undefined ? null : path.resolve(o.adapter) },
   });
+  for (const note of result.notes) say(`  note: ${note}`);
   if (!o.quiet) {
     const print = o.log ?? ((line: string) => process.stdout.write(line + '\n'));
-    for (const [name, value] of Object.entries(result.metrics).filter(([k]) => !k.includes('/'))) print(`${name}: ${value.toFixed(4)}`);
-    print(`${result.instances} instances, ${formatDuration((Date.now() - started) / 1000)}; written ${result.files!.predictions} and ${result.files!.metrics}`);
+    for (const [name, value] of Object.entries(result.metrics).filter(([k]) => !k.includes('/') || k.startsWith('average/'))) print(`${name}: ${value.toFixed(4)}`);
+    const files = [result.files!.predictions, ...(result.files!.outputs !== undefined ? [result.files!.outputs] : []), result.files!.metrics];
+    print(`${result.instances} instances, ${formatDuration((Date.now() - started) / 1000)}; written ${files.slice(0, -1).join(', ')} and ${files.at(-1)!}`);
   }
   return result;
 }

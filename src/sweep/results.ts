@@ -10,6 +10,8 @@ import { MEMORIZATION_DIR, SWEEP_RUN_FILE, benchmarkDir, readJsonFile, runFolder
 import type { PlannedRun } from './spec.js';
 import type { TrainSummary } from '../train/loop.js';
 import type { StepMetrics } from '../train/metrics.js';
+import { headlineMetrics } from '../eval/benchmark-train-evaluator.js';
+import type { Benchmark } from '../eval/benchmark-run.js';
 
 export const RESULTS_JSONL = 'results.jsonl';
 export const RESULTS_ARROW = 'results.arrow';
@@ -40,6 +42,10 @@ export interface ResultRow {
   /** The method's size setting: LoRA/DoRA rank, adapter size, virtual tokens; null for the others. */
   size: number | null;
   trainTasks: number | null;
+  /** The data ablation axes (train flags --instances-per-task, --train-categories, --instruction), null where unset. */
+  instancesPerTask: number | null;
+  trainCategories: number | null;
+  instruction: string | null;
   seed: number | null;
   steps: number | null;
   totalSteps: number | null;
@@ -74,7 +80,7 @@ export interface ResultRow {
   benchmarks: string | null;
 }
 
-/** Each benchmark's headline metrics (names without "/") from the run's bench-<name>/metrics.json files. */
+/** Each benchmark's headline metrics (benchmark-train-evaluator.ts; else the names without "/") from the run's bench-<name>/metrics.json files. */
 function benchmarkScores(dir: string): Record<string, Record<string, number>> | null {
   let names: string[];
   try {
@@ -86,7 +92,9 @@ function benchmarkScores(dir: string): Record<string, Record<string, number>> | 
   for (const folder of names.sort()) {
     const file = readJsonFile<{ benchmark?: string; metrics?: Record<string, unknown> }>(path.join(dir, folder, 'metrics.json'));
     if (!file?.metrics || typeof file.benchmark !== 'string') continue;
-    out[file.benchmark] = Object.fromEntries(Object.entries(file.metrics).filter((e): e is [string, number] => !e[0].includes('/') && num(e[1]) !== null));
+    const headline = headlineMetrics(file.benchmark as Benchmark);
+    const keep = (name: string) => (headline ? headline.includes(name) : !name.includes('/'));
+    out[file.benchmark] = Object.fromEntries(Object.entries(file.metrics).filter((e): e is [string, number] => keep(e[0]) && num(e[1]) !== null));
   }
   return Object.keys(out).length > 0 ? out : null;
 }
@@ -139,6 +147,9 @@ export function resultRow(run: PlannedRun, dir: string): ResultRow {
     lr: num(s.lr),
     size: sizeFlag !== undefined ? num(s[sizeFlag]) : null,
     trainTasks: num(s['train-tasks']),
+    instancesPerTask: num(s['instances-per-task']),
+    trainCategories: num(s['train-categories']),
+    instruction: typeof s.instruction === 'string' ? s.instruction : null,
     seed: num(s.seed),
     steps: num(summary?.steps),
     totalSteps: num(summary?.totalSteps),
@@ -176,6 +187,7 @@ export function resultRow(run: PlannedRun, dir: string): ResultRow {
 const COLUMN_TYPES: { [K in keyof ResultRow]: () => DataType } = {
   id: () => new Utf8(), grids: () => new List(new Field('item', new Utf8(), true)), status: () => new Utf8(), settings: () => new Utf8(),
   model: () => new Utf8(), method: () => new Utf8(), lr: () => new Float64(), size: () => new Int32(), trainTasks: () => new Int32(),
+  instancesPerTask: () => new Int32(), trainCategories: () => new Int32(), instruction: () => new Utf8(),
   seed: () => new Int32(), steps: () => new Int32(), totalSteps: () => new Int32(), divergedSteps: () => new Int32(), divergedAt: () => new Int32(),
   firstLoss: () => new Float64(), lastLoss: () => new Float64(), devSteps: () => new List(new Field('item', new Int32(), true)),
   devRougeL: () => new List(new Field('item', new Float64(), true)), bestStep: () => new Int32(), bestDevRougeL: () => new Float64(),

@@ -1,0 +1,41 @@
+// Generation as the open-instruct benchmarks ask for it, on top of generateTexts (which stops only at token ids).
+import type { TextTokenizer } from '../../tokenizer/types.js';
+import { tuluChatWrap, type ChatWrap } from '../benchmarks/index.js';
+import type { Generation } from '../generate.js';
+import type { ChatFormat } from './types.js';
+
+/** Prompts are cut only where the model's positions require it (generateTexts caps this by them). */
+export const UNCAPPED_PROMPT_TOKENS = 1 << 20;
+
+export function wrapOf(format: ChatFormat | undefined): ChatWrap | undefined {
+  return format === 'tulu' ? tuluChatWrap : undefined;
+}
+
+/**
+ * EOS plus, for a stop string, the last token of its encoding: open-instruct's HF path stops at
+ * [[tokenizer.encode(stop, add_special_tokens=False)[-1]]] (the last token, since a tokenizer may put a space
+ * token before it).
+ */
+export async function stopTokenIds(tokenizer: TextTokenizer, stop: string | undefined): Promise<number[]> {
+  const ids = [tokenizer.eosId];
+  if (stop !== undefined) {
+    const tokens = await tokenizer.encode(stop);
+    if (tokens.length > 0) ids.push(tokens[tokens.length - 1]!);
+  }
+  return ids;
+}
+
+/** The text before the first `stop`, as vLLM's stop strings cut it: the stop token misses a stop string that
+ * ends inside a longer token (e.g. ".\n\n"). */
+export function cutAtStop(text: string, stop: string | undefined): string {
+  if (stop === undefined) return text;
+  const at = text.indexOf(stop);
+  return at === -1 ? text : text.slice(0, at);
+}
+
+/** A note when some prompts were longer than the model's positions allow (generateTexts keeps their start). */
+export function truncationNotes(generations: readonly Generation[]): string[] {
+  const cut = generations.filter((g) => g.promptTruncated).length;
+  if (cut === 0) return [];
+  return [`${cut} of ${generations.length} prompts did not fit the model's positions with the new tokens and were cut to their start (their end, the question, was lost): their predictions are meaningless`];
+}
