@@ -19,8 +19,9 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'pn-dp-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 beforeAll(compileCliIfMissing);
 
-// builtin:tiny, 4 batches per step so 2 ranks share every step; no dropout (its masks are drawn per rank).
-const RUN = ['train', '--steps', '8', '--batch-size', '4', '--grad-accum', '4', '--max-length', '64', '--dropout', '0', '--seed', '5', '--no-cache', '--quiet'];
+// builtin:tiny, 4 batches per step so 2 ranks share every step; LoRA dropout 0.1 (each batch's masks come from its
+// own seed, so the ranks draw what one process draws).
+const RUN = ['train', '--steps', '8', '--batch-size', '4', '--grad-accum', '4', '--max-length', '64', '--dropout', '0.1', '--seed', '5', '--no-cache', '--quiet'];
 
 function metricLosses(runDir: string): number[] {
   return readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')

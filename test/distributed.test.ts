@@ -120,6 +120,18 @@ describe('data-parallel training over c10d (Gloo, CPU)', () => {
     expect(twice!.stderr).toMatch(/state-1\.safetensors: shard 1 is also .*state-1\.safetensors/);
   }, 240_000);
 
+  it('with LoRA dropout, 2 ranks draw the masks one process draws: per-batch dropout seeds', async () => {
+    const [single] = await train(1, 'lora', { DROPOUT: '0.3' });
+    const [plain] = await train(1, 'lora');
+    const ranks = await train(2, 'lora', { DROPOUT: '0.3' });
+    // Dropout changes the run (the masks matter), and the ranks reproduce it.
+    expect(Math.abs(single!.losses[3]! - plain!.losses[3]!)).toBeGreaterThan(1e-4);
+    for (const r of ranks) {
+      r.losses.forEach((l, i) => expect(Math.abs(l - single!.losses[i]!)).toBeLessThan(1e-6));
+      expect(maxParamDifference(r, single!)).toBeLessThan(1e-6);
+    }
+  }, 120_000);
+
   it('a rank that dies mid-run fails the others at once with an error naming the rank', async () => {
     const [survivor, dead] = await launch(2, { METHOD: 'lora' }, (rank): Record<string, string> => (rank === 1 ? { DIE_AT_STEP: '2' } : {}));
     expect(dead!.code).toBe(3);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TrainingBatch } from '../src/data/types.js';
 import { lossSummary } from '../src/train/loop.js';
 import { TrainOptionsError, resolveTrainOptions } from '../src/train/options.js';
-import { isNoDecayParameter, runUpdate, totalUpdates, updateGroups } from '../src/train/updates.js';
+import { isNoDecayParameter, runUpdate, stepBatches, totalUpdates, updateGroups } from '../src/train/updates.js';
 import { MetricsWriter, readMetrics } from '../src/train/metrics.js';
 import { ProgressReporter, formatDuration, formatProgressLine } from '../src/train/progress.js';
 import type { NativeBatch, NativeTrainer } from '../src/native/binding.js';
@@ -184,10 +184,15 @@ describe('loop helpers', () => {
       },
     } as unknown as NativeTrainer;
     const group = [batch(3), batch(4)];
-    await runUpdate(trainer, group, 0.1);
-    await runUpdate(trainer, [batch(3)], 0.2);
+    await runUpdate(trainer, stepBatches(group, 42, 0), 0.1);
+    await runUpdate(trainer, stepBatches([batch(3)], 42, 1), 0.2);
     expect(calls.map((c) => [c.batches.length, c.lr])).toEqual([[2, 0.1], [1, 0.2]]);
     expect(calls[0]!.batches[1]!.inputIds).toBe(group[1]!.inputIds);
+    // Every batch of a run gets its own dropout seed, a function of (run seed, step, index) alone.
+    const seeds = calls.flatMap((c) => c.batches.map((b) => b.dropoutSeed));
+    expect(new Set(seeds).size).toBe(3);
+    expect(stepBatches(group, 42, 0).map((b) => b.dropoutSeed)).toEqual(seeds.slice(0, 2));
+    expect(stepBatches(group, 43, 0).map((b) => b.dropoutSeed)).not.toEqual(seeds.slice(0, 2));
   });
 
   it('excludes biases and norms from weight decay', () => {

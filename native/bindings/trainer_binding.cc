@@ -49,6 +49,15 @@ Napi::Value AccumulateToJs(Napi::Env env, AccumulateResult& r) {
   return o;
 }
 
+// A training batch's dropoutSeed (an integer in [0, 2^53)), or -1 when it has none.
+int64_t DropoutSeedOf(const Napi::Value& batch) {
+  Napi::Value v = batch.As<Napi::Object>().Get("dropoutSeed");
+  if (v.IsUndefined()) return -1;
+  const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+  if (!(d >= 0 && d <= 9007199254740991.0) || d != std::floor(d)) throw UserError("batch.dropoutSeed must be an integer >= 0");
+  return static_cast<int64_t>(d);
+}
+
 double LearningRateArg(const Napi::CallbackInfo& info, size_t index) {
   if (info.Length() <= index || !info[index].IsNumber()) throw UserError("lr must be a number");
   double lr = info[index].As<Napi::Number>().DoubleValue();
@@ -108,14 +117,15 @@ Napi::Value TrainerWrap::Dispose(const Napi::CallbackInfo& info) {
 Napi::Value TrainerWrap::Accumulate(const Napi::CallbackInfo& info) {
   return GuardAsync(info.Env(), [&]() -> Napi::Value {
     BatchView batch = BatchFromJs(info.Length() > 0 ? info[0] : info.Env().Undefined());
+    const int64_t seed = DropoutSeedOf(info[0]);
     if (info.Length() < 2 || !info[1].IsNumber()) throw UserError("accumulate(batch, normalizer) needs a normalizer");
     double normalizer = info[1].As<Napi::Number>().DoubleValue();
     auto trainer = Held();
     return AsyncTask<AccumulateResult>::Start(
         info.Env(),
-        [trainer, batch, normalizer] {
+        [trainer, batch, normalizer, seed] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
-          return trainer->Accumulate(batch.tokens, normalizer);
+          return trainer->Accumulate(batch.tokens, normalizer, seed);
         },
         AccumulateToJs, batch.keepAlive);
   });
@@ -164,11 +174,13 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
     // One batch, or the micro-batches of one gradient accumulation.
     Napi::Value arg = info.Length() > 0 ? info[0] : info.Env().Undefined();
     std::vector<TokenBatch> batches;
+    std::vector<int64_t> seeds;
     std::vector<Napi::Value> keepAlive;
     auto add = [&](const Napi::Value& value) {
       BatchView view = BatchFromJs(value);
       if (!view.tokens.labels.defined()) throw UserError("step(batches, lr) needs labels in every batch");
       batches.push_back(view.tokens);
+      seeds.push_back(DropoutSeedOf(value));
       keepAlive.insert(keepAlive.end(), view.keepAlive.begin(), view.keepAlive.end());
     };
     if (arg.IsArray()) {
@@ -184,13 +196,13 @@ Napi::Value TrainerWrap::Step(const Napi::CallbackInfo& info) {
     keepAlive.push_back(info.This());  // `this` stays alive until the result is reported
     return AsyncTask<StepOutcome>::Start(
         info.Env(),
-        [trainer, batches, lr, profile] {
+        [trainer, batches, seeds, lr, profile] {
           std::lock_guard<std::mutex> lock(trainer->model()->mutex());
           StepOutcome o;
           if (profile) {
-            o.profile = ProfileOps([&] { o.result = trainer->Step(batches, lr); });
+            o.profile = ProfileOps([&] { o.result = trainer->Step(batches, lr, seeds); });
           } else {
-            o.result = trainer->Step(batches, lr);
+            o.result = trainer->Step(batches, lr, seeds);
           }
           o.stateBytes = trainer->HostStateBytes();
           return o;

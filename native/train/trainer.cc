@@ -44,8 +44,23 @@ Trainer::Trainer(std::shared_ptr<ModelHost> model, const TrainerOptions& options
   optimizer_ = std::make_unique<FusedAdamW>(params_, weightDecay, options_.beta1, options_.beta2, options_.eps);
 }
 
-torch::Tensor Trainer::Backward(const TokenBatch& batch, double normalizer) {
+namespace {
+
+// Reseeds the default generators a forward on `device` draws dropout masks from.
+void SeedDropout(const torch::Device& device, int64_t seed) {
+  std::vector<at::Generator> generators{at::globalContext().defaultGenerator(at::kCPU)};
+  if (device.is_cuda()) generators.push_back(at::globalContext().defaultGenerator(device));
+  for (auto& gen : generators) {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(static_cast<uint64_t>(seed));
+  }
+}
+
+}  // namespace
+
+torch::Tensor Trainer::Backward(const TokenBatch& batch, double normalizer, int64_t dropoutSeed) {
   if (!batch.labels.defined()) throw UserError("training batches need labels");
+  if (dropoutSeed >= 0) SeedDropout(params_.front().device(), dropoutSeed);
   ForwardOutput out;
   {
     AutocastGuard autocast(params_.front().device().type(), options_.bf16, at::kBFloat16);
@@ -59,12 +74,12 @@ torch::Tensor Trainer::Backward(const TokenBatch& batch, double normalizer) {
   return lossSum;
 }
 
-AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer) {
+AccumulateResult Trainer::Accumulate(const TokenBatch& batch, double normalizer, int64_t dropoutSeed) {
   LargeBlockCacheScope cache;
   if (!(normalizer > 0)) throw UserError("the loss normalizer (target tokens in the update) must be positive");
   const int64_t before = pendingTokens_;
   AccumulateResult r;
-  r.lossSum = Backward(batch, normalizer).item<double>();
+  r.lossSum = Backward(batch, normalizer, dropoutSeed).item<double>();
   r.targetTokens = pendingTokens_ - before;
   return r;
 }
@@ -130,7 +145,7 @@ void Trainer::SumOverRanks() {
   pendingTokens_ = static_cast<int64_t>(std::llround(totals[1].item<double>()));
 }
 
-StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr) {
+StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr, const std::vector<int64_t>& dropoutSeeds) {
   LargeBlockCacheScope cache;
   if (microBatches.empty() && !Distributed()) throw UserError("step needs at least one batch");
   if (!(lr >= 0)) throw UserError("learning rate must be >= 0");
@@ -147,7 +162,8 @@ StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr)
     targets = static_cast<int64_t>(std::llround(count.item<double>()));
   }
   if (targets == 0) throw UserError("the update's batches have no target tokens (all labels are -100)");
-  for (const auto& b : microBatches) Backward(b, static_cast<double>(targets));
+  if (!dropoutSeeds.empty() && dropoutSeeds.size() != microBatches.size()) throw std::logic_error("Trainer::Step: one dropout seed per micro-batch");
+  for (size_t i = 0; i < microBatches.size(); ++i) Backward(microBatches[i], static_cast<double>(targets), dropoutSeeds.empty() ? -1 : dropoutSeeds[i]);
   return Update(lr);
 }
 

@@ -46,12 +46,14 @@ class Trainer {
 
   // One optimizer step over the micro-batches of a gradient accumulation: their target tokens are counted on
   // the host before anything is uploaded, each adds d(lossSum / all their targets)/dθ, then Update(lr). The
-  // only device sync is Update's. Caller holds the model mutex.
-  StepResult Step(const std::vector<TokenBatch>& microBatches, double lr);
+  // only device sync is Update's. `dropoutSeeds[i]` >= 0 reseeds the default generators before micro-batch i,
+  // so its dropout masks depend on the batch alone, not on what ran before it (data parallelism draws the
+  // masks one process would); absent or -1: the generators run on. Caller holds the model mutex.
+  StepResult Step(const std::vector<TokenBatch>& microBatches, double lr, const std::vector<int64_t>& dropoutSeeds = {});
 
   // The same in parts. Accumulate adds d(lossSum / normalizer)/dθ into the gradients and returns the batch's
   // loss (a device sync, for callers that want it per batch). Caller holds the model mutex.
-  AccumulateResult Accumulate(const TokenBatch& batch, double normalizer);
+  AccumulateResult Accumulate(const TokenBatch& batch, double normalizer, int64_t dropoutSeed = -1);
   // Clips (clip_grad_norm_'s rule, on the device), steps AdamW at `lr`, zeroes the gradients, then reads the
   // loss and gradient norm back: one device sync, which also ends the step. Caller holds the model mutex.
   StepResult Update(double lr);
@@ -94,7 +96,7 @@ class Trainer {
   std::vector<torch::Tensor> params_;
   std::unique_ptr<FusedAdamW> optimizer_;
   // Adds one micro-batch's gradients; returns its loss sum as a float64 device scalar (no sync).
-  torch::Tensor Backward(const TokenBatch& batch, double normalizer);
+  torch::Tensor Backward(const TokenBatch& batch, double normalizer, int64_t dropoutSeed);
 
   std::shared_ptr<ProcessGroup> group_;  // null: one process
   bool Distributed() const { return group_ && group_->worldSize() > 1; }

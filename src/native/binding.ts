@@ -104,6 +104,11 @@ export interface NativeBatch {
   sequenceIds?: Int32Array;
   batchSize: number;
   seqLen: number;
+  /**
+   * Training: reseeds the default generators before this batch's forward (an integer >= 0), so its dropout
+   * masks depend on the batch alone; omitted: the generators run on from where they are.
+   */
+  dropoutSeed?: number;
 }
 
 export interface NativeForwardResult {

@@ -33,7 +33,7 @@ import { TENSORBOARD_DIR, TensorBoardWriter, trainingScalars } from './tensorboa
 import type { DivergenceEvent } from './divergence.js';
 import type { RankCollective } from '../distributed/gather.js';
 import { TrainOptionsError, fail, resolveTrainOptions, trainingDataOptions, type ResolvedTrainOptions, type TrainOptions } from './options.js';
-import { isNoDecayParameter, runUpdate, shareOfRank, totalUpdates, updateGroups } from './updates.js';
+import { isNoDecayParameter, runUpdate, shareOfRank, stepBatches, totalUpdates, updateGroups } from './updates.js';
 import { DataError } from '../data/errors.js';
 import { acquireRunLock, clearPreviousRun, removeStaleCheckpointTemps } from './run-lock.js';
 import { RunState } from './run-state.js';
@@ -468,7 +468,8 @@ async function runSteps(run: Run, state: RunState): Promise<void> {
       }
       const lr = schedule(state.step);
       const stepStart = performance.now();
-      const result = await runUpdate(trainer, run.group ? shareOfRank(group.batches, run.group.rank(), run.group.worldSize()) : group.batches, lr);
+      const batches = stepBatches(group.batches, r.seed, state.step);
+      const result = await runUpdate(trainer, run.group ? shareOfRank(batches, run.group.rank(), run.group.worldSize()) : batches, lr);
       const { metrics: record, divergence: event } = state.recordStep(group, lr, result, (performance.now() - stepStart) / 1000);
       const step = state.step;
       metrics?.append(record);

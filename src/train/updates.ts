@@ -72,7 +72,31 @@ export function shareOfRank<T>(batches: readonly T[], rank: number, worldSize: n
   return batches.filter((_, i) => i % worldSize === rank);
 }
 
+/**
+ * The seed of the dropout masks of batch `index` of update `step` (0-based): a function of the run's seed and
+ * the batch's place in the run alone, so that a data-parallel rank draws the masks one process draws for the
+ * same batch, and a resumed run the masks of an uninterrupted one. (murmur3's 32-bit finalizer over the three.)
+ */
+export function dropoutSeedOf(runSeed: number, step: number, index: number): number {
+  let h = 0x2545f491;
+  for (const v of [runSeed, step, index]) {
+    h = Math.imul(h ^ (v >>> 0), 0xcc9e2d51);
+    h = Math.imul((h << 15) | (h >>> 17), 0x1b873593);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The native batches of update `step`, each with its dropout seed (dropoutSeedOf). */
+export function stepBatches(group: readonly TrainingBatch[], runSeed: number, step: number): NativeBatch[] {
+  return group.map((b, index) => ({ ...toNativeBatch(b), dropoutSeed: dropoutSeedOf(runSeed, step, index) }));
+}
+
 /** One optimizer update over a group (gradient accumulation normalized by the group's target tokens): one native call. */
-export function runUpdate(trainer: NativeTrainer, group: TrainingBatch[], lr: number): Promise<NativeStepResult> {
-  return trainer.step(group.map(toNativeBatch), lr);
+export function runUpdate(trainer: NativeTrainer, batches: NativeBatch[], lr: number): Promise<NativeStepResult> {
+  return trainer.step(batches, lr);
 }

@@ -2,7 +2,7 @@
 // small Llama for a few steps, each rank taking every WORLD_SIZE-th micro-batch of every step, and writes the
 // losses, gradient norms and final trainable parameters as JSON to the file in argv[2].
 // Environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (torchrun's); METHOD lora|full; DIE_AT_STEP (this
-// rank exits at that step, for the failure test); ZERO=1 (ZeRO-1: AdamW state sharded over the ranks);
+// rank exits at that step, for the failure test); DROPOUT (LoRA dropout, default 0); ZERO=1 (ZeRO-1: AdamW state sharded over the ranks);
 // STEPS (default 4) and FIRST_STEP (default 0: steps before it are skipped in the batch stream); LOAD_STATE
 // (comma-separated state files to resume from, rank 0's first); SAVE_STATE_DIR (each rank saves its state
 // there at the end: state-<rank>.safetensors).
@@ -21,7 +21,7 @@ pn.setNumThreads(1);
 const hf = { model_type: 'llama', vocab_size: 96, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 2,
   num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, rms_norm_eps: 1e-6, rope_theta: 10000 };
 const model = pn.Model.create(parseModelConfig(hf, 'config.json'), { seed: 11 });
-if (method === 'lora') model.applyLora({ r: 4, alpha: 8, dropout: 0, targetModules: ['q_proj', 'v_proj'], useRslora: false, init: 'kaiming', seed: 11 });
+if (method === 'lora') model.applyLora({ r: 4, alpha: 8, dropout: Number(process.env.DROPOUT ?? 0), targetModules: ['q_proj', 'v_proj'], useRslora: false, init: 'kaiming', seed: 11 });
 else model.enableFullFinetuning();
 const trainer = new pn.Trainer(model, { weightDecay: 0.01, maxGradNorm: 1.0 });
 if (worldSize > 1) {
@@ -51,7 +51,8 @@ const losses = [], gradNorms = [], tokens = [];
 const firstStep = Number(process.env.FIRST_STEP ?? 0);
 const steps = Number(process.env.STEPS ?? 4);
 for (let step = 0; step < firstStep + steps; step++) {
-  const group = Array.from({ length: 3 }, microBatch);  // 3 micro-batches: ranks get unequal shares
+  // 3 micro-batches: ranks get unequal shares; each carries its own dropout seed, as the training loop gives it.
+  const group = Array.from({ length: 3 }, (_, i) => ({ ...microBatch(), dropoutSeed: step * 3 + i }));
   if (step < firstStep) continue;
   if (step === dieAt) process.exit(3);
   const mine = group.filter((_, i) => i % worldSize === rank);
