@@ -2,6 +2,7 @@
 // and cached. Values are checked while parsing (commander reports a bad one in one line, exit 2).
 import { Command, Option } from 'commander';
 import { parseIntegerFlag } from './train.js';
+import { INSTRUCTION_KINDS, type InstructionKind } from '../data/superni/instruction.js';
 
 export interface DataFlags {
   data?: string;
@@ -10,6 +11,8 @@ export interface DataFlags {
   trainTasks?: number;
   instancesPerTask?: number;
   posExamples?: number;
+  trainCategories?: number;
+  instruction?: InstructionKind;
   maxSourceLength?: number;
   maxTargetLength?: number;
   maxLength?: number;
@@ -27,6 +30,8 @@ export function addDataFlags(cmd: Command): Command {
     .option('--split-dir <dir>', 'SuperNI split folder (train_tasks.txt, optional test_tasks.txt) or a training task list file')
     .option('--dev-tasks <k>', 'SuperNI: carve k dev tasks out of the training tasks, seeded (the study: 50)', parseIntegerFlag(0, 'dev tasks'))
     .option('--train-tasks <n>', 'SuperNI: train on a seeded subset of n of the remaining tasks (task-count study)', parseIntegerFlag(1, 'train tasks'))
+    .option('--train-categories <k>', 'SuperNI: draw the training tasks from k task categories only, seeded with --data-seed (task-diversity ablation)', parseIntegerFlag(1, 'train categories'))
+    .addOption(new Option('--instruction <kind>', 'SuperNI training prompts: definition (default), definition+examples (= --pos-examples 2) or corrupted (definition words shuffled, seeded); evaluation prompts keep the clean definition').choices([...INSTRUCTION_KINDS]))
     .option('--instances-per-task <n>', 'SuperNI training instances per task (default 100)', parseIntegerFlag(1, 'instances per task'))
     .option('--pos-examples <k>', "SuperNI: positive examples in the prompt (default 0, the study; Tk-Instruct: 2)", parseIntegerFlag(0, 'positive examples'))
     .option('--max-source-length <n>', 'SuperNI prompt tokens kept (default 1024)', parseIntegerFlag(1, 'max source length'))

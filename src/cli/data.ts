@@ -28,6 +28,8 @@ export function dataOptionsFromFlags(f: DataFlags): TrainingDataOptions {
   if (f.trainTasks !== undefined) o.trainTasks = f.trainTasks;
   if (f.instancesPerTask !== undefined) o.instancesPerTask = f.instancesPerTask;
   if (f.posExamples !== undefined) o.posExamples = f.posExamples;
+  if (f.trainCategories !== undefined) o.trainCategories = f.trainCategories;
+  if (f.instruction !== undefined) o.instruction = f.instruction;
   if (f.maxSourceLength !== undefined) o.maxSourceLength = f.maxSourceLength;
   if (f.maxTargetLength !== undefined) o.maxTargetLength = f.maxTargetLength;
   if (f.maxLength !== undefined) o.maxLength = f.maxLength;

@@ -11,6 +11,7 @@ export function reportCommand(): Command {
     .action(async (dir: string) => {
       const result = await writeReport(dir);
       for (const f of result.findings) process.stdout.write(`finding ${f.number} (${f.title}): ${f.verdict}\n`);
+      for (const a of result.ablations) process.stdout.write(`ablation (${a.axis.title}): ${a.points.length} values\n`);
       process.stdout.write(`report: ${result.file} (${result.figures.length} figures)\n`);
     });
 }

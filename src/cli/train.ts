@@ -56,7 +56,7 @@ function parseTargetsFlag(value: string): string {
 /** Flags whose TrainOptions field has the same name and value: copied as they are. */
 const SAME_AS_OPTION = [
   'model', 'data', 'method', 'lr', 'steps', 'epochs',
-  'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'posExamples', 'maxSourceLength',
+  'batchSize', 'maxLength', 'instancesPerTask', 'splitDir', 'devTasks', 'trainTasks', 'trainCategories', 'instruction', 'posExamples', 'maxSourceLength',
   'maxTargetLength', 'chatTemplate', 'packing', 'packLength', 'groupByLength', 'labelPadding', 'warmupRatio', 'schedule', 'weightDecay',
   'maxGradNorm', 'adamEps', 'weightDecayParams', 'recipe', 'onDivergence', 'divergenceFactor', 'divergenceWindow', 'seed', 'dataSeed', 'threads', 'device', 'out', 'overwrite',
   'tensorboard', 'saveSteps', 'saveTotalLimit', 'precision', 'baseDtype', 'gradientCheckpointing', 'resume', 'logEvery', 'quiet',

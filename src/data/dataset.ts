@@ -34,9 +34,9 @@ import { tableFromArrowFile, tableToArrowFile, toColumns, type TokenColumns } fr
  * Version of what a cached file holds; bump when tokenization, encoding or selection rules change (which
  * tasks and instances a split gives). 3: the study's instance selection (CPython's random, --data-seed);
  * files written before it held the earlier selection under the same key. 4: TÜLU conversations without an
- * assistant turn are counted apart in the summary's notes.
+ * assistant turn are counted apart in the summary's notes. 5: the selection records the training tasks' categories.
  */
-export const DATASET_FORMAT = 4;
+export const DATASET_FORMAT = 5;
 
 export interface CacheOptions {
   /** Cache folder (default .peft-native-cache/ under the working directory); null disables the cache. */

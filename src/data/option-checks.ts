@@ -12,7 +12,7 @@ export function positiveInt(name: string, value: number): number {
 }
 
 /** Options that only SuperNI-format data (builtin, superni:<dir>, a task file) has a use for. */
-const SUPERNI_ONLY = ['devTasks', 'trainTasks', 'posExamples', 'negExamples', 'addExplanation', 'addTaskName', 'instancesPerTask', 'evalInstances', 'maxSourceLength', 'maxTargetLength'] as const;
+const SUPERNI_ONLY = ['devTasks', 'trainTasks', 'trainCategories', 'instruction', 'posExamples', 'negExamples', 'addExplanation', 'addTaskName', 'instancesPerTask', 'evalInstances', 'maxSourceLength', 'maxTargetLength'] as const;
 
 /** Refuses SuperNI-only options for another source (`spec` names it, e.g. "tulu:<file>"). */
 export function rejectSuperNIOptions(options: TrainingDataOptions, spec: string): void {

@@ -19,6 +19,8 @@ import { buildSuperNIPromptDetailed, type PromptOptions } from './superni/prompt
 import { readSuperNITask, type SuperNITask } from './superni/task.js';
 import { hasSplitList, resolveSplitTasks, resolveTrainDevTasks, selectEvalInstances, selectTrainingInstances } from './superni/splits.js';
 import { carveTaskSplit } from './superni/task-split.js';
+import { categoriesCovered, drawTrainCategories } from './superni/category-split.js';
+import { corruptDefinition, instructionPosExamples, isInstructionKind, type InstructionKind } from './superni/instruction.js';
 import { deriveSeed, mulberry32, randomInt } from './seeded-random.js';
 import { parseDataSpec, type SuperNIDataSpec } from './spec.js';
 import { readConversations } from './tulu/read.js';
@@ -50,6 +52,10 @@ export interface TrainingDataOptions {
   devTasks?: number;
   /** Seeded subset of the remaining training tasks (the task-count study), default all. */
   trainTasks?: number;
+  /** SuperNI: draw the training tasks from this many task categories only (superni/category-split.ts), default all. */
+  trainCategories?: number;
+  /** SuperNI: the instruction of the training prompts (superni/instruction.ts), default 'definition'. */
+  instruction?: InstructionKind;
   /** Positive / negative examples in the prompt, default 0 (the study's definition-only prompt). */
   posExamples?: number;
   negExamples?: number;
@@ -80,6 +86,8 @@ export interface TaskSelection {
 export interface DataSelection {
   seed: number;
   tasks: { train: string[]; dev: string[]; test: string[] };
+  /** The task categories the training tasks cover (superni/category-split.ts), sorted. */
+  categories?: string[];
   /** Per training task: training and held-out (memorization) instance ids. */
   train: Record<string, TaskSelection>;
   /** Per dev / test task: evaluation instance ids. */
@@ -120,32 +128,45 @@ interface TaskLists {
   train: SuperNITask[];
   dev: SuperNITask[];
   test: SuperNITask[];
+  /** With trainCategories: the note saying how many tasks and categories training uses. */
+  categoryNote?: string;
 }
 
 async function readTaskLists(spec: SuperNIDataSpec, options: TrainingDataOptions, seed: number): Promise<TaskLists> {
+  // With trainCategories the training subset is drawn after the categories (category-split.ts), so the carving
+  // here leaves every remaining task in.
+  const byCategory = options.trainCategories !== undefined;
   const taskSplit = {
     seed,
     devTasks: options.devTasks,
-    trainTasks: options.trainTasks,
+    trainTasks: byCategory ? undefined : options.trainTasks,
   };
   const carve = <T extends { name: string }>(items: T[]): { train: T[]; dev: T[] } => {
     const split = carveTaskSplit(items.map((t) => t.name), taskSplit);
     const byName = new Map(items.map((t) => [t.name, t]));
     return { train: split.train.map((n) => byName.get(n)!), dev: split.dev.map((n) => byName.get(n)!) };
   };
+  let lists: TaskLists;
   switch (spec.kind) {
     case 'builtin':
-      return { ...carve(builtinTasks()), test: [] };
+      lists = { ...carve(builtinTasks()), test: [] };
+      break;
     case 'file':
-      return { ...carve([await readSuperNITask(spec.file)]), test: [] };
+      lists = { ...carve([await readSuperNITask(spec.file)]), test: [] };
+      break;
     case 'superni': {
       const entries = await resolveTrainDevTasks(spec.dir, options.splitDir, taskSplit);
       const read = (list: Array<{ file: string }>) => Promise.all(list.map((e) => readSuperNITask(e.file)));
       const testEntries = hasSplitList(options.splitDir, 'test') ? await resolveSplitTasks(spec.dir, options.splitDir, 'test') : [];
       const [train, dev, test] = await Promise.all([read(entries.train), read(entries.dev), read(testEntries)]);
-      return { train, dev, test };
+      lists = { train, dev, test };
     }
   }
+  if (!byCategory) return lists;
+  const draw = drawTrainCategories(lists.train, options.trainCategories!, { seed, ...(options.trainTasks !== undefined ? { trainTasks: options.trainTasks } : {}) });
+  const short = options.trainTasks !== undefined && draw.inCategories < options.trainTasks ? ` (--train-tasks ${options.trainTasks} asked, but those categories hold only ${draw.inCategories})` : '';
+  const categoryNote = `training tasks: ${draw.tasks.length} from ${draw.categories.length} of the ${draw.available.length} task categories (${draw.categories.join(', ')}; data seed ${seed})${short}`;
+  return { ...lists, train: draw.tasks, categoryNote };
 }
 
 async function loadSuperNI(spec: SuperNIDataSpec, tokenizer: TextTokenizer, options: TrainingDataOptions, seed: number): Promise<TrainingData> {
@@ -162,7 +183,9 @@ async function loadSuperNI(spec: SuperNIDataSpec, tokenizer: TextTokenizer, opti
   const instancesPerTask = positiveInt('instancesPerTask', options.instancesPerTask ?? 100);
   const evalInstances = positiveInt('evalInstances', options.evalInstances ?? 100);
   const bosCount = limits.addBos ? 1 : 0;
-  const posExamples = nonNegativeInt('posExamples', options.posExamples ?? 0);
+  const instruction = options.instruction ?? 'definition';
+  if (!isInstructionKind(instruction)) throw new Error(`instruction must be definition, definition+examples or corrupted, got ${String(instruction)}`);
+  const posExamples = nonNegativeInt('posExamples', instructionPosExamples(instruction, options.posExamples) ?? 0);
   const negExamples = nonNegativeInt('negExamples', options.negExamples ?? 0);
   const promptOptions: PromptOptions = {
     posExamples,
@@ -175,9 +198,12 @@ async function loadSuperNI(spec: SuperNIDataSpec, tokenizer: TextTokenizer, opti
   const lists = await readTaskLists(spec, options, seed);
   const tasks = lists.train;
   const notes: string[] = tasks.flatMap((t) => t.warnings);
+  if (lists.categoryNote !== undefined) notes.push(lists.categoryNote);
+  if (instruction === 'corrupted') notes.push(`training prompts carry corrupted definitions (words shuffled, data seed ${seed}); evaluation prompts keep the clean definition`);
   const selection: DataSelection = {
     seed,
     tasks: { train: tasks.map((t) => t.name), dev: lists.dev.map((t) => t.name), test: lists.test.map((t) => t.name) },
+    categories: categoriesCovered(tasks),
     train: {},
     dev: Object.fromEntries(lists.dev.map((t) => [t.name, selectEvalInstances(t.instances, evalInstances).map((i) => i.id)])),
     test: Object.fromEntries(lists.test.map((t) => [t.name, selectEvalInstances(t.instances, evalInstances).map((i) => i.id)])),
@@ -194,8 +220,9 @@ async function loadSuperNI(spec: SuperNIDataSpec, tokenizer: TextTokenizer, opti
     selection.train[task.name] = { train: chosen.train.map((i) => i.id), memorization: chosen.memorization.map((i) => i.id) };
     if (chosen.train.length < instancesPerTask) shortTasks.push(`${task.name} (${chosen.train.length})`);
     const pickReference = mulberry32(deriveSeed(seed, task.name, 'reference'));
+    const promptTask = instruction === 'corrupted' ? { ...task, definition: corruptDefinition(task.definition, seed, task.name) } : task;
     for (const inst of chosen.train) {
-      const built = await buildSuperNIPromptDetailed(task, inst.input, promptOptions);
+      const built = await buildSuperNIPromptDetailed(promptTask, inst.input, promptOptions);
       if (built.positiveExamples < Math.min(posExamples, task.positiveExamples.length) || built.negativeExamples < Math.min(negExamples, task.negativeExamples.length)) {
         fewerExamples++;
       }

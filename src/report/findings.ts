@@ -298,6 +298,9 @@ function dataKindOf(r: ResultRow): DataSpec['kind'] {
   return dataSpecKind(String((JSON.parse(r.settings) as Record<string, unknown>).data ?? 'builtin'));
 }
 
+/** Whether a row trained on SuperNI-format data (the findings 1-4 and the ablations read only those). */
+export const isSuperNIRow = (r: ResultRow): boolean => isSuperNIKind(dataKindOf(r));
+
 /** The benchmarks that measure complex reasoning, coding and long-form generation (finding 5's claim); MMLU and
  * TruthfulQA are reported beside them. */
 const FINDING5_BENCHMARKS = ['gsm8k', 'bbh', 'humaneval', 'alpaca_eval'];
@@ -365,7 +368,7 @@ function finding5(rows: ResultRow[]): Finding {
 
 /** The five findings over one model's runs; `prefix` keeps figure files of several models apart. */
 export function findings(rows: ResultRow[], prefix = ''): Finding[] {
-  const superni = rows.filter((r) => isSuperNIKind(dataKindOf(r)));
+  const superni = rows.filter(isSuperNIRow);
   const groups = groupBySetting(superni.filter((r) => r.status !== 'failed' && r.status !== 'pending' && r.status !== 'interrupted'));
   return [finding1(superni, groups, prefix), finding2(groups, prefix), finding3(groups, prefix), finding4(groups, prefix), finding5(rows)];
 }

@@ -8,7 +8,8 @@ import { readSweepPlan } from '../sweep/sweep-folder.js';
 import { SweepSpecError } from '../sweep/spec.js';
 import { resultRow, writeResults, type ResultRow } from '../sweep/results.js';
 import { runDir } from '../sweep/scheduler.js';
-import { findings, type Finding } from './findings.js';
+import { findings, isSuperNIRow, type Figure, type Finding } from './findings.js';
+import { ablations, type Ablation } from './ablations.js';
 
 export const REPORT_DIR = 'report';
 export const REPORT_FILE = 'report.md';
@@ -17,6 +18,7 @@ export interface ReportResult {
   file: string;
   figures: string[];
   findings: Finding[];
+  ablations: Ablation[];
 }
 
 function statusCounts(rows: ResultRow[]): string {
@@ -36,7 +38,23 @@ function renderFinding(f: Finding, figureDir: string): string[] {
     ...f.why.map((w) => `- ${w}`),
     '',
     ...(f.table.length > 0 ? [...f.table, ''] : []),
-    ...f.figures.flatMap((fig) => [`![${fig.caption}](${figureDir}/${fig.file})`, '', `*${fig.caption}.*`, '']),
+    ...figureLines(f.figures, figureDir),
+  ];
+}
+
+function figureLines(figures: Figure[], figureDir: string): string[] {
+  return figures.flatMap((fig) => [`![${fig.caption}](${figureDir}/${fig.file})`, '', `*${fig.caption}.*`, '']);
+}
+
+function renderAblation(a: Ablation, figureDir: string): string[] {
+  return [
+    `### Ablation: ${a.axis.title}`,
+    '',
+    'The PEFT-vs-full gap at each value: full finetuning\'s test ROUGE-L minus LoRA\'s and minus the adapter\'s, each method at its best setting there (mean over seeds; positive: full finetuning ahead).',
+    '',
+    ...a.table,
+    '',
+    ...figureLines(a.figures, figureDir),
   ];
 }
 
@@ -61,7 +79,14 @@ export async function writeReport(sweepDir: string): Promise<ReportResult> {
     '',
   ];
   const all: Finding[] = [];
+  const allAblations: Ablation[] = [];
   const figures: string[] = [];
+  const writeFigures = async (list: Figure[]) => {
+    for (const fig of list) {
+      await writeFileAtomically(path.join(out, figureDir, fig.file), fig.svg);
+      figures.push(path.join(out, figureDir, fig.file));
+    }
+  };
   for (const model of models) {
     const prefix = models.length > 1 ? `${models.indexOf(model) + 1}-` : '';
     const fs = findings(rows.filter((r) => r.model === model), prefix);
@@ -69,13 +94,16 @@ export async function writeReport(sweepDir: string): Promise<ReportResult> {
     lines.push(`## Model ${model}`, '', '| finding | verdict |', '|---|---|', ...fs.map((f) => `| ${f.number}. ${f.title} | ${f.verdict} |`), '');
     for (const f of fs) {
       lines.push(...renderFinding(f, figureDir));
-      for (const fig of f.figures) {
-        await writeFileAtomically(path.join(out, figureDir, fig.file), fig.svg);
-        figures.push(path.join(out, figureDir, fig.file));
-      }
+      await writeFigures(f.figures);
+    }
+    const abl = ablations(rows.filter((r) => r.model === model && isSuperNIRow(r)), prefix);
+    allAblations.push(...abl);
+    for (const a of abl) {
+      lines.push(...renderAblation(a, figureDir));
+      await writeFigures(a.figures);
     }
   }
   const file = path.join(out, REPORT_FILE);
   await writeFileAtomically(file, lines.join('\n').replace(/\n{3,}/g, '\n\n'));
-  return { file, figures, findings: all };
+  return { file, figures, findings: all, ablations: allAblations };
 }

@@ -79,6 +79,23 @@ function modelSize(i: PresetInputs): SweepSpec {
   return chosenMethods('model-size', 'The model-size study: LoRA, adapters and full finetuning on each model, 3 seeds', i, {}, null);
 }
 
+/** The data ablations' axes (each preset: the chosen LoRA / adapter / full finetuning x the axis x 3 seeds). */
+const ABLATION_SIZES = [8, 32, 100];
+const ABLATION_TASK_COUNTS = [8, 32, 128, 512];
+/** Categories for the diversity axis, at a fixed number of training tasks (SuperNI's default training split covers 60). */
+const ABLATION_CATEGORIES = [2, 8, 32];
+const ABLATION_DIVERSITY_TASKS = 64;
+const INSTRUCTIONS = ['definition', 'definition+examples', 'corrupted'];
+
+const ablateSize = (i: PresetInputs) =>
+  chosenMethods('ablate-size', 'Ablation, dataset size: LoRA, adapters and full finetuning over the training instances per task, 3 seeds', i, { 'instances-per-task': ABLATION_SIZES }, null);
+const ablateTasks = (i: PresetInputs) =>
+  chosenMethods('ablate-tasks', 'Ablation, number of tasks: LoRA, adapters and full finetuning over the number of training tasks, 3 seeds', i, { 'train-tasks': ABLATION_TASK_COUNTS }, null);
+const ablateDiversity = (i: PresetInputs) =>
+  chosenMethods('ablate-diversity', `Ablation, task diversity: LoRA, adapters and full finetuning on ${ABLATION_DIVERSITY_TASKS} training tasks drawn from a growing number of task categories, 3 seeds`, i, { 'train-tasks': ABLATION_DIVERSITY_TASKS, 'train-categories': ABLATION_CATEGORIES }, null);
+const ablateQuality = (i: PresetInputs) =>
+  chosenMethods('ablate-quality', 'Ablation, instruction quality: LoRA, adapters and full finetuning trained with the definition, the definition and 2 positive examples, or a corrupted (word-shuffled) definition, 3 seeds', i, { instruction: INSTRUCTIONS }, null);
+
 const memorization = (i: PresetInputs) =>
   chosenMethods('memorization', 'Finding 4: held-out instances of the training tasks against unseen tasks, LoRA vs adapters vs full finetuning, 3 seeds', i, {}, {});
 
@@ -156,12 +173,46 @@ function mini(i: PresetInputs): SweepSpec {
   };
 }
 
+/**
+ * The four data ablations in miniature on the shipped SuperNI tasks: LoRA, adapters and full finetuning of the
+ * built-in tiny model, one seed, over instances per task {8, 32}, training tasks {3, 7}, categories {1} (the
+ * shipped tasks are all in one category, "Misc.", so this runs the machinery, not an axis) and the three
+ * instruction kinds: 24 runs.
+ */
+function miniAblations(i: PresetInputs): SweepSpec {
+  if (i.models.length > 0 || i.data !== undefined || i.splitDir !== undefined) throw new SweepSpecError('--preset mini-ablations brings its own model and data; --model, --data and --split-dir cannot be given with it');
+  const dir = miniDataDir();
+  const settings = { seed: 42 };
+  const variants: GridSpec['variants'] = [{ method: 'lora', rank: 16, lr: 1e-2 }, { method: 'adapter', 'adapter-size': 64, lr: 1e-2 }, { method: 'full', lr: 1e-3 }];
+  return {
+    name: 'mini-ablations',
+    description: 'The data ablations in miniature: built-in tiny model, 9 training tasks (2 of them dev) and 3 test tasks of SuperNI, LoRA / adapters / full finetuning over each axis, 1 seed',
+    base: {
+      model: 'builtin:tiny', data: `superni:${dir}tasks`, 'split-dir': `${dir}splits`, 'dev-tasks': 2,
+      steps: 32, 'batch-size': 8, 'eval-times': 2, 'eval-max-instances': 6, 'max-new-tokens': 8, test: true, 'save-steps': 16, 'save-total-limit': 1,
+    },
+    grids: [
+      { name: 'size', settings: { ...settings, 'instances-per-task': [8, 32] }, variants },
+      { name: 'tasks', settings: { ...settings, 'train-tasks': [3, 7], 'instances-per-task': 16 }, variants },
+      { name: 'diversity', settings: { ...settings, 'train-categories': 1, 'train-tasks': 3 }, variants },
+      { name: 'quality', settings: { ...settings, instruction: INSTRUCTIONS }, variants },
+    ],
+    memorization: null,
+    benchmarks: {},
+  };
+}
+
 export const SWEEP_PRESETS: Record<string, { summary: string; make: (i: PresetInputs) => SweepSpec }> = {
   mini: { summary: 'every experiment in miniature on the built-in tiny model and T5, and shipped SuperNI tasks (CPU, minutes)', make: mini },
   'lr-grid': { summary: 'every method x learning rate x size (findings 1, 2); needs --model, --data, --split-dir', make: lrGrid },
   'task-count': { summary: 'LoRA/adapter/full x N training tasks x 3 seeds (finding 3); needs --model, --data, --split-dir', make: taskCount },
   'model-size': { summary: 'LoRA/adapter/full x models x 3 seeds; --model once per size, --data, --split-dir', make: modelSize },
   memorization: { summary: 'LoRA/adapter/full x 3 seeds with the memorization test (finding 4); needs --model, --data, --split-dir', make: memorization },
+  'ablate-size': { summary: 'LoRA/adapter/full x instances per task {8, 32, 100} x 3 seeds (dataset-size ablation); needs --model, --data, --split-dir', make: ablateSize },
+  'ablate-tasks': { summary: 'LoRA/adapter/full x training tasks {8, 32, 128, 512} x 3 seeds (number-of-tasks ablation); needs --model, --data, --split-dir', make: ablateTasks },
+  'ablate-diversity': { summary: 'LoRA/adapter/full x task categories {2, 8, 32} at 64 training tasks x 3 seeds (task-diversity ablation); needs --model, --data, --split-dir', make: ablateDiversity },
+  'ablate-quality': { summary: 'LoRA/adapter/full x instruction {definition, definition+examples, corrupted} x 3 seeds (instruction-quality ablation); needs --model, --data, --split-dir', make: ablateQuality },
+  'mini-ablations': { summary: 'the four data ablations in miniature on the built-in tiny model and shipped SuperNI tasks (CPU, minutes)', make: miniAblations },
   tulu: { summary: 'LoRA/adapter/full on TÜLU data, each scored on the benchmarks of --bench-data (MMLU, GSM8K, TruthfulQA; finding 5); needs --model, --data tulu:<file>', make: tulu },
 };
 

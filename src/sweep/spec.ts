@@ -140,7 +140,7 @@ function product(settings: Record<string, FlagValue | FlagValue[]>): RunSettings
 
 /** Flags first in this order (the run's identity as a reader scans it), the rest alphabetically. */
 const KEY_ORDER = ['model', 'method', 'rank', 'adapter-size', 'reduction-factor', 'virtual-tokens', 'prefix-hidden', 'lr', 'train-tasks', 'seed'];
-const SHORT: Record<string, string> = { rank: 'r', 'adapter-size': 'size', 'virtual-tokens': 'vt', 'prefix-hidden': 'ph', 'train-tasks': 'n', seed: 's' };
+const SHORT: Record<string, string> = { rank: 'r', 'adapter-size': 'size', 'virtual-tokens': 'vt', 'prefix-hidden': 'ph', 'train-tasks': 'n', seed: 's', 'instances-per-task': 'ipt', 'train-categories': 'k', instruction: 'instr-' };
 
 function ordered(settings: RunSettings): RunSettings {
   const rank = (k: string) => (KEY_ORDER.includes(k) ? KEY_ORDER.indexOf(k) : KEY_ORDER.length);

@@ -6,6 +6,7 @@ import type { DistributedEnv } from '../distributed/env.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName } from '../native/device.js';
 import { DEFAULT_CACHE_DIR, isConversationSpec, isSuperNISpec, parseDataSpec } from '../data/spec.js';
 import type { ChatTemplateChoice, TrainingDataOptions } from '../data/sources.js';
+import { INSTRUCTION_KINDS, instructionPosExamples, isInstructionKind, type InstructionKind } from '../data/superni/instruction.js';
 import { getBuiltinPreset, type PresetTrainDefaults } from '../models/builtin.js';
 import { resolveModelSpec, type ModelSpec } from '../models/load.js';
 import { LoraOptionsError, parseTargetModules, type LoraInit, type LoraOptions, type LoraTargets } from '../peft/lora.js';
@@ -62,6 +63,10 @@ export interface TrainOptions extends MethodTrainOptions {
   trainTasks?: number;
   /** SuperNI: positive demonstration examples in the prompt (default 0, the study; Tk-Instruct: 2). */
   posExamples?: number;
+  /** SuperNI: draw the training tasks from this many task categories only (the task-diversity ablation). */
+  trainCategories?: number;
+  /** SuperNI: the instruction of the training prompts (the instruction-quality ablation; default definition). */
+  instruction?: InstructionKind;
   /** TÜLU: the TÜLU chat format (default) or the model's chat_template. */
   chatTemplate?: ChatTemplateChoice;
   /** Pack several examples per row (positions reset per example, no attention across them). */
@@ -201,6 +206,8 @@ export interface ResolvedTrainOptions {
   devTasks: number | null;
   trainTasks: number | null;
   posExamples: number | null;
+  trainCategories: number | null;
+  instruction: InstructionKind | null;
   chatTemplate: ChatTemplateChoice | null;
   packing: boolean;
   packLength: number | null;
@@ -319,7 +326,7 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   checkDataSpec(data);
   const spec = parseDataSpec(data);
   const superni = isSuperNISpec(spec);
-  const superniOnly = (['splitDir', 'devTasks', 'trainTasks', 'posExamples', 'instancesPerTask', 'maxSourceLength', 'maxTargetLength'] as const).filter((k) => o[k] !== undefined);
+  const superniOnly = (['splitDir', 'devTasks', 'trainTasks', 'trainCategories', 'instruction', 'posExamples', 'instancesPerTask', 'maxSourceLength', 'maxTargetLength'] as const).filter((k) => o[k] !== undefined);
   if (!superni && superniOnly.length > 0) fail(`${superniOnly.map(flagName).join(', ')} apply to SuperNI data, not to ${data}`);
   if (!isConversationSpec(spec) && o.chatTemplate !== undefined) fail(`--chat-template applies to conversation data (tulu:<file>, sharegpt:<file>), not to ${data}`);
   if (o.splitDir !== undefined && !data.trim().startsWith('superni:')) fail(`--split-dir applies to superni:<dir> data, not to ${data}`);
@@ -340,6 +347,15 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
   checkInt('dev tasks', o.devTasks, 0);
   checkInt('train tasks', o.trainTasks, 1);
   checkInt('positive examples', o.posExamples, 0);
+  checkInt('train categories', o.trainCategories, 1);
+  if (o.instruction !== undefined && !isInstructionKind(o.instruction)) fail(`unknown --instruction "${String(o.instruction)}" (expected ${INSTRUCTION_KINDS.join(', ')})`);
+  if (o.instruction === 'definition+examples' && o.posExamples !== undefined) {
+    try {
+      instructionPosExamples(o.instruction, o.posExamples);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+  }
   checkInt('pack length', o.packLength, 2);
   checkInt('seed', o.seed, 0);
   checkInt('data seed', o.dataSeed, 0);
@@ -419,6 +435,8 @@ export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOpti
     devTasks: o.devTasks ?? null,
     trainTasks: o.trainTasks ?? null,
     posExamples: o.posExamples ?? null,
+    trainCategories: o.trainCategories ?? null,
+    instruction: o.instruction ?? null,
     chatTemplate: o.chatTemplate ?? null,
     packing: o.packing ?? false,
     packLength: o.packLength ?? null,
@@ -471,6 +489,9 @@ export function trainingDataOptions(r: ResolvedTrainOptions): TrainingDataOption
   if (r.devTasks !== null) o.devTasks = r.devTasks;
   if (r.trainTasks !== null) o.trainTasks = r.trainTasks;
   if (r.posExamples !== null) o.posExamples = r.posExamples;
+  // Run folders written before these options lack them (undefined, not null).
+  if (r.trainCategories != null) o.trainCategories = r.trainCategories;
+  if (r.instruction != null) o.instruction = r.instruction;
   if (r.chatTemplate !== null) o.chatTemplate = r.chatTemplate;
   return o;
 }

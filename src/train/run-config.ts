@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChatTemplateChoice } from '../data/sources.js';
+import type { InstructionKind } from '../data/superni/instruction.js';
 import type { ScheduleKind } from './schedule.js';
 import type { BestMetric } from './checkpoints.js';
 import type { DivergencePolicy } from './divergence.js';
@@ -42,6 +43,9 @@ export interface RecordedOptions {
   devTasks: number | null;
   trainTasks: number | null;
   posExamples: number | null;
+  /** Absent in files written before the ablation flags (read as null). */
+  trainCategories?: number | null;
+  instruction?: InstructionKind | null;
   chatTemplate: ChatTemplateChoice | null;
   packing: boolean;
   packLength: number | null;
@@ -102,6 +106,8 @@ export function recordOptions(r: ResolvedTrainOptions): RecordedOptions {
     devTasks: r.devTasks,
     trainTasks: r.trainTasks,
     posExamples: r.posExamples,
+    trainCategories: r.trainCategories,
+    instruction: r.instruction,
     chatTemplate: r.chatTemplate,
     packing: r.packing,
     packLength: r.packLength,
@@ -136,7 +142,7 @@ export function recordOptions(r: ResolvedTrainOptions): RecordedOptions {
 
 /** The recorded form -> ResolvedTrainOptions (the inverse of recordOptions), for a resumed run in `out`. */
 export function optionsFromRecord(o: RecordedOptions, out: string): ResolvedTrainOptions {
-  return { ...o, out };
+  return { ...o, trainCategories: o.trainCategories ?? null, instruction: o.instruction ?? null, out };
 }
 
 /** A run_config.json that cannot be read: the message names the file and the field. */
@@ -203,7 +209,7 @@ const RECORDED_TYPES: Partial<Record<keyof RecordedOptions, 'number' | 'number?'
   model: 'string', data: 'string', method: 'string', lr: 'number', steps: 'number?', epochs: 'number?', batchSize: 'number',
   gradientAccumulation: 'number', maxLength: 'number?', maxSourceLength: 'number?', maxTargetLength: 'number?',
   instancesPerTask: 'number?', splitDir: 'string?', devTasks: 'number?', trainTasks: 'number?', posExamples: 'number?',
-  packing: 'boolean', packLength: 'number?', groupByLength: 'boolean', cacheDir: 'string?', warmupRatio: 'number',
+  trainCategories: 'number?', instruction: 'string?', packing: 'boolean', packLength: 'number?', groupByLength: 'boolean', cacheDir: 'string?', warmupRatio: 'number',
   schedule: 'string', weightDecay: 'number', maxGradNorm: 'number', seed: 'number', dataSeed: 'number', threads: 'number?',
   out: 'string', overwrite: 'boolean', tensorboard: 'boolean', logEvery: 'number', saveSteps: 'number?', saveTotalLimit: 'number?',
   gradientCheckpointing: 'boolean',

@@ -25,6 +25,8 @@ export interface LineChartOptions {
   series: LineSeries[];
   /** Logarithmic x axis (sizes, learning rates, task counts). */
   logX?: boolean;
+  /** The label of each x tick (default: the number), e.g. names of categories placed at 1, 2, 3. */
+  xTickLabel?: (x: number) => string;
 }
 
 function niceTicks(lo: number, hi: number, count: number): number[] {
@@ -62,7 +64,7 @@ export function lineChartSvg(o: LineChartOptions): string {
     `<text x="${(m.left + width - m.right) / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`,
     `<text transform="translate(16 ${(m.top + height - m.bottom) / 2}) rotate(-90)" text-anchor="middle">${escapeXml(o.yLabel)}</text>`,
   ];
-  for (const x of xs) parts.push(`<text x="${px(x).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${escapeXml(fmt(x))}</text>`);
+  for (const x of xs) parts.push(`<text x="${px(x).toFixed(1)}" y="${height - m.bottom + 16}" text-anchor="middle">${escapeXml((o.xTickLabel ?? fmt)(x))}</text>`);
   for (const y of niceTicks(yMin, yMax, 5)) {
     parts.push(
       `<line x1="${m.left}" y1="${py(y).toFixed(1)}" x2="${width - m.right}" y2="${py(y).toFixed(1)}" stroke="#eee"/>`,
