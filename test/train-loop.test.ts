@@ -85,7 +85,8 @@ vi.mock('../src/native/binding.js', () => {
     async saveState(file: string) {
       await writeFile(file, JSON.stringify({ n: this.n }));
     }
-    async loadState(file: string) {
+    async loadState(files: string | string[]) {
+      const file = Array.isArray(files) ? files[0]! : files;
       this.n = (JSON.parse(await readFile(file, 'utf8')) as { n: number }).n;
     }
   }

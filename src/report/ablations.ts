@@ -10,7 +10,7 @@ import { lineChartSvg, type LineSeries } from '../util/svg.js';
 import type { ResultRow } from '../sweep/results.js';
 import { INSTRUCTION_KINDS } from '../data/superni/instruction.js';
 import { bestSetting, formatStats, groupBySetting, type Stats } from './stats.js';
-import type { Figure } from './findings.js';
+import { STUDY_COMPARED, type Figure } from './findings.js';
 
 type AxisKey = 'instancesPerTask' | 'trainTasks' | 'trainCategories' | 'instruction';
 
@@ -32,7 +32,7 @@ export const ABLATION_AXES: AblationAxis[] = [
   { key: 'instruction', title: 'instruction quality', xLabel: 'training instruction', file: 'ablation-quality', logX: false, order: INSTRUCTION_KINDS },
 ];
 
-const METHODS = ['full', 'lora', 'adapter'] as const;
+const METHODS = STUDY_COMPARED;
 
 export interface AblationPoint {
   value: number | string;

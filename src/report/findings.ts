@@ -28,6 +28,8 @@ export interface Finding {
 }
 
 const PEFT_CLOSE = ['lora', 'adapter'];
+/** The methods the study compares throughout: full finetuning and the two PEFT methods close to it. */
+export const STUDY_COMPARED = ['full', 'lora', 'adapter'] as const;
 const OTHER_PEFT = ['prompt', 'prefix', 'ia3', 'bitfit', 'dora'];
 /** Scores at or below this (ROUGE-L) everywhere mean nothing transferable was learned. */
 const NOTHING_LEARNED = 1;
@@ -304,7 +306,6 @@ export const isSuperNIRow = (r: ResultRow): boolean => isSuperNIKind(dataKindOf(
 /** The benchmarks that measure complex reasoning, coding and long-form generation (finding 5's claim); MMLU and
  * TruthfulQA are reported beside them. */
 const FINDING5_BENCHMARKS = ['gsm8k', 'bbh', 'humaneval', 'alpaca_eval'];
-const FINDING5_METHODS = ['full', 'lora', 'adapter'];
 
 /** The metric a benchmark is compared by: its first headline metric (benchmark-train-evaluator.ts), else its first. */
 function benchmarkMetric(name: string, scores: Record<string, number>): string | undefined {
@@ -340,7 +341,7 @@ function finding5(rows: ResultRow[]): Finding {
     return e && e.xs.length > 0 ? e.xs.reduce((a, b) => a + b, 0) / e.xs.length : null;
   };
   const metricOf = (bench: string) => [...values.values()].map((m) => m.get(bench)?.metric).find((m) => m !== undefined)!;
-  const methods = FINDING5_METHODS.filter((m) => values.has(m));
+  const methods = STUDY_COMPARED.filter((m) => values.has(m));
   const table = markdownTable(
     ['method', ...benchmarks.map((b) => `${b} (${metricOf(b)})`)],
     methods.map((m) => [m, ...benchmarks.map((b) => (meanOf(m, b) === null ? '–' : `${meanOf(m, b)!.toFixed(3)} (n=${values.get(m)!.get(b)!.xs.length})`))]),
