@@ -300,7 +300,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .addOption(new Option('--eval-benchmark <name>', 'with --eval-times: evaluate on an open-instruction benchmark instead of SuperNI dev tasks (any training data, e.g. tulu:)').choices(Object.keys(BENCHMARK_METRICS)))
     .option('--bench-data <dir>', "with --eval-benchmark: the benchmark's files in open-instruct's layout (data/eval/<benchmark>)")
     .option('--eval-shots <n>', 'with --eval-benchmark: MMLU shots (default 0) or GSM8K exemplars (default 8)', parseIntegerFlag(0, 'eval shots'))
-    .addOption(new Option('--eval-chat-format <format>', 'with --eval-benchmark: wrap prompts as a TÜLU user turn (default for tulu:/sharegpt: data trained in the TÜLU format) or not').choices([...CHAT_FORMATS]))
+    .addOption(new Option('--eval-chat-format <format>', 'with --eval-benchmark: wrap prompts as a TÜLU user turn (the default for tulu:/sharegpt: data), a user turn of the model\'s chat template (the default with --chat-template model), or not (none; the default for other data)').choices([...CHAT_FORMATS]))
     .option('--eval-max-instances <n>', 'with --eval-times: instances per dev/test task at most (default 100)', parseIntegerFlag(1, 'eval max instances'))
     .option('--eval-batch-size <n>', 'with --eval-times: prompts generated together (default 16)', parseIntegerFlag(1, 'eval batch size'))
     .option('--max-new-tokens <n>', 'with --eval-times: new tokens per prediction at most (default 128)', parseIntegerFlag(1, 'max new tokens'))

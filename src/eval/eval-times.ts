@@ -90,12 +90,12 @@ export function resumedEvalTimesHooks(plan: EvalTimesOptions, recorded: Resolved
 function evalTimesHooks(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator'> {
   const data = run.data ?? 'builtin';
   if (o.benchmark !== undefined) {
-    // Conversation data trains in the TÜLU format unless told otherwise: its prompts are wrapped alike.
-    const conversations = isConversationSpec(parseDataSpec(data)) && run.chatTemplate !== 'model';
+    // Conversation data trains in the TÜLU format or the model's template: the benchmark's prompts are wrapped alike.
+    const conversations = isConversationSpec(parseDataSpec(data));
     const evaluator = benchmarkTrainEvaluator({
       benchmark: o.benchmark,
       dir: o.benchData!,
-      chatFormat: o.chatFormat ?? (conversations ? 'tulu' : 'none'),
+      chatFormat: o.chatFormat ?? (conversations ? (run.chatTemplate === 'model' ? 'model' : 'tulu') : 'none'),
       steps: (total) => evalTimesSteps(total, o.times),
       outDir: DEV_EVAL_DIR,
       ...(o.shots !== undefined ? { shots: o.shots } : {}),

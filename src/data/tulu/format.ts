@@ -43,15 +43,18 @@ export function tuluRenderer(eos: string): ConversationRenderer {
   };
 }
 
-/** A renderer over a Jinja chat template (see the file comment); `source` names the template in errors. */
-export function chatTemplateRenderer(template: string, specials: { bos: string | null; eos: string }, source: string): ConversationRenderer {
+/** A Jinja chat template rendered as transformers' apply_chat_template(tokenize=False) renders it. */
+export type ChatTemplateRender = (messages: readonly ChatMessage[], addGenerationPrompt: boolean) => string;
+
+/** Compiles a chat template; `source` names it in errors. */
+export function compileChatTemplate(template: string, specials: { bos: string | null; eos: string }, source: string): ChatTemplateRender {
   let compiled: Template;
   try {
     compiled = new Template(template);
   } catch (err) {
     throw new Error(`The chat template of ${source} cannot be parsed: ${(err as Error).message}`);
   }
-  const render = (messages: readonly ChatMessage[], addGenerationPrompt: boolean): string => {
+  return (messages, addGenerationPrompt) => {
     try {
       return compiled.render({
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
@@ -63,6 +66,11 @@ export function chatTemplateRenderer(template: string, specials: { bos: string |
       throw new Error(`The chat template of ${source} failed: ${(err as Error).message}`);
     }
   };
+}
+
+/** A renderer over a Jinja chat template (see the file comment); `source` names the template in errors. */
+export function chatTemplateRenderer(template: string, specials: { bos: string | null; eos: string }, source: string): ConversationRenderer {
+  const render = compileChatTemplate(template, specials, source);
   return (messages) => {
     const text = render(messages, false);
     const trained: Array<[number, number]> = [];

@@ -30,7 +30,7 @@ export const alpacaEvalRunner: BenchmarkRunner = {
   async run(model, tokenizer, o) {
     const all = await alpacaEval.load(o.dir);
     const instances = o.maxInstances !== undefined ? all.slice(0, o.maxInstances) : all;
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const prompts = alpacaEval.buildPrompts(instances, wrap ? { wrap } : {});
     const maxNewTokens = o.maxNewTokens ?? (await roomAfterPrompts(model, tokenizer, prompts));
     const generations = await generateTexts(model, tokenizer, prompts, {

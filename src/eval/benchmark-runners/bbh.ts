@@ -15,7 +15,7 @@ export const bbhRunner: BenchmarkRunner = {
   maxNewTokens: MAX_NEW_TOKENS,
   async run(model, tokenizer, o) {
     const tasks = bbh.sample(await bbh.load(o.dir), o.maxInstances);
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const cot = o.cot ?? true;
     const maxNewTokens = o.maxNewTokens ?? MAX_NEW_TOKENS;
     const stop = wrap ? undefined : '\n\n';

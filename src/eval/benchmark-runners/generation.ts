@@ -1,14 +1,34 @@
 // Generation as the open-instruct benchmarks ask for it, on top of generateTexts (which stops only at token ids).
 import type { TextTokenizer } from '../../tokenizer/types.js';
 import { tuluChatWrap, type ChatWrap } from '../benchmarks/index.js';
+import type { HfTextTokenizer } from '../../tokenizer/hf-tokenizer.js';
+import { compileChatTemplate } from '../../data/tulu/format.js';
+import { DataError } from '../../data/errors.js';
 import type { Generation } from '../generate.js';
 import type { ChatFormat } from './types.js';
 
 /** Prompts are cut only where the model's positions require it (generateTexts caps this by them). */
 export const UNCAPPED_PROMPT_TOKENS = 1 << 20;
 
-export function wrapOf(format: ChatFormat | undefined): ChatWrap | undefined {
-  return format === 'tulu' ? tuluChatWrap : undefined;
+/**
+ * The prompt wrapping of a chat format: none, the TÜLU user turn, or the model's own chat template (one user
+ * message rendered with add_generation_prompt, as open-instruct's HF-template path does; a BOS the template writes
+ * is left out when the tokenizer adds its own, so it is not there twice).
+ */
+export function wrapOf(format: ChatFormat | undefined, tokenizer: TextTokenizer): ChatWrap | undefined {
+  if (format === 'tulu') return tuluChatWrap;
+  if (format !== 'model') return undefined;
+  const t = tokenizer as Partial<HfTextTokenizer>;
+  if (!t.chatTemplate || typeof t.idToToken !== 'function') {
+    throw new DataError(`--chat-format model: ${tokenizer.source} has no chat_template in tokenizer_config.json (use --chat-format tulu or none)`);
+  }
+  const bos = tokenizer.bosId === null ? null : t.idToToken(tokenizer.bosId);
+  const render = compileChatTemplate(t.chatTemplate, { bos, eos: t.idToToken(tokenizer.eosId) ?? '' }, tokenizer.source);
+  const addsBos = (tokenizer as { addBos?: unknown }).addBos === true;
+  return (content) => {
+    const text = render([{ role: 'user', content }], true);
+    return addsBos && bos !== null && text.startsWith(bos) ? text.slice(bos.length) : text;
+  };
 }
 
 /**

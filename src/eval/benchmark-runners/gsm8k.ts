@@ -14,7 +14,7 @@ export const gsm8kRunner: BenchmarkRunner = {
     const shots = o.shots ?? 8;
     const maxNewTokens = o.maxNewTokens ?? MAX_NEW_TOKENS;
     const { instances, exemplars } = gsm8k.select(await gsm8k.load(o.dir), { nShot: shots, ...(o.maxInstances !== undefined ? { maxNumExamples: o.maxInstances } : {}) });
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const prompts = gsm8k.buildPrompts(instances, { exemplars, ...(wrap ? { wrap } : {}) });
     // Without the chat format, open-instruct stops at the first newline (the last token of "\n" alone; the text
     // is cut at the string too).

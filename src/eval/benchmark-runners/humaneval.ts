@@ -42,7 +42,7 @@ export const humanevalRunner: BenchmarkRunner = {
     // A missing or too old python3 fails here, before the (long) generation; executeSamples reuses the probe.
     await resolveInterpreter(undefined, 'auto');
     const problems = humaneval.select(await humaneval.load(o.dir), o.maxInstances !== undefined ? { maxNumExamples: o.maxInstances } : {});
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const prompts = humaneval.buildPrompts(problems, wrap ? { wrap } : {});
     const sampling = { samples: o.samples ?? 20, temperature: o.temperature ?? 0.1, topP: o.topP ?? 0.95, samplingSeed: o.samplingSeed ?? 42, maxNewTokens: o.maxNewTokens ?? MAX_NEW_TOKENS };
     // Each prompt `samples` times in a row: every copy is its own row with its own generator (continuous batching

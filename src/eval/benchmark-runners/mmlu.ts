@@ -8,7 +8,7 @@ export const mmluRunner: BenchmarkRunner = {
   settings: ['shots'],
   async run(model, tokenizer, o) {
     const scorer = nativeScorer(model, tokenizer, { mode: 'next-token' });
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const shots = o.shots ?? 0;
     const results: mmlu.MmluSubjectResult[] = [];
     const predictions: Array<Record<string, unknown>> = [];

@@ -8,7 +8,7 @@ export const truthfulqaRunner: BenchmarkRunner = {
   settings: [],
   async run(model, tokenizer, o) {
     const rows = truthfulqa.sample(await truthfulqa.load(o.dir), o.maxInstances);
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const items = truthfulqa.buildPrompts(rows, wrap ? { wrap } : {});
     const scores = await truthfulqa.scoreItems(items, nativeScorer(model, tokenizer, { mode: 'continuation' }));
     const predictions = items.map((item, i) => ({ question: item.row.question, line: item.row.line, ...scores[i] }));

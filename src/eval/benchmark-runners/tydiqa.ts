@@ -37,7 +37,7 @@ export const tydiqaRunner: BenchmarkRunner = {
     const maxNewTokens = o.maxNewTokens ?? MAX_NEW_TOKENS;
     const data = await tydiqa.load(o.dir, { nShot: shots });
     const { instances, shots: demonstrations } = tydiqa.select(data.dev, data.train, { nShot: shots, ...(o.maxInstances !== undefined ? { maxNumExamplesPerLang: o.maxInstances } : {}) });
-    const wrap = wrapOf(o.chatFormat);
+    const wrap = wrapOf(o.chatFormat, tokenizer);
     const truncateContext = await contextCutter(tokenizer, [...instances, ...[...demonstrations.values()].flat()].map((e) => e.context));
     const prompts = tydiqa.buildPrompts(instances, { shots: demonstrations, truncateContext, ...(wrap ? { wrap } : {}) });
     const stop = wrap ? undefined : '\n';

@@ -5,7 +5,7 @@ import type { TextTokenizer } from '../../tokenizer/types.js';
 
 export const BENCHMARKS = ['mmlu', 'gsm8k', 'truthfulqa', 'bbh', 'tydiqa', 'humaneval', 'alpaca_eval'] as const;
 export type Benchmark = (typeof BENCHMARKS)[number];
-export const CHAT_FORMATS = ['none', 'tulu'] as const;
+export const CHAT_FORMATS = ['none', 'tulu', 'model'] as const;
 export type ChatFormat = (typeof CHAT_FORMATS)[number];
 
 export interface BenchmarkOptions {
