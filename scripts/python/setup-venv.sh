@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/pip install --quiet -r scripts/python/requirements.txt
-.venv/bin/python -c 'import torch, transformers, peft, nltk, pyarrow, pandas, tensorboard; print("python oracles ready: torch", torch.__version__)'
+.venv/bin/python -c 'import torch, transformers, peft, nltk, pyarrow, tensorboard; print("python oracles ready: torch", torch.__version__)'
