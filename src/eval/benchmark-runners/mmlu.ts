@@ -1,4 +1,7 @@
 // MMLU: the answer letter by log-likelihood (" A".." D" after the prompt), --shots dev rows (default 0).
+// open-instruct's other path, for API models (eval/mmlu/run_eval.py @0ddab2b eval_openai_chat_engine), generates one
+// token with a +100 logit bias on the four answer tokens: for a model whose logits are at hand that picks the
+// same letter as this argmax over the four, so there is one path here.
 import { mmlu } from '../benchmarks/index.js';
 import { nativeScorer } from '../loglik.js';
 import { wrapOf } from './generation.js';
