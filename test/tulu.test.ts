@@ -1,7 +1,7 @@
 // TÜLU conversations: reading jsonl, the TÜLU chat format and a model's chat template, loss masks checked
 // by decoding the trained tokens and comparing with the assistant texts of the real file.
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTokenizer } from '../src/tokenizer/load.js';
@@ -11,6 +11,7 @@ import { toCodePointSpans } from '../src/data/tulu/encode.js';
 import { IGNORE_INDEX } from '../src/data/encode.js';
 import type { TrainingExample } from '../src/data/types.js';
 import { realFixturesDir } from './helpers/real-data.js';
+import { TULU_TEMPLATE, tokenizerWithTemplate } from './helpers/chat-template.js';
 
 const tuluFile = path.join(realFixturesDir, 'data/tulu/tulu_human_eval_messages.jsonl');
 const gpt2Dir = path.join(realFixturesDir, 'hf/fake_gpt2');
@@ -40,21 +41,6 @@ function trainedRuns(ex: TrainingExample): number[][] {
 }
 
 /** A model folder: the GPT-2 tokenizer with a chat template. */
-function modelWithTemplate(template: string): string {
-  const dir = tmp();
-  for (const f of ['tokenizer.json', 'special_tokens_map.json']) copyFileSync(path.join(gpt2Dir, f), path.join(dir, f));
-  const config = JSON.parse(readFileSync(path.join(gpt2Dir, 'tokenizer_config.json'), 'utf8'));
-  writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: template }));
-  return dir;
-}
-
-// open-instruct's TÜLU template (as shipped in tokenizer_config.json of the TÜLU 2 models).
-const TULU_TEMPLATE =
-  "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<|system|>\\n' + message['content'] + '\\n' }}" +
-  "{% elif message['role'] == 'user' %}{{ '<|user|>\\n' + message['content'] + '\\n' }}" +
-  "{% elif message['role'] == 'assistant' %}{{ '<|assistant|>\\n'  + message['content'] + eos_token + '\\n' }}{% endif %}" +
-  "{% if loop.last and add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}{% endfor %}";
-
 /** A system prompt, two exchanges, and a character outside the BMP in both directions. */
 const MULTI_TURN = [
   { role: 'system', content: 'You are terse.' },
@@ -160,7 +146,7 @@ describe('TÜLU data', () => {
 
   it("renders the model's chat template with @huggingface/jinja: the TÜLU template gives the TÜLU encoding", async () => {
     const tuluTok = await loadTokenizer(gpt2Dir);
-    const modelTok = await loadTokenizer(modelWithTemplate(TULU_TEMPLATE));
+    const modelTok = await loadTokenizer(tokenizerWithTemplate(TULU_TEMPLATE));
     const builtIn = await loadTrainingData(`tulu:${tuluFile}`, tuluTok, {});
     const templated = await loadTrainingData(`tulu:${tuluFile}`, modelTok, { chatTemplate: 'model' });
     expect(templated.examples.length).toBe(builtIn.examples.length);
@@ -170,7 +156,7 @@ describe('TÜLU data', () => {
     });
     // ChatML-style: the end-of-turn token is trained, the newline after it is not.
     const chatml = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + eos_token + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
-    const chatmlData = await loadTrainingData(`tulu:${tuluFile}`, await loadTokenizer(modelWithTemplate(chatml)), { chatTemplate: 'model' });
+    const chatmlData = await loadTrainingData(`tulu:${tuluFile}`, await loadTokenizer(tokenizerWithTemplate(chatml)), { chatTemplate: 'model' });
     chatmlData.examples.forEach((ex, i) => {
       expect(trainedRuns(ex).map((r) => tuluTok.decode(r))).toEqual(rows[i]!.messages.filter((m) => m.role === 'assistant').map((m) => m.content + EOS));
     });
@@ -195,7 +181,7 @@ describe('TÜLU data', () => {
     const good = write([ok]);
     await expect(loadTrainingData(`tulu:${good}`, tok, { chatTemplate: 'model' })).rejects.toThrow(/has no chat_template in tokenizer_config\.json; use the TÜLU format/);
     await expect(loadTrainingData(`tulu:${good}`, tok, { instancesPerTask: 5 })).rejects.toThrow(/instancesPerTask applies to SuperNI sources/);
-    const rewriting = await loadTokenizer(modelWithTemplate("{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"));
+    const rewriting = await loadTokenizer(tokenizerWithTemplate("{{ messages|length }}{% for m in messages %}{{ m['content'] }}{% endfor %}"));
     await expect(loadTrainingData(`tulu:${good}`, rewriting, { chatTemplate: 'model' })).rejects.toThrow(/bad\.jsonl line 1: The chat template of .* does not render conversations incrementally/);
   });
 

@@ -3,6 +3,7 @@
 import type { NativeBatch, NativeStepResult, NativeTrainer } from '../native/binding.js';
 import type { TrainingBatch } from '../data/types.js';
 import type { DataPosition } from './checkpoints.js';
+import { deriveSeed } from '../data/seeded-random.js';
 
 /** Parameters that get no weight decay: biases and norm weights (RMSNorm, q/k norms). */
 export function isNoDecayParameter(name: string): boolean {
@@ -75,20 +76,10 @@ export function shareOfRank<T>(batches: readonly T[], rank: number, worldSize: n
 /**
  * The seed of the dropout masks of batch `index` of update `step` (0-based): a function of the run's seed and
  * the batch's place in the run alone, so that a data-parallel rank draws the masks one process draws for the
- * same batch, and a resumed run the masks of an uninterrupted one. (murmur3's 32-bit finalizer over the three.)
+ * same batch, and a resumed run the masks of an uninterrupted one.
  */
 export function dropoutSeedOf(runSeed: number, step: number, index: number): number {
-  let h = 0x2545f491;
-  for (const v of [runSeed, step, index]) {
-    h = Math.imul(h ^ (v >>> 0), 0xcc9e2d51);
-    h = Math.imul((h << 15) | (h >>> 17), 0x1b873593);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return deriveSeed(runSeed, 'dropout', step, index);
 }
 
 /** The native batches of update `step`, each with its dropout seed (dropoutSeedOf). */

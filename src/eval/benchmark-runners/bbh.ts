@@ -4,8 +4,7 @@
 // vLLM's stop=["\n\n"] cuts it), the answer after "the answer is", exact match per task and their average.
 import { bbh } from '../benchmarks/index.js';
 import { exactMatchPair } from '../benchmarks/common/exact-match.js';
-import { generateTexts } from '../generate.js';
-import { cutAtStop, stopTokenIds, truncationNotes, UNCAPPED_PROMPT_TOKENS, wrapOf } from './generation.js';
+import { generateUntilStop, truncationNotes, wrapOf } from './generation.js';
 import type { BenchmarkRunner } from './types.js';
 
 const MAX_NEW_TOKENS = 512;
@@ -21,11 +20,10 @@ export const bbhRunner: BenchmarkRunner = {
     const stop = wrap ? undefined : '\n\n';
     // All tasks' prompts in one call, so that continuous batching keeps its slots busy across tasks.
     const prompts = tasks.flatMap((task) => bbh.buildPrompts(task, { cot, ...(wrap ? { wrap } : {}) }));
-    const generations = await generateTexts(model, tokenizer, prompts, {
+    const { generations, outputs } = await generateUntilStop(model, tokenizer, prompts, {
+      stop,
       maxNewTokens,
-      batchSize: o.batchSize ?? 16,
-      eosTokenIds: await stopTokenIds(tokenizer, stop),
-      maxPromptTokens: UNCAPPED_PROMPT_TOKENS,
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
     const results: bbh.BbhTaskResult[] = [];
@@ -33,8 +31,8 @@ export const bbhRunner: BenchmarkRunner = {
     let next = 0;
     for (const task of tasks) {
       const answers = task.examples.map((e) => {
-        const g = generations[next++]!;
-        const output = cutAtStop(g.text, stop);
+        const g = generations[next]!;
+        const output = outputs[next++]!;
         const prediction = bbh.extractAnswer(output);
         predictions.push({ task: task.name, input: e.input, target: e.target, output, prediction, correct: exactMatchPair(prediction, e.target), ...(g.promptTruncated ? { promptTruncated: true } : {}) });
         return prediction;

@@ -4,7 +4,8 @@ import { tuluChatWrap, type ChatWrap } from '../benchmarks/index.js';
 import type { HfTextTokenizer } from '../../tokenizer/hf-tokenizer.js';
 import { compileChatTemplate } from '../../data/tulu/format.js';
 import { DataError } from '../../data/errors.js';
-import type { Generation } from '../generate.js';
+import { generateTexts, type Generation } from '../generate.js';
+import type { NativeModel } from '../../native/binding.js';
 import type { ChatFormat } from './types.js';
 
 /** Prompts are cut only where the model's positions require it (generateTexts caps this by them). */
@@ -51,6 +52,26 @@ export function cutAtStop(text: string, stop: string | undefined): string {
   if (stop === undefined) return text;
   const at = text.indexOf(stop);
   return at === -1 ? text : text.slice(0, at);
+}
+
+/**
+ * Greedy generation that ends at `stop` as open-instruct's runs end there (stopTokenIds, then cutAtStop): the
+ * generations and their texts cut at the stop string.
+ */
+export async function generateUntilStop(
+  model: NativeModel,
+  tokenizer: TextTokenizer,
+  prompts: string[],
+  o: { stop: string | undefined; maxNewTokens: number; batchSize?: number; maxPromptTokens?: number; onProgress?: (done: number, total: number) => void },
+): Promise<{ generations: Generation[]; outputs: string[] }> {
+  const generations = await generateTexts(model, tokenizer, prompts, {
+    maxNewTokens: o.maxNewTokens,
+    batchSize: o.batchSize ?? 16,
+    eosTokenIds: await stopTokenIds(tokenizer, o.stop),
+    maxPromptTokens: o.maxPromptTokens ?? UNCAPPED_PROMPT_TOKENS,
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+  return { generations, outputs: generations.map((g) => cutAtStop(g.text, o.stop)) };
 }
 
 /** A note when some prompts were longer than the model's positions allow (generateTexts keeps their start). */

@@ -1,8 +1,7 @@
 // GSM8K as open-instruct's eval/gsm/run_eval.py runs it: 8-shot chain of thought (--shots), greedy, at most 512
 // new tokens stopping at the first newline (without the chat format), the answer being the output's last number.
 import { gsm8k } from '../benchmarks/index.js';
-import { generateTexts } from '../generate.js';
-import { cutAtStop, stopTokenIds, truncationNotes, wrapOf } from './generation.js';
+import { generateUntilStop, truncationNotes, wrapOf } from './generation.js';
 import type { BenchmarkRunner } from './types.js';
 
 const MAX_NEW_TOKENS = 512;
@@ -19,14 +18,13 @@ export const gsm8kRunner: BenchmarkRunner = {
     // Without the chat format, open-instruct stops at the first newline (the last token of "\n" alone; the text
     // is cut at the string too).
     const stop = wrap ? undefined : '\n';
-    const generations = await generateTexts(model, tokenizer, prompts, {
+    const { generations, outputs } = await generateUntilStop(model, tokenizer, prompts, {
+      stop,
       maxNewTokens,
-      batchSize: o.batchSize ?? 16,
-      eosTokenIds: await stopTokenIds(tokenizer, stop),
       maxPromptTokens: 2048,
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
-    const outputs = generations.map((g) => cutAtStop(g.text, stop));
     const answers = outputs.map((text) => gsm8k.extractAnswer(text));
     const predictions = instances.map((inst, i) => ({ line: inst.line, question: inst.question, answer: inst.answer, output: outputs[i], prediction: answers[i] }));
     return { metrics: gsm8k.metrics(answers, instances.map((i) => i.answer)), predictions, settings: { shots, maxNewTokens }, notes: truncationNotes(generations) };

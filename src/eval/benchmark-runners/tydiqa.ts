@@ -4,8 +4,7 @@
 // SQuAD exact match / F1 per language and averaged.
 import type { TextTokenizer } from '../../tokenizer/types.js';
 import { tydiqa } from '../benchmarks/index.js';
-import { generateTexts } from '../generate.js';
-import { cutAtStop, stopTokenIds, truncationNotes, UNCAPPED_PROMPT_TOKENS, wrapOf } from './generation.js';
+import { generateUntilStop, truncationNotes, wrapOf } from './generation.js';
 import type { BenchmarkRunner } from './types.js';
 
 const MAX_NEW_TOKENS = 50;
@@ -41,14 +40,12 @@ export const tydiqaRunner: BenchmarkRunner = {
     const truncateContext = await contextCutter(tokenizer, [...instances, ...[...demonstrations.values()].flat()].map((e) => e.context));
     const prompts = tydiqa.buildPrompts(instances, { shots: demonstrations, truncateContext, ...(wrap ? { wrap } : {}) });
     const stop = wrap ? undefined : '\n';
-    const generations = await generateTexts(model, tokenizer, prompts, {
+    const { generations, outputs } = await generateUntilStop(model, tokenizer, prompts, {
+      stop,
       maxNewTokens,
-      batchSize: o.batchSize ?? 16,
-      eosTokenIds: await stopTokenIds(tokenizer, stop),
-      maxPromptTokens: UNCAPPED_PROMPT_TOKENS,
+      ...(o.batchSize !== undefined ? { batchSize: o.batchSize } : {}),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     });
-    const outputs = generations.map((g) => cutAtStop(g.text, stop));
     const answers = outputs.map((t) => tydiqa.cleanGeneration(t));
     const predictions = instances.map((e, i) => ({ id: e.id, lang: e.lang, question: e.question, answers: e.answers, output: outputs[i], prediction: answers[i], ...(generations[i]!.promptTruncated ? { promptTruncated: true } : {}) }));
     return { metrics: tydiqa.metrics(instances, answers), predictions, settings: { shots, maxNewTokens, maxContextTokens: MAX_CONTEXT_TOKENS }, notes: truncationNotes(generations) };
