@@ -41,6 +41,14 @@ describe.skipIf(!addonBuilt(import.meta.filename))('train --eval-times with --ev
     const best = JSON.parse(readFileSync(path.join(out, 'checkpoints', 'best.json'), 'utf8'));
     expect(best).toMatchObject({ step: evals.find((m) => m.eval_macro_acc === top)!.step, metric: 'macro_acc', value: top, greaterIsBetter: true });
     expect(JSON.parse(readFileSync(path.join(out, 'run_config.json'), 'utf8')).options.evaluation).toMatchObject({ times: 2, benchmark: 'mmlu', metric: 'macro_acc' });
+
+    // `eval --run` of the run wraps the prompts in the format it trained in (TÜLU), unless told otherwise.
+    const evalOut = path.join(path.dirname(out), 'eval');
+    const e = runCli(['eval', '--run', out, '--benchmark', 'mmlu', '--bench-data', mmluDir, '--max-instances', '1', '--threads', '1', '--quiet', '--out', evalOut], { timeoutMs: 120_000 });
+    expect(e.stderr).toBe('');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(evalOut, 'metrics.json'), 'utf8')).settings.chatFormat).toBe('tulu');
+    expect(String(readJsonl(path.join(evalOut, 'predictions.jsonl'))[0]!.prompt)).toMatch(/^<\|user\|>\n/);
   }, 300_000);
 
   it('refuses combinations that cannot work, in one line with exit code 2', () => {

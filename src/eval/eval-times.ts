@@ -8,8 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import type { FinalEvaluator } from '../train/loop.js';
 import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
-import { isConversationSpec, isSuperNISpec, parseDataSpec } from '../data/spec.js';
+import { isSuperNISpec, parseDataSpec } from '../data/spec.js';
 import { benchmarkTrainEvaluator, headlineMetrics } from './benchmark-train-evaluator.js';
+import { trainedChatFormat } from './benchmark-runners/generation.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
 
 export const EVAL_METRICS = ['rougeL', 'exactMatch'] as const;
@@ -90,12 +91,11 @@ export function resumedEvalTimesHooks(plan: EvalTimesOptions, recorded: Resolved
 function evalTimesHooks(o: EvalTimesOptions, run: TrainOptions): Pick<TrainOptions, 'evaluator' | 'finalEvaluator'> {
   const data = run.data ?? 'builtin';
   if (o.benchmark !== undefined) {
-    // Conversation data trains in the TÜLU format or the model's template: the benchmark's prompts are wrapped alike.
-    const conversations = isConversationSpec(parseDataSpec(data));
     const evaluator = benchmarkTrainEvaluator({
       benchmark: o.benchmark,
       dir: o.benchData!,
-      chatFormat: o.chatFormat ?? (conversations ? (run.chatTemplate === 'model' ? 'model' : 'tulu') : 'none'),
+      // The benchmark's prompts are wrapped as the run trains its own.
+      chatFormat: o.chatFormat ?? trainedChatFormat(data, run.chatTemplate),
       steps: (total) => evalTimesSteps(total, o.times),
       outDir: DEV_EVAL_DIR,
       ...(o.shots !== undefined ? { shots: o.shots } : {}),

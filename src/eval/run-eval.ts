@@ -6,6 +6,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { DEVICE_CHOICES_TEXT, isDeviceName, resolveDevice } from '../native/device.js';
 import { checkModelSpec, loadModel, modelDisplayName, type LoadedModel } from '../models/load.js';
+import { trainedChatFormat } from './benchmark-runners/generation.js';
 import { benchmarkOptionProblem, defaultMaxNewTokens, evaluateBenchmark, type BenchmarkOptions, type BenchmarkResult } from './benchmark-run.js';
 import { PRECISIONS, checkDataSpec, type Precision } from '../train/options.js';
 import { describeMethod, loadAdapter } from '../peft/methods.js';
@@ -122,6 +123,8 @@ interface RunRecord {
   selection: DataSelection;
   adapter?: string;
   precision: Precision;
+  /** The run's --chat-template (conversation data), or null. */
+  chatTemplate: string | null;
 }
 
 /** What `--run <dir>` takes from a training run folder. */
@@ -134,7 +137,7 @@ async function readRunRecord(dir: string): Promise<RunRecord> {
     throw err;
   }
   const file = path.join(dir, RUN_CONFIG_FILE);
-  const { model, data, seed, dataSeed, method, precision } = raw.options;
+  const { model, data, seed, dataSeed, method, precision, chatTemplate } = raw.options;
   const selection = (raw.data as { selection?: DataSelection } | undefined)?.selection;
   if (typeof model !== 'string' || typeof data !== 'string' || typeof seed !== 'number' || typeof selection?.tasks !== 'object') {
     throw new EvalOptionsError(`${file}: options.model, options.data, options.seed and data.selection are required (written by peft-native train)`);
@@ -144,7 +147,7 @@ async function readRunRecord(dir: string): Promise<RunRecord> {
   // A method that trains the base saved a whole checkpoint: that is the model. Others saved an adapter for the run's model.
   const trained = isTrainMethod(method) && methodSpec(method).capabilities.trainsBase ? { model: weights } : existsSync(path.join(weights, 'adapter_config.json')) ? { model, adapter: weights } : { model };
   // Runs made before --data-seed chose their data with `seed`; the recorded selection is what counts either way.
-  return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, precision };
+  return { ...trained, data, seed, dataSeed: typeof dataSeed === 'number' ? dataSeed : seed, selection, precision, chatTemplate: typeof chatTemplate === 'string' ? chatTemplate : null };
 }
 
 /** The options with what `--run` records filled in, and its record (undefined without --run). */
@@ -207,8 +210,10 @@ function checkNewTokens(o: EvalRunOptions & Pick<BenchmarkOptions, 'benchmark'>,
 
 /** `eval --benchmark`: an open-instruction benchmark (src/eval/benchmark-run.ts) on the model (+ adapter, or a --run's weights). */
 export async function runBenchmarkEvaluation(options: EvalRunOptions & Omit<BenchmarkOptions, 'out' | 'metadata'>): Promise<BenchmarkResult> {
-  const { o } = await withRunRecord(options);
+  const { o, record } = await withRunRecord(options);
   await checkEvalOptions(o);
+  // A run's model sees its benchmark prompts in the chat format it was trained in, unless told otherwise.
+  if (options.chatFormat === undefined && record) options = { ...options, chatFormat: trainedChatFormat(record.data, record.chatTemplate) };
   const problem = benchmarkOptionProblem(options);
   if (problem !== undefined) throw new EvalOptionsError(problem);
   if (!(existsSync(options.dir) && statSync(options.dir).isDirectory())) throw new EvalOptionsError(`--bench-data ${options.dir} is not a folder (give the benchmark's folder, e.g. data/eval/${options.benchmark})`);

@@ -4,12 +4,23 @@ import { tuluChatWrap, type ChatWrap } from '../benchmarks/index.js';
 import type { HfTextTokenizer } from '../../tokenizer/hf-tokenizer.js';
 import { compileChatTemplate } from '../../data/tulu/format.js';
 import { DataError } from '../../data/errors.js';
+import { dataSpecKind } from '../../data/spec.js';
 import { generateTexts, type Generation } from '../generate.js';
 import type { NativeModel } from '../../native/binding.js';
 import type { ChatFormat } from './types.js';
 
 /** Prompts are cut only where the model's positions require it (generateTexts caps this by them). */
 export const UNCAPPED_PROMPT_TOKENS = 1 << 20;
+
+/**
+ * The chat format a run's model was trained in, for its benchmark prompts: conversation data (tulu:, sharegpt:)
+ * trains in the TÜLU format or, with --chat-template model, the model's own template; other data in none.
+ */
+export function trainedChatFormat(data: string, chatTemplate: string | null | undefined): ChatFormat {
+  const kind = dataSpecKind(data);
+  if (kind !== 'tulu' && kind !== 'sharegpt') return 'none';
+  return chatTemplate === 'model' ? 'model' : 'tulu';
+}
 
 /**
  * The prompt wrapping of a chat format: none, the TÜLU user turn, or the model's own chat template (one user
