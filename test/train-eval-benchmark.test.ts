@@ -57,6 +57,7 @@ describe.skipIf(!addonBuilt(import.meta.filename))('train --eval-times with --ev
       [['--eval-times', '2', '--eval-benchmark', 'mmlu', '--bench-data', mmluDir, '--eval-metric', 'rougeL'], /--eval-metric rougeL is not a metric of mmlu \(expected average_acc or macro_acc\)/],
       [['--eval-times', '2', '--eval-benchmark', 'gsm8k', '--bench-data', mmluDir, '--test'], /--test evaluates the SuperNI test split/],
       [['--eval-times', '2', '--eval-shots', '3'], /--eval-shots needs --eval-benchmark/],
+      [['--eval-times', '2', '--eval-benchmark', 'truthfulqa', '--bench-data', mmluDir, '--eval-shots', '3'], /--eval-shots does not apply to --eval-benchmark truthfulqa/],
       [['--eval-benchmark', 'mmlu', '--bench-data', mmluDir], /--eval-benchmark, --bench-data need --eval-times K/],
       [['--eval-times', '2'], /--data tulu:.* is not SuperNI data .*or --eval-benchmark <name>/],
     ];

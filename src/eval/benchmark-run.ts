@@ -50,6 +50,11 @@ const SETTING_FLAGS: Record<BenchmarkSetting, string> = {
   allowCodeExecution: '--allow-code-execution',
 };
 
+/** Whether a benchmark reads a setting (the others are refused, as benchmarkOptionProblem does). */
+export function benchmarkTakes(benchmark: Benchmark, setting: BenchmarkSetting): boolean {
+  return RUNNERS[benchmark].settings.includes(setting);
+}
+
 /** The new tokens a generation benchmark uses unless told (undefined: none fixed, or no generation). */
 export function defaultMaxNewTokens(benchmark: Benchmark): number | undefined {
   return RUNNERS[benchmark].maxNewTokens;

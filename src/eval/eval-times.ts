@@ -10,6 +10,7 @@ import { TrainOptionsError, type EvaluationPlan, type ResolvedTrainOptions, type
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 import { isSuperNISpec, parseDataSpec } from '../data/spec.js';
 import { benchmarkTrainEvaluator, headlineMetrics } from './benchmark-train-evaluator.js';
+import { benchmarkTakes } from './benchmark-run.js';
 import { trainedChatFormat } from './benchmark-runners/generation.js';
 import { superniTrainEvaluator } from './train-evaluator.js';
 
@@ -40,6 +41,9 @@ function checkBenchmarkPlan(o: EvalTimesOptions, run: TrainOptions): void {
   if (o.metric !== undefined && !metrics.includes(o.metric)) throw new TrainOptionsError(`--eval-metric ${o.metric} is not a metric of ${benchmark} (expected ${metrics.join(' or ')})`);
   if (o.test) throw new TrainOptionsError('--test evaluates the SuperNI test split; with --eval-benchmark, evaluate the best weights afterwards with `peft-native eval --run <dir> --benchmark ...`');
   if (run.devTasks !== undefined) throw new TrainOptionsError('--dev-tasks carves SuperNI dev tasks; --eval-benchmark evaluates on the benchmark instead');
+  for (const [flag, setting, value] of [['--eval-shots', 'shots', o.shots], ['--eval-batch-size', 'batchSize', o.batchSize], ['--max-new-tokens', 'maxNewTokens', o.maxNewTokens]] as const) {
+    if (value !== undefined && !benchmarkTakes(benchmark, setting)) throw new TrainOptionsError(`${flag} does not apply to --eval-benchmark ${benchmark}`);
+  }
 }
 
 /** Refuses what cannot work before anything loads (TrainOptionsError: exit code 2). */
