@@ -4,7 +4,7 @@
 // Per-subject / per-task breakdowns stay in <outDir>/step-N/metrics.json; metrics.jsonl and TensorBoard get the
 // headline numbers only. Under data parallelism every rank runs the benchmark (the same numbers) and rank 0
 // writes the files.
-import path from 'node:path';
+import { stepEvalOut } from './train-evaluator.js';
 import type { TrainEvaluator } from '../train/loop.js';
 import { evaluateBenchmark, type Benchmark, type BenchmarkOptions } from './benchmark-run.js';
 
@@ -35,10 +35,10 @@ export function benchmarkTrainEvaluator(options: BenchmarkTrainEvaluatorOptions)
   return {
     steps,
     evaluate: async ({ step, model, tokenizer, runDir, group }) => {
-      const writes = outDir !== undefined && (group?.rank() ?? 0) === 0;
+      const out = stepEvalOut(runDir, outDir, step, group);
       const result = await evaluateBenchmark(model, tokenizer, {
         ...benchmark,
-        ...(writes ? { out: path.join(path.resolve(runDir, outDir), `step-${step}`) } : {}),
+        ...(out !== undefined ? { out } : {}),
         metadata: { step },
       });
       return Object.fromEntries(headline.map((name) => [name, result.metrics[name]!]));

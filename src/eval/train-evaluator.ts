@@ -6,6 +6,7 @@
 // Under data parallelism the generations are shared out over the ranks and gathered; rank 0 writes the files.
 import path from 'node:path';
 import type { TrainEvaluator } from '../train/loop.js';
+import type { RankCollective } from '../distributed/gather.js';
 import { evaluateSuperNI, type SuperNIEvalOptions } from './superni-eval.js';
 
 export interface SuperNITrainEvaluatorOptions extends Omit<SuperNIEvalOptions, 'out' | 'onProgress'> {
@@ -15,15 +16,24 @@ export interface SuperNITrainEvaluatorOptions extends Omit<SuperNIEvalOptions, '
   outDir?: string;
 }
 
+/**
+ * Where an in-training evaluation at `step` writes its files: <outDir>/step-<N> (outDir relative to the run
+ * folder), on rank 0 only; undefined: write nothing (no outDir, or another rank).
+ */
+export function stepEvalOut(runDir: string, outDir: string | undefined, step: number, group: RankCollective | null): string | undefined {
+  if (outDir === undefined || (group?.rank() ?? 0) !== 0) return undefined;
+  return path.join(path.resolve(runDir, outDir), `step-${step}`);
+}
+
 export function superniTrainEvaluator(options: SuperNITrainEvaluatorOptions): TrainEvaluator {
   const { steps, outDir, ...evalOptions } = options;
   return {
     steps,
     evaluate: async ({ step, model, tokenizer, runDir, group }) => {
-      const writes = outDir !== undefined && (group?.rank() ?? 0) === 0;
+      const out = stepEvalOut(runDir, outDir, step, group);
       const result = await evaluateSuperNI(model, tokenizer, {
         ...evalOptions,
-        ...(writes ? { out: path.join(path.resolve(runDir, outDir), `step-${step}`) } : {}),
+        ...(out !== undefined ? { out } : {}),
         ...(group ? { shard: group } : {}),
         metadata: { ...evalOptions.metadata, step },
       });
