@@ -52,6 +52,13 @@ describe('bench method list', () => {
     // Validation is train's: the message is the one `train` gives, prefixed with the entry.
     expect(() => parseBenchMethods('adapter:size=8:rf=4')).toThrow(/"adapter:size=8:rf=4": give either --adapter-size or --reduction-factor, not both/);
     expect(() => parseBenchMethods('toString')).toThrow(/unknown method "toString"/);
+    expect(() => parseBenchMethods('lora+ia3')).toThrow(/"lora\+ia3": --method lora\+ia3: LoRA and IA3 cannot be combined/);
+  });
+
+  it('takes a combination with its parts\' keys, under one name', () => {
+    const [entry] = parseBenchMethods('adapter+lora:r=4:size=16');
+    expect(entry!.name).toBe('lora+adapter');
+    expect(entry!.settings).toMatchObject({ method: 'lora+adapter', parts: [{ method: 'lora', lora: { r: 4, dropout: 0 } }, { method: 'adapter', adapter: { size: { adapterSize: 16 } } }] });
   });
 });
 

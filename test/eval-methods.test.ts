@@ -32,6 +32,8 @@ const CASES: Array<{ method: TrainMethod; options: Partial<TrainOptions> }> = [
   { method: 'bitfit', options: { lr: 5e-2 } },
   { method: 'prompt', options: { virtualTokens: 4, lr: 5e-2 } },
   { method: 'prefix', options: { virtualTokens: 4, prefixHiddenSize: 16, lr: 1e-2 } },
+  // A combination: one folder per method under the run's adapter folder, loaded by the same loader.
+  { method: 'lora+adapter', options: { rank: 4, adapterSize: 8, lr: 1e-2 } },
 ];
 
 describe.skipIf(!built)('eval with an adapter of each method', () => {

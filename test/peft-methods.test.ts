@@ -107,7 +107,7 @@ describe('adapter loading errors', () => {
     const cfg = JSON.parse(readFileSync(path.join(dir, 'adapter_config.json'), 'utf8'));
     writeFileSync(path.join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, peft_type: 'LOHA' }));
     const { model, config } = await llama();
-    await expect(loadAdapter(model, dir)).rejects.toThrow(/unknown peft_type "LOHA" \(supported: LORA, PEFT_NATIVE_BOTTLENECK, IA3, PROMPT_TUNING, PREFIX_TUNING, PEFT_NATIVE_BITFIT\)/);
+    await expect(loadAdapter(model, dir)).rejects.toThrow(/unknown peft_type "LOHA" \(supported: LORA, PEFT_NATIVE_BOTTLENECK, IA3, PROMPT_TUNING, PREFIX_TUNING, PEFT_NATIVE_BITFIT, PEFT_NATIVE_COMBINED\)/);
   });
 
   it('a target module the model lacks is an error naming it', async () => {
@@ -128,9 +128,10 @@ describe('adapter loading errors', () => {
     await expect(loadAdapter(model, fixturesDir)).rejects.toThrow(/no adapter_config\.json/);
   });
 
-  it('a second method on one model is refused', async () => {
-    const { model, config } = await llama();
+  it('a second method that would adapt the same linear layers is refused (combinations: combined-methods.test.ts)', async () => {
+    const { model } = await llama();
     await loadAdapter(model, path.join(methodsDir, 'ia3'));
-    expect(() => model.applyBitfit()).toThrow(/ia3 is already applied/);
+    expect(() => model.applyLora({ r: 2, alpha: 2, dropout: 0, targetModules: ['v_proj'], useRslora: false, init: 'kaiming', seed: 0 })).toThrow(/LoRA cannot adapt .*v_proj: ia3 already adapts it/);
+    await expect(loadAdapter(model, path.join(methodsDir, 'ia3'))).rejects.toThrow(/already has adapter weights/);
   });
 });

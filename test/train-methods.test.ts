@@ -62,6 +62,16 @@ const CASES: Array<{ method: TrainMethod; options: Partial<TrainOptions>; traina
     peftType: 'PEFT_NATIVE_BITFIT',
   },
   { method: 'lora', options: { rank: 4 }, trainable: (n) => expect(n.every((x) => /lora_[AB]\.weight$/.test(x))).toBe(true), peftType: 'LORA' },
+  {
+    method: 'lora+bitfit',
+    options: { rank: 4, targetModules: 'q_proj,v_proj' },
+    // --target-modules goes to both parts: LoRA's A and B and a bias on each targeted projection.
+    trainable: (n) => {
+      expect(n).toHaveLength(layers * 2 * 3);
+      expect(n.every((x) => /\.(q|v)_proj\.(lora_[AB]\.weight|bias)$/.test(x))).toBe(true);
+    },
+    peftType: 'PEFT_NATIVE_COMBINED',
+  },
 ];
 
 describe.each(CASES)('train --method $method on builtin:tiny', ({ method, options, trainable, peftType }) => {

@@ -275,7 +275,7 @@ ForwardOutput LlamaModel::Forward(const TokenBatch& hostInput, bool wantLogits, 
   ValidateTokens(hostInput);
   const VirtualTokens* virtualTokens = virtualTokens_.get();
   if (virtualTokens != nullptr && (hostInput.positionIds.defined() || hostInput.sequenceIds.defined())) {
-    throw UserError(method() + " tuning does not support packed batches (position/sequence ids); use padded batches");
+    throw UserError("prompt/prefix tuning (virtual tokens) does not support packed batches (position/sequence ids); use padded batches");
   }
   const bool padded = hostInput.attentionMask.defined() && (hostInput.attentionMask == 0).any().item<bool>();
   const TokenBatch input = ToDevice(hostInput, device());

@@ -86,10 +86,15 @@ class ModelHost {
   bool gradientCheckpointing() const { return gradientCheckpointing_; }
 
   // --- the host side of PEFT (methods: native/peft/*.cc) ---
-  // Starts a method: refuses a second one and, with freezeBase, freezes every base parameter. `label` is
-  // what method() reports ("" while none is applied).
+  // Starts a method. The first one, with freezeBase, freezes every base parameter; later ones combine with it
+  // (LoRA + bottleneck adapters): the same method twice, or full finetuning (freezeBase false) with any other,
+  // is refused. method() reports the labels joined by "+" in the order applied ("" while none is applied).
+  // Each method checks what it needs (RequireUnadapted, no virtual tokens yet) before it begins.
   void BeginMethod(const std::string& label, bool freezeBase = true);
   const std::string& method() const { return method_; }
+  bool HasMethod(const std::string& label) const;
+  // Refuses targets that an earlier method already adapts (a linear layer holds one LinearAdapter).
+  void RequireUnadapted(const std::vector<Linear*>& targets, const std::string& what) const;
   // Every linear projection of the blocks, in model order (embeddings and the LM head are not among them).
   virtual std::vector<Linear*> AllLinears() = 0;
   // Every block's sublayer-adapter slots, in model order; and the width of the residual stream they act on.
@@ -156,7 +161,8 @@ class ModelHost {
   bool HasNonLinearAdapters();
   std::map<std::string, size_t> paramIndex_;
   std::set<std::string> adapterNames_;
-  std::string method_;
+  std::vector<std::string> methods_;  // labels in the order applied
+  std::string method_;               // methods_ joined by "+"
   std::mutex mutex_;
   bool gradientCheckpointing_ = false;
   bool bf16_ = false;

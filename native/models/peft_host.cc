@@ -1,5 +1,7 @@
-// The host side of PEFT on every model: one method per model, base frozen, method parameters registered next
-// to their module (so names and order read like PEFT's), PEFT's target matching, and merging LinearAdapters.
+// The host side of PEFT on every model: methods applied one after another (a combination such as LoRA +
+// bottleneck adapters), base frozen, method parameters registered next to their module (so names and order read
+// like PEFT's), PEFT's target matching, and merging LinearAdapters.
+#include <algorithm>
 #include <regex>
 
 #include "common/errors.h"
@@ -8,14 +10,33 @@
 namespace pn {
 
 void ModelHost::BeginMethod(const std::string& label, bool freezeBase) {
-  if (!method_.empty()) {
-    throw UserError("cannot apply " + label + ": " + method_ + " is already applied to this model (one PEFT method per model)");
+  if (HasMethod(label)) throw UserError("cannot apply " + label + ": it is already applied to this model");
+  if (!methods_.empty() && (!freezeBase || HasMethod("full"))) {
+    throw UserError("cannot apply " + label + " with " + method_ +
+                    ": full finetuning trains every weight and combines with no other method");
   }
   if (baseDtype_ != torch::kFloat32) {
     throw UserError("cannot apply " + label + ": the base is already stored in bfloat16 (apply the method before setting the precision)");
   }
-  method_ = label;
-  for (auto& [name, tensor] : params_) tensor.set_requires_grad(!freezeBase);
+  // The first method freezes the base; a later one leaves what earlier methods made trainable (BitFit's biases).
+  if (methods_.empty()) {
+    for (auto& [name, tensor] : params_) tensor.set_requires_grad(!freezeBase);
+  }
+  methods_.push_back(label);
+  method_ = method_.empty() ? label : method_ + "+" + label;
+}
+
+bool ModelHost::HasMethod(const std::string& label) const {
+  return std::find(methods_.begin(), methods_.end(), label) != methods_.end();
+}
+
+void ModelHost::RequireUnadapted(const std::vector<Linear*>& targets, const std::string& what) const {
+  for (const Linear* lin : targets) {
+    if (lin->adapter) {
+      throw UserError(what + " cannot adapt " + lin->name + ": " + method_ +
+                      " already adapts it (one adapter per linear layer; choose target modules that do not overlap)");
+    }
+  }
 }
 
 void ModelHost::RegisterAdapterParameters(const std::vector<AdapterEntry>& entries) {
@@ -102,8 +123,9 @@ std::vector<std::string> ModelHost::MergeLinearAdapters() {
   for (Linear* lin : AllLinears()) {
     if (lin->adapter) adapted.push_back(lin);
   }
-  if (adapted.empty() || HasNonLinearAdapters()) {
-    throw UserError(method_ + " cannot be merged: only a method that adapts linear layers in place folds into the base weights");
+  // BitFit's trained biases are parameters no base checkpoint of the model has: they do not fold either.
+  if (adapted.empty() || HasNonLinearAdapters() || HasMethod("bitfit")) {
+    throw UserError(method_ + " cannot be merged: only methods that adapt linear layers in place fold into the base weights");
   }
   torch::NoGradGuard noGrad;
   std::vector<std::string> merged;
@@ -113,6 +135,7 @@ std::vector<std::string> ModelHost::MergeLinearAdapters() {
     merged.push_back(lin->name);
   }
   UnregisterAdapterParameters();
+  methods_.clear();
   method_.clear();
   return merged;
 }

@@ -35,6 +35,7 @@ std::vector<std::string> ApplyIa3(ModelHost& model, const Ia3Options& options) {
     for (Linear* lin : targets) targeted = targeted || isFeedforward(lin->name);
     if (!targeted) throw UserError("IA3 feedforward module " + f + " is not among the target modules");
   }
+  model.RequireUnadapted(targets, "IA3");
   model.BeginMethod("ia3");
   std::vector<ModelHost::AdapterEntry> entries;
   std::vector<std::string> names;

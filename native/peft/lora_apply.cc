@@ -45,8 +45,9 @@ std::vector<std::string> ApplyLora(ModelHost& model, const LoraOptions& options)
   if (!(options.dropout >= 0 && options.dropout < 1)) throw UserError("LoRA dropout must be in [0, 1)");
   if (options.init != "kaiming" && options.init != "gaussian") throw UserError("LoRA init must be kaiming or gaussian");
   const std::string what = options.useDora ? "DoRA" : "LoRA";
-  if (model.method() == "lora" || model.method() == "dora") throw UserError("LoRA is already applied to this model");
+  if (model.HasMethod("lora") || model.HasMethod("dora")) throw UserError("LoRA is already applied to this model");
   std::vector<Linear*> targets = model.MatchLinears({options.targetModules, options.targetRegex}, what);
+  model.RequireUnadapted(targets, what);
   model.BeginMethod(options.useDora ? "dora" : "lora");
 
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);

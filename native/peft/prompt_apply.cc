@@ -9,12 +9,23 @@
 #include "peft/prompt_learning.h"
 
 namespace pn {
+namespace {
+
+// Prompt and prefix tuning both own the virtual-token slots at the start of every row.
+void RequireNoVirtualTokens(const ModelHost& model, const std::string& what) {
+  if (model.VirtualTokenCount() > 0) {
+    throw UserError("cannot apply " + what + " with " + model.method() + ": both prepend virtual tokens");
+  }
+}
+
+}  // namespace
 
 void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prompt tuning needs at least one virtual token");
   if (options.init != "random" && options.init != "vocab") {
     throw UserError("prompt tuning init must be random or vocab, got \"" + options.init + "\"");
   }
+  RequireNoVirtualTokens(model, "prompt tuning");
   model.BeginMethod("prompt");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   auto prompt = std::make_shared<PromptTuning>();
@@ -36,6 +47,7 @@ void ApplyPromptTuning(ModelHost& model, const PromptTuningOptions& options) {
 void ApplyPrefixTuning(ModelHost& model, const PrefixTuningOptions& options) {
   if (options.virtualTokens <= 0) throw UserError("prefix tuning needs at least one virtual token");
   if (options.encoderHidden < 0) throw UserError("prefix encoder hidden size must be positive");
+  RequireNoVirtualTokens(model, "prefix tuning");
   model.BeginMethod("prefix");
   auto gen = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   auto prefixTuning = std::make_shared<PrefixTuning>();

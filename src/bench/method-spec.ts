@@ -3,7 +3,7 @@
 // entry becomes one benchmarked configuration, labelled by its own text so the table and chart show exactly
 // what the user asked for. Its settings are resolved by the same code as `train --method`
 // (each method's record, src/peft/<method>.ts): the same defaults and the same validation.
-import { TRAIN_METHODS, isTrainMethod, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import { TRAIN_METHODS, canonicalMethod, methodSpec, resolveMethodSettings, type MethodSettings, type SingleMethod, type TrainMethod } from '../peft/methods.js';
 import { LoraOptionsError } from '../peft/lora.js';
 import { UsageError } from '../util/usage-error.js';
 
@@ -17,9 +17,9 @@ export interface BenchMethod {
 }
 
 /** Keys each method accepts, with what they mean (for errors and --help). */
-export const BENCH_METHOD_KEYS: Record<TrainMethod, Readonly<Record<string, string>>> = Object.fromEntries(
+export const BENCH_METHOD_KEYS: Record<SingleMethod, Readonly<Record<string, string>>> = Object.fromEntries(
   TRAIN_METHODS.map((m) => [m, methodSpec(m).bench.keys]),
-) as Record<TrainMethod, Readonly<Record<string, string>>>;
+) as Record<SingleMethod, Readonly<Record<string, string>>>;
 
 export class BenchMethodError extends UsageError {}
 
@@ -56,9 +56,15 @@ export function parseBenchMethods(text: string): BenchMethod[] {
     if (seen.has(label)) throw new BenchMethodError(`--methods lists ${label} twice`);
     seen.add(label);
     const [rawName, ...pairs] = label.split(':');
-    if (!isTrainMethod(rawName)) throw new BenchMethodError(`unknown method "${rawName}" in --methods entry "${label}"; accepted: ${describeBenchMethods()}`);
-    const name = rawName;
-    const keys = BENCH_METHOD_KEYS[name];
+    let name: TrainMethod;
+    try {
+      name = canonicalMethod(rawName!);
+    } catch (err) {
+      if (err instanceof LoraOptionsError) throw new BenchMethodError(`--methods entry "${label}": ${err.message}; accepted: ${describeBenchMethods()}`);
+      throw err;
+    }
+    // A combination takes its parts' keys.
+    const keys = methodSpec(name).bench.keys;
     const params: Record<string, string> = {};
     for (const pair of pairs) {
       const eq = pair.indexOf('=');

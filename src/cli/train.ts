@@ -170,6 +170,10 @@ Examples:
   $ peft-native train --method prefix --virtual-tokens 128 --prefix-hidden none
   $ peft-native train --method bitfit
 
+  # Combined methods, trained together and saved as one folder (a subfolder per method)
+  $ peft-native train --method lora+adapter --rank 8 --adapter-size 64   # the study code's lora_adapter
+  $ peft-native train --method lora+bitfit --target-modules q_proj,v_proj  # targets go to both
+
   # The study's released code as it ran (4 epochs, AdamW eps 1e-6, no clipping, decay on all parameters, ...)
   $ peft-native train --model ./Llama-3.2-1B --data superni:./ni --recipe study --method adapter --adapter-size 256
 
@@ -250,10 +254,10 @@ export const EXIT_DIVERGED = 3;
 
 export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train): Command {
   const cmd = new Command('train')
-    .description(`Finetune a Llama-family or T5 model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
+    .description(`Finetune a Llama-family or T5 model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default) or several combined (lora+adapter); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
     .option('--data <spec>', 'training data: builtin, superni:<dir>, tulu:<file.jsonl>, sharegpt:<file>, alpaca:<file>, prompt-completion:<file.jsonl>, or a task .json file', 'builtin')
-    .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning)`).choices([...TRAIN_METHODS]).default('lora'))
+    .addOption(new Option('--method <method>', `the training method: ${TRAIN_METHODS.join(', ')} (full finetuning), or PEFT methods that live in different places of the model joined by + (lora+adapter, lora+bitfit, prompt+lora)`).default('lora'))
     .option(
       '--target-modules <list>',
       `modules to adapt: comma list (default q_proj,v_proj; tiny/small presets: all-linear), all-linear (${LLAMA_LINEAR_MODULES.join(',')}), or re:<regex> matching the full module name; on T5 the Llama names mean their T5 counterparts (q_proj = q, down_proj = wo, ...)`,

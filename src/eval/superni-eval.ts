@@ -23,6 +23,7 @@ import { hasSplitList, listTaskFiles, resolveSplitTasks, resolveTrainDevTasks, s
 import { carveTaskSplit } from '../data/superni/task-split.js';
 import type { DataSelection } from '../data/sources.js';
 import { builtinTasks } from '../builtin/index.js';
+import { UsageError } from '../util/usage-error.js';
 import { writeJsonAtomically, writeFileAtomically } from '../util/atomic-file.js';
 import { aggregateScores, scoreInstance, taskCategory, type InstanceScores, type MeanScores } from './metrics/index.js';
 import { DEFAULT_MAX_NEW_TOKENS, generateTexts } from './generate.js';
@@ -152,7 +153,11 @@ async function readEvalTasks(options: SuperNIEvalOptions): Promise<SuperNITask[]
   }
   const missing = names.filter((n) => !source.names.includes(n));
   if (missing.length > 0) throw new Error(`${options.data} has no task file for ${missing.length} task(s) of the ${options.split} split: ${missing.slice(0, 5).join(', ')}`);
-  if (names.length === 0) throw new Error(`no tasks to evaluate in ${options.data} (${options.split})`);
+  if (names.length === 0) {
+    // A run whose data gave every task to training (the built-in tasks, a split without test tasks) recorded none to evaluate.
+    const why = options.selection !== undefined ? `: the run recorded no ${options.split} tasks (its data gave them all to training); evaluate --split memorization, or other data with --data` : '';
+    throw new UsageError(`no tasks to evaluate in ${options.data} (${options.split})${why}`);
+  }
   return Promise.all(names.map((n) => source.read(n)));
 }
 

@@ -228,7 +228,11 @@ export interface NativeModel {
   forward(batch: NativeBatch, options?: { returnLogits?: boolean }): Promise<NativeForwardResult>;
   /** Zeroes gradients, runs forward + backward of the mean target-token loss; gradients stay for gradient(). */
   backward(batch: NativeBatch): Promise<NativeForwardResult>;
-  /** LoRA (and DoRA with useDora). Each apply* freezes the base; one PEFT method per model. */
+  /**
+   * LoRA (and DoRA with useDora). The first apply* freezes the base; later ones combine with it where they live
+   * elsewhere in the model (a linear layer takes one adapter, a row one set of virtual tokens; full finetuning
+   * combines with nothing), and are refused otherwise.
+   */
   applyLora(options: NativeLoraOptions): NativeLoraResult;
   applyIa3(options: NativeIa3Options): NativeLoraResult;
   /** Biases of the targeted linears (default: every block linear) train; new ones are added where a linear has none. */
@@ -239,7 +243,7 @@ export interface NativeModel {
   applyPrefixTuning(options: NativePrefixTuningOptions): void;
   /** Folds LoRA / DoRA / IA3 into the base weights and removes the adapter parameters. */
   mergeAdapter(): NativeLoraResult;
-  /** The applied method, or null. */
+  /** The applied methods joined by "+" in the order applied (lora, adapter+lora), or null. */
   peftMethod(): NativePeftMethod | null;
   /** Prefix tuning's key/value table [N, layers*2*kvDim] with the reparameterization MLP applied (PEFT's prompt_embeddings). */
   prefixTable(): { shape: number[]; data: Float32Array };

@@ -15,24 +15,24 @@ export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 /** A bad adapter folder or an adapter that does not fit the model: the CLI reports it as a usage error. */
 export class AdapterError extends UsageError {}
 
-export interface AdapterFolder {
+/** An adapter folder's adapter_config.json, read. */
+export interface AdapterConfigFile {
   dir: string;
   configFile: string;
-  weightsFile: string;
   config: Record<string, unknown>;
 }
 
-/** Reads adapter_config.json of `dir` and locates adapter_model.safetensors. */
-export async function readAdapterFolder(dir: string): Promise<AdapterFolder> {
+/** An adapter folder with its weights file (one method's folder). */
+export interface AdapterFolder extends AdapterConfigFile {
+  weightsFile: string;
+}
+
+/** Reads adapter_config.json of `dir` (a JSON object; errors name the file). */
+export async function readAdapterConfig(dir: string): Promise<AdapterConfigFile> {
   const abs = path.resolve(dir);
   const configFile = path.join(abs, ADAPTER_CONFIG_FILE);
-  const weightsFile = path.join(abs, ADAPTER_WEIGHTS_FILE);
   if (!existsSync(abs)) throw new AdapterError(`adapter folder ${abs} does not exist`);
   if (!existsSync(configFile)) throw new AdapterError(`${abs} is not an adapter folder: it has no ${ADAPTER_CONFIG_FILE}`);
-  if (!existsSync(weightsFile)) {
-    const legacy = existsSync(path.join(abs, 'adapter_model.bin')) ? ' (adapter_model.bin, pickle, is not read: re-save it with safe_serialization=True)' : '';
-    throw new AdapterError(`${abs} has no ${ADAPTER_WEIGHTS_FILE}${legacy}`);
-  }
   let config: unknown;
   try {
     config = JSON.parse(await readFile(configFile, 'utf8'));
@@ -40,7 +40,18 @@ export async function readAdapterFolder(dir: string): Promise<AdapterFolder> {
     throw new AdapterError(`${configFile} is not valid JSON: ${jsonSyntaxProblem(err)}`);
   }
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new AdapterError(`${configFile} must hold a JSON object`);
-  return { dir: abs, configFile, weightsFile, config: config as Record<string, unknown> };
+  return { dir: abs, configFile, config: config as Record<string, unknown> };
+}
+
+/** Reads adapter_config.json of `dir` and locates adapter_model.safetensors. */
+export async function readAdapterFolder(dir: string): Promise<AdapterFolder> {
+  const read = await readAdapterConfig(dir);
+  const weightsFile = path.join(read.dir, ADAPTER_WEIGHTS_FILE);
+  if (!existsSync(weightsFile)) {
+    const legacy = existsSync(path.join(read.dir, 'adapter_model.bin')) ? ' (adapter_model.bin, pickle, is not read: re-save it with safe_serialization=True)' : '';
+    throw new AdapterError(`${read.dir} has no ${ADAPTER_WEIGHTS_FILE}${legacy}`);
+  }
+  return { ...read, weightsFile };
 }
 
 /** Field readers that name the file and field in their errors. */

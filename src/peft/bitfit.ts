@@ -120,5 +120,5 @@ export const BITFIT_METHOD: MethodSpec<BitfitSettings> = {
   bench: { keys: {}, options: () => ({ options: {} }) },
   // BitFit on the self-attention sublayer's q, k, v only, new biases torch.randn (peft_trainer.py:678-698).
   studyRecipe: { targetModules: 'q_proj,k_proj,v_proj', bitfitInit: 'normal' },
-  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true },
+  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true, places: ['biases'] },
 };

@@ -152,5 +152,5 @@ export const BOTTLENECK_METHOD: MethodSpec<BottleneckSettings> = {
   },
   // The adapter applies SiLU in adapter_down and again in forward (src/peft/tuners/adapter.py:337-339, 422-423).
   studyRecipe: { adapterActivation: 'silu-silu' },
-  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true },
+  capabilities: { trainsBase: false, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: true, places: ['sublayer outputs'] },
 };

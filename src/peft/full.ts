@@ -19,5 +19,5 @@ export const FULL_METHOD: MethodSpec<FullSettings> = {
   // The study ran full finetuning under DeepSpeed (configs/deepspeed/zero_stage3_offload_ft_config.json): its
   // AdamW with eps 1e-8 (line 3) and "gradient_clipping": "auto" (line 38), which accelerate fills with 1.0.
   studyRecipe: { adamEps: 1e-8, maxGradNorm: 1 },
-  capabilities: { trainsBase: true, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: false },
+  capabilities: { trainsBase: true, packing: true, mergeable: false, hfPeftLayout: false, adaptsModules: false, places: ['weights'] },
 };

@@ -117,5 +117,5 @@ export const IA3_METHOD: MethodSpec<Ia3Settings> = {
   reader: { peftType: 'IA3', settingsFromConfig: (folder) => ({ method: 'ia3', ia3: ia3OptionsFromConfig(folder) }), loadWeights: loadIa3Weights },
   bench: { keys: {}, options: () => ({ options: {} }) },
   studyRecipe: {},
-  capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true },
+  capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true, places: ['linear layers'] },
 };

@@ -287,7 +287,7 @@ function loraMethod(method: 'lora' | 'dora'): MethodSpec<LoraSettings> {
       }),
     },
     studyRecipe: {},
-    capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true },
+    capabilities: { trainsBase: false, packing: true, mergeable: true, hfPeftLayout: true, adaptsModules: true, places: ['linear layers'] },
   };
 }
 

@@ -95,6 +95,12 @@ export interface BenchEntry {
   options(params: Readonly<Record<string, string>>, int: (key: string) => number | undefined, num: (key: string) => number | undefined): { options: MethodTrainOptions; targets?: LoraTargets };
 }
 
+/**
+ * Where a method's trained parameters live. Two methods combine (src/peft/combined.ts) only where they live in
+ * different places: a linear layer holds one adapter, a row one set of virtual tokens.
+ */
+export type MethodPlace = 'linear layers' | 'biases' | 'sublayer outputs' | 'virtual tokens' | 'weights';
+
 export interface MethodSpec<S extends { method: string }> {
   /** The --method value. */
   name: S['method'];
@@ -135,5 +141,7 @@ export interface MethodSpec<S extends { method: string }> {
     hfPeftLayout: boolean;
     /** Attaches to existing modules: matching none is an error in a benchmark. */
     adaptsModules: boolean;
+    /** Where its trained parameters live (MethodPlace). */
+    places: readonly MethodPlace[];
   };
 }

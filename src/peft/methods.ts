@@ -1,9 +1,12 @@
 // The table of training methods behind `--method`: every PEFT method of the study plus full finetuning, each
 // one record (MethodSpec, src/peft/method-spec.ts) exported by its own module. Everything that depends on the
 // method (flags, defaults, validation, applying, describing, saving, loading, capabilities) is read from the
-// record; adding a method is one line here (docs/ARCHITECTURE.md, "Adding a method").
+// record; adding a method is one line here (docs/ARCHITECTURE.md, "Adding a method"). Methods joined by "+"
+// (`lora+adapter`) are their records composed (src/peft/combined.ts).
+import path from 'node:path';
 import type { NativeModel, NativeModelConfig } from '../native/binding.js';
-import { AdapterError, readAdapterFolder } from './adapter-files.js';
+import { AdapterError, readAdapterConfig, readAdapterFolder, type AdapterConfigFile } from './adapter-files.js';
+import { COMBINED_PEFT_TYPE, METHOD_JOINER, checkCombination, combineMethods, type CombinedSettings } from './combined.js';
 import { BITFIT_METHOD } from './bitfit.js';
 import { BOTTLENECK_METHOD } from './bottleneck.js';
 import { FULL_METHOD } from './full.js';
@@ -26,27 +29,73 @@ const METHOD_TABLE = {
   full: FULL_METHOD,
 } as const;
 
-export type TrainMethod = keyof typeof METHOD_TABLE;
-export const TRAIN_METHODS = Object.keys(METHOD_TABLE) as TrainMethod[];
+/** One method of the table. */
+export type SingleMethod = keyof typeof METHOD_TABLE;
+/** A --method value: one method, or several joined by "+" (`lora+adapter`). */
+export type TrainMethod = SingleMethod | `${SingleMethod}+${string}`;
+/** The table's methods, in help order. */
+export const TRAIN_METHODS = Object.keys(METHOD_TABLE) as SingleMethod[];
 
-/** A method with its options (as run_config.json stores them). DoRA is LoRA with useDora set. */
-export type MethodSettings = (typeof METHOD_TABLE)[TrainMethod] extends infer T ? (T extends MethodSpec<infer S> ? S : never) : never;
+/** One method with its options. DoRA is LoRA with useDora set. */
+export type SingleMethodSettings = (typeof METHOD_TABLE)[SingleMethod] extends infer T ? (T extends MethodSpec<infer S> ? S : never) : never;
+/** A method with its options (as run_config.json stores them): one method, or the parts of a combination. */
+export type MethodSettings = SingleMethodSettings | (CombinedSettings<SingleMethodSettings> & { method: `${SingleMethod}+${string}` });
 
 export type { SaveAdapterContext };
 
-/** The record of a method by name. */
-export function methodSpec(method: TrainMethod): MethodSpec<MethodSettings> {
-  // Each record takes its own settings variant; callers pass settings whose `method` names that record.
-  return METHOD_TABLE[method] as unknown as MethodSpec<MethodSettings>;
+function isSingleMethod(name: string): name is SingleMethod {
+  return Object.hasOwn(METHOD_TABLE, name);
 }
 
-/** True when `name` is a --method value. */
+/**
+ * The parts of a --method value in the table's order (`adapter+lora` is `lora+adapter`: one name per
+ * combination); LoraOptionsError with one line for an unknown part or parts that do not combine.
+ */
+export function methodParts(name: string): SingleMethod[] {
+  const names = name.split(METHOD_JOINER).map((n) => n.trim());
+  const unknown = names.find((n) => !isSingleMethod(n));
+  if (unknown !== undefined) {
+    const what = names.length > 1 ? `"${unknown}" in --method ${name}` : `method "${name}"`;
+    throw new LoraOptionsError(`unknown ${what} (expected ${TRAIN_METHODS.join(', ')}, or several joined by +, e.g. lora+adapter)`);
+  }
+  const parts = (names as SingleMethod[]).sort((a, b) => TRAIN_METHODS.indexOf(a) - TRAIN_METHODS.indexOf(b));
+  if (parts.length > 1) checkCombination(name, parts.map((p) => METHOD_TABLE[p] as unknown as MethodSpec<SingleMethodSettings>));
+  return parts;
+}
+
+/** The one name of a --method value (parts in the table's order); LoraOptionsError as methodParts. */
+export function canonicalMethod(name: string): TrainMethod {
+  return methodParts(name).join(METHOD_JOINER) as TrainMethod;
+}
+
+const combinedSpecs = new Map<string, MethodSpec<MethodSettings>>();
+
+/** The record of a method by name: the table's, or its parts' composed for a combination. */
+export function methodSpec(method: TrainMethod): MethodSpec<MethodSettings> {
+  // Each record takes its own settings variant; callers pass settings whose `method` names that record.
+  if (isSingleMethod(method)) return METHOD_TABLE[method] as unknown as MethodSpec<MethodSettings>;
+  let spec = combinedSpecs.get(method);
+  if (spec === undefined) {
+    const parts = methodParts(method).map((p) => METHOD_TABLE[p] as unknown as MethodSpec<SingleMethodSettings>);
+    spec = combineMethods(parts) as unknown as MethodSpec<MethodSettings>;
+    combinedSpecs.set(method, spec);
+  }
+  return spec;
+}
+
+/** True when `name` is a --method value (one method, or methods that combine, in any order). */
 export function isTrainMethod(name: unknown): name is TrainMethod {
-  return typeof name === 'string' && Object.hasOwn(METHOD_TABLE, name);
+  if (typeof name !== 'string') return false;
+  try {
+    methodParts(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The peft_type values loadAdapter reads. */
-export const SUPPORTED_PEFT_TYPES = [...new Set(TRAIN_METHODS.flatMap((m) => methodSpec(m).reader?.peftType ?? []))];
+export const SUPPORTED_PEFT_TYPES = [...new Set(TRAIN_METHODS.flatMap((m) => methodSpec(m).reader?.peftType ?? [])), COMBINED_PEFT_TYPE];
 
 /** The CLI flag of an option key (`adapterSize` -> `--adapter-size`, or the record's own name for it). */
 export function flagName(key: string): string {
@@ -128,35 +177,62 @@ function baseNameOf(name: string): string {
 
 /**
  * Reads an adapter folder (HF PEFT: LoRA, DoRA, IA3, prompt and prefix tuning; this project's bottleneck
- * adapters and BitFit), applies the method to `model` and copies the weights in. Errors name the file and
- * the problem: unknown peft_type, unsupported options, another base model (by name when `checks.modelName`
- * is given, by shapes otherwise), unmatched targets. Config and name problems are found before the model is
- * touched; a tensor that does not fit is found after the method is applied, so a failed load leaves the
- * model unusable (load onto a fresh model).
+ * adapters and BitFit; a combination's folder of such folders), applies the method to `model` and copies the
+ * weights in. Errors name the file and the problem: unknown peft_type, unsupported options, another base model
+ * (by name when `checks.modelName` is given, by shapes otherwise), unmatched targets. Config and name problems
+ * are found before the model is touched; a tensor that does not fit is found after the method is applied, so a
+ * failed load leaves the model unusable (load onto a fresh model).
  */
 export async function loadAdapter(model: NativeModel, dir: string, checks: LoadAdapterChecks = {}): Promise<MethodSettings> {
-  const folder = await readAdapterFolder(dir);
+  const root = await readAdapterConfig(dir);
   const config = model.config();
-  const peftType = folder.config.peft_type;
-  const base = folder.config.base_model_name_or_path;
+  const base = root.config.base_model_name_or_path;
   if (typeof base === 'string' && base !== '' && checks.modelName !== undefined && !checks.ignoreBaseName && baseNameOf(base) !== baseNameOf(checks.modelName)) {
     throw new AdapterError(
-      `${folder.configFile}: the adapter was trained on base model "${base}" (base_model_name_or_path) but the model is ` +
+      `${root.configFile}: the adapter was trained on base model "${base}" (base_model_name_or_path) but the model is ` +
         `"${checks.modelName}"; pass --ignore-base-name if these are the same weights under another name`,
     );
   }
-  if (model.parameterNames({ group: 'adapter' }).length > 0) throw new AdapterError(`the model already has adapter weights; load ${folder.dir} onto a fresh model`);
-  const taskType = folder.config.task_type;
+  if (model.parameterNames({ group: 'adapter' }).length > 0) throw new AdapterError(`the model already has adapter weights; load ${root.dir} onto a fresh model`);
+  const taskType = root.config.task_type;
   const expectedTaskType = peftTaskType(config);
   if (taskType !== undefined && taskType !== null && taskType !== expectedTaskType) {
-    throw new AdapterError(`${folder.configFile}: task_type ${JSON.stringify(taskType)} does not fit this model (a ${config.modelType} model takes ${expectedTaskType} adapters)`);
+    throw new AdapterError(`${root.configFile}: task_type ${JSON.stringify(taskType)} does not fit this model (a ${config.modelType} model takes ${expectedTaskType} adapters)`);
   }
+  if (root.config.peft_type !== COMBINED_PEFT_TYPE) return loadOneAdapter(model, root.dir);
+  const parts = combinedParts(root);
+  const loaded: SingleMethodSettings[] = [];
+  for (const part of parts) loaded.push(await loadOneAdapter(model, path.join(root.dir, part), part));
+  return { method: parts.join(METHOD_JOINER) as `${SingleMethod}+${string}`, parts: loaded };
+}
+
+/** The part names a combination's root adapter_config.json lists, checked: methods that combine, each once. */
+function combinedParts(root: AdapterConfigFile): SingleMethod[] {
+  const parts = root.config.parts;
+  if (!Array.isArray(parts) || parts.length < 2 || !parts.every((p) => typeof p === 'string')) {
+    throw new AdapterError(`${root.configFile}: "parts" must list the combined methods (at least two names), got ${JSON.stringify(parts)}`);
+  }
+  try {
+    return methodParts((parts as string[]).join(METHOD_JOINER));
+  } catch (err) {
+    throw new AdapterError(`${root.configFile}: "parts": ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** One method's adapter folder onto `model` (alone, or as the part `expected` of a combination). */
+async function loadOneAdapter(model: NativeModel, dir: string, expected?: SingleMethod): Promise<SingleMethodSettings> {
+  const folder = await readAdapterFolder(dir);
+  const config = model.config();
+  const peftType = folder.config.peft_type;
   const baseHint = typeof folder.config.base_model_name_or_path === 'string' ? `base_model_name_or_path ${folder.config.base_model_name_or_path}` : '';
-  const spec = TRAIN_METHODS.map(methodSpec).find((m) => m.reader?.peftType === peftType);
+  const spec = TRAIN_METHODS.map((m) => METHOD_TABLE[m] as unknown as MethodSpec<SingleMethodSettings>).find((m) => m.reader?.peftType === peftType);
   if (!spec?.reader) {
     throw new AdapterError(`${folder.configFile}: unknown peft_type ${JSON.stringify(peftType)} (supported: ${SUPPORTED_PEFT_TYPES.join(', ')})`);
   }
   const settings = spec.reader.settingsFromConfig(folder, config);
+  if (expected !== undefined && settings.method !== expected) {
+    throw new AdapterError(`${folder.configFile}: the combination lists this folder as ${expected} but it holds a ${spec.title} adapter`);
+  }
   let targeted: string[];
   try {
     targeted = applyMethod(model, settings, 0);

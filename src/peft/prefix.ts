@@ -149,5 +149,5 @@ export const PREFIX_METHOD: MethodSpec<PrefixSettings> = {
   },
   studyRecipe: {},
   // Virtual keys/values belong to one sequence per row; packed rows hold several.
-  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false },
+  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false, places: ['virtual tokens'] },
 };

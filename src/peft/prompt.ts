@@ -116,5 +116,5 @@ export const PROMPT_METHOD: MethodSpec<PromptSettings> = {
   bench: { keys: { n: 'virtual tokens (default 32)' }, options: (_params, int) => ({ options: { virtualTokens: int('n') } }) },
   studyRecipe: {},
   // Virtual tokens belong to one sequence per row; packed rows hold several.
-  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false },
+  capabilities: { trainsBase: false, packing: false, mergeable: false, hfPeftLayout: true, adaptsModules: false, places: ['virtual tokens'] },
 };

@@ -614,7 +614,8 @@ async function finishRun(run: Run, state: RunState): Promise<TrainResult> {
   say(formatSummaryTable({ ...summary, out: r.out }));
   const peftLayout = spec.capabilities.hfPeftLayout;
   if (saved && spec.save) {
-    say(`${r.method} adapter (${peftLayout ? 'HF PEFT format' : 'peft-native format'}: adapter_config.json + adapter_model.safetensors) saved to ${saved}`);
+    const layout = 'parts' in r.methodSettings ? `a folder per method: ${r.methodSettings.parts.map((p) => `${p.method}/`).join(', ')}` : 'adapter_config.json + adapter_model.safetensors';
+    say(`${r.method} adapter (${peftLayout ? 'HF PEFT format' : 'peft-native format'}: ${layout}) saved to ${saved}`);
     if (loaded.source.kind === 'hf' && peftLayout) {
       say(`  load it in Python: PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("${loaded.source.dir}"), "${saved}")`);
     }

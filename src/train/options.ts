@@ -10,7 +10,7 @@ import { INSTRUCTION_KINDS, instructionPosExamples, isInstructionKind, type Inst
 import { getBuiltinPreset, type PresetTrainDefaults } from '../models/builtin.js';
 import { resolveModelSpec, type ModelSpec } from '../models/load.js';
 import { LoraOptionsError, parseTargetModules, type LoraInit, type LoraOptions, type LoraTargets } from '../peft/lora.js';
-import { TRAIN_METHODS, checkMethodFlags, isTrainMethod, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
+import { TRAIN_METHODS, canonicalMethod, checkMethodFlags, methodSpec, resolveMethodSettings, type MethodSettings, type TrainMethod } from '../peft/methods.js';
 import type { MethodTrainOptions } from '../peft/method-spec.js';
 import type { ProgressStream } from './progress.js';
 import type { StepMetrics } from './metrics.js';
@@ -309,8 +309,14 @@ function toTargets(t: TrainOptions['targetModules'], fallback: LoraTargets): Lor
 
 /** Fills in defaults and validates every option; throws TrainOptionsError. Needs no addon. */
 export function resolveTrainOptions(given: TrainOptions = {}): ResolvedTrainOptions {
-  const method = given.method ?? 'lora';
-  if (!isTrainMethod(method)) fail(`unknown method "${String(method)}" (expected ${TRAIN_METHODS.join(' or ')})`);
+  let method: TrainMethod;
+  try {
+    // One name per combination: `adapter+lora` is `lora+adapter`.
+    method = canonicalMethod(String(given.method ?? 'lora'));
+  } catch (err) {
+    if (err instanceof LoraOptionsError) fail(err.message);
+    throw err;
+  }
   const recipe = given.recipe ?? 'default';
   if (!RECIPES.includes(recipe)) fail(`unknown recipe "${String(recipe)}" (expected ${RECIPES.join(' or ')})`);
   // The recipe's settings where the caller left an option unset.
