@@ -1,5 +1,5 @@
 // The data ablation flags on the committed SuperNI tasks (assets/superni-mini, and a copy whose tasks are given
-// three made-up categories, since the shipped tasks share one): --train-categories draws K categories with the
+// three made-up categories, since superni-mini's tasks share one): --train-categories draws K categories with the
 // data seed and keeps --train-tasks; --instruction corrupted shuffles each definition's words in training prompts
 // only; --instruction definition+examples gives --pos-examples 2's prompts; bad values exit 2 with one line.
 import { describe, expect, it } from 'vitest';

@@ -111,6 +111,7 @@ describe('run checks and slots', () => {
     const inputs = ['--model', 'builtin:tiny', '--data', `superni:${superniTasksDir}`, '--split-dir', path.join(superniTasksDir, '..', 'splits')];
     for (const [preset, args, runs] of [
       ['mini', [], 36],
+      ['mini-ablations', [], 30],
       ['lr-grid', inputs, 135],
       ['task-count', inputs, 63],
       ['memorization', inputs, 9],

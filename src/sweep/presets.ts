@@ -1,6 +1,7 @@
 // The study's experiments as sweep specs (see docs/STUDY_REPRODUCTION.md for one command each), and `mini`,
 // a miniature of all of them that runs on a CPU in minutes with the built-in tiny model and the shipped
-// SuperNI tasks (assets/superni-mini). Grids and settings follow ../STUDY.md's table of the study's runs.
+// SuperNI tasks (assets/superni-mini; mini-ablations' diversity grid: assets/superni-categories). Grids and
+// settings follow ../STUDY.md's table of the study's runs.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -130,6 +131,11 @@ export function miniDataDir(): string {
   return fileURLToPath(new URL('../../assets/superni-mini/', import.meta.url));
 }
 
+/** assets/superni-categories of the package: SuperNI tasks of several categories, for mini-ablations' diversity grid. */
+export function miniCategoriesDir(): string {
+  return fileURLToPath(new URL('../../assets/superni-categories/', import.meta.url));
+}
+
 /**
  * Every experiment in miniature: the LR x size grid of LoRA and adapters, every other method, two training
  * task counts, the memorization test, 2 seeds; 30 runs of the built-in tiny model, and LoRA, adapters and full
@@ -173,20 +179,30 @@ function mini(i: PresetInputs): SweepSpec {
   };
 }
 
+/** The task categories mini-ablations' diversity grid trains on, at MINI_DIVERSITY_TASKS training tasks each time. */
+const MINI_DIVERSITY_CATEGORIES = [1, 2, 3];
+const MINI_DIVERSITY_TASKS = 3;
+
 /**
- * The four data ablations in miniature on the shipped SuperNI tasks: LoRA, adapters and full finetuning of the
- * built-in tiny model, one seed, over instances per task {8, 32}, training tasks {3, 7}, categories {1} (the
- * shipped tasks are all in one category, "Misc.", so this runs the machinery, not an axis) and the three
- * instruction kinds: 24 runs.
+ * The four data ablations in miniature on shipped SuperNI tasks: LoRA, adapters and full finetuning of the
+ * built-in tiny model, one seed, over instances per task {8, 32}, training tasks {3, 7} and the three instruction
+ * kinds on assets/superni-mini (whose tasks are all in one category, "Misc."), and task categories {1, 2, 3} at 3
+ * training tasks on assets/superni-categories (5 training tasks in 3 categories, its own dev and test task; with
+ * the data seed, 42, the draw at K categories spans exactly K of them: see its README): 30 runs.
  */
 function miniAblations(i: PresetInputs): SweepSpec {
   if (i.models.length > 0 || i.data !== undefined || i.splitDir !== undefined) throw new SweepSpecError('--preset mini-ablations brings its own model and data; --model, --data and --split-dir cannot be given with it');
   const dir = miniDataDir();
+  const categories = miniCategoriesDir();
   const settings = { seed: 42 };
   const variants: GridSpec['variants'] = [{ method: 'lora', rank: 16, lr: 1e-2 }, { method: 'adapter', 'adapter-size': 64, lr: 1e-2 }, { method: 'full', lr: 1e-3 }];
+  // The diversity grid's own tasks. Its split's dev_tasks.txt names the one dev task (the base's --dev-tasks 2
+  // would ask for more than it lists), so no dev task is carved out of the training list: the category draw sees
+  // all 5 training tasks.
+  const diversityData = { data: `superni:${categories}tasks`, 'split-dir': `${categories}splits`, 'dev-tasks': 1 };
   return {
     name: 'mini-ablations',
-    description: 'The data ablations in miniature: built-in tiny model, 9 training tasks (2 of them dev) and 3 test tasks of SuperNI, LoRA / adapters / full finetuning over each axis, 1 seed',
+    description: 'The data ablations in miniature: built-in tiny model; 9 training tasks (2 of them dev) and 3 test tasks of SuperNI (one category) for size, task count and instruction; 5 training tasks of 3 categories, 1 dev and 1 test task for diversity; LoRA / adapters / full finetuning over each axis, 1 seed',
     base: {
       model: 'builtin:tiny', data: `superni:${dir}tasks`, 'split-dir': `${dir}splits`, 'dev-tasks': 2,
       steps: 32, 'batch-size': 8, 'eval-times': 2, 'eval-max-instances': 6, 'max-new-tokens': 8, test: true, 'save-steps': 16, 'save-total-limit': 1,
@@ -194,7 +210,7 @@ function miniAblations(i: PresetInputs): SweepSpec {
     grids: [
       { name: 'size', settings: { ...settings, 'instances-per-task': [8, 32] }, variants },
       { name: 'tasks', settings: { ...settings, 'train-tasks': [3, 7], 'instances-per-task': 16 }, variants },
-      { name: 'diversity', settings: { ...settings, 'train-categories': 1, 'train-tasks': 3 }, variants },
+      { name: 'diversity', settings: { ...settings, ...diversityData, 'train-categories': MINI_DIVERSITY_CATEGORIES, 'train-tasks': MINI_DIVERSITY_TASKS, 'instances-per-task': 16 }, variants },
       { name: 'quality', settings: { ...settings, instruction: INSTRUCTIONS }, variants },
     ],
     memorization: null,
