@@ -4,6 +4,9 @@
 # definitions its CMake targets export, its libraries and an RPATH to them (no LD_LIBRARY_PATH needed).
 # CMakeLists.txt builds the same sources with cmake-js; README ("Building the addon") says when each is used.
 {
+  # The wrapper header that scripts/native/precompiled-header.mjs precompiles (GYP_DEFINES=peft_native_pch=<file>);
+  # empty: no force-include.
+  'variables': { 'peft_native_pch%': '' },
   'targets': [
     {
       'target_name': 'peft_native',
@@ -24,6 +27,9 @@
       # Gloo's headers (third_party/gloo/README.md) as system headers, like libtorch's.
       'cflags_cc': ['<!@(node scripts/native/libtorch-flags.mjs cflags_cc)', '-isystem', '<(module_root_dir)/third_party/gloo/include', '-fexceptions', '-frtti', '-Wno-unused-parameter'],
       'libraries': ['<!@(node scripts/native/libtorch-flags.mjs libraries)'],
+      'conditions': [
+        ['peft_native_pch!=""', { 'cflags_cc': ['-include', '<(peft_native_pch)', '-Winvalid-pch'] }],
+      ],
       'xcode_settings': {
         'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
         'GCC_ENABLE_CPP_RTTI': 'YES',

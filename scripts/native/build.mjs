@@ -21,6 +21,7 @@ import { findLibtorch, localInstallRoot, projectRoot } from './libtorch-discover
 import { LibtorchUnavailableError, installLibtorch } from './libtorch-install.mjs';
 import { hasCudaKernels, sourcesHash } from './native-sources.mjs';
 import { prebuildFor } from './prebuilds.mjs';
+import { compilePrecompiledHeader, precompiledHeaderWanted, removePrecompiledHeader, writePrecompiledHeaderWrapper } from './precompiled-header.mjs';
 
 const NOT_FOUND_HELP =
   'peft-native needs libtorch to build its native addon. Install one of: the `torch` Python package in the active ' +
@@ -76,12 +77,29 @@ function jobs() {
 
 function buildWithNodeGyp(torch, debug) {
   const [cmd, ...pre] = nodeGypCommand();
-  const args = [...pre, 'rebuild', `--jobs=${jobs()}`, ...nodeDirArgs(), ...(debug ? ['--debug'] : [])];
   const env = { ...process.env, LIBTORCH: torch.root };
   const launcher = ccache();
   if (launcher && !process.env.CXX) Object.assign(env, { CC: `${launcher} ${process.env.CC || 'cc'}`, CXX: `${launcher} c++` });
-  console.log(`peft-native: node-gyp ${args.slice(pre.length).join(' ')}${launcher ? ' (through ccache)' : ''}`);
-  execFileSync(cmd, args, { cwd: projectRoot, stdio: 'inherit', env });
+  const buildDir = path.join(projectRoot, 'build');
+  const pch = precompiledHeaderWanted(launcher) ? path.join(buildDir, 'pch', 'torch_api.h') : null;
+  // binding.gyp force-includes the wrapper when the gyp variable names it.
+  if (pch) env.GYP_DEFINES = `${env.GYP_DEFINES ?? ''} peft_native_pch=${pch}`.trim();
+  const run = (step, ...args) => {
+    const all = [...pre, step, ...args];
+    console.log(`peft-native: node-gyp ${all.slice(pre.length).join(' ')}${launcher ? ' (through ccache)' : ''}`);
+    execFileSync(cmd, all, { cwd: projectRoot, stdio: 'inherit', env });
+  };
+  run('clean');
+  run('configure', ...nodeDirArgs(), ...(debug ? ['--debug'] : []));
+  if (pch) {
+    writePrecompiledHeaderWrapper(buildDir);
+    compilePrecompiledHeader(buildDir, pch, debug ? 'Debug' : 'Release');
+  }
+  try {
+    run('build', `--jobs=${jobs()}`, ...(debug ? ['--debug'] : []));
+  } finally {
+    if (pch) removePrecompiledHeader(pch);
+  }
 }
 
 function buildWithCmakeJs(torch, outDir, debug) {
@@ -90,6 +108,8 @@ function buildWithCmakeJs(torch, outDir, debug) {
   const args = [cmakeJs, 'compile', '--out', outDir, `--CDTorch_DIR=${torch.cmakeDir}`, '--parallel', jobs()];
   const launcher = ccache();
   if (launcher) args.push(`--CDCMAKE_CXX_COMPILER_LAUNCHER=${launcher}`);
+  // CMakeLists.txt precompiles libtorch's headers unless told not to (ccache caches nothing with one by default).
+  args.push(`--CDPEFT_NATIVE_PCH=${launcher || process.env.PEFT_NATIVE_PCH === '0' ? 'OFF' : 'ON'}`);
   if (debug) args.push('--debug');
   execFileSync(process.execPath, args, { cwd: projectRoot, stdio: 'inherit' });
 }
