@@ -14,7 +14,7 @@ import { checkEvalArgs, checkTrainArgs } from '../sweep/check-run.js';
 import { openSweepPlan, readSweepPlan } from '../sweep/sweep-folder.js';
 import { RESULTS_ARROW, RESULTS_JSONL } from '../sweep/results.js';
 import { runSweep, runDir } from '../sweep/scheduler.js';
-import type { RunPlacement } from '../sweep/run-process.js';
+import { envPrefix, placementArgs, placementConflict, slotText, sweepSlots as slotsOf, type RunPlacement, type SlotFlags } from '../sweep/placement.js';
 import { withInterrupts } from './interrupt.js';
 import { jsonSyntaxProblem } from '../util/json-syntax.js';
 
@@ -28,6 +28,7 @@ interface SweepFlags {
   set?: Array<[string, FlagValue]>;
   workers?: number;
   devices?: string[];
+  gpusPerRun?: number;
   threads?: number;
   retryFailed?: boolean;
   dryRun?: boolean;
@@ -52,12 +53,9 @@ function parseDevices(value: string): string[] {
   return devices;
 }
 
-/** The slots runs are placed on: one per device, or K CPU workers sharing the cores. */
-export function sweepSlots(f: Pick<SweepFlags, 'workers' | 'devices' | 'threads'>, cores = os.availableParallelism()): RunPlacement[] {
-  if (f.devices !== undefined && f.workers !== undefined) throw new SweepSpecError('give --devices (one run per device) or --workers (CPU runs side by side), not both');
-  if (f.devices !== undefined) return f.devices.map((device) => ({ device, threads: f.threads ?? (device === 'cpu' ? Math.max(1, Math.floor(cores / f.devices!.length)) : null) }));
-  const workers = f.workers ?? 1;
-  return Array.from({ length: workers }, () => ({ device: 'cpu', threads: f.threads ?? Math.max(1, Math.floor(cores / workers)) }));
+/** The slots runs are placed on (src/sweep/placement.ts); the cores and environment default to this machine's. */
+export function sweepSlots(f: SlotFlags, cores = os.availableParallelism(), env: NodeJS.ProcessEnv = process.env): RunPlacement[] {
+  return slotsOf(f, cores, env);
 }
 
 async function specFromFile(file: string): Promise<SweepSpec> {
@@ -99,11 +97,23 @@ async function specFromFlags(file: string | undefined, f: SweepFlags): Promise<S
   return parseSweepSpec(spec, f.preset !== undefined ? `--preset ${f.preset}` : file!);
 }
 
-/** Checks every run's flags as train would, and the memorization flags as eval would (SweepSpecError naming the run). */
-async function checkRuns(spec: SweepSpec, runs: PlannedRun[]): Promise<void> {
+/** Refuses runs whose settings do not fit the slots (a spec's nproc beside --gpus-per-run), naming the first. */
+function checkPlacement(runs: PlannedRun[], slots: RunPlacement[]): void {
+  for (const run of runs) {
+    const conflict = placementConflict(run.settings, slots);
+    if (conflict !== null) throw new SweepSpecError(`run ${run.id} (grid ${run.grids.join(', ')}): ${conflict}`);
+  }
+}
+
+/**
+ * Checks every run's flags as train would (with the --nproc a slot of several GPUs adds), and the memorization
+ * flags as eval would (SweepSpecError naming the run).
+ */
+async function checkRuns(spec: SweepSpec, runs: PlannedRun[], slot: RunPlacement): Promise<void> {
+  const workers = slot.gpus !== undefined ? ['--nproc', String(slot.gpus.length)] : [];
   for (const run of runs) {
     try {
-      await checkTrainArgs(settingsToArgs(run.settings));
+      await checkTrainArgs([...settingsToArgs(run.settings), ...workers]);
     } catch (err) {
       throw new SweepSpecError(`run ${run.id} (grid ${run.grids.join(', ')}): ${(err as Error).message}`);
     }
@@ -137,6 +147,9 @@ Examples:
   $ peft-native sweep --preset lr-grid --model ./Llama-3.2-1B --data superni:./natural-instructions \\
       --split-dir ./natural-instructions/splits/default --devices cuda:0,cuda:1 --out sweeps/lr-grid
 
+  # Four GPUs, two per run (each run data-parallel over its pair; two runs at a time)
+  $ peft-native sweep --preset lr-grid ... --devices cuda:0,cuda:1,cuda:2,cuda:3 --gpus-per-run 2 --out sweeps/lr-grid
+
   # Continue a stopped sweep (finished runs are kept, interrupted ones resume from their checkpoint)
   $ peft-native sweep --out sweeps/lr-grid
 
@@ -144,8 +157,10 @@ Examples:
   $ peft-native sweep grid.json --set steps=50 --dry-run
 
 Each run is a \`peft-native train\` process in <out>/runs/<id>/ (its log: train.log); a failed or diverged run
-is recorded and the sweep goes on. Results: <out>/${RESULTS_JSONL} and <out>/${RESULTS_ARROW} (one row per run:
-settings, status, dev curve, best step, test and memorization scores per task and category, throughput, memory).
+is recorded and the sweep goes on. With --gpus-per-run k, a run's train starts k workers (--nproc k --device cuda),
+worker i on the i-th GPU of the run's group (CUDA_VISIBLE_DEVICES); its evaluations run on the group's first GPU.
+Results: <out>/${RESULTS_JSONL} and <out>/${RESULTS_ARROW} (one row per run: settings, status, dev curve, best
+step, test and memorization scores per task and category, throughput, memory, the devices it ran on).
 Exit codes: 0 every run finished (whatever its result), 2 a bad spec or flag, 130 stopped (run it again to continue).
 `;
 
@@ -161,10 +176,15 @@ export function sweepCommand(): Command {
     .option('--bench-data <dir>', "for --preset tulu: open-instruct's data/eval folder; every run is evaluated on the benchmarks it holds (mmlu/, gsm/, truthfulqa/)")
     .option('--set <flag=value>', 'replace a train setting in every run (repeatable), e.g. --set steps=100', parseSet)
     .option('--workers <k>', 'CPU runs side by side, the cores split between them (default 1)', parseIntegerFlag(1, 'workers'))
-    .option('--devices <list>', 'one run at a time on each device: cuda:0,cuda:1 (or cpu)', parseDevices)
-    .option('--threads <n>', 'CPU threads per run (default: the cores divided among the workers)', parseIntegerFlag(1, 'threads'))
+    .option('--devices <list>', 'one run at a time on each device: cuda:0,cuda:1 (or cpu); with --gpus-per-run, on each group of that many', parseDevices)
+    .option(
+      '--gpus-per-run <k>',
+      'give each run k GPUs of --devices, in groups in the order listed (cuda:0,cuda:1,cuda:2,cuda:3 with 2: {cuda:0,cuda:1} and {cuda:2,cuda:3}): it trains data-parallel, train --nproc k --device cuda with CUDA_VISIBLE_DEVICES set to its group (default 1)',
+      parseIntegerFlag(1, 'gpus per run'),
+    )
+    .option('--threads <n>', "CPU threads per run, per worker under --gpus-per-run (default: CPU runs divide the cores among them; on GPUs libtorch's default, or under --gpus-per-run the cores divided among a run's workers)", parseIntegerFlag(1, 'threads'))
     .option('--retry-failed', 'run again the runs that failed before (by default a failure is a recorded result)')
-    .option('--dry-run', 'list the runs and their train commands; run nothing')
+    .option('--dry-run', "list the slots (each one's train flags and environment), the runs and their train commands; run nothing")
     .option('--quiet', 'print nothing but errors and the final line')
     .option('--verbose', 'show stack traces on errors')
     .addHelpText('after', EXAMPLES)
@@ -174,16 +194,24 @@ export function sweepCommand(): Command {
       const out = path.resolve(f.out ?? path.join('sweeps', given?.name ?? 'sweep'));
       if (given === null && f.out === undefined) throw new SweepSpecError('give a spec file, --preset, or --out <sweep dir> to continue a sweep');
       const runs = given ? expandSweep(given) : null;
-      if (given && runs) await checkRuns(given, runs);
+      if (runs) checkPlacement(runs, slots);
+      if (given && runs) await checkRuns(given, runs, slots[0]!);
       const say = (line: string) => process.stdout.write(line + '\n');
       if (f.dryRun) {
         const plan = runs ?? readSweepPlan(out)?.runs;
         if (!plan) throw new SweepSpecError(`--out ${out}: no sweep.json there; give a spec file or --preset`);
+        if (!runs) checkPlacement(plan, slots);
+        say(`${slots.length} slot${slots.length === 1 ? '' : 's'}, one run at a time on each; a run's train command gets its slot's flags and environment:`);
+        for (const slot of slots) {
+          const flags = placementArgs(slot, 'train').join(' ');
+          say(`  ${slotText(slot)}: ${envPrefix(slot)}peft-native train ...${flags ? ` ${flags}` : ''}`);
+        }
         for (const run of plan) say(`${run.id}  [${run.grids.join(', ')}]\n  peft-native train ${settingsToArgs(run.settings).join(' ')} --out ${runDir(out, run)}`);
         say(`${plan.length} runs`);
         return;
       }
       const plan = await openSweepPlan(out, given && runs ? { spec: given, runs } : null);
+      if (!runs) checkPlacement(plan.runs, slots);
       await withInterrupts('stopping: each running run stops after its step and saves a checkpoint', ['SIGINT', 'SIGTERM'], async (signal) => {
         const outcome = await runSweep({
           dir: out, name: plan.spec.name, runs: plan.runs, memorization: plan.spec.memorization, benchmarks: plan.spec.benchmarks ?? {}, slots,

@@ -20,6 +20,9 @@ import { optionsFromRecord } from '../train/run-config.js';
 import { withInterrupts } from './interrupt.js';
 import { distributedEnvFrom } from '../distributed/env.js';
 import { defaultThreadsPerWorker, launchWorkers } from '../distributed/launch.js';
+import { checkLocalWorkers } from '../distributed/device.js';
+import { native } from '../native/binding.js';
+import { resolveDevice } from '../native/device.js';
 import { FlagValueError, integerValue, numberValue } from '../util/flag-values.js';
 
 /** A value parser for commander: a FlagValueError becomes its one-line invalid-argument error. */
@@ -177,6 +180,10 @@ Examples:
   # The study's released code as it ran (4 epochs, AdamW eps 1e-6, no clipping, decay on all parameters, ...)
   $ peft-native train --model ./Llama-3.2-1B --data superni:./ni --recipe study --method adapter --adapter-size 256
 
+  # Data parallelism over 4 workers on this machine: on CUDA one GPU each (worker i on cuda:i); the same run as one process's
+  $ peft-native train --model ./Llama-3.2-1B --data superni:./ni --nproc 4
+  $ CUDA_VISIBLE_DEVICES=4,5 peft-native train --model ./Llama-3.2-1B --data superni:./ni --nproc 2   # on GPUs 4 and 5
+
 Models: an HF folder (config.json + model.safetensors or model.safetensors.index.json + tokenizer.json;
   model_type llama, mistral, qwen2 or qwen3), or a built-in preset: ${builtinModelNames().join(', ')}
   (builtin:<name>; random init with --seed).
@@ -229,6 +236,16 @@ function methodFlagOptions(): Option[] {
  */
 async function launchTrainWorkers(flags: TrainFlags): Promise<number> {
   const nproc = flags.nproc!;
+  // On CUDA worker i takes cuda:i (src/distributed/device.ts): a run that cannot place every worker on its own
+  // GPU is refused here, before any worker starts.
+  const requested = flags.device ?? (flags.resume !== undefined ? (await readRecordedOptions(flags.resume))?.device : undefined) ?? 'auto';
+  checkLocalWorkers(nproc, requested, { available: false, count: 0 }); // an explicit cuda:N, without loading the addon
+  if (requested !== 'cpu') {
+    const info = native().info();
+    checkLocalWorkers(nproc, requested, { available: info.cudaAvailable, count: info.cudaDeviceCount });
+    // cuda without CUDA here: the addon's reason, once, instead of every worker's.
+    if (requested !== 'auto') resolveDevice(requested);
+  }
   const args = withoutFlag(process.argv.slice(1), '--nproc');
   if (flags.resume === undefined && flags.out === undefined) args.push('--out', resolveTrainOptions(trainOptionsFromFlags(flags)).out);
   if (flags.threads === undefined) args.push('--threads', String(defaultThreadsPerWorker(nproc)));
@@ -252,7 +269,14 @@ function withoutFlag(argv: string[], flag: string): string[] {
 /** Exit code of a run that diverged (stopped, or flagged with --on-divergence continue); summary.json says where. */
 export const EXIT_DIVERGED = 3;
 
-export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train): Command {
+/** What `train --nproc n` (n > 1) does with its flags: by default, starts the workers and takes their exit code. */
+export type TrainLauncher = (flags: TrainFlags) => Promise<void>;
+
+const launchAndExit: TrainLauncher = async (flags) => {
+  process.exitCode = await launchTrainWorkers(flags);
+};
+
+export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult> = train, launch: TrainLauncher = launchAndExit): Command {
   const cmd = new Command('train')
     .description(`Finetune a Llama-family or T5 model with one method (--method: ${TRAIN_METHODS.join(', ')}; LoRA by default) or several combined (lora+adapter); writes an HF PEFT adapter, the method's trained weights, or for full finetuning an HF checkpoint.`)
     .option('--model <dir|name>', `HF model folder, or a built-in model (${builtinModelNames().join(', ')})`, 'builtin:tiny')
@@ -312,7 +336,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
     .option('--resume <run dir>', 'continue an interrupted run from its latest checkpoint, with its recorded options')
     .option(
       '--nproc <n>',
-      "data parallelism: start n worker processes on this machine (CPU threads shared out between them); each step's batches are split between them, so the run equals one process's. Workers started by hand or by a launcher use torchrun's RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT instead",
+      "data parallelism: start n worker processes on this machine (CPU threads shared out between them; on CUDA, with --device cuda or auto, worker i takes cuda:i, one GPU each: choose the GPUs with CUDA_VISIBLE_DEVICES); each step's batches are split between them, so the run equals one process's. Workers started by hand or by a launcher use torchrun's RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT instead (on CUDA each takes cuda:<LOCAL_RANK> unless --device names cuda:N)",
       parseIntegerFlag(1, 'nproc'),
     )
     .addOption(
@@ -343,7 +367,7 @@ export function trainCommand(run: (options: TrainOptions) => Promise<TrainResult
       const distributed = distributedEnvFrom(process.env);
       if (flags.nproc !== undefined && flags.nproc > 1) {
         if (distributed) throw new TrainOptionsError(`--nproc starts its own workers; this process already is rank ${distributed.rank} of ${distributed.worldSize} (WORLD_SIZE is set)`);
-        process.exitCode = await launchTrainWorkers(flags);
+        await launch(flags);
         return;
       }
       const zeroStage = flags.zeroStage === undefined ? undefined : (Number(flags.zeroStage) as ZeroStage);

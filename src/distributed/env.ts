@@ -6,8 +6,10 @@ import { UsageError } from '../util/usage-error.js';
 export interface DistributedEnv {
   rank: number;
   worldSize: number;
-  /** The rank among the workers of this machine (which GPU a worker takes). */
+  /** The rank among the workers of this machine: a worker on CUDA takes cuda:<localRank> (src/distributed/device.ts). */
   localRank: number;
+  /** LOCAL_RANK was not set, and localRank is RANK (right when every worker runs on one machine). */
+  localRankFromRank?: boolean;
   masterAddr: string;
   masterPort: number;
   /** How long the rendezvous and each collective wait for the other ranks (PEFT_NATIVE_DIST_TIMEOUT, seconds; default 1800). */
@@ -42,5 +44,6 @@ export function distributedEnvFrom(env: NodeJS.ProcessEnv): DistributedEnv | nul
   }
   const masterPort = integerVariable(env, 'MASTER_PORT', 1, 65535);
   const timeoutSec = integerVariable(env, 'PEFT_NATIVE_DIST_TIMEOUT', 1, 7 * 24 * 3600, 1800);
-  return { rank, worldSize, localRank, masterAddr: masterAddr.trim(), masterPort, timeoutMs: timeoutSec * 1000 };
+  const localRankFromRank = env.LOCAL_RANK === undefined || env.LOCAL_RANK === '';
+  return { rank, worldSize, localRank, ...(localRankFromRank ? { localRankFromRank } : {}), masterAddr: masterAddr.trim(), masterPort, timeoutMs: timeoutSec * 1000 };
 }

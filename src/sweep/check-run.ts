@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CommanderError, type Command } from 'commander';
-import { trainCommand } from '../cli/train.js';
+import { trainCommand, trainOptionsFromFlags, type TrainFlags } from '../cli/train.js';
 import { evalCommand } from '../cli/eval.js';
 import { resolveTrainOptions, type ResolvedTrainOptions, type TrainOptions } from '../train/options.js';
 import type { TrainResult } from '../train/loop.js';
@@ -30,7 +30,12 @@ export async function checkTrainArgs(args: string[]): Promise<ResolvedTrainOptio
     captured = options;
     return { diverged: false } as TrainResult;
   };
-  await parse(trainCommand(capture), args);
+  // `--nproc n` (a spec's, or the sweep's own with --gpus-per-run) is checked as the workers would see it: no
+  // worker starts here.
+  const captureWorkers = async (flags: TrainFlags): Promise<void> => {
+    captured = trainOptionsFromFlags(flags);
+  };
+  await parse(trainCommand(capture, captureWorkers), args);
   if (captured === null) throw new Error('the train flags were not parsed');
   // A folder that does not exist: the check must not find the real run folder (a resumed run has one).
   return resolveTrainOptions({ ...(captured as TrainOptions), out: path.join(os.tmpdir(), `peft-native-check-${randomBytes(6).toString('hex')}`) });

@@ -74,6 +74,8 @@ export interface ResultRow {
   trainableParameters: number | null;
   totalParameters: number | null;
   attempts: number | null;
+  /** The devices the run finished on (sweep-run.json `devices`: a GPU group under --gpus-per-run), null where not recorded. */
+  devices: string[] | null;
   error: string | null;
   hasMemorization: boolean;
   /** Open-instruction benchmark scores as JSON text: benchmark -> its headline metrics (no per-subject breakdown), or null. */
@@ -177,6 +179,7 @@ export function resultRow(run: PlannedRun, dir: string): ResultRow {
     trainableParameters: num(summary?.trainableParameters),
     totalParameters: num(summary?.totalParameters),
     attempts: num(record?.attempts),
+    devices: Array.isArray(record?.devices) ? record.devices.map(String) : null,
     error: record?.error ?? record?.memorizationError ?? (Object.values(record?.benchmarkErrors ?? {})[0] ?? null),
     hasMemorization: mem !== null,
     benchmarks: bench ? JSON.stringify(bench) : null,
@@ -195,7 +198,7 @@ const COLUMN_TYPES: { [K in keyof ResultRow]: () => DataType } = {
   testPerCategory: () => new Utf8(), memExactMatch: () => new Float64(), memRougeL: () => new Float64(), memPerTask: () => new Utf8(),
   memPerCategory: () => new Utf8(), tokensPerSec: () => new Float64(), trainSec: () => new Float64(), wallSec: () => new Float64(),
   peakRssBytes: () => new Float64(), trainableParameters: () => new Float64(), totalParameters: () => new Float64(), attempts: () => new Int32(),
-  error: () => new Utf8(), hasMemorization: () => new Bool(), benchmarks: () => new Utf8(),
+  devices: () => new List(new Field('item', new Utf8(), true)), error: () => new Utf8(), hasMemorization: () => new Bool(), benchmarks: () => new Utf8(),
 };
 
 /** Column names in the files: snake_case (pandas' and pyarrow's habit). */

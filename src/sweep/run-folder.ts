@@ -38,6 +38,12 @@ export interface SweepRunRecord {
   memorizationError: string | null;
   /** Benchmark evaluations that failed: name -> error (absent in records of older sweeps). */
   benchmarkErrors?: Record<string, string>;
+  /**
+   * The devices of the slot the run finished on (its last attempt): ["cuda:1"], ["cpu"], the GPUs of a
+   * --gpus-per-run slot as --devices named them (["cuda:2", "cuda:3"]); [] for train's default device. Absent in
+   * records of older sweeps.
+   */
+  devices?: string[];
   finishedAt: string;
 }
 

@@ -4,13 +4,16 @@
 // the run's train.log. Each child gets an IPC channel: if the sweep dies, the channel closes and the child stops
 // after its current step as on Ctrl-C (saving a checkpoint), so no orphan keeps training into the folder.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { rm, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeJsonAtomically } from '../util/atomic-file.js';
 import { benchmarkArgs, settingsToArgs, type PlannedRun, type RunSettings } from './spec.js';
 import { LOCK_FILE, LOG_FILE, MEMORIZATION_DIR, SWEEP_RUN_FILE, benchmarkDir, livePidOf, readJsonFile, runFolderState, type SweepRunRecord } from './run-folder.js';
 import type { TrainSummary } from '../train/loop.js';
+import { envPrefix, placementArgs, slotDevices, type RunPlacement } from './placement.js';
+
+export type { RunPlacement } from './placement.js';
 
 /** Attempts so far (sweep-attempts.json), so that time and memory add up over interruptions. */
 const ATTEMPTS_FILE = 'sweep-attempts.json';
@@ -18,13 +21,6 @@ interface Attempts {
   attempts: number;
   wallSec: number;
   peakRssBytes: number | null;
-}
-
-export interface RunPlacement {
-  /** --device for the run's processes (null: train's default). */
-  device: string | null;
-  /** --threads (null: libtorch's default). */
-  threads: number | null;
 }
 
 export interface RunProcessOptions extends RunPlacement {
@@ -53,20 +49,57 @@ function peakRss(pid: number): number | null {
   }
 }
 
-/** Runs `node <cli> ...args` with its output appended to `logFile` and its pid in the folder's lock file. */
-async function runChild(cli: string, args: string[], dir: string, logFile: string, signal: AbortSignal): Promise<ChildResult> {
+/** A live process and its descendants (Linux /proc/<pid>/task/<tid>/children), parents first; just `pid` where unreadable. */
+export function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const visit = (p: number) => {
+    out.push(p);
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tasks) {
+      let children = '';
+      try {
+        children = readFileSync(`/proc/${p}/task/${tid}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const c of children.split(/\s+/).filter((x) => x !== '')) visit(Number(c));
+    }
+  };
+  visit(pid);
+  return out;
+}
+
+/**
+ * Peak resident memory of a run's processes: the child's, plus its workers' under data parallelism (train
+ * --nproc), each process's own peak summed; null where unknown.
+ */
+function peakRssOfTree(pid: number): number | null {
+  const peaks = processTree(pid).map(peakRss).filter((p): p is number => p !== null);
+  return peaks.length > 0 ? peaks.reduce((a, b) => a + b, 0) : null;
+}
+
+/**
+ * Runs `node <cli> ...args` (with the slot's environment on top of the sweep's) with its output appended to
+ * `logFile`, after a "$ [VAR=value ]peft-native ..." line, and its pid in the folder's lock file.
+ */
+async function runChild(cli: string, args: string[], dir: string, logFile: string, signal: AbortSignal, placement: RunPlacement): Promise<ChildResult> {
   await mkdir(dir, { recursive: true });
   const log = openSync(logFile, 'a');
-  writeSync(log, `\n$ peft-native ${args.join(' ')}\n`);
+  writeSync(log, `\n$ ${envPrefix(placement)}peft-native ${args.join(' ')}\n`);
   try {
     // detached: its own process group, so a Ctrl-C at the terminal reaches the sweep alone, which passes one
     // SIGINT on (two would make the child quit without its checkpoint).
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, DEBUG: '' }, detached: true });
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', log, log, 'ipc'], env: { ...process.env, DEBUG: '', ...placement.env }, detached: true });
     let peak: number | null = null;
     const lock = path.join(dir, LOCK_FILE);
     if (child.pid !== undefined) await writeFile(lock, String(child.pid));
     const poll = setInterval(() => {
-      const p = child.pid !== undefined ? peakRss(child.pid) : null;
+      const p = child.pid !== undefined ? peakRssOfTree(child.pid) : null;
       if (p !== null) peak = Math.max(peak ?? 0, p);
     }, 500);
     const onAbort = () => child.kill('SIGINT');
@@ -87,11 +120,16 @@ async function runChild(cli: string, args: string[], dir: string, logFile: strin
   }
 }
 
+/** The header line runChild writes before each command: "$ peft-native ...", or "$ VAR=value peft-native ...". */
+const COMMAND_LINE = /^\$ (?:[A-Z_][A-Z0-9_]*=\S* )*peft-native /;
+
 /** The last lines the last command wrote to the run's log (after its "$ peft-native ..." header): the reason a failed run gives. */
-function logTail(file: string, lines = 5): string {
+export function logTail(file: string, lines = 5): string {
   try {
-    const text = readFileSync(file, 'utf8');
-    const last = text.slice(text.lastIndexOf('\n$ peft-native ') + 1).split('\n').slice(1);
+    const all = readFileSync(file, 'utf8').split('\n');
+    let header = all.length - 1;
+    while (header >= 0 && !COMMAND_LINE.test(all[header]!)) header--;
+    const last = all.slice(Math.max(header, 0) + 1);
     return last.filter((l) => l.trim() !== '').slice(-lines).join('\n');
   } catch {
     return '';
@@ -133,7 +171,10 @@ export async function runOne(run: PlannedRun, dir: string, o: RunProcessOptions)
 
 async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note: (r: ChildResult) => void, totals: () => Attempts): Promise<SweepRunRecord | null> {
   const logFile = path.join(dir, LOG_FILE);
-  const placement = [...(o.threads !== null ? ['--threads', String(o.threads)] : []), ...(o.device !== null ? ['--device', o.device] : [])];
+  // The slot's flags (--threads, --device; --nproc for a slot of several GPUs, train only) and environment.
+  const slot: RunPlacement = o;
+  const trainPlacement = placementArgs(slot, 'train');
+  const placement = placementArgs(slot, 'eval');
   let state = runFolderState(dir);
   let exitCode: number | null = null;
   if (state.kind !== 'trained' && state.kind !== 'finished') {
@@ -146,7 +187,7 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
     }
     // --overwrite: the folder holds the sweep's own files (train.log, the lock) before train writes into it.
     const args = state.kind === 'resumable' ? ['train', '--resume', dir] : ['train', ...settingsToArgs(run.settings), '--out', dir, '--overwrite'];
-    const result = await runChild(o.cli, [...args, ...placement, '--quiet'], dir, logFile, o.signal);
+    const result = await runChild(o.cli, [...args, ...trainPlacement, '--quiet'], dir, logFile, o.signal, slot);
     note(result);
     exitCode = result.code;
     if (o.signal.aborted) return null;
@@ -155,7 +196,7 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
   if (state.kind === 'finished') return state.record;
   const record = (fields: Pick<SweepRunRecord, 'status' | 'exitCode' | 'error' | 'memorizationError' | 'benchmarkErrors'>): SweepRunRecord => {
     const t = totals();
-    return { id: run.id, ...fields, wallSec: t.wallSec, attempts: t.attempts, peakRssBytes: t.peakRssBytes, finishedAt: new Date().toISOString() };
+    return { id: run.id, ...fields, wallSec: t.wallSec, attempts: t.attempts, peakRssBytes: t.peakRssBytes, devices: slotDevices(slot), finishedAt: new Date().toISOString() };
   };
   if (state.kind !== 'trained') {
     const failed = record({ status: 'failed', exitCode, error: logTail(logFile) || `train exited with code ${String(exitCode)}`, memorizationError: null });
@@ -166,7 +207,7 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
   let memorizationError: string | null = null;
   if (o.memorization !== null && hasWeights(dir, state.summary) && !existsSync(path.join(dir, MEMORIZATION_DIR, 'metrics.json'))) {
     const args = ['eval', '--run', dir, '--split', 'memorization', ...settingsToArgs(o.memorization), '--out', path.join(dir, MEMORIZATION_DIR), '--overwrite', ...placement, '--quiet'];
-    const result = await runChild(o.cli, args, dir, logFile, o.signal);
+    const result = await runChild(o.cli, args, dir, logFile, o.signal, slot);
     note(result);
     if (o.signal.aborted) return null;
     if (result.code !== 0) memorizationError = logTail(logFile) || `eval exited with code ${String(result.code)}`;
@@ -175,7 +216,7 @@ async function attempt(run: PlannedRun, dir: string, o: RunProcessOptions, note:
   for (const [name, flags] of Object.entries(o.benchmarks)) {
     const out = path.join(dir, benchmarkDir(name));
     if (!hasWeights(dir, state.summary) || existsSync(path.join(out, 'metrics.json'))) continue;
-    const result = await runChild(o.cli, ['eval', '--run', dir, ...benchmarkArgs(name, flags), '--out', out, '--overwrite', ...placement, '--quiet'], dir, logFile, o.signal);
+    const result = await runChild(o.cli, ['eval', '--run', dir, ...benchmarkArgs(name, flags), '--out', out, '--overwrite', ...placement, '--quiet'], dir, logFile, o.signal, slot);
     note(result);
     if (o.signal.aborted) return null;
     if (result.code !== 0) benchmarkErrors[name] = logTail(logFile) || `eval exited with code ${String(result.code)}`;

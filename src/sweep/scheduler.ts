@@ -1,10 +1,12 @@
-// Runs a sweep's planned runs over a set of slots (one per GPU, or K CPU workers sharing the cores), each run
-// in its own processes and folder (run-process.ts). A run's failure or divergence is a result like any other;
-// results.jsonl / results.arrow are rewritten after every run, and one progress line is printed per event.
+// Runs a sweep's planned runs over a set of slots (one per GPU or --gpus-per-run group of GPUs, or K CPU workers
+// sharing the cores; placement.ts), each run in its own processes and folder (run-process.ts). A run's failure or
+// divergence is a result like any other; results.jsonl / results.arrow are rewritten after every run, and one
+// progress line is printed per event.
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { formatDuration } from '../train/progress.js';
-import { runOne, type RunPlacement } from './run-process.js';
+import { runOne } from './run-process.js';
+import { slotText, type RunPlacement } from './placement.js';
 import { SWEEP_RUN_FILE, runFolderState, type SweepRunRecord } from './run-folder.js';
 import { resultRow, writeResults } from './results.js';
 import type { PlannedRun, RunSettings } from './spec.js';
@@ -57,7 +59,7 @@ export async function runSweep(o: SweepRunOptions): Promise<SweepOutcome> {
     }
   }
   await writeTable();
-  const slotsText = o.slots.map((s) => `${s.device ?? 'default device'}${s.threads !== null ? ` x${s.threads} threads` : ''}`).join(', ');
+  const slotsText = o.slots.map(slotText).join(', ');
   o.say(`sweep ${o.name}: ${o.runs.length} runs, ${records.size} already finished, ${queue.length} to run on ${o.slots.length} slot(s) (${slotsText})`);
 
   const total = o.runs.length;

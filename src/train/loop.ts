@@ -9,6 +9,7 @@ import path from 'node:path';
 import { native, type NativeInfo, type NativeModel, type NativeParameterCount, type NativeProcessGroup, type NativeTrainer } from '../native/binding.js';
 import type { BatchSource } from '../data/batch-source.js';
 import { resolveDevice } from '../native/device.js';
+import { workerDevice } from '../distributed/device.js';
 import type { DataSummary, TrainingExample } from '../data/types.js';
 import { IGNORE_INDEX } from '../data/encode.js';
 import { isConversationSpec, parseDataSpec } from '../data/spec.js';
@@ -250,7 +251,8 @@ async function setUpRun(options: TrainOptions): Promise<Run> {
   if (r.threads !== null) addon.setNumThreads(r.threads);
   addon.manualSeed(r.seed);
   const info: NativeInfo = addon.info();
-  const device = resolveDevice(r.device);
+  // A data-parallel worker on CUDA takes the GPU of its LOCAL_RANK (src/distributed/device.ts).
+  const device = resolveDevice(workerDevice(r.device, distributed, { available: info.cudaAvailable, count: info.cudaDeviceCount }));
   say(`peft-native: ${describeMethod(r.methodSettings)} on ${modelDisplayName(r.modelSpec)}, data ${r.data}`);
   say(`  libtorch ${info.torchVersion}, device ${device}${info.cudaAvailable ? ` (CUDA devices: ${info.cudaDevices.join(', ')})` : ''}, ${info.threads} CPU threads`);
 
