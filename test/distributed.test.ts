@@ -20,6 +20,8 @@ interface RankResult {
   tokens: number[];
   params: Record<string, number[]>;
   optimizerState: { parameters: number; hostBytes: number };
+  /** Per step: gradient buckets, how many started their all-reduce while the backward ran, this rank's batches. */
+  buckets: Array<{ total: number; overlapped: number; batches: number }>;
 }
 
 /** Starts `world` ranks of dp-worker.mjs the way torchrun would (one process each, its variables). */
@@ -57,11 +59,19 @@ function maxParamDifference(a: RankResult, b: RankResult): number {
 }
 
 describe('data-parallel training over c10d (Gloo, CPU)', () => {
-  for (const [method, world] of [['lora', 2], ['full', 3]] as const) {
-    it(`${world} ranks train ${method} to one process's losses and weights (1e-6)`, async () => {
+  // 4 ranks over 3 micro-batches per step: rank 3 has none and sums zeros (its buckets start after its empty step).
+  for (const [method, world] of [['lora', 2], ['full', 3], ['lora', 4]] as const) {
+    it(`${world} ranks train ${method} to one process's losses and weights (1e-6), gradients summed while the backward runs`, async () => {
       const [single] = await train(1, method);
-      const ranks = await train(world, method);
+      // Small buckets: several all-reduces per step, each starting once the backward has its gradients.
+      const ranks = await train(world, method, { BUCKET_BYTES: method === 'lora' ? '1024' : '16384' });
       for (const r of ranks) {
+        expect(r.buckets).toHaveLength(single!.losses.length);
+        for (const b of r.buckets) {
+          expect(b.total).toBeGreaterThan(2);
+          // Every parameter gets its gradient in the rank's last backward: every bucket started during it.
+          expect(b.overlapped).toBe(b.batches > 0 ? b.total : 0);
+        }
         // The whole step's loss and target count on every rank, as one process counts them.
         expect(r.tokens).toEqual(single!.tokens);
         r.losses.forEach((l, i) => expect(Math.abs(l - single!.losses[i]!)).toBeLessThan(1e-6));

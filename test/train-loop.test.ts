@@ -91,7 +91,7 @@ vi.mock('../src/native/binding.js', () => {
     }
   }
   const addon = {
-    info: () => ({ torchVersion: 'fake', cudaAvailable: false, cudaDeviceCount: 0, cudaDevices: [], threads: 1 }),
+    info: () => ({ torchVersion: 'fake', cudaAvailable: false, cudaDeviceCount: 0, cudaDevices: [], threads: 1, collectives: 'gloo' }),
     setNumThreads: () => {},
     manualSeed: () => {},
     checkDevice: (d: string) => {

@@ -6,6 +6,7 @@
 #include "common/device.h"
 #include "common/errors.h"
 #include "common/large_block_cache.h"
+#include "distributed/process_group.h"
 
 namespace pn {
 namespace {
@@ -24,6 +25,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     for (int64_t i = 0; i < count; ++i) devices.Set(static_cast<uint32_t>(i), "cuda:" + std::to_string(i));
     o.Set("cudaDevices", devices);
     o.Set("threads", static_cast<double>(torch::get_num_threads()));
+    o.Set("collectives", ProcessGroup::HasNccl() ? "gloo (CPU tensors), nccl (CUDA tensors)" : "gloo");
     return o;
   });
 }

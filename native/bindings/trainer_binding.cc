@@ -26,6 +26,10 @@ Napi::Value StepToJs(Napi::Env env, StepResult& r) {
   o.Set("loss", r.loss);
   o.Set("targetTokens", static_cast<double>(r.targetTokens));
   o.Set("gradNorm", r.gradNorm);
+  if (r.buckets > 0) {
+    o.Set("buckets", static_cast<double>(r.buckets));
+    o.Set("bucketsOverlapped", static_cast<double>(r.bucketsOverlapped));
+  }
   return o;
 }
 
@@ -93,6 +97,9 @@ TrainerWrap::TrainerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Trai
     opts.beta2 = GetNumberOr(o, "beta2", 0.999, w);
     opts.eps = GetNumberOr(o, "eps", 1e-8, w);
     opts.maxGradNorm = GetNumberOr(o, "maxGradNorm", 1.0, w);
+    const double bucketBytes = GetNumberOr(o, "bucketBytes", static_cast<double>(ProcessGroup::kBucketBytes), w);
+    if (!(bucketBytes >= 1) || bucketBytes != std::floor(bucketBytes)) throw UserError("trainer.bucketBytes must be a positive integer");
+    opts.bucketBytes = static_cast<int64_t>(bucketBytes);
     const std::string precision = GetStringOr(o, "precision", "fp32", w);
     if (precision != "fp32" && precision != "bf16") throw UserError("trainer.precision must be \"fp32\" or \"bf16\", got \"" + precision + "\"");
     opts.bf16 = precision == "bf16";

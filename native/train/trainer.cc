@@ -101,6 +101,7 @@ void Trainer::JoinProcessGroup(std::shared_ptr<ProcessGroup> group, bool shardOp
   if (pendingTokens_ != 0) throw UserError("a trainer joins a process group between steps, not in an accumulation");
   group->Broadcast(params_, /*root=*/0);
   group_ = std::move(group);
+  reducer_ = Distributed() ? std::make_unique<GradientReducer>(group_, params_, options_.bucketBytes) : nullptr;
   stateOwner_.clear();
   if (shardOptimizerState && Distributed()) {
     std::vector<int64_t> numels;
@@ -130,12 +131,15 @@ void Trainer::ShardedOptimizerStep(double lr) {
 
 void Trainer::SumOverRanks() {
   torch::NoGradGuard noGrad;
-  std::vector<torch::Tensor> grads;
-  for (auto& p : params_) {
-    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
-    grads.push_back(p.grad());
+  if (!gradientsSummed_) {
+    std::vector<torch::Tensor> grads;
+    for (auto& p : params_) {
+      if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+      grads.push_back(p.grad());
+    }
+    group_->AllReduceSum(grads);
   }
-  group_->AllReduceSum(grads);
+  gradientsSummed_ = false;
   const torch::Device device = params_.front().device();
   torch::Tensor lossSum = pendingLossSum_.defined() ? pendingLossSum_.to(device)
                                                     : torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
@@ -163,8 +167,22 @@ StepResult Trainer::Step(const std::vector<TokenBatch>& microBatches, double lr,
   }
   if (targets == 0) throw UserError("the update's batches have no target tokens (all labels are -100)");
   if (!dropoutSeeds.empty() && dropoutSeeds.size() != microBatches.size()) throw std::logic_error("Trainer::Step: one dropout seed per micro-batch");
-  for (size_t i = 0; i < microBatches.size(); ++i) Backward(microBatches[i], static_cast<double>(targets), dropoutSeeds.empty() ? -1 : dropoutSeeds[i]);
-  return Update(lr);
+  for (size_t i = 0; i < microBatches.size(); ++i) {
+    // The last backward completes this rank's gradients: their buckets start summing as they are done.
+    if (reducer_ && i + 1 == microBatches.size()) reducer_->Arm();
+    Backward(microBatches[i], static_cast<double>(targets), dropoutSeeds.empty() ? -1 : dropoutSeeds[i]);
+  }
+  if (reducer_) {
+    if (microBatches.empty()) reducer_->Arm();
+    reducer_->Finish();
+    gradientsSummed_ = true;
+  }
+  StepResult result = Update(lr);
+  if (reducer_) {
+    result.buckets = reducer_->buckets();
+    result.bucketsOverlapped = reducer_->bucketsStartedInBackward();
+  }
+  return result;
 }
 
 int64_t Trainer::HostStateBytes() const {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "distributed/gradient_reducer.h"
 #include "distributed/process_group.h"
 #include "io/safetensors.h"
 #include "models/model_host.h"
@@ -27,6 +28,8 @@ struct TrainerOptions {
   // bf16: forwards run under autocast (bfloat16 matmuls) while parameters, gradients and AdamW state stay
   // float32 (the master weights).
   bool bf16 = false;
+  // Data parallelism: the most bytes of gradients one all-reduce carries (GradientReducer's buckets).
+  int64_t bucketBytes = ProcessGroup::kBucketBytes;
 };
 
 struct AccumulateResult {
@@ -38,6 +41,9 @@ struct StepResult {
   double loss = 0;  // mean over the target tokens accumulated since the last update
   int64_t targetTokens = 0;
   double gradNorm = 0;
+  // Data parallelism: gradient buckets, and how many of them started their all-reduce while the backward ran.
+  int64_t buckets = 0;
+  int64_t bucketsOverlapped = 0;
 };
 
 class Trainer {
@@ -105,8 +111,11 @@ class Trainer {
   bool OwnsState(size_t index) const { return stateOwner_.empty() || stateOwner_[index] == group_->rank(); }
   // ZeRO-1: steps AdamW on the owned parameters only, then each owner broadcasts its parameters' new values.
   void ShardedOptimizerStep(double lr);
-  // Sums the gradients (every parameter's, zeros where a rank computed none), the loss sum and the target tokens
-  // over the ranks.
+  // Sums the gradients over the ranks while Step's last backward runs (every parameter's; zeros where a rank
+  // computed none); null: one process.
+  std::unique_ptr<GradientReducer> reducer_;
+  bool gradientsSummed_ = false;  // Step's reducer summed them: SumOverRanks sums the rest only
+  // Sums the gradients (unless the reducer did), the loss sum and the target tokens over the ranks.
   void SumOverRanks();
 
   torch::Tensor pendingLossSum_;  // float64 scalar on the device, or undefined before the first micro-batch

@@ -1,10 +1,11 @@
 // Compiles and links the CUDA variant of the addon into build-cuda/ (build/, the CPU addon the tests load,
 // is left alone) and checks that it really links libtorch's CUDA libraries. Nothing here runs it: a machine
 // without a GPU cannot; the point is that a CUDA-incompatible change fails CI.
-//   1. scripts/cuda/setup-cuda-build.sh: CUDA torch + CMake 3.31 in .deps/cuda-build/ (once)
+//   1. scripts/cuda/setup-cuda-build.sh: CUDA torch, its NCCL wheel, CMake 3.31 in .deps/cuda-build/ (once)
 //   2. scripts/native/build.mjs --builder cmake-js --out build-cuda with LIBTORCH=.deps/cuda-build/torch and that
 //      CMake first on PATH
-//   3. readelf -d: the addon must list libtorch_cuda.so as NEEDED (TorchConfig links it with --no-as-needed:
+//   3. nm -D: the addon calls c10d::ProcessGroupNCCL (the NCCL path of the process group compiled in)
+//   4. readelf -d: the addon must list libtorch_cuda.so as NEEDED (TorchConfig links it with --no-as-needed:
 //      loading it registers torch's CUDA kernels); once native/**/*.cu kernels exist, also libc10_cuda.so
 //      (they launch on torch's current stream) and libcudart. Without kernels nothing in the addon calls
 //      those two, and a linker using --as-needed (this machine's GCC passes it by default) leaves them out.
@@ -63,10 +64,15 @@ function main() {
         'see the CMake output above.',
     );
   }
+  // The NCCL path of the process group compiled in: the addon calls into ProcessGroupNCCL (in libtorch_cuda).
+  const undefinedSymbols = execFileSync('nm', ['-D', '--undefined-only', '-C', addon], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (!/c10d::ProcessGroupNCCL::ProcessGroupNCCL\(/.test(undefinedSymbols)) {
+    throw new Error(`${path.relative(projectRoot, addon)} does not call c10d::ProcessGroupNCCL: the NCCL path of native/distributed/process_group.cc was not compiled (nccl.h not found? see the CMake output above)`);
+  }
   const cudaNeeded = needed.filter((lib) => lib.includes('cuda'));
   const runpath = /\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[([^\]]*)\]/.exec(dynamic)?.[1] ?? '(none)';
   console.log(
-    `peft-native: CUDA variant OK (${hasKernels ? 'with' : 'no'} .cu kernels), built in ${seconds} s: ` +
+    `peft-native: CUDA variant OK (${hasKernels ? 'with' : 'no'} .cu kernels, NCCL collectives), built in ${seconds} s: ` +
       `${path.relative(projectRoot, addon)} links ${cudaNeeded.join(', ')}; RUNPATH ${runpath}`,
   );
 }

@@ -39,8 +39,12 @@ export function libtorchBuildFlags(torch) {
   const targets = existsSync(targetsFile) ? readFileSync(targetsFile, 'utf8') : '';
   const defines = [...new Set(['torch_cpu', ...(torch.cuda ? ['torch_cuda'] : [])].flatMap((t) => exportedDefinitions(targets, t)))];
   const libDir = path.join(torch.root, 'lib');
+  const includeDirs = [path.join(torch.root, 'include'), path.join(torch.root, 'include', 'torch', 'csrc', 'api', 'include'), ...(torch.cuda ? nvidiaFolders(torch.root, 'include') : [])];
+  // A CUDA libtorch built with NCCL exports USE_C10D_NCCL; its ProcessGroupNCCL.hpp needs nccl.h (the
+  // nvidia-nccl wheel's, beside torch). Without it the addon reduces CUDA tensors through Gloo.
+  if (defines.includes('USE_C10D_NCCL') && !includeDirs.some((dir) => existsSync(path.join(dir, 'nccl.h')))) defines.push('PEFT_NATIVE_WITHOUT_NCCL');
   return {
-    includeDirs: [path.join(torch.root, 'include'), path.join(torch.root, 'include', 'torch', 'csrc', 'api', 'include'), ...(torch.cuda ? nvidiaFolders(torch.root, 'include') : [])],
+    includeDirs,
     defines,
     libDir,
     // Linked even where no symbol is referenced directly: libtorch_cpu/libtorch_cuda register their kernels

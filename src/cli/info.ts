@@ -30,6 +30,7 @@ export function formatInfo(info: NativeInfo, addon: string | null): string[] {
     lines.push('CUDA: not available (training runs on the CPU)');
   }
   lines.push(`threads: ${info.threads} (of ${os.availableParallelism?.() ?? os.cpus().length} CPU cores)`);
+  lines.push(`data-parallel collectives: ${info.collectives}`);
   return lines;
 }
 

@@ -11,6 +11,8 @@ export interface NativeInfo {
   cudaDevices: string[];
   /** Intra-op threads libtorch uses now. */
   threads: number;
+  /** The c10d backends of data parallelism in this build: "gloo", or Gloo for CPU and NCCL for CUDA tensors. */
+  collectives: string;
 }
 
 /** Architecture of a Llama-family decoder, as validated by src/models/config.ts from an HF config.json. */
@@ -296,6 +298,8 @@ export interface NativeTrainerOptions {
   noDecay?: string[];
   /** fp32 (default), or bf16: forwards under autocast with float32 master weights, gradients and AdamW state. */
   precision?: 'fp32' | 'bf16';
+  /** Data parallelism: the most bytes of gradients one all-reduce carries (default 25 MB, as DDP's buckets). */
+  bucketBytes?: number;
 }
 
 /** One operator of a profiled step: calls, inclusive time and self time (without the operators it called). */
@@ -312,6 +316,12 @@ export interface NativeStepResult {
   targetTokens: number;
   /** Global gradient norm before clipping. */
   gradNorm: number;
+  /**
+   * Data parallelism (a trainer in a process group): the gradient buckets, and how many started their
+   * all-reduce while the step's last backward ran (the rest after it).
+   */
+  buckets?: number;
+  bucketsOverlapped?: number;
 }
 
 export interface NativeProcessGroupOptions {
@@ -325,7 +335,8 @@ export interface NativeProcessGroupOptions {
 }
 
 /**
- * One rank of a c10d process group (TCPStore rendezvous, Gloo collectives). Nothing connects until `join()`,
+ * One rank of a c10d process group (TCPStore rendezvous; Gloo collectives on CPU tensors, NCCL on CUDA tensors
+ * where the build has it: NativeInfo.collectives). Nothing connects until `join()`,
  * which settles once every rank has joined; a rank that dies or stops answering fails the others' next
  * collective with an error naming the rank.
  */

@@ -23,7 +23,7 @@ const hf = { model_type: 'llama', vocab_size: 96, hidden_size: 32, intermediate_
 const model = pn.Model.create(parseModelConfig(hf, 'config.json'), { seed: 11 });
 if (method === 'lora') model.applyLora({ r: 4, alpha: 8, dropout: Number(process.env.DROPOUT ?? 0), targetModules: ['q_proj', 'v_proj'], useRslora: false, init: 'kaiming', seed: 11 });
 else model.enableFullFinetuning();
-const trainer = new pn.Trainer(model, { weightDecay: 0.01, maxGradNorm: 1.0 });
+const trainer = new pn.Trainer(model, { weightDecay: 0.01, maxGradNorm: 1.0, ...(process.env.BUCKET_BYTES ? { bucketBytes: Number(process.env.BUCKET_BYTES) } : {}) });
 if (worldSize > 1) {
   const group = new pn.ProcessGroup({ rank, worldSize, masterAddr: process.env.MASTER_ADDR, masterPort: Number(process.env.MASTER_PORT),
     timeoutMs: Number(process.env.TIMEOUT_MS ?? 60000) });
@@ -47,7 +47,7 @@ function microBatch() {
   }
   return { inputIds, labels, batchSize, seqLen };
 }
-const losses = [], gradNorms = [], tokens = [];
+const losses = [], gradNorms = [], tokens = [], buckets = [];
 const firstStep = Number(process.env.FIRST_STEP ?? 0);
 const steps = Number(process.env.STEPS ?? 4);
 for (let step = 0; step < firstStep + steps; step++) {
@@ -60,7 +60,8 @@ for (let step = 0; step < firstStep + steps; step++) {
   losses.push(r.loss);
   gradNorms.push(r.gradNorm);
   tokens.push(r.targetTokens);
+  if (r.buckets !== undefined) buckets.push({ total: r.buckets, overlapped: r.bucketsOverlapped, batches: mine.length });
 }
 const params = Object.fromEntries(model.parameterNames({ trainableOnly: true }).map((n) => [n, Array.from(model.getParameter(n))]));
 if (process.env.SAVE_STATE_DIR) await trainer.saveState(`${process.env.SAVE_STATE_DIR}/state-${rank}.safetensors`);
-writeFileSync(process.argv[2], JSON.stringify({ rank, losses, gradNorms, tokens, params, optimizerState: trainer.optimizerState() }));
+writeFileSync(process.argv[2], JSON.stringify({ rank, losses, gradNorms, tokens, buckets, params, optimizerState: trainer.optimizerState() }));
