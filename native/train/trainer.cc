@@ -101,7 +101,8 @@ void Trainer::JoinProcessGroup(std::shared_ptr<ProcessGroup> group, bool shardOp
   if (pendingTokens_ != 0) throw UserError("a trainer joins a process group between steps, not in an accumulation");
   group->Broadcast(params_, /*root=*/0);
   group_ = std::move(group);
-  reducer_ = Distributed() ? std::make_unique<GradientReducer>(group_, params_, options_.bucketBytes) : nullptr;
+  reducer_.reset();  // a previous group's hooks go before the new reducer sets its own
+  if (Distributed()) reducer_ = std::make_unique<GradientReducer>(group_, params_, options_.bucketBytes);
   stateOwner_.clear();
   if (shardOptimizerState && Distributed()) {
     std::vector<int64_t> numels;
