@@ -11,6 +11,8 @@
 #   6. scripts/bench/profile-step.mjs: the operators of a LoRA and a full step
 #   7. scripts/bench/superni-eval.mjs: a SuperNI evaluation (1,000 instances, greedy, 128 new tokens) of a briefly
 #      finetuned built-in model, peft-native's continuous and fixed batches vs HF generate, same ids (in summary.txt)
+#   8. data parallelism: `train --nproc 2` (one GPU per worker, NCCL) against one process, their losses compared;
+#      said and skipped on a machine with fewer than 2 GPUs
 # Everything lands in $OUT (default ./gpu-check-out), at most 8 files, one folder deep:
 #   summary.txt (phases, exit codes, times, GPU and addon info), gpu-check.log (all output), tests.json,
 #   bench.json, bench.svg, compare.md, compare.json, profile.md.
@@ -109,6 +111,26 @@ phase eval-model 180 node dist/cli/main.js train --model builtin:tiny --data sup
   --steps 40 --device "$test_device" --out "$eval_model" --quiet \
   && phase eval 300 bash -c "node scripts/bench/superni-eval.mjs --python python3 --model '$eval_model' --instances 1000 --rounds 1 \
   --device '$test_device' --native-fixed | tee -a '$summary'"
+
+# 8. Data parallelism: 2 workers (on CUDA one GPU each, NCCL collectives) against one process, same global batch.
+gpus=0
+if [ "$DEVICE" != cpu ]; then gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true); fi
+if [ "$DEVICE" != cpu ] && [ "$gpus" -lt 2 ]; then
+  say "data-parallel: not run: NCCL needs one GPU per worker and this machine has $gpus"
+else
+  dp="$(mktemp -d)"
+  if [ "$DEVICE" = cpu ]; then dp_device=cpu; one_device=cpu; else dp_device=cuda; one_device=cuda:0; fi
+  common=(--model builtin:tiny --method lora --steps 8 --batch-size 8 --grad-accum 2 --seed 3 --quiet)
+  phase dp-one 180 node dist/cli/main.js train "${common[@]}" --device "$one_device" --out "$dp/one" \
+    && phase dp-two 240 node dist/cli/main.js train "${common[@]}" --device "$dp_device" --nproc 2 --out "$dp/two" \
+    && node -e '
+const fs = require("fs");
+const losses = (d) => fs.readFileSync(`${d}/metrics.jsonl`, "utf8").trim().split("\n").map((l) => JSON.parse(l).loss);
+const [a, b] = [losses(process.argv[1]), losses(process.argv[2])];
+const diff = Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+console.log(`data-parallel: 2 workers vs 1 process over ${a.length} steps: largest loss difference ${diff.toExponential(2)}`);
+' "$dp/one" "$dp/two" 2>&1 | tee -a "$summary"
+fi
 
 say "done: $failures phase(s) failed"
 exit $(( failures > 0 ))
