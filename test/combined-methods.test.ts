@@ -66,6 +66,14 @@ describe.each(CASES)('$method', ({ name, method, options, folders }) => {
     expect(loaded.method).toBe(method);
     expect(describeMethod(loaded)).toBe(describeMethod(s));
     expect(Array.from(await logits(again))).toEqual(Array.from(await logits(model)));
+    // Saved again into the same folder (a run folder saved at an interruption, then at the end of the resumed
+    // run): each part's folder is replaced whole, beside files that are not the adapter's.
+    writeFileSync(path.join(dir, 'metrics.jsonl'), '{}\n');
+    await saveAdapter(model, dir, s, { baseModelNameOrPath: 'llama', config: model.config() });
+    expect(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')).toBe('{}\n');
+    const third = await loadFixtureModel('llama');
+    await loadAdapter(third, dir);
+    expect(Array.from(await logits(third))).toEqual(Array.from(await logits(model)));
     // The LoRA part is an HF PEFT LoRA folder of its own.
     const loraOnly = await loadFixtureModel('llama');
     expect((await loadAdapter(loraOnly, path.join(dir, 'lora'))).method).toBe('lora');

@@ -2,7 +2,7 @@
 // as a Hugging Face checkpoint folder (config.json + model.safetensors + tokenizer files).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { NativeModel, NativeModelConfig } from '../native/binding.js';
 
@@ -41,7 +41,13 @@ export async function writeFolderAtomically(dir: string, marker: string, write: 
     await write(tmp);
     const files = (await readdir(tmp)).filter((f) => f !== marker);
     if (existing.includes(marker)) await rm(path.join(target, marker), { force: true });
-    for (const f of files) await rename(path.join(tmp, f), path.join(target, f));
+    for (const f of files) {
+      const dest = path.join(target, f);
+      // A folder of an earlier save (a combined adapter's part) is replaced whole: rename cannot replace a folder
+      // that has files. The marker is gone meanwhile, so nothing reads the folder as complete.
+      if ((await stat(dest).catch(() => null))?.isDirectory()) await rm(dest, { recursive: true, force: true });
+      await rename(path.join(tmp, f), dest);
+    }
     if (existsSync(path.join(tmp, marker))) await rename(path.join(tmp, marker), path.join(target, marker));
   } finally {
     await rm(tmp, { recursive: true, force: true });
