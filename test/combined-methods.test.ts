@@ -107,7 +107,7 @@ describe('combinations that cannot coexist', () => {
     ['prompt+prefix', /prompt tuning and prefix tuning cannot be combined: both live in the model's virtual tokens/i],
     ['lora+full', /full finetuning trains every weight and combines with no other method/],
     ['lora+lora', /LoRA is listed twice/],
-    ['lora+nope', /unknown "nope" in --method lora\+nope/],
+    ['lora+nope', /--method lora\+nope: unknown method "nope"/],
   ])('--method %s is refused in one line', (method, message) => {
     const text = fail(method);
     expect(text).toMatch(message);

@@ -161,12 +161,24 @@ describe('libtorch build flags (binding.gyp)', () => {
   it('a CUDA libtorch: also the CUDA libraries, definitions and the nvidia runtime folders; C++20 from torch 2.14', () => {
     const root = fakeLibtorch({ cuda: true });
     const f = flags.libtorchBuildFlags({ root, version: '2.14.1+cu130', cuda: true });
-    expect(f.defines).toEqual(['USE_DISTRIBUTED', 'USE_C10D_GLOO', 'USE_RPC', 'USE_TENSORPIPE', 'USE_C10D_NCCL']);
+    expect(f.defines).toEqual(['USE_DISTRIBUTED', 'USE_C10D_GLOO', 'USE_RPC', 'USE_TENSORPIPE', 'USE_C10D_NCCL', 'PEFT_NATIVE_WITHOUT_NCCL']);
     expect(f.libraries).toEqual(['torch', 'torch_cpu', 'torch_cuda', 'c10_cuda', 'c10']);
     const nvidia = path.resolve(root, '../nvidia/cu13');
     expect(f.includeDirs).toContain(path.join(nvidia, 'include'));
     expect(f.rpath).toEqual([path.join(root, 'lib'), path.join(nvidia, 'lib')]);
     expect(f.cxxStandard).toBe('c++20');
+  });
+
+  it('a CUDA libtorch with NCCL but no nccl.h beside it: the addon is built without its NCCL path (Gloo reduces CUDA tensors)', () => {
+    const root = fakeLibtorch({ cuda: true });
+    const without = flags.libtorchBuildFlags({ root, version: '2.14.1+cu130', cuda: true });
+    expect(without.defines).toContain('PEFT_NATIVE_WITHOUT_NCCL');
+    // The nvidia-nccl wheel's header beside torch: the NCCL path compiles.
+    mkdirSync(path.resolve(root, '../nvidia/nccl/include'), { recursive: true });
+    writeFileSync(path.resolve(root, '../nvidia/nccl/include/nccl.h'), '');
+    const withNccl = flags.libtorchBuildFlags({ root, version: '2.14.1+cu130', cuda: true });
+    expect(withNccl.defines).not.toContain('PEFT_NATIVE_WITHOUT_NCCL');
+    expect(withNccl.includeDirs).toContain(path.resolve(root, '../nvidia/nccl/include'));
   });
 
   it('lists every native/**/*.cc source, relative and sorted', () => {

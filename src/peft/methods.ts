@@ -55,8 +55,7 @@ export function methodParts(name: string): SingleMethod[] {
   const names = name.split(METHOD_JOINER).map((n) => n.trim());
   const unknown = names.find((n) => !isSingleMethod(n));
   if (unknown !== undefined) {
-    const what = names.length > 1 ? `"${unknown}" in --method ${name}` : `method "${name}"`;
-    throw new LoraOptionsError(`unknown ${what} (expected ${TRAIN_METHODS.join(', ')}, or several joined by +, e.g. lora+adapter)`);
+    throw new LoraOptionsError(`--method ${name}: unknown method "${unknown}" (expected ${TRAIN_METHODS.join(', ')}, or several joined by +, e.g. lora+adapter)`);
   }
   const parts = (names as SingleMethod[]).sort((a, b) => TRAIN_METHODS.indexOf(a) - TRAIN_METHODS.indexOf(b));
   if (parts.length > 1) checkCombination(name, parts.map((p) => METHOD_TABLE[p] as unknown as MethodSpec<SingleMethodSettings>));
