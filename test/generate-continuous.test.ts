@@ -1,8 +1,8 @@
 // Continuous batching (native generateContinuous, src/eval/generate.ts generateTokens): a row that ends is
 // replaced at once by the next prompt in its KV-cache slot. Greedy ids must be those of each prompt generated
 // alone (and so the HF fixtures', test/generate.test.ts), for every fixture model: plain, GQA, Mistral's
-// sliding window, Qwen, LoRA, prompt tuning and prefix tuning; sampling must be reproducible and independent
-// of the slots.
+// sliding window, Qwen, LoRA, prompt tuning and prefix tuning, also where prompts share a prefix computed once;
+// sampling must be reproducible and independent of the slots.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { native, type NativeModel } from '../src/native/binding.js';
@@ -74,6 +74,50 @@ describe.each(CASES)('$name: continuous batching gives the ids of each prompt al
   });
 });
 
+/**
+ * Prompts in two groups that begin alike, the groups' beginnings themselves sharing 5 tokens, and two prompts
+ * that share nothing: group A (4 prompts) begins with the same 14 tokens, group B (3 prompts) with the same
+ * 15, each member then going its own way (a distinct next token). Sharing 14 and 15 tokens in two groups
+ * reuses 3 x 14 + 2 x 15 = 72 prompt tokens; one group over all 7 sharing the common 5 would reuse only 30.
+ */
+function sharedPrefixPrompts(f: GenerateFixture): { prompts: number[][]; reused: number } {
+  const [a, b, c] = f.prompts as [number[], number[], number[]];
+  const start = a.slice(0, 5);
+  const groupA = [...start, ...c];
+  const groupB = [...start, ...b, ...c.slice(0, 6)];
+  const rest = (i: number) => [((i * 37 + 11) % 250) + 2, ...f.prompts[i % 3]!.slice(0, i % 4)];
+  const prompts = [b, ...[0, 1, 2, 3].map((i) => [...groupA, ...rest(i)]), c.slice(0, 3), ...[4, 5, 6].map((i) => [...groupB, ...rest(i)])];
+  // What the count relies on: the groups part after their 5 common tokens, the lone prompts begin elsewhere.
+  expect(c[0]).not.toBe(b[0]);
+  expect(new Set([a[0], b[0], c[0]]).size).toBe(3);
+  return { prompts, reused: 3 * groupA.length + 2 * groupB.length };
+}
+
+describe.each(CASES)('$name: prompts sharing a prefix compute it once, with the ids of each prompt alone', ({ fixture: f }) => {
+  const base = { maxNewTokens: f.max_new_tokens, padTokenId: f.pad_token_id };
+
+  it('two groups and two lone prompts, rows ending at different steps, 1, 3 and 16 slots', async () => {
+    const model = await fixtureModel(f);
+    const { prompts, reused } = sharedPrefixPrompts(f);
+    const free = await alone(model, prompts, base);
+    const eosTokenIds = [...new Set([free[1]![3]!, free[5]![8]!, free[7]![12]!])];
+    const options = { ...base, eosTokenIds };
+    const expected = await alone(model, prompts, options);
+    expect(new Set(expected.map((r) => r.length)).size).toBeGreaterThan(2);
+    for (const slots of [1, 3, 16]) {
+      const out = await native().generateContinuous(model, leftPad(prompts, f.pad_token_id), { ...options, slots, minSharedPrefix: 4 });
+      expect(rows(out), `${slots} slots`).toEqual(expected);
+      expect(out.reusedPromptTokens, `${slots} slots`).toBe(reused);
+    }
+    const whole = await native().generateContinuous(model, leftPad(prompts, f.pad_token_id), { ...options, slots: 3, minSharedPrefix: 0 });
+    expect(rows(whole)).toEqual(expected);
+    expect(whole.reusedPromptTokens).toBe(0);
+    // Prefixes shorter than the minimum are not shared: only the groups' 5 common tokens would be left to share
+    // at a minimum of 16, and no group shares 16.
+    expect((await native().generateContinuous(model, leftPad(prompts, f.pad_token_id), { ...options, slots: 3, minSharedPrefix: 16 })).reusedPromptTokens).toBe(0);
+  });
+});
+
 describe('continuous batching: sampling, padding, progress, errors', () => {
   const f = CASES.find((c) => c.name === 'llama')!.fixture;
   const base = { maxNewTokens: f.max_new_tokens, padTokenId: f.pad_token_id };
@@ -94,6 +138,11 @@ describe('continuous batching: sampling, padding, progress, errors', () => {
     const swapped = rows(await native().generateContinuous(model, leftPad(promptsSwapped, f.pad_token_id), { ...base, temperature: 1, seed: 7, slots: 3, rowIds: prompts.map((_, i) => (i === 0 ? 4 : i)) }));
     expect(swapped[0]).toEqual(a[4]);
     expect(renamed.slice(1)).toEqual(a.slice(1));
+    // A row samples the same ids whether its prompt's shared prefix was computed once or with the prompt.
+    const { prompts: sharing } = sharedPrefixPrompts(f);
+    const sampleSharing = async (minSharedPrefix: number) =>
+      rows(await native().generateContinuous(model, leftPad(sharing, f.pad_token_id), { ...base, temperature: 1, seed: 7, slots: 3, minSharedPrefix }));
+    expect(await sampleSharing(4)).toEqual(await sampleSharing(0));
     // Greedy limits: a tiny temperature or top-p is greedy.
     const greedy = rows(await native().generateContinuous(model, leftPad(f.prompts, f.pad_token_id), { ...base, slots: 2 }));
     expect(rows(await native().generateContinuous(model, leftPad(f.prompts, f.pad_token_id), { ...base, slots: 2, temperature: 1, topP: 1e-6 }))).toEqual(greedy);
@@ -126,6 +175,7 @@ describe('continuous batching: sampling, padding, progress, errors', () => {
     const model = await fixtureModel(f);
     const prompts = leftPad(f.prompts, f.pad_token_id);
     await expect(native().generateContinuous(model, prompts, { ...base, slots: 0 })).rejects.toThrow(/slots must be a positive integer/);
+    await expect(native().generateContinuous(model, prompts, { ...base, minSharedPrefix: -1 })).rejects.toThrow(/minSharedPrefix must be an integer >= 0/);
     await expect(native().generateContinuous(model, prompts, { ...base, rowIds: [1] })).rejects.toThrow(/rowIds must give one id per prompt row/);
     await expect(native().generateContinuous(model, prompts, { maxNewTokens: 120 })).rejects.toThrow(/exceeds max_position_embeddings 128/);
     await expect(native().generateContinuous(model, prompts, { eosTokenIds: [320] })).rejects.toThrow(/EOS token id 320 is outside the vocabulary/);

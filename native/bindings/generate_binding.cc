@@ -84,6 +84,7 @@ Napi::Value ResultToJs(Napi::Env env, GenerateResult& r) {
   o.Set("batchSize", static_cast<double>(b));
   o.Set("maxNewTokens", static_cast<double>(n));
   o.Set("steps", static_cast<double>(r.steps));
+  o.Set("reusedPromptTokens", static_cast<double>(r.reusedPromptTokens));
   return o;
 }
 
@@ -105,7 +106,7 @@ Napi::Value GenerateJs(const Napi::CallbackInfo& info) {
   });
 }
 
-// {slots, rowIds?, onProgress?} beside the generate options. onProgress(done) runs on the JS thread, after
+// {slots, minSharedPrefix?, rowIds?, onProgress?} beside the generate options. onProgress(done) runs on the JS thread, after
 // the fact (calls may still arrive after the Promise settled).
 struct Continuous {
   ContinuousOptions options;
@@ -119,6 +120,11 @@ Continuous ContinuousFromJs(const Napi::Value& value) {
   const double slots = GetNumberOr(obj, "slots", 16, "generate options");
   if (!(slots >= 1) || slots != static_cast<double>(static_cast<int64_t>(slots))) throw UserError("slots must be a positive integer");
   c.options.slots = static_cast<int64_t>(slots);
+  const double minShared = GetNumberOr(obj, "minSharedPrefix", static_cast<double>(c.options.minSharedPrefix), "generate options");
+  if (!(minShared >= 0) || minShared != static_cast<double>(static_cast<int64_t>(minShared))) {
+    throw UserError("minSharedPrefix must be an integer >= 0 (0: no shared prefixes)");
+  }
+  c.options.minSharedPrefix = static_cast<int64_t>(minShared);
   Napi::Value rowIds = obj.Get("rowIds");
   if (!rowIds.IsUndefined()) {
     if (!rowIds.IsArray()) throw UserError("rowIds must be an array of integers >= 0");

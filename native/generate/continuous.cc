@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "common/errors.h"
 #include "generate/decode_common.h"
+#include "generate/shared_prefixes.h"
 #include "generate/slot_cache.h"
 
 namespace pn {
@@ -48,11 +50,9 @@ class ContinuousRun {
         cache_(model.config().numHiddenLayers, std::min<int64_t>(c.slots, static_cast<int64_t>(prompts_.size())), capacity),
         generators_(prompts_.size()) {
     const int64_t n = static_cast<int64_t>(prompts_.size());
-    // Longest first (stable): the largest prefills and caches come at once, and similar lengths join together.
-    std::vector<int64_t> order(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return Prompt(a).size() > Prompt(b).size(); });
-    queue_.assign(order.begin(), order.end());
+    shared_ = FindSharedPrefixes(prompts_, c.minSharedPrefix);
+    waiting_ = shared_.groupSize;
+    queue_ = AdmissionOrder();
     const auto opts = torch::TensorOptions().device(model.device());
     keyValid_ = torch::zeros({cache_.slots(), capacity}, opts.dtype(torch::kBool));
     keyPos_ = torch::zeros({cache_.slots(), capacity}, opts.dtype(torch::kInt64));
@@ -93,47 +93,126 @@ class ContinuousRun {
   };
 
   const std::vector<int64_t>& Prompt(int64_t row) const { return prompts_[static_cast<size_t>(row)]; }
+  int64_t Group(int64_t row) const { return shared_.groupOf[static_cast<size_t>(row)]; }
+  // The prompt tokens of `row` whose keys/values come from its group's shared prefix.
+  int64_t SharedLength(int64_t row) const { return Group(row) < 0 ? 0 : shared_.groupLength[static_cast<size_t>(Group(row))]; }
 
-  // Prefills the next prompts of the queue (left-padded among themselves, as Generate prefills a batch) and
-  // moves their keys/values into `slots`; chooses and records their first tokens. Returns the slots whose row
-  // ended at once.
+  // Longest first (stable): the largest prefills and caches come at once, and similar lengths join together.
+  // A group's members follow each other (the group placed by its longest member), so that its shared prefix
+  // is kept only while its members are admitted.
+  std::deque<int64_t> AdmissionOrder() const {
+    const int64_t n = static_cast<int64_t>(prompts_.size());
+    std::vector<int64_t> unitLength(static_cast<size_t>(n), 0);  // per prompt: the longest prompt of its group (or its own)
+    std::vector<int64_t> groupLongest(shared_.groupSize.size(), 0);
+    for (int64_t i = 0; i < n; ++i) {
+      if (Group(i) >= 0) groupLongest[static_cast<size_t>(Group(i))] = std::max<int64_t>(groupLongest[static_cast<size_t>(Group(i))], static_cast<int64_t>(Prompt(i).size()));
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      unitLength[static_cast<size_t>(i)] = Group(i) < 0 ? static_cast<int64_t>(Prompt(i).size()) : groupLongest[static_cast<size_t>(Group(i))];
+    }
+    std::vector<int64_t> order(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      const int64_t ua = unitLength[static_cast<size_t>(a)], ub = unitLength[static_cast<size_t>(b)];
+      if (ua != ub) return ua > ub;
+      // Equal units: a group's members together, then longest first within it.
+      if (Group(a) != Group(b)) return Group(a) < Group(b);
+      return Prompt(a).size() > Prompt(b).size();
+    });
+    return std::deque<int64_t>(order.begin(), order.end());
+  }
+
+  // The keys/values of a group's shared prefix [1, kvHeads, virtual + length, hd] per layer, computed on first use.
+  const KvCache& PrefixCache(int64_t group, int64_t row) {
+    auto found = prefixCaches_.find(group);
+    if (found != prefixCaches_.end()) return found->second;
+    const int64_t p = shared_.groupLength[static_cast<size_t>(group)];
+    const torch::Device device = model_.device();
+    const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(device);
+    torch::Tensor ids = torch::tensor(std::vector<int64_t>(Prompt(row).begin(), Prompt(row).begin() + p), torch::kInt64).view({1, p}).to(device);
+    torch::Tensor positions = torch::arange(virtual_, virtual_ + p, longs).view({1, p});
+    torch::Tensor keyValid = torch::ones({1, virtual_ + p}, longs.dtype(torch::kBool));
+    torch::Tensor keyPos = torch::arange(virtual_ + p, longs).view({1, virtual_ + p});
+    KvCache cache(model_.config().numHiddenLayers, virtual_ + p);
+    model_.PrefillVirtualTokens(cache, 1);
+    model_.DecodeHidden(ids, positions, StepMask(keyValid, keyPos, positions, virtual_, model_.config().slidingWindow), cache);
+    result_.reusedPromptTokens -= p;  // computed once; every member adds what it reuses
+    return prefixCaches_.emplace(group, std::move(cache)).first->second;
+  }
+
+  // Appends to `prefill` (after the virtual tokens) each row's shared prefix, left-aligned in `past` indices
+  // (zeros after it, masked).
+  void AppendSharedPrefixes(KvCache& prefill, const std::vector<int64_t>& rows, const std::vector<int64_t>& shared, int64_t past) {
+    const int64_t k = static_cast<int64_t>(rows.size());
+    std::vector<const KvCache*> sources(rows.size(), nullptr);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (shared[i] > 0) sources[i] = &PrefixCache(Group(rows[i]), rows[i]);
+    }
+    const KvCache* any = *std::find_if(sources.begin(), sources.end(), [](const KvCache* c) { return c != nullptr; });
+    for (size_t layer = 0; layer < static_cast<size_t>(model_.config().numHiddenLayers); ++layer) {
+      const torch::Tensor& k0 = any->keys(layer);
+      torch::Tensor keys = torch::zeros({k, k0.size(1), past, k0.size(3)}, k0.options());
+      torch::Tensor values = torch::zeros_like(keys);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (sources[i] == nullptr) continue;
+        keys[static_cast<int64_t>(i)].narrow(1, 0, shared[i]).copy_(sources[i]->keys(layer)[0].narrow(1, virtual_, shared[i]));
+        values[static_cast<int64_t>(i)].narrow(1, 0, shared[i]).copy_(sources[i]->values(layer)[0].narrow(1, virtual_, shared[i]));
+      }
+      prefill.Append(layer, keys, values);
+    }
+    prefill.Advance(past);
+  }
+
+  // Prefills the next prompts of the queue (left-padded among themselves, as Generate prefills a batch, each
+  // after its shared prefix's keys/values) and moves their keys/values into `slots`; chooses and records their
+  // first tokens. Returns the slots whose row ended at once.
   std::vector<int64_t> Admit(const std::vector<int64_t>& slots) {
     const int64_t k = static_cast<int64_t>(slots.size());
-    std::vector<int64_t> rows;
-    int64_t width = 0;
+    std::vector<int64_t> rows, shared;
+    int64_t width = 0, past = 0;  // the longest unshared rest; the longest shared prefix
     for (int64_t i = 0; i < k; ++i) {
       rows.push_back(queue_.front());
       queue_.pop_front();
-      width = std::max<int64_t>(width, static_cast<int64_t>(Prompt(rows.back()).size()));
+      shared.push_back(SharedLength(rows.back()));
+      width = std::max<int64_t>(width, static_cast<int64_t>(Prompt(rows.back()).size()) - shared.back());
+      past = std::max(past, shared.back());
     }
     torch::Tensor ids = torch::full({k, width}, o_.padId, torch::kInt64);
     torch::Tensor mask = torch::zeros({k, width}, torch::kInt64);
     for (int64_t i = 0; i < k; ++i) {
       const std::vector<int64_t>& p = Prompt(rows[static_cast<size_t>(i)]);
-      const int64_t r = static_cast<int64_t>(p.size());
-      ids[i].narrow(0, width - r, r).copy_(torch::tensor(p, torch::kInt64));
+      const int64_t from = shared[static_cast<size_t>(i)], r = static_cast<int64_t>(p.size()) - from;
+      ids[i].narrow(0, width - r, r).copy_(torch::tensor(std::vector<int64_t>(p.begin() + from, p.end()), torch::kInt64));
       mask[i].narrow(0, width - r, r).fill_(1);
     }
     const torch::Device device = model_.device();
     ids = ids.to(device);
     mask = mask.to(device);
     const auto longs = torch::TensorOptions().dtype(torch::kInt64).device(device);
-    torch::Tensor positions = (mask.cumsum(1) - 1 + virtual_).masked_fill(mask == 0, 0);
-    torch::Tensor keyValid = torch::cat({torch::ones({k, virtual_}, longs.dtype(torch::kBool)), mask != 0}, 1);
-    torch::Tensor keyPos = torch::cat({torch::arange(virtual_, longs).unsqueeze(0).expand({k, virtual_}), positions}, 1);
-    KvCache prefill(model_.config().numHiddenLayers, virtual_ + width);
+    torch::Tensor sharedT = torch::tensor(shared, torch::kInt64).to(device).view({k, 1});
+    torch::Tensor positions = (mask.cumsum(1) - 1 + virtual_ + sharedT).masked_fill(mask == 0, 0);
+    // Cache order: virtual tokens, each row's shared prefix (left-aligned in `past`), its left-padded rest.
+    torch::Tensor pastIndex = torch::arange(past, longs).view({1, past});
+    torch::Tensor keyValid = torch::cat({torch::ones({k, virtual_}, longs.dtype(torch::kBool)), pastIndex < sharedT, mask != 0}, 1);
+    torch::Tensor keyPos = torch::cat({torch::arange(virtual_, longs).unsqueeze(0).expand({k, virtual_}), (pastIndex + virtual_).expand({k, past}), positions}, 1);
+    KvCache prefill(model_.config().numHiddenLayers, virtual_ + past + width);
     model_.PrefillVirtualTokens(prefill, k);
-    torch::Tensor hidden = model_.DecodeHidden(ids, positions, StepMask(keyValid, keyPos, positions, virtual_, model_.config().slidingWindow), prefill);
+    if (past > 0) AppendSharedPrefixes(prefill, rows, shared, past);
+    torch::Tensor hidden = model_.DecodeHidden(ids, positions, StepMask(keyValid, keyPos, positions, virtual_ + past, model_.config().slidingWindow), prefill);
     // Left padding: every row's last real token is the last column.
     torch::Tensor logits = model_.Logits(hidden.select(1, width - 1));
     for (int64_t i = 0; i < k; ++i) {
       const int64_t slot = slots[static_cast<size_t>(i)], row = rows[static_cast<size_t>(i)];
-      const int64_t r = static_cast<int64_t>(Prompt(row).size()), filled = virtual_ + r;
-      cache_.Fill(slot, prefill, i, virtual_, virtual_ + width - r, r);
+      const int64_t own = shared[static_cast<size_t>(i)], r = static_cast<int64_t>(Prompt(row).size()) - own;
+      const int64_t filled = virtual_ + own + r;
+      cache_.Fill(slot, prefill, i, {{0, virtual_ + own}, {virtual_ + past + width - r, r}});
       keyValid_[slot].fill_(false);
       keyValid_[slot].narrow(0, 0, filled).fill_(true);
       keyPos_[slot].narrow(0, 0, filled).copy_(torch::arange(filled, longs));
       slots_[static_cast<size_t>(slot)] = Slot{row, filled, filled - 1, 0, 0};
+      result_.reusedPromptTokens += own;
+      const int64_t group = Group(row);
+      if (group >= 0 && --waiting_[static_cast<size_t>(group)] == 0) prefixCaches_.erase(group);
     }
     return ChooseAndRecord(logits, slots);
   }
@@ -232,6 +311,9 @@ class ContinuousRun {
   std::vector<std::vector<int64_t>> prompts_;
   int64_t virtual_;
   SlotCache cache_;
+  SharedPrefixes shared_;
+  std::vector<int64_t> waiting_;                  // per group: members not admitted yet
+  std::map<int64_t, KvCache> prefixCaches_;       // per group with members waiting: its shared prefix's keys/values
   std::deque<int64_t> queue_;
   std::vector<Slot> slots_;  // the filled slots, in cache order
   torch::Tensor keyValid_, keyPos_;  // [slots, capacity]: which cache indices hold a key of the slot's row, and their positions

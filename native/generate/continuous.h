@@ -1,6 +1,7 @@
 // Continuous batching for decoder-only models: `slots` rows decode together, each in its own slot of a KV
 // cache preallocated per slot (slot_cache.h). Prompts wait in a queue, longest first; when a row ends (EOS or
 // maxNewTokens) its slot is refilled from the queue at once, so a batch never waits for its longest answer.
+// Prompts that begin alike are prefilled on top of their shared beginning's keys/values, computed once.
 // A row's positions and attended keys are those it would have alone (positions cumsum(mask) - 1 + virtual
 // tokens, as Generate), so greedy ids are those of Generate on the same prompt.
 #pragma once
@@ -23,6 +24,9 @@ struct ContinuousOptions {
   // empty: r). So a prompt's sample depends on the seed, its row id and the model, not on the other prompts,
   // the slots or the order of admission.
   std::vector<int64_t> rowIds;
+  // Prompts beginning with at least this many equal tokens share their keys/values (shared_prefixes.h):
+  // computed once per group, copied into each member's slot; <= 0 computes every prompt whole.
+  int64_t minSharedPrefix = 32;
   // Called on the generating thread with the number of rows finished so far, after each row's end.
   std::function<void(int64_t)> onRowDone;
 };

@@ -29,6 +29,8 @@ struct GenerateResult {
   torch::Tensor tokens;   // [B, maxNewTokens] int32: new tokens, padId after each row's end
   torch::Tensor lengths;  // [B] int32: new tokens per row, a final EOS included
   int64_t steps = 0;      // decoding steps run (<= maxNewTokens)
+  // Continuous batching: prompt tokens whose keys/values were copied from a shared prefix computed once.
+  int64_t reusedPromptTokens = 0;
 };
 
 // inputIds [B, T] int32/int64; attentionMask [B, T] of 0/1 (undefined: all real). Positions follow HF

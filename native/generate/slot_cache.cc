@@ -11,9 +11,11 @@ SlotCache::SlotCache(int64_t layers, int64_t slots, int64_t capacity)
   if (layers <= 0 || slots <= 0 || capacity <= 0) throw UserError("a slot cache needs at least one layer, slot and time step");
 }
 
-void SlotCache::Fill(int64_t slot, const KvCache& source, int64_t sourceRow, int64_t head, int64_t from, int64_t count) {
-  if (slot < 0 || slot >= slots_ || head + count > capacity_) {
-    throw UserError("slot cache fill out of range: slot " + std::to_string(slot) + ", " + std::to_string(head + count) + " steps");
+void SlotCache::Fill(int64_t slot, const KvCache& source, int64_t sourceRow, const std::vector<Span>& spans) {
+  int64_t total = 0;
+  for (const Span& span : spans) total += span.count;
+  if (slot < 0 || slot >= slots_ || total > capacity_) {
+    throw UserError("slot cache fill out of range: slot " + std::to_string(slot) + ", " + std::to_string(total) + " steps");
   }
   for (size_t layer = 0; layer < keys_.size(); ++layer) {
     const torch::Tensor& k = source.keys(layer);
@@ -25,9 +27,12 @@ void SlotCache::Fill(int64_t slot, const KvCache& source, int64_t sourceRow, int
     }
     auto copyRow = [&](torch::Tensor& dst, const torch::Tensor& src) {
       torch::Tensor to = dst.select(0, slot);
-      torch::Tensor from_ = src.select(0, sourceRow);
-      if (head > 0) to.narrow(1, 0, head).copy_(from_.narrow(1, 0, head));
-      to.narrow(1, head, count).copy_(from_.narrow(1, from, count));
+      torch::Tensor from = src.select(0, sourceRow);
+      int64_t at = 0;
+      for (const Span& span : spans) {
+        if (span.count > 0) to.narrow(1, at, span.count).copy_(from.narrow(1, span.from, span.count));
+        at += span.count;
+      }
     };
     copyRow(keys_[layer], k);
     copyRow(values_[layer], v);

@@ -20,10 +20,14 @@ class SlotCache : public KvStore {
   int64_t slots() const { return slots_; }
   int64_t capacity() const { return capacity_; }
 
-  // Copies row `sourceRow` of a prefilled `source` into slot `slot`: its first `head` indices (virtual tokens)
-  // to the slot's [0, head), then its indices [from, from + count) (the real prompt tokens; left padding
-  // skipped) to the slot's [head, head + count). Storage is allocated (zeros) on the first Fill.
-  void Fill(int64_t slot, const KvCache& source, int64_t sourceRow, int64_t head, int64_t from, int64_t count);
+  // A run of `count` cache indices of a prefilled cache, from index `from`.
+  struct Span {
+    int64_t from, count;
+  };
+  // Copies these spans of row `sourceRow` of a prefilled `source` into slot `slot`, one after the other from
+  // the slot's index 0 (the virtual tokens and a shared prefix, then the real prompt tokens with the left
+  // padding skipped). Storage is allocated (zeros) on the first Fill.
+  void Fill(int64_t slot, const KvCache& source, int64_t sourceRow, const std::vector<Span>& spans);
 
   // The next pass feeds one token per slot: slot i stores its key/value at writeIndex[i] (int64 [slots], on
   // the cache's device) and attends indices [0, keys).

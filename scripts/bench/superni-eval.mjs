@@ -6,13 +6,14 @@
 //
 //   node scripts/bench/superni-eval.mjs --model <HF checkpoint dir with tokenizer.json>
 //       [--data superni:assets/superni-mini] [--instances 1000] [--batch 16] [--new 128] [--rounds 2]
-//       [--threads 2] [--native-fixed] [--python .venv/bin/python] [--device cpu|cuda|cuda:N]
+//       [--threads 2] [--native-fixed] [--native-unshared] [--python .venv/bin/python] [--device cpu|cuda|cuda:N]
 //
 // The prompts: the `test` split of --data (every task of the folder), the first instances of each task in file
 // order, prompted exactly as `peft-native eval` prompts them (buildEvalInstances) and encoded as generateTexts
 // encodes them; the first --instances of them. The checkpoint must end its answers with EOS as a finetuned
 // model does (BENCHMARKS.md says how the one measured there was trained), or every row runs to --new tokens.
-// --native-fixed adds peft-native's own fixed batches (batching 'fixed') as a third column.
+// --native-fixed adds peft-native's own fixed batches (batching 'fixed') as a column; --native-unshared adds
+// continuous batching with every prompt computed whole (no shared prefixes, minSharedPrefix 0).
 // Prints a Markdown table: wall time of generation + scoring (median over rounds), new tokens/s, and how many
 // rows' ids differ from HF's.
 import { spawnSync } from 'node:child_process';
@@ -39,6 +40,7 @@ const { values: a } = parseArgs({
     rounds: { type: 'string', default: '2' },
     threads: { type: 'string', default: '2' },
     'native-fixed': { type: 'boolean', default: false },
+    'native-unshared': { type: 'boolean', default: false },
     device: { type: 'string', default: 'cpu' },
     python: { type: 'string', default: path.join(root, '.venv', 'bin', 'python') },
   },
@@ -67,7 +69,7 @@ function runTool(tool) {
   const [cmd, args] =
     tool === 'hf'
       ? [a.python, [path.join(here, 'superni_eval_hf.py'), ...flags]]
-      : [process.execPath, [path.join(here, 'native-superni-eval.mjs'), ...flags, '--batching', tool === 'native-fixed' ? 'fixed' : 'continuous']];
+      : [process.execPath, [path.join(here, 'native-superni-eval.mjs'), ...flags, '--batching', tool === 'native-fixed' ? 'fixed' : 'continuous', ...(tool === 'native-unshared' ? ['--min-shared-prefix', '0'] : [])]];
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`${tool} failed with exit ${r.status}`);
   const line = JSON.parse(r.stdout.trim().split('\n').pop());
@@ -78,10 +80,10 @@ function runTool(tool) {
   const scores = instances.map((inst, i) => ({ task: inst.task, category: inst.category, scores: scoreInstance(predictions[i], inst.references) }));
   const overall = aggregateScores(scores).overall;
   const scoreMs = performance.now() - t0;
-  return { generateMs: line.generateMs, scoreMs, ids, overall };
+  return { generateMs: line.generateMs, reusedPromptTokens: line.reusedPromptTokens ?? 0, scoreMs, ids, overall };
 }
 
-const tools = ['native', 'hf', ...(a['native-fixed'] ? ['native-fixed'] : [])];
+const tools = ['native', 'hf', ...(a['native-fixed'] ? ['native-fixed'] : []), ...(a['native-unshared'] ? ['native-unshared'] : [])];
 const runs = Object.fromEntries(tools.map((t) => [t, []]));
 for (let round = 0; round < Number(a.rounds); round++) {
   const order = round % 2 === 0 ? tools : [...tools].reverse();
@@ -98,7 +100,12 @@ const median = (xs) => {
 };
 const hfIds = runs.hf[0].ids;
 const newTokens = (ids) => ids.rows.reduce((n, row, i) => n + row.length + (ids.stoppedAtEos[i] ? 1 : 0), 0);
-const label = { native: 'peft-native, continuous batching', hf: 'HF generate, fixed padded batches', 'native-fixed': 'peft-native, fixed padded batches' };
+const label = {
+  native: 'peft-native, continuous batching, shared prefixes',
+  hf: 'HF generate, fixed padded batches',
+  'native-fixed': 'peft-native, fixed padded batches',
+  'native-unshared': 'peft-native, continuous batching, every prompt whole',
+};
 const totals = {};
 console.log(`| tool | generation + scoring (s) | of which scoring (s) | new tokens | new tokens/s | rows hitting ${maxNewTokens} | rows differing from HF | rougeL | exact match |`);
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -114,4 +121,4 @@ for (const tool of tools) {
   const o = rs[0].overall;
   console.log(`| ${label[tool]} | ${total.toFixed(1)} | ${(median(rs.map((r) => r.scoreMs)) / 1000).toFixed(2)} | ${tokens} | ${(tokens / total).toFixed(1)} | ${hit} | ${differ}${unstable} | ${o.rougeL.toFixed(2)} | ${o.exactMatch.toFixed(2)} |`);
 }
-console.log(`\nHF / peft-native continuous: ${(totals.hf / totals.native).toFixed(2)}x (${instances.length} instances, ${promptTokens.reduce((x, y) => x + y, 0)} prompt tokens, batch ${a.batch}, ${a.rounds} rounds, ${a.threads} threads; per round: ${tools.map((t) => `${t} ${runs[t].map((r) => ((r.generateMs + r.scoreMs) / 1000).toFixed(1)).join('/')} s`).join(', ')})`);
+console.log(`\nHF / peft-native continuous: ${(totals.hf / totals.native).toFixed(2)}x (${instances.length} instances, ${promptTokens.reduce((x, y) => x + y, 0)} prompt tokens, ${runs.native[0].reusedPromptTokens} of them taken from shared prefixes, batch ${a.batch}, ${a.rounds} rounds, ${a.threads} threads; per round: ${tools.map((t) => `${t} ${runs[t].map((r) => ((r.generateMs + r.scoreMs) / 1000).toFixed(1)).join('/')} s`).join(', ')})`);

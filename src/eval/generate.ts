@@ -105,6 +105,11 @@ export interface GenerateTokensOptions {
   seed?: number;
   /** Called as prompts finish (continuous: after each; fixed: after each batch) with the number done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Continuous batching: prompts beginning with at least this many equal tokens compute them once (default 32;
+   * 0 computes every prompt whole). A SuperNI evaluation's prompts share their task's definition.
+   */
+  minSharedPrefix?: number;
 }
 
 export interface TokenGeneration {
@@ -153,6 +158,7 @@ export async function generateTokens(model: NativeModel, prompts: ReadonlyArray<
     const out = await native().generateContinuous(model, leftPad(prompts, options.padTokenId), {
       ...nativeOptions,
       slots: batchSize,
+      ...(options.minSharedPrefix !== undefined ? { minSharedPrefix: options.minSharedPrefix } : {}),
       ...(onProgress
         ? {
             onProgress: (done: number) => {

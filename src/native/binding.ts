@@ -461,6 +461,11 @@ export interface NativeContinuousOptions extends NativeGenerateOptions {
   /** Rows decoded together (the batch size), default 16. */
   slots?: number;
   /**
+   * Prompts beginning with at least this many equal tokens (default 32) share those tokens' keys/values:
+   * computed once per group, copied into each member's slot. 0: every prompt computed whole.
+   */
+  minSharedPrefix?: number;
+  /**
    * Sampling: row r draws from its own generator seeded from (seed, rowIds[r]) (default r), so a prompt's sample
    * does not depend on the other prompts, the slots or the order of admission.
    */
@@ -478,6 +483,8 @@ export interface NativeGenerateResult {
   maxNewTokens: number;
   /** Decoding steps run (fewer than maxNewTokens when every row stopped early); continuous: batched decoding passes. */
   steps: number;
+  /** Continuous batching: prompt tokens whose keys/values were copied from a shared prefix computed once (else 0). */
+  reusedPromptTokens: number;
 }
 
 export interface NativeAddon {
@@ -501,8 +508,9 @@ export interface NativeAddon {
   generate(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeGenerateOptions): Promise<NativeGenerateResult>;
   /**
    * Continuous batching (decoder-only models; T5 throws): `slots` rows decode together, each with its own
-   * KV-cache slot; a row that ends is replaced at once by the next prompt (longest first). Rows in input order;
-   * greedy ids equal generate's on the same prompts.
+   * KV-cache slot; a row that ends is replaced at once by the next prompt (longest first, prompts sharing a
+   * prefix together, that prefix computed once). Rows in input order; greedy ids equal generate's on the same
+   * prompts.
    */
   generateContinuous(model: NativeModel, prompts: NativeGeneratePrompts, options?: NativeContinuousOptions): Promise<NativeGenerateResult>;
   /**
