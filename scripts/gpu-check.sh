@@ -10,7 +10,8 @@
 #      on SuperNI-shaped batches (the LoRA base in bf16 under bf16, as HF's bf16 model with float32 adapters)
 #   6. scripts/bench/profile-step.mjs: the operators of a LoRA and a full step
 #   7. scripts/bench/superni-eval.mjs: a SuperNI evaluation (1,000 instances, greedy, 128 new tokens) of a briefly
-#      finetuned built-in model, peft-native's continuous and fixed batches vs HF generate, same ids (in summary.txt)
+#      finetuned built-in model, peft-native's continuous batching (with and without shared prefixes) and fixed
+#      batches vs HF generate, same ids (in summary.txt)
 #   8. data parallelism: `train --nproc 2` (one GPU per worker, NCCL) against one process, their losses compared;
 #      said and skipped on a machine with fewer than 2 GPUs
 # Everything lands in $OUT (default ./gpu-check-out), at most 8 files, one folder deep:
@@ -110,7 +111,7 @@ eval_model="$(mktemp -d)/tiny-superni"
 phase eval-model 180 node dist/cli/main.js train --model builtin:tiny --data superni:assets/superni-mini --method full \
   --steps 40 --device "$test_device" --out "$eval_model" --quiet \
   && phase eval 300 bash -c "node scripts/bench/superni-eval.mjs --python python3 --model '$eval_model' --instances 1000 --rounds 1 \
-  --device '$test_device' --native-fixed | tee -a '$summary'"
+  --device '$test_device' --native-fixed --native-unshared | tee -a '$summary'"
 
 # 8. Data parallelism: 2 workers (on CUDA one GPU each, NCCL collectives) against one process, same global batch.
 gpus=0
